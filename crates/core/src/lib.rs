@@ -1,0 +1,13 @@
+//! Xiaoneng's domain: who may do what (roles, permissions, data scope), the rules that accounts
+//! and sessions follow, the organisation's value types, and the audit hash chain.
+//!
+//! Pure: no I/O, no clock reads. Time comes in as a parameter (see [`clock`]).
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod org;
+pub mod rbac;
+
+pub use error::ValidationError;

@@ -1,0 +1,330 @@
+//! Who is asking: the session cookie, the current user, and permissions as extractors.
+//!
+//! A handler states what it needs in its signature — `Authorized<perm::PeopleRead>` — and gets
+//! the caller's data scope for that permission, resolved to a [`Scope`] for the store's queries.
+//! Refusals are audited.
+
+use std::{marker::PhantomData, net::SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts, Request},
+    http::{HeaderMap, Method, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use chrono::Duration;
+use rand::RngCore;
+use serde_json::json;
+use xiaoneng_core::{
+    audit::HashAlgo,
+    auth::SessionState,
+    rbac::{DataScope, Grants, Permission, Role},
+};
+use xiaoneng_store::{
+    accounts,
+    audit::{AuditRecord, Outcome},
+    org::Scope,
+};
+
+use crate::{AppState, error::ApiError};
+
+pub const SESSION_COOKIE: &str = "xn_session";
+
+/// A new random session token (256 bits), and its SHA-256, which is all the database keeps.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    HashAlgo::Sha256.hex(token.as_bytes())
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The address a request came from: the peer, or the proxy's `X-Forwarded-For` when trusted.
+pub fn client_ip(state: &AppState, parts: &Parts) -> String {
+    if state.config.trust_forwarded_headers
+        && let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return ip.trim().chars().take(64).collect();
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Cookies get `Secure` when configured, or when a trusted proxy says the request came over TLS.
+pub fn secure_request(state: &AppState, headers: &HeaderMap) -> bool {
+    state.config.secure_cookies
+        || (state.config.trust_forwarded_headers
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                == Some("https"))
+}
+
+/// The logged-in user behind a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub department_id: Option<i64>,
+    pub department_path: Option<String>,
+    pub person_id: Option<i64>,
+    pub roles: Vec<Role>,
+    pub grants: Grants,
+    pub session_hash: String,
+    /// At first login for admin-made accounts, or when the password has expired.
+    pub must_change_password: bool,
+    pub ip: String,
+}
+
+impl CurrentUser {
+    /// The store scope for a data scope, anchored at this user's department or person.
+    pub fn scope_for(&self, s: DataScope) -> Scope {
+        match s {
+            DataScope::All => Scope::All,
+            DataScope::DepartmentTree => match &self.department_path {
+                Some(p) => Scope::Tree(p.clone()),
+                None => Scope::Person(None),
+            },
+            DataScope::Department => match self.department_id {
+                Some(d) => Scope::Department(d),
+                None => Scope::Person(None),
+            },
+            DataScope::SelfOnly => Scope::Person(self.person_id),
+        }
+    }
+
+    pub fn scope(&self, p: Permission) -> Option<Scope> {
+        self.grants.scope(p).map(|s| self.scope_for(s))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
+        let token = cookie_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let hash = token_hash(&token);
+        let db = state.store.db();
+        let (session, user) = accounts::load_session(db, &hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let policy = state.policy().await?;
+        let now = state.clock.now();
+        match policy.session_state(session.created_at, session.last_seen_at, now) {
+            SessionState::Active => {}
+            state_ => {
+                let reason = if state_ == SessionState::Idle {
+                    "idle"
+                } else {
+                    "expired"
+                };
+                let tx = state.store.write().await?;
+                accounts::end_session(&tx, &hash, reason, now).await?;
+                tx.commit().await?;
+                return Err(ApiError::SessionExpired);
+            }
+        }
+        if user.status != "active" {
+            return Err(ApiError::AccountDisabled);
+        }
+        // Writing on every request would serialise reads behind SQLite's one writer; a minute
+        // of slack on a 30-minute idle limit is harmless.
+        if now - session.last_seen_at >= Duration::seconds(60) {
+            let tx = state.store.write().await?;
+            accounts::touch_session(&tx, &hash, now).await?;
+            tx.commit().await?;
+        }
+        let roles = accounts::roles_of(db, user.id).await?;
+        let department_path = match user.department_id {
+            Some(d) => xiaoneng_store::org::get_department(db, &Scope::All, d)
+                .await
+                .ok()
+                .map(|d| d.path),
+            None => None,
+        };
+        let must_change =
+            user.must_change_password || policy.password_expired(user.password_changed_at, now);
+        let cu = CurrentUser {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            department_id: user.department_id,
+            department_path,
+            person_id: user.person_id,
+            grants: Grants::of(&roles),
+            roles,
+            session_hash: hash,
+            must_change_password: must_change,
+            ip: client_ip(state, parts),
+        };
+        parts.extensions.insert(cu.clone());
+        Ok(cu)
+    }
+}
+
+/// A permission that a handler requires, named by a marker type in [`perm`].
+pub trait RequiredPermission: Send + Sync {
+    const PERMISSION: Permission;
+}
+
+pub mod perm {
+    use super::{Permission, RequiredPermission};
+    macro_rules! marker {
+        ($($name:ident),+) => {$(
+            #[derive(Debug)]
+            pub struct $name;
+            impl RequiredPermission for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )+};
+    }
+    marker!(
+        OrgRead,
+        OrgWrite,
+        PeopleRead,
+        PeopleWrite,
+        PeopleImport,
+        PeopleExport,
+        SupervisorRead,
+        SupervisorWrite,
+        UserRead,
+        UserWrite,
+        RoleGrant,
+        PolicyRead,
+        PolicyWrite,
+        AuditRead
+    );
+}
+
+/// The caller holds permission `P`; `scope` is how far it reaches for them.
+#[derive(Debug)]
+pub struct Authorized<P: RequiredPermission> {
+    pub user: CurrentUser,
+    pub scope: Scope,
+    _p: PhantomData<P>,
+}
+
+impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if user.must_change_password {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        let Some(scope) = user.scope(P::PERMISSION) else {
+            let rec = AuditRecord {
+                at: state.clock.now(),
+                actor_user_id: Some(user.id),
+                actor: user.username.clone(),
+                ip: user.ip.clone(),
+                action: "permission.denied".into(),
+                target_type: "route".into(),
+                target_id: parts.uri.path().chars().take(64).collect(),
+                outcome: Outcome::Denied,
+                detail: json!({ "method": parts.method.as_str(), "permission": P::PERMISSION.code() }),
+            };
+            if let Err(e) = state.store.audit(&rec).await {
+                tracing::error!(error = %e, "could not audit a denial");
+            }
+            return Err(ApiError::Forbidden);
+        };
+        Ok(Self {
+            user,
+            scope,
+            _p: PhantomData,
+        })
+    }
+}
+
+impl CurrentUser {
+    /// An audit record of an action by this user.
+    pub fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        target_type: &str,
+        target_id: impl ToString,
+        detail: serde_json::Value,
+    ) -> AuditRecord {
+        AuditRecord {
+            at: state.clock.now(),
+            actor_user_id: Some(self.id),
+            actor: self.username.clone(),
+            ip: self.ip.clone(),
+            action: action.into(),
+            target_type: target_type.into(),
+            target_id: target_id.to_string(),
+            outcome: Outcome::Ok,
+            detail,
+        }
+    }
+}
+
+/// Refuses state-changing requests that a browser marks as cross-site. Browsers send
+/// `Sec-Fetch-Site` (or at least `Origin`) on such requests; clients that send neither are not
+/// browsers, so cannot be driven by another site, and the SameSite=Strict cookie backs this up.
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let allowed = if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        matches!(site, "same-origin" | "none")
+    } else if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = h
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+        !host.is_empty() && origin_host == host
+    } else {
+        true
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        ApiError::CsrfRejected.into_response()
+    }
+}

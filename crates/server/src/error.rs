@@ -1,0 +1,298 @@
+//! The API's one error type. Every error body is `{"code","message","details"}`; the message is
+//! in the request's language, chosen by the [`localize`] middleware from `Accept-Language`.
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use xiaoneng_core::ValidationError;
+use xiaoneng_store::StoreError;
+
+/// The error body of every failed request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code for programs.
+    pub code: String,
+    /// For people, in the request's language (zh-CN by default, `Accept-Language: en` for English).
+    pub message: String,
+    /// Per-field or per-row problems, where there are any.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("session expired")]
+    SessionExpired,
+    #[error("wrong user name or password")]
+    InvalidCredentials { attempts_left: Option<u32> },
+    #[error("account locked")]
+    AccountLocked {
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("password change required")]
+    PasswordChangeRequired,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("cross-site request refused")]
+    CsrfRejected,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict on {field}")]
+    Conflict { field: String },
+    #[error("validation failed")]
+    Validation(Vec<ValidationError>),
+    /// Rows of an uploaded file that failed; nothing was imported.
+    #[error("import rejected")]
+    ImportRejected(Vec<RowError>),
+    #[error("bad request: {code}")]
+    BadRequest {
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
+    #[error("busy")]
+    Busy,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// One problem in one row of an imported file. `row` is the spreadsheet's row number.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowError {
+    pub row: u32,
+    pub column: String,
+    pub code: &'static str,
+    #[serde(skip)]
+    pub zh: String,
+    #[serde(skip)]
+    pub en: String,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn invalid(
+        field: &str,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        ApiError::Validation(vec![ValidationError::new(field, code, zh, en)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated
+            | ApiError::SessionExpired
+            | ApiError::InvalidCredentials { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::AccountLocked { .. } => StatusCode::LOCKED,
+            ApiError::AccountDisabled
+            | ApiError::PasswordChangeRequired
+            | ApiError::Forbidden
+            | ApiError::CsrfRejected => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Validation(_) | ApiError::ImportRejected(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self, en: bool) -> ErrorBody {
+        let pick = |zh: &str, e: &str| if en { e.to_owned() } else { zh.to_owned() };
+        let (code, message, details): (&str, String, Value) = match self {
+            ApiError::Unauthenticated => ("unauthenticated", pick("请先登录", "Please log in"), Value::Null),
+            ApiError::SessionExpired => (
+                "session_expired",
+                pick("登录已过期，请重新登录", "Your session has expired; please log in again"),
+                Value::Null,
+            ),
+            ApiError::InvalidCredentials { attempts_left } => (
+                "invalid_credentials",
+                match attempts_left {
+                    Some(n) if en => format!("Wrong user name or password; {n} attempts left before the account locks"),
+                    Some(n) => format!("用户名或密码错误，再错 {n} 次账号将被锁定"),
+                    None => pick("用户名或密码错误", "Wrong user name or password"),
+                },
+                json!({ "attempts_left": attempts_left }),
+            ),
+            ApiError::AccountLocked { until } => {
+                let local = until.with_timezone(&chrono_tz::Asia::Shanghai).format("%H:%M");
+                (
+                    "account_locked",
+                    if en {
+                        format!("Too many failed logins: the account is locked until {local}")
+                    } else {
+                        format!("登录失败次数过多，账号已锁定至 {local}")
+                    },
+                    json!({ "locked_until": until }),
+                )
+            }
+            ApiError::AccountDisabled => {
+                ("account_disabled", pick("账号已停用，请联系系统管理员", "The account is disabled; ask the system administrator"), Value::Null)
+            }
+            ApiError::PasswordChangeRequired => (
+                "password_change_required",
+                pick("请先修改密码", "You must change your password first"),
+                Value::Null,
+            ),
+            ApiError::Forbidden => ("forbidden", pick("没有权限执行此操作", "You are not allowed to do this"), Value::Null),
+            ApiError::CsrfRejected => (
+                "csrf_rejected",
+                pick("拒绝来自其他站点的请求", "Cross-site request refused"),
+                Value::Null,
+            ),
+            ApiError::NotFound => ("not_found", pick("记录不存在", "Not found"), Value::Null),
+            ApiError::Conflict { field } => (
+                "already_exists",
+                if field.is_empty() {
+                    pick("记录已存在", "The record already exists")
+                } else if en {
+                    format!("This {field} is already in use")
+                } else {
+                    format!("{} 已被使用", field_zh(field))
+                },
+                json!({ "field": field }),
+            ),
+            ApiError::Validation(errs) => (
+                "validation_failed",
+                errs.first().map(|e| e.message(en).to_owned()).unwrap_or_default(),
+                Value::Array(
+                    errs.iter()
+                        .map(|e| json!({ "field": e.field, "code": e.code, "message": e.message(en) }))
+                        .collect(),
+                ),
+            ),
+            ApiError::ImportRejected(rows) => (
+                "import_rejected",
+                if en {
+                    format!("{} problems in the file; nothing was imported", rows.len())
+                } else {
+                    format!("文件中有 {} 处错误，未导入任何数据", rows.len())
+                },
+                Value::Array(
+                    rows.iter()
+                        .map(|r| {
+                            json!({ "row": r.row, "column": r.column, "code": r.code,
+                                    "message": if en { &r.en } else { &r.zh } })
+                        })
+                        .collect(),
+                ),
+            ),
+            ApiError::BadRequest { code, zh, en: e } => (code, pick(zh, e), Value::Null),
+            ApiError::Busy => ("busy", pick("系统繁忙，请稍后重试", "The system is busy; please retry"), Value::Null),
+            ApiError::Internal(_) => (
+                "internal_error",
+                pick("服务器内部错误，请稍后重试", "Internal server error; please retry later"),
+                Value::Null,
+            ),
+        };
+        ErrorBody {
+            code: code.to_owned(),
+            message,
+            details,
+        }
+    }
+}
+
+fn field_zh(field: &str) -> &str {
+    match field {
+        "code" => "编码",
+        "username" => "用户名",
+        "employee_no" => "工号",
+        _ => field,
+    }
+}
+
+/// Carried on error responses so that [`localize`] can rewrite the body in English.
+#[derive(Clone)]
+struct Localizable(std::sync::Arc<ApiError>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let status = self.status();
+        let body = serde_json::to_vec(&self.body(false)).unwrap_or_default();
+        let mut res = (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        res.extensions_mut()
+            .insert(Localizable(std::sync::Arc::new(self)));
+        res
+    }
+}
+
+/// True when the request's first language preference is English.
+pub fn wants_english(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("en"))
+}
+
+/// Rewrites error bodies in English for `Accept-Language: en`.
+pub async fn localize(req: Request, next: Next) -> Response {
+    let en = wants_english(req.headers());
+    let mut res = next.run(req).await;
+    if en && let Some(Localizable(err)) = res.extensions_mut().remove::<Localizable>() {
+        let body = serde_json::to_vec(&err.body(true)).unwrap_or_default();
+        *res.body_mut() = Body::from(body);
+        res.headers_mut().remove(header::CONTENT_LENGTH);
+    }
+    res
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { field } => ApiError::Conflict { field },
+            StoreError::Invalid(v) => ApiError::Validation(vec![v]),
+            StoreError::Busy => ApiError::Busy,
+            StoreError::Db(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Validation(vec![e])
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

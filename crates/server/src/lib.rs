@@ -1,0 +1,100 @@
+//! Xiaoneng's HTTP API: axum routes under `/api/v1`, the auth and permission extractors, the
+//! OpenAPI document, and the background job runner's handlers.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod jobs;
+pub mod routes;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{Router, middleware};
+use tokio::sync::RwLock;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use xiaoneng_core::{auth::SecurityPolicy, clock::Clock};
+use xiaoneng_store::{Store, settings};
+
+pub use error::{ApiError, ApiResult};
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Mark cookies `Secure` (set when serving over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Believe `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a proxy you run).
+    pub trust_forwarded_headers: bool,
+    /// Largest request body, in bytes (imports are the largest).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            trust_forwarded_headers: false,
+            max_body_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<ServerConfig>,
+    policy_cache: Arc<RwLock<Option<(Instant, SecurityPolicy)>>>,
+}
+
+/// The policy is read on every request; other instances' changes are seen within this long.
+const POLICY_TTL: Duration = Duration::from_secs(5);
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            policy_cache: Arc::default(),
+        }
+    }
+
+    pub async fn policy(&self) -> ApiResult<SecurityPolicy> {
+        if let Some((at, p)) = self.policy_cache.read().await.as_ref()
+            && at.elapsed() < POLICY_TTL
+        {
+            return Ok(p.clone());
+        }
+        let p: SecurityPolicy = settings::get(self.store.db(), settings::SECURITY_POLICY).await?;
+        *self.policy_cache.write().await = Some((Instant::now(), p.clone()));
+        Ok(p)
+    }
+
+    pub(crate) async fn set_cached_policy(&self, p: SecurityPolicy) {
+        *self.policy_cache.write().await = Some((Instant::now(), p));
+    }
+}
+
+/// The whole application: API, OpenAPI document and Swagger UI, health checks.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let (api, openapi) = routes::api().split_for_parts();
+    Router::new()
+        .merge(api)
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(routes::health::router())
+        .fallback(routes::not_found)
+        .layer(middleware::from_fn(auth::csrf_guard))
+        .layer(middleware::from_fn(error::localize))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api().split_for_parts().1
+}

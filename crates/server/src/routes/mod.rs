@@ -1,0 +1,159 @@
+//! The routes under `/api/v1`, one module per resource, gathered into one OpenAPI document.
+
+pub mod audit;
+pub mod auth;
+pub mod departments;
+pub mod health;
+pub mod me;
+pub mod people;
+pub mod policy;
+pub mod posts;
+pub mod stats;
+pub mod supervisors;
+pub mod users;
+pub mod windows;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use xiaoneng_core::ValidationError;
+use xiaoneng_store::{PageReq, page::MAX_PAGE_SIZE};
+
+use crate::{AppState, error::ApiError};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Xiaoneng API",
+        description = "效能 — supervising the efficiency of government services. Errors are \
+                       `{code, message, details}`; messages follow `Accept-Language` (zh-CN default, en). \
+                       Log in with `POST /api/v1/auth/login`; the session is an HttpOnly cookie.",
+    ),
+    tags(
+        (name = "auth", description = "Login, logout, password"),
+        (name = "organisation", description = "Departments, windows, posts, people, supervisors"),
+        (name = "accounts", description = "User accounts (system admin) and roles (security admin)"),
+        (name = "audit", description = "The tamper-evident audit log (audit admin)"),
+    )
+)]
+struct ApiDoc;
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(departments::router())
+        .merge(windows::router())
+        .merge(posts::router())
+        .merge(people::router())
+        .merge(supervisors::router())
+        .merge(users::router())
+        .merge(policy::router())
+        .merge(audit::router())
+        .merge(stats::router())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).
+pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> PageReq {
+    let page = page.unwrap_or(1);
+    let page_size = page_size.unwrap_or(20);
+    if page == 0 {
+        v.push(ValidationError::new(
+            "page",
+            "out_of_range",
+            "页码从 1 开始",
+            "page starts at 1",
+        ));
+    }
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        v.push(ValidationError::new(
+            "page_size",
+            "out_of_range",
+            format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间"),
+            format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
+    }
+    PageReq {
+        page: page.max(1),
+        page_size: page_size.clamp(1, MAX_PAGE_SIZE),
+    }
+}
+
+/// Collects every validation problem of a request, so the form can show them all at once.
+#[derive(Debug, Default)]
+pub struct Checks(Vec<ValidationError>);
+
+impl Checks {
+    pub fn take<T: Default>(&mut self, r: Result<T, ValidationError>) -> T {
+        r.unwrap_or_else(|e| {
+            self.0.push(e);
+            T::default()
+        })
+    }
+
+    pub fn push(&mut self, e: ValidationError) {
+        self.0.push(e);
+    }
+
+    pub fn done(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}
+
+/// Why a record is retired: required, so the audit log says why.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RetireRequest {
+    pub reason: String,
+}
+
+impl RetireRequest {
+    pub fn reason(&self) -> Result<String, ApiError> {
+        Ok(xiaoneng_core::org::parse_name("reason", &self.reason, 500)?)
+    }
+}
+
+/// The shape of every list response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Matching records in all pages.
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl<T: ToSchema> Page<T> {
+    pub fn from<M>(p: xiaoneng_store::Paged<M>, f: impl FnMut(M) -> T) -> Self {
+        let p = p.map(f);
+        Page {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+        }
+    }
+}
+
+pub fn parse_enum<T>(
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    allowed: &[&str],
+) -> Result<T, ValidationError> {
+    parse(raw).ok_or_else(|| {
+        ValidationError::new(
+            field,
+            "invalid_choice",
+            format!("取值无效，可选：{}", allowed.join("、")),
+            format!("Not a valid choice; one of: {}", allowed.join(", ")),
+        )
+    })
+}

@@ -1,0 +1,10 @@
+//! The API's integration tests: one binary, the real router, a fresh database per test, each
+//! test on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod auth;
+mod organisation;
+
+pub use support::*;

@@ -1,0 +1,284 @@
+//! Users, their role grants, and server-side sessions.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
+};
+use xiaoneng_core::rbac::Role;
+
+use crate::{
+    PageReq, Paged, Result, Store, StoreError,
+    entity::{session, user, user_role},
+    like_escape,
+};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub person_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub must_change_password: bool,
+}
+
+pub async fn create_user<C: ConnectionTrait>(
+    c: &C,
+    u: NewUser,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    if find_by_username(c, &u.username).await?.is_some() {
+        return Err(StoreError::Conflict {
+            field: "username".into(),
+        });
+    }
+    Ok(user::ActiveModel {
+        username: Set(u.username),
+        display_name: Set(u.display_name),
+        password_hash: Set(u.password_hash),
+        person_id: Set(u.person_id),
+        department_id: Set(u.department_id),
+        must_change_password: Set(u.must_change_password),
+        password_changed_at: Set(now),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        status: Set("active".into()),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?)
+}
+
+pub async fn find_by_username<C: ConnectionTrait>(
+    c: &C,
+    username: &str,
+) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(c)
+        .await?)
+}
+
+pub async fn get_user<C: ConnectionTrait>(c: &C, id: i64) -> Result<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The roles a user holds now (grants not revoked). Unknown codes in the table are ignored.
+pub async fn roles_of<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<Vec<Role>> {
+    let rows = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(user_role::Column::RevokedAt.is_null())
+        .all(c)
+        .await?;
+    let mut roles: Vec<Role> = rows.iter().filter_map(|r| Role::parse(&r.role)).collect();
+    roles.sort();
+    roles.dedup();
+    Ok(roles)
+}
+
+/// Makes the user's roles exactly `roles`: grants what is new, revokes what is gone (revoked
+/// grants stay on record). Returns (granted, revoked).
+pub async fn set_roles<C: ConnectionTrait>(
+    c: &C,
+    user_id: i64,
+    roles: &[Role],
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Role>, Vec<Role>)> {
+    let current = roles_of(c, user_id).await?;
+    let granted: Vec<Role> = roles
+        .iter()
+        .copied()
+        .filter(|r| !current.contains(r))
+        .collect();
+    let revoked: Vec<Role> = current
+        .iter()
+        .copied()
+        .filter(|r| !roles.contains(r))
+        .collect();
+    for r in &granted {
+        user_role::ActiveModel {
+            user_id: Set(user_id),
+            role: Set(r.code().to_owned()),
+            granted_at: Set(now),
+            granted_by: Set(by),
+            revoked_at: Set(None),
+            revoked_by: Set(None),
+            ..Default::default()
+        }
+        .insert(c)
+        .await?;
+    }
+    if !revoked.is_empty() {
+        user_role::Entity::update_many()
+            .col_expr(user_role::Column::RevokedAt, Expr::value(now))
+            .col_expr(user_role::Column::RevokedBy, Expr::value(by))
+            .filter(user_role::Column::UserId.eq(user_id))
+            .filter(user_role::Column::RevokedAt.is_null())
+            .filter(user_role::Column::Role.is_in(revoked.iter().map(|r| r.code())))
+            .exec(c)
+            .await?;
+    }
+    Ok((granted, revoked))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub department_id: Option<i64>,
+}
+
+pub async fn list_users(
+    store: &Store,
+    f: &UserFilter,
+    page: PageReq,
+) -> Result<Paged<user::Model>> {
+    let mut cond = Condition::all();
+    if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
+        let pat = format!("%{}%", like_escape(q));
+        cond = cond.add(
+            Condition::any()
+                .add(user::Column::Username.like(&pat))
+                .add(user::Column::DisplayName.like(&pat)),
+        );
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        cond = cond.add(user::Column::Status.eq(s));
+    }
+    if let Some(d) = f.department_id {
+        cond = cond.add(user::Column::DepartmentId.eq(d));
+    }
+    let q = user::Entity::find().filter(cond);
+    let total = q.clone().count(store.db()).await?;
+    let items = q
+        .order_by_asc(user::Column::Id)
+        .offset(page.offset())
+        .limit(page.page_size)
+        .all(store.db())
+        .await?;
+    Ok(Paged {
+        items,
+        total,
+        page: page.page,
+        page_size: page.page_size,
+    })
+}
+
+pub async fn create_session<C: ConnectionTrait>(
+    c: &C,
+    token_hash: String,
+    user_id: i64,
+    ip: &str,
+    user_agent: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    session::ActiveModel {
+        id: Set(token_hash),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        ip: Set(ip.chars().take(64).collect()),
+        user_agent: Set(user_agent.chars().take(255).collect()),
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}
+
+/// A live (not ended) session and its user.
+pub async fn load_session<C: ConnectionTrait>(
+    c: &C,
+    token_hash: &str,
+) -> Result<Option<(session::Model, user::Model)>> {
+    let Some(s) = session::Entity::find_by_id(token_hash.to_owned())
+        .filter(session::Column::EndedAt.is_null())
+        .one(c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(u) = user::Entity::find_by_id(s.user_id).one(c).await? else {
+        return Ok(None);
+    };
+    Ok(Some((s, u)))
+}
+
+pub async fn touch_session<C: ConnectionTrait>(
+    c: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .filter(session::Column::Id.eq(token_hash))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn end_session<C: ConnectionTrait>(
+    c: &C,
+    token_hash: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::EndedAt, Expr::value(now))
+        .col_expr(session::Column::EndReason, Expr::value(reason))
+        .filter(session::Column::Id.eq(token_hash))
+        .filter(session::Column::EndedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Ends every live session of a user but `except` (password changed, account disabled).
+pub async fn end_user_sessions<C: ConnectionTrait>(
+    c: &C,
+    user_id: i64,
+    except: Option<&str>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut q = session::Entity::update_many()
+        .col_expr(session::Column::EndedAt, Expr::value(now))
+        .col_expr(session::Column::EndReason, Expr::value(reason))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::EndedAt.is_null());
+    if let Some(keep) = except {
+        q = q.filter(session::Column::Id.ne(keep));
+    }
+    let r = q.exec(c).await?;
+    Ok(r.rows_affected)
+}
+
+/// Ends sessions idle since before `idle_before` or created before `created_before`.
+pub async fn sweep_sessions<C: ConnectionTrait>(
+    c: &C,
+    idle_before: DateTime<Utc>,
+    created_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let r = session::Entity::update_many()
+        .col_expr(session::Column::EndedAt, Expr::value(now))
+        .col_expr(session::Column::EndReason, Expr::value("expired"))
+        .filter(session::Column::EndedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(session::Column::LastSeenAt.lt(idle_before))
+                .add(session::Column::CreatedAt.lt(created_before)),
+        )
+        .exec(c)
+        .await?;
+    Ok(r.rows_affected)
+}

@@ -1,0 +1,14 @@
+//! Hand-written entities matching the migrations (schema first: the migrations are the truth).
+
+pub mod audit_entry;
+pub mod audit_head;
+pub mod department;
+pub mod job;
+pub mod person;
+pub mod post;
+pub mod session;
+pub mod setting;
+pub mod supervisor;
+pub mod user;
+pub mod user_role;
+pub mod window;

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "people")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub employee_no: String,
+    pub name: String,
+    pub gender: String,
+    pub department_id: i64,
+    pub post_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub mobile: Option<String>,
+    pub is_head: bool,
+    pub is_leader_in_charge: bool,
+    pub status: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub retired_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

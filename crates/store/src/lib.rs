@@ -1,0 +1,248 @@
+//! Storage for Xiaoneng on SQLite (embedded default) or PostgreSQL (scale), through one SeaORM
+//! code path and one migration set. Every write runs in [`Store::write`]'s transaction, which on
+//! SQLite begins IMMEDIATE so that concurrent writers queue instead of failing.
+
+pub mod accounts;
+pub mod audit;
+pub mod backup;
+pub mod entity;
+pub mod jobs;
+mod migration;
+pub mod org;
+pub mod page;
+pub mod settings;
+
+use std::{path::Path, time::Duration};
+
+use sea_orm::{
+    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+pub use xiaoneng_core::audit::HashAlgo;
+
+pub use migration::Migrator;
+pub use page::{PageReq, Paged};
+
+pub const SQLITE_FILE: &str = "xiaoneng.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken. `field` names it where we know which.
+    #[error("{field} already exists")]
+    Conflict { field: String },
+    /// The change would break a rule (a reference that does not exist, a cycle, a retired parent).
+    #[error(transparent)]
+    Invalid(#[from] xiaoneng_core::ValidationError),
+    /// The database is busy past its timeout; the caller may retry.
+    #[error("database busy")]
+    Busy,
+    #[error("database error: {0}")]
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return StoreError::Conflict {
+                    field: String::new(),
+                };
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return StoreError::Invalid(xiaoneng_core::ValidationError::new(
+                    "",
+                    "reference_not_found",
+                    "引用的记录不存在或仍被引用",
+                    "A referenced record does not exist or is still referenced",
+                ));
+            }
+            _ => {}
+        }
+        if is_busy(&e) {
+            StoreError::Busy
+        } else {
+            StoreError::Db(e)
+        }
+    }
+}
+
+/// SQLite's "database is locked" (5, 517) and PostgreSQL's serialization failure (40001) and
+/// deadlock (40P01) are not mapped by SeaORM; they mean "try again", not "broken".
+fn is_busy(e: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(s))
+    | DbErr::Query(RuntimeErr::SqlxError(s))
+    | DbErr::Conn(RuntimeErr::SqlxError(s))) = e
+    else {
+        return false;
+    };
+    match s.as_database_error().and_then(|d| d.code()) {
+        Some(code) => matches!(code.as_ref(), "5" | "517" | "40001" | "40P01" | "55P03"),
+        None => false,
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    audit_algo: HashAlgo,
+}
+
+/// Where the data lives: a directory for the embedded SQLite database, or a PostgreSQL URL.
+#[derive(Debug, Clone)]
+pub enum Location {
+    DataDir(std::path::PathBuf),
+    Url(String),
+}
+
+impl Location {
+    pub fn describe(&self) -> String {
+        match self {
+            Location::DataDir(d) => format!("sqlite:{}", d.join(SQLITE_FILE).display()),
+            Location::Url(u) => redact_url(u),
+        }
+    }
+}
+
+/// Drops the password from a URL before it is shown or logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Store {
+    pub async fn open(location: &Location, max_connections: u32) -> Result<Self> {
+        let db = match location {
+            Location::DataDir(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Db(DbErr::Custom(format!(
+                        "cannot create {}: {e}",
+                        dir.display()
+                    )))
+                })?;
+                Self::sqlite(&dir.join(SQLITE_FILE), max_connections).await?
+            }
+            Location::Url(url)
+                if url.starts_with("postgres://") || url.starts_with("postgresql://") =>
+            {
+                let mut opt = ConnectOptions::new(url.clone());
+                opt.max_connections(max_connections)
+                    .min_connections(1)
+                    .connect_timeout(Duration::from_secs(10))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .sqlx_logging(false);
+                Database::connect(opt).await?
+            }
+            Location::Url(url) if url.starts_with("sqlite:") => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                Self::sqlite(Path::new(path), max_connections).await?
+            }
+            Location::Url(url) => {
+                return Err(StoreError::Db(DbErr::Custom(format!(
+                    "unsupported database URL {} (use postgres://… or sqlite:PATH)",
+                    redact_url(url)
+                ))));
+            }
+        };
+        Ok(Self {
+            db,
+            audit_algo: HashAlgo::Sha256,
+        })
+    }
+
+    async fn sqlite(path: &Path, max_connections: u32) -> Result<DatabaseConnection> {
+        let mut opt = ConnectOptions::new(format!("sqlite://{}", path.display()));
+        opt.max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        Ok(Database::connect(opt).await?)
+    }
+
+    pub fn with_audit_algo(mut self, algo: HashAlgo) -> Self {
+        self.audit_algo = algo;
+        self
+    }
+
+    pub fn audit_algo(&self) -> HashAlgo {
+        self.audit_algo
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// A transaction for writing. IMMEDIATE on SQLite: a deferred one that later writes fails
+    /// with "database is locked" whatever the busy timeout.
+    pub async fn write(&self) -> Result<DatabaseTransaction> {
+        let opts = TransactionOptions {
+            isolation_level: None,
+            access_mode: Some(AccessMode::ReadWrite)
+                .filter(|_| self.backend() == DbBackend::Postgres),
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        };
+        Ok(self.db.begin_with_options(opts).await?)
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://xn:secret@db:5432/x"),
+            "postgres://xn:***@db:5432/x"
+        );
+        assert_eq!(super::redact_url("postgres://db/x"), "postgres://db/x");
+    }
+}
