@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod excel;
 pub mod extract;
 pub mod jobs;
 pub mod routes;

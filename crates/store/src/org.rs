@@ -1227,3 +1227,43 @@ pub async fn window_names<C: ConnectionTrait>(
         .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// Every post and window by code, for resolving the codes in an imported file.
+pub async fn posts_and_windows<C: ConnectionTrait>(
+    c: &C,
+) -> Result<(
+    std::collections::HashMap<String, post::Model>,
+    std::collections::HashMap<String, window::Model>,
+)> {
+    let posts = post::Entity::find()
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|p| (p.code.clone(), p))
+        .collect();
+    let windows = window::Entity::find()
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|w| (w.code.clone(), w))
+        .collect();
+    Ok((posts, windows))
+}
+
+/// The people with these employee numbers, by number.
+pub async fn people_by_employee_no<C: ConnectionTrait>(
+    c: &C,
+    nos: &[String],
+) -> Result<std::collections::HashMap<String, person::Model>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in nos.chunks(500) {
+        for p in person::Entity::find()
+            .filter(person::Column::EmployeeNo.is_in(chunk.iter().cloned()))
+            .all(c)
+            .await?
+        {
+            out.insert(p.employee_no.clone(), p);
+        }
+    }
+    Ok(out)
+}

@@ -1,3 +1,66 @@
-pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
+//! The security policy: password rules, lockout, session lifetime. Read and set by the security
+//! admin.
+
+use axum::{Json, extract::State};
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::auth::SecurityPolicy;
+use xiaoneng_store::{audit, settings};
+
+use crate::{
+    ApiResult, AppState,
+    auth::{Authorized, perm},
+    error::ErrorBody,
+    extract::ApiJson,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_policy, put_policy))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/security-policy", tag = "accounts",
+    responses((status = 200, body = SecurityPolicy), (status = 403, body = ErrorBody)))]
+async fn get_policy(
+    State(s): State<AppState>,
+    _auth: Authorized<perm::PolicyRead>,
+) -> ApiResult<Json<SecurityPolicy>> {
+    Ok(Json(
+        settings::get(s.store.db(), settings::SECURITY_POLICY).await?,
+    ))
+}
+
+/// Replaces the policy. Takes effect at once on this instance, within seconds on the others.
+#[utoipa::path(put, path = "/api/v1/settings/security-policy", tag = "accounts", request_body = SecurityPolicy,
+    responses((status = 200, body = SecurityPolicy), (status = 422, body = ErrorBody)))]
+async fn put_policy(
+    State(s): State<AppState>,
+    auth: Authorized<perm::PolicyWrite>,
+    ApiJson(p): ApiJson<SecurityPolicy>,
+) -> ApiResult<Json<SecurityPolicy>> {
+    p.validate()?;
+    let tx = s.store.write().await?;
+    let before: SecurityPolicy = settings::get(&tx, settings::SECURITY_POLICY).await?;
+    settings::put(
+        &tx,
+        settings::SECURITY_POLICY,
+        &p,
+        Some(auth.user.id),
+        s.clock.now(),
+    )
+    .await?;
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "settings.security_policy",
+            "setting",
+            settings::SECURITY_POLICY,
+            json!({ "before": before, "after": p }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    s.set_cached_policy(p.clone()).await;
+    Ok(Json(p))
 }

@@ -1,3 +1,230 @@
-pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
+//! Posts (岗位) with their written duties (岗位责任制) and a post type for tiered assessment.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::org::{PostType, parse_code, parse_name, parse_text};
+use xiaoneng_store::{
+    audit,
+    entity::post,
+    org::{self, PostInput, UnitFilter},
+};
+
+use super::{Checks, Page, RetireRequest, page_req, parse_enum};
+use crate::{
+    ApiResult, AppState,
+    auth::{Authorized, perm},
+    error::ErrorBody,
+    extract::{ApiJson, ApiQuery},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update))
+        .routes(routes!(retire))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Post {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub department_id: i64,
+    /// `leadership`, `middle_manager`, `window_staff`, `law_enforcement_officer` or `general_staff`.
+    pub post_type: String,
+    /// The written duties of the post (岗位职责).
+    pub duties: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl From<post::Model> for Post {
+    fn from(w: post::Model) -> Self {
+        Self {
+            id: w.id,
+            code: w.code,
+            name: w.name,
+            department_id: w.department_id,
+            post_type: w.post_type,
+            duties: w.duties,
+            status: w.status,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            retired_at: w.retired_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PostBody {
+    pub code: String,
+    pub name: String,
+    pub department_id: i64,
+    pub post_type: String,
+    #[serde(default)]
+    pub duties: String,
+}
+
+impl PostBody {
+    fn parse(&self) -> ApiResult<PostInput> {
+        let mut v = Checks::default();
+        let code = v.take(parse_code("code", &self.code));
+        let name = v.take(parse_name("name", &self.name, 100));
+        let codes: Vec<&str> = PostType::ALL.iter().map(|c| c.code()).collect();
+        let post_type = v.take(
+            parse_enum("post_type", &self.post_type, PostType::parse, &codes)
+                .map(|t| t.code().to_owned()),
+        );
+        let duties = v.take(parse_text("duties", &self.duties, 4000));
+        v.done()?;
+        Ok(PostInput {
+            code,
+            name,
+            department_id: self.department_id,
+            post_type,
+            duties,
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// Matches name, code or duties.
+    pub q: Option<String>,
+    pub department_id: Option<i64>,
+    pub post_type: Option<String>,
+    pub status: Option<String>,
+    /// `code`, `name`, `post_type`; `-` in front for descending.
+    pub sort: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/posts", tag = "organisation", params(ListParams),
+    responses((status = 200, body = Page<Post>), (status = 422, body = ErrorBody)))]
+async fn list(
+    State(s): State<AppState>,
+    auth: Authorized<perm::OrgRead>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<Post>>> {
+    let mut v = Checks::default();
+    let page = page_req(p.page, p.page_size, &mut v);
+    v.done()?;
+    let f = UnitFilter {
+        q: p.q,
+        department_id: p.department_id,
+        status: p.status,
+        kind: p.post_type,
+        sort: p.sort,
+    };
+    Ok(Json(Page::from(
+        org::list_posts(s.store.db(), &auth.scope, &f, page).await?,
+        Post::from,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "organisation",
+    responses((status = 200, body = Post), (status = 404, body = ErrorBody)))]
+async fn get_one(
+    State(s): State<AppState>,
+    auth: Authorized<perm::OrgRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Post>> {
+    Ok(Json(
+        org::get_post(s.store.db(), &auth.scope, id).await?.into(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/posts", tag = "organisation", request_body = PostBody,
+    responses((status = 201, body = Post), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create(
+    State(s): State<AppState>,
+    auth: Authorized<perm::OrgWrite>,
+    ApiJson(b): ApiJson<PostBody>,
+) -> ApiResult<(StatusCode, Json<Post>)> {
+    let input = b.parse()?;
+    let tx = s.store.write().await?;
+    let (_, w) = org::save_post(&tx, None, input, s.clock.now()).await?;
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "post.create",
+            "post",
+            w.id,
+            json!({ "after": p_json(&w) }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(w.into())))
+}
+
+#[utoipa::path(put, path = "/api/v1/posts/{id}", tag = "organisation", request_body = PostBody,
+    responses((status = 200, body = Post), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    auth: Authorized<perm::OrgWrite>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<PostBody>,
+) -> ApiResult<Json<Post>> {
+    let input = b.parse()?;
+    let tx = s.store.write().await?;
+    org::get_post(&tx, &auth.scope, id).await?;
+    let (before, w) = org::save_post(&tx, Some(id), input, s.clock.now()).await?;
+    let before = before.as_ref().map(p_json);
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "post.update",
+            "post",
+            id,
+            json!({ "before": before, "after": p_json(&w) }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(w.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/posts/{id}/retire", tag = "organisation", request_body = RetireRequest,
+    responses((status = 200, body = Post), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn retire(
+    State(s): State<AppState>,
+    auth: Authorized<perm::OrgWrite>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RetireRequest>,
+) -> ApiResult<Json<Post>> {
+    let reason = b.reason()?;
+    let tx = s.store.write().await?;
+    org::get_post(&tx, &auth.scope, id).await?;
+    let w = org::retire_post(&tx, id, s.clock.now()).await?;
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth
+            .user
+            .audit(&s, "post.retire", "post", id, json!({ "reason": reason })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(w.into()))
+}
+
+fn p_json(w: &post::Model) -> serde_json::Value {
+    json!({ "code": w.code, "name": w.name, "department_id": w.department_id, "post_type": w.post_type, "duties": w.duties })
 }

@@ -1,3 +1,490 @@
-pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
+//! Accounts. The system admin creates and maintains accounts; the security admin grants roles;
+//! neither can do the other's work, and nobody changes their own roles.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::{
+    auth::hash_password,
+    org::{parse_name, parse_username},
+    rbac::Role,
+};
+use xiaoneng_store::{
+    accounts::{self, NewUser, UserFilter},
+    audit,
+    entity::user,
+    org::{self, Scope},
+};
+
+use super::{Checks, Page, RetireRequest, page_req};
+use crate::{
+    ApiResult, AppState,
+    auth::{Authorized, perm},
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update))
+        .routes(routes!(reset_password))
+        .routes(routes!(unlock))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(set_roles))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub department_id: Option<i64>,
+    pub person_id: Option<i64>,
+    /// Role codes held now.
+    pub roles: Vec<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub must_change_password: bool,
+    /// Set while the account is locked after failed logins.
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+async fn dto(s: &AppState, u: user::Model) -> ApiResult<User> {
+    let roles = accounts::roles_of(s.store.db(), u.id).await?;
+    let now = s.clock.now();
+    Ok(User {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        department_id: u.department_id,
+        person_id: u.person_id,
+        roles: roles.iter().map(|r| r.code().to_owned()).collect(),
+        status: u.status,
+        must_change_password: u.must_change_password,
+        locked_until: u.locked_until.filter(|t| *t > now),
+        last_login_at: u.last_login_at,
+        created_at: u.created_at,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// Matches user name or display name.
+    pub q: Option<String>,
+    /// `active` or `disabled`.
+    pub status: Option<String>,
+    pub department_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(ListParams),
+    responses((status = 200, body = Page<User>), (status = 403, body = ErrorBody)))]
+async fn list(
+    State(s): State<AppState>,
+    _auth: Authorized<perm::UserRead>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<User>>> {
+    let mut v = Checks::default();
+    let page = page_req(p.page, p.page_size, &mut v);
+    v.done()?;
+    let f = UserFilter {
+        q: p.q,
+        status: p.status,
+        department_id: p.department_id,
+    };
+    let rows = accounts::list_users(&s.store, &f, page).await?;
+    let mut items = Vec::with_capacity(rows.items.len());
+    for u in rows.items {
+        items.push(dto(&s, u).await?);
+    }
+    Ok(Json(Page {
+        items,
+        total: rows.total,
+        page: rows.page,
+        page_size: rows.page_size,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts",
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+async fn get_one(
+    State(s): State<AppState>,
+    _auth: Authorized<perm::UserRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(
+        dto(&s, accounts::get_user(s.store.db(), id).await?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUserBody {
+    pub username: String,
+    pub display_name: String,
+    pub department_id: Option<i64>,
+    /// The roster entry of the person who uses this account.
+    pub person_id: Option<i64>,
+    /// An initial password; the user must change it at first login.
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserBody {
+    pub display_name: String,
+    pub department_id: Option<i64>,
+    pub person_id: Option<i64>,
+}
+
+/// Checks that the department and person exist, and that the person belongs to the department.
+async fn check_links<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    department_id: Option<i64>,
+    person_id: Option<i64>,
+) -> ApiResult<()> {
+    if let Some(d) = department_id {
+        org::get_department(c, &Scope::All, d).await.map_err(|_| {
+            ApiError::invalid(
+                "department_id",
+                "department_not_found",
+                "部门不存在",
+                "The department does not exist",
+            )
+        })?;
+    }
+    if let Some(p) = person_id {
+        let person = org::get_person(c, &Scope::All, p).await.map_err(|_| {
+            ApiError::invalid(
+                "person_id",
+                "person_not_found",
+                "人员不存在",
+                "The person does not exist",
+            )
+        })?;
+        if department_id.is_some_and(|d| d != person.department_id) {
+            return Err(ApiError::invalid(
+                "person_id",
+                "person_not_in_department",
+                "该人员不属于所选部门",
+                "The person does not belong to the chosen department",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn hash(pw: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Creates an account with no roles (the security admin grants them). The user must change the
+/// initial password at first login.
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUserBody,
+    responses((status = 201, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create(
+    State(s): State<AppState>,
+    auth: Authorized<perm::UserWrite>,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let mut v = Checks::default();
+    let username = v.take(parse_username(&b.username));
+    let display_name = v.take(parse_name("display_name", &b.display_name, 50));
+    let policy = s.policy().await?;
+    v.take(policy.check_password(&username, &b.password));
+    v.done()?;
+    let password_hash = hash(b.password.clone()).await?;
+    let tx = s.store.write().await?;
+    check_links(&tx, b.department_id, b.person_id).await?;
+    let u = accounts::create_user(
+        &tx,
+        NewUser {
+            username,
+            display_name,
+            password_hash,
+            person_id: b.person_id,
+            department_id: b.department_id,
+            must_change_password: true,
+        },
+        s.clock.now(),
+    )
+    .await?;
+    audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "user.create", "user", u.id, json!({ "username": u.username, "department_id": u.department_id, "person_id": u.person_id }))).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(dto(&s, u).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "accounts", request_body = UserBody,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    auth: Authorized<perm::UserWrite>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UserBody>,
+) -> ApiResult<Json<User>> {
+    let display_name = parse_name("display_name", &b.display_name, 50)?;
+    let tx = s.store.write().await?;
+    let u = accounts::get_user(&tx, id).await?;
+    check_links(&tx, b.department_id, b.person_id).await?;
+    let roles = accounts::roles_of(&tx, id).await?;
+    if b.department_id.is_none() && roles.iter().any(|r| r.needs_department()) {
+        return Err(ApiError::invalid(
+            "department_id",
+            "department_required",
+            "该账号的角色需要所属部门",
+            "This account's roles need a department",
+        ));
+    }
+    let before = json!({ "display_name": u.display_name, "department_id": u.department_id, "person_id": u.person_id });
+    let mut am: user::ActiveModel = u.into();
+    am.display_name = Set(display_name);
+    am.department_id = Set(b.department_id);
+    am.person_id = Set(b.person_id);
+    am.updated_at = Set(s.clock.now());
+    let u = am.update(&tx).await?;
+    let after = json!({ "display_name": u.display_name, "department_id": u.department_id, "person_id": u.person_id });
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "user.update",
+            "user",
+            id,
+            json!({ "before": before, "after": after }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(dto(&s, u).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetPasswordBody {
+    /// A temporary password; the user must change it at next login.
+    pub password: String,
+}
+
+/// Sets a temporary password, unlocks the account and ends its sessions.
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "accounts", request_body = ResetPasswordBody,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reset_password(
+    State(s): State<AppState>,
+    auth: Authorized<perm::UserWrite>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ResetPasswordBody>,
+) -> ApiResult<Json<User>> {
+    let u = accounts::get_user(s.store.db(), id).await?;
+    s.policy().await?.check_password(&u.username, &b.password)?;
+    let h = hash(b.password.clone()).await?;
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let mut am: user::ActiveModel = accounts::get_user(&tx, id).await?.into();
+    am.password_hash = Set(h);
+    am.must_change_password = Set(true);
+    am.password_changed_at = Set(now);
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.updated_at = Set(now);
+    let u = am.update(&tx).await?;
+    let ended = accounts::end_user_sessions(&tx, id, None, "password_reset", now).await?;
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "user.reset_password",
+            "user",
+            id,
+            json!({ "sessions_ended": ended }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(dto(&s, u).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "accounts",
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+async fn unlock(
+    State(s): State<AppState>,
+    auth: Authorized<perm::UserWrite>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<User>> {
+    let tx = s.store.write().await?;
+    let mut am: user::ActiveModel = accounts::get_user(&tx, id).await?.into();
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.updated_at = Set(s.clock.now());
+    let u = am.update(&tx).await?;
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(&s, "user.unlock", "user", id, json!({})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(dto(&s, u).await?))
+}
+
+async fn set_status(
+    s: &AppState,
+    auth: &Authorized<perm::UserWrite>,
+    id: i64,
+    status: &str,
+    reason: &str,
+) -> ApiResult<User> {
+    if id == auth.user.id {
+        return Err(ApiError::bad_request(
+            "own_account",
+            "不能停用或启用自己的账号",
+            "You cannot disable or enable your own account",
+        ));
+    }
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let u = accounts::get_user(&tx, id).await?;
+    if u.status == status {
+        return Err(ApiError::invalid(
+            "status",
+            "unchanged",
+            "账号已是该状态",
+            "The account already has this status",
+        ));
+    }
+    let mut am: user::ActiveModel = u.into();
+    am.status = Set(status.to_owned());
+    am.updated_at = Set(now);
+    let u = am.update(&tx).await?;
+    if status == "disabled" {
+        accounts::end_user_sessions(&tx, id, None, "disabled", now).await?;
+    }
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            s,
+            &format!(
+                "user.{}",
+                if status == "disabled" {
+                    "disable"
+                } else {
+                    "enable"
+                }
+            ),
+            "user",
+            id,
+            json!({ "reason": reason }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    dto(s, u).await
+}
+
+/// Disables an account (it is never deleted) and ends its sessions.
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "accounts", request_body = RetireRequest,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn disable(
+    State(s): State<AppState>,
+    auth: Authorized<perm::UserWrite>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RetireRequest>,
+) -> ApiResult<Json<User>> {
+    let reason = b.reason()?;
+    Ok(Json(set_status(&s, &auth, id, "disabled", &reason).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "accounts", request_body = RetireRequest,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn enable(
+    State(s): State<AppState>,
+    auth: Authorized<perm::UserWrite>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RetireRequest>,
+) -> ApiResult<Json<User>> {
+    let reason = b.reason()?;
+    Ok(Json(set_status(&s, &auth, id, "active", &reason).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RolesBody {
+    /// The complete set of role codes the account should hold.
+    pub roles: Vec<String>,
+}
+
+/// Grants and revokes roles so that the account holds exactly these. Security admin only, and
+/// never on their own account.
+#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "accounts", request_body = RolesBody,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_roles(
+    State(s): State<AppState>,
+    auth: Authorized<perm::RoleGrant>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RolesBody>,
+) -> ApiResult<Json<User>> {
+    if id == auth.user.id {
+        return Err(ApiError::bad_request(
+            "own_account",
+            "不能修改自己的角色",
+            "You cannot change your own roles",
+        ));
+    }
+    let mut roles = Vec::new();
+    let mut v = Checks::default();
+    for code in &b.roles {
+        match Role::parse(code) {
+            Some(r) if !roles.contains(&r) => roles.push(r),
+            Some(_) => {}
+            None => v.push(xiaoneng_core::ValidationError::new(
+                "roles",
+                "unknown_role",
+                format!("未知角色：{code}"),
+                format!("Unknown role: {code}"),
+            )),
+        }
+    }
+    v.done()?;
+    let tx = s.store.write().await?;
+    let u = accounts::get_user(&tx, id).await?;
+    if u.department_id.is_none() && roles.iter().any(|r| r.needs_department()) {
+        return Err(ApiError::invalid(
+            "roles",
+            "department_required",
+            "部门负责人、联络员和机关干部角色需要账号先设置所属部门",
+            "Department head, liaison and staff roles need the account to have a department",
+        ));
+    }
+    let (granted, revoked) =
+        accounts::set_roles(&tx, id, &roles, Some(auth.user.id), s.clock.now()).await?;
+    let codes = |rs: &[Role]| rs.iter().map(|r| r.code()).collect::<Vec<_>>();
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "user.roles",
+            "user",
+            id,
+            json!({ "granted": codes(&granted), "revoked": codes(&revoked) }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(dto(&s, u).await?))
 }
