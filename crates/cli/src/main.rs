@@ -1,1 +1,403 @@
-fn main() {}
+//! `xiaoneng`: the one binary. Serves the web application and API, and carries the operator's
+//! commands: migrate, demo, user, audit, backup, restore.
+
+mod demo;
+mod settings;
+
+use std::{
+    io::Read,
+    net::SocketAddr,
+    path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
+};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use xiaoneng_core::{
+    auth::{SecurityPolicy, hash_password},
+    clock::{Clock, SystemClock},
+    org::parse_username,
+    rbac::Role,
+};
+use xiaoneng_server::{AppState, ServerConfig};
+use xiaoneng_store::{
+    Location, Store, StoreError, accounts, audit,
+    audit::{AuditRecord, Outcome},
+    org, settings as store_settings,
+};
+
+use crate::settings::Settings;
+
+#[derive(Parser)]
+#[command(name = "xiaoneng", version, about = "效能 Xiaoneng — supervising the efficiency of government services")]
+struct Cli {
+    /// A TOML settings file (default: ./xiaoneng.toml when it exists).
+    #[arg(long, global = true, env = "XIAONENG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct Db {
+    /// Directory of the embedded SQLite database (default ./data).
+    #[arg(long, conflicts_with = "database_url")]
+    data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL, postgres://user:password@host:5432/db.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the application until SIGTERM or Ctrl-C.
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        bind: Option<String>,
+        /// Fill the database with the demo city first (changes nothing if already done).
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Bring the database schema up to date.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Fill the database with a demo city and print its accounts. Running it again changes nothing.
+    Demo {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a consistent copy of the embedded database to FILE, while the server runs.
+    Backup {
+        /// The backup file to create (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Restore a backup into a data directory. Stop the server first.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to restore into.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Replace an existing database (it is kept beside, renamed).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account with a role. The password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// One of: office_admin, inspector, dept_head, dept_liaison, staff, city_leader,
+        /// sys_admin, sec_admin, audit_admin.
+        #[arg(long)]
+        role: String,
+        /// The department's code (required for dept_head, dept_liaison and staff).
+        #[arg(long)]
+        department: Option<String>,
+        /// The name shown in the application (default: the user name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Link the account to this person (employee number).
+        #[arg(long)]
+        person: Option<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: exit 0 when intact, 1 naming the first broken entry.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&s.log.level));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if s.log.format == "json" { b.json().init() } else { b.init() }
+}
+
+async fn open(settings: &Settings, db: Db) -> anyhow::Result<Store> {
+    let location = settings.location(db.data_dir, db.database_url);
+    let store = Store::open(&location, settings.database.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database at {}", location.describe()))?
+        .with_audit_algo(settings.audit_algo()?);
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+fn cli_record(action: &str, target_type: &str, target_id: impl ToString, detail: serde_json::Value) -> AuditRecord {
+    AuditRecord {
+        at: SystemClock.now(),
+        actor_user_id: None,
+        actor: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".into())),
+        ip: "local".into(),
+        action: action.into(),
+        target_type: target_type.into(),
+        target_id: target_id.to_string(),
+        outcome: Outcome::Ok,
+        detail,
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { bind, demo, db } => serve(settings, bind, demo, db).await,
+        Command::Migrate { db } => {
+            let store = open(&settings, db).await?;
+            store.close().await?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { db } => {
+            let store = open(&settings, db).await?;
+            demo::seed(&store).await?;
+            demo::print_accounts();
+            store.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Add { username, role, department, display_name, person, password_stdin: _, db } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let store = open(&settings, db).await?;
+            let id = add_user(&store, &username, &role, department.as_deref(), display_name.as_deref(), person.as_deref(), &password).await?;
+            store.close().await?;
+            println!("created user {username} (id {id}) with role {role}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify { db } } => {
+            let store = open(&settings, db).await?;
+            let r = store.verify_audit().await?;
+            store.close().await?;
+            match r {
+                Ok(n) => {
+                    println!("audit chain intact: {n} entries");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(b) => {
+                    eprintln!("audit chain BROKEN at entry {}: {}", b.seq, b.reason);
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Backup { to, db } => {
+            let store = open(&settings, db).await?;
+            store.backup_to(&to).await?;
+            store.close().await?;
+            let check = Store::open(&Location::Url(format!("sqlite:{}", to.display())), 1).await?;
+            let problems = check.integrity_problems().await?;
+            check.close().await?;
+            if !problems.is_empty() {
+                bail!("the backup at {} failed its integrity check: {}", to.display(), problems.join("; "));
+            }
+            println!("backup written to {}", to.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from, data_dir, force } => restore(&from, &data_dir, force).await,
+    }
+}
+
+async fn add_user(
+    store: &Store,
+    username: &str,
+    role: &str,
+    department: Option<&str>,
+    display_name: Option<&str>,
+    person: Option<&str>,
+    password: &str,
+) -> anyhow::Result<i64> {
+    let username = parse_username(username).map_err(|e| anyhow::anyhow!(e.en))?;
+    let role = Role::parse(role).ok_or_else(|| {
+        anyhow::anyhow!("unknown role {role:?}; one of: {}", Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join(", "))
+    })?;
+    let policy: SecurityPolicy = store_settings::get(store.db(), store_settings::SECURITY_POLICY).await?;
+    policy.check_password(&username, password).map_err(|e| anyhow::anyhow!("password refused: {}", e.en))?;
+    let department_id = match department {
+        Some(code) => Some(
+            org::department_by_code(store.db(), &code.to_ascii_uppercase())
+                .await?
+                .filter(|d| d.status == "active")
+                .ok_or_else(|| anyhow::anyhow!("no active department with code {code}"))?
+                .id,
+        ),
+        None if role.needs_department() => bail!("role {role} needs --department CODE"),
+        None => None,
+    };
+    let person_id = match person {
+        Some(no) => Some(org::person_by_employee_no(store.db(), no).await?.ok_or_else(|| anyhow::anyhow!("no person with employee number {no}"))?.id),
+        None => None,
+    };
+    let hash = hash_password(password)?;
+    let now = SystemClock.now();
+    let tx = store.write().await?;
+    let u = accounts::create_user(
+        &tx,
+        accounts::NewUser {
+            username: username.clone(),
+            display_name: display_name.unwrap_or(&username).to_owned(),
+            password_hash: hash,
+            person_id,
+            department_id,
+            // The operator chose this password: no forced change at first login.
+            must_change_password: false,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict { .. } => anyhow::anyhow!("user {username} exists already"),
+        e => e.into(),
+    })?;
+    accounts::set_roles(&tx, u.id, &[role], None, now).await?;
+    audit::append(&tx, store.audit_algo(), &cli_record("user.create", "user", u.id, json!({ "username": username, "role": role.code() }))).await?;
+    tx.commit().await?;
+    Ok(u.id)
+}
+
+async fn restore(from: &std::path::Path, data_dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(from.is_file(), "no backup file at {}", from.display());
+    let check = Store::open(&Location::Url(format!("sqlite:{}", from.display())), 1).await?;
+    let problems = check.integrity_problems().await?;
+    let chain = check.verify_audit().await?;
+    check.close().await?;
+    if !problems.is_empty() {
+        bail!("the backup failed its integrity check: {}", problems.join("; "));
+    }
+    if let Err(b) = chain {
+        bail!("the backup's audit chain is broken at entry {}: {}", b.seq, b.reason);
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let target = data_dir.join(xiaoneng_store::SQLITE_FILE);
+    if target.exists() {
+        if !force {
+            bail!("{} exists; stop the server and pass --force to replace it (the old one is kept)", target.display());
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        let kept = data_dir.join(format!("{}.before-restore-{stamp}", xiaoneng_store::SQLITE_FILE));
+        std::fs::rename(&target, &kept)?;
+        for ext in ["-wal", "-shm"] {
+            let side = data_dir.join(format!("{}{ext}", xiaoneng_store::SQLITE_FILE));
+            if side.exists() {
+                std::fs::rename(&side, data_dir.join(format!("{}.before-restore-{stamp}{ext}", xiaoneng_store::SQLITE_FILE)))?;
+            }
+        }
+        println!("kept the replaced database as {}", kept.display());
+    }
+    std::fs::copy(from, &target)?;
+    println!("restored {} into {}", from.display(), target.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> anyhow::Result<ExitCode> {
+    let location = settings.location(db.data_dir.clone(), db.database_url.clone());
+    let store = open(&settings, db).await?;
+    if demo {
+        demo::seed(&store).await?;
+        demo::print_accounts();
+    }
+    let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
+    let addr: SocketAddr = bind.parse().with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = ServerConfig {
+        secure_cookies: settings.server.secure_cookies,
+        trust_forwarded_headers: settings.server.trust_forwarded_headers,
+        max_body_bytes: settings.server.max_body_mb * 1024 * 1024,
+    };
+    let state = AppState::new(store.clone(), clock.clone(), config);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = settings.server.jobs.then(|| {
+        let worker = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "xiaoneng".into()), std::process::id());
+        tokio::spawn(xiaoneng_server::jobs::runner(store.clone(), clock.clone(), worker).run(stop_rx))
+    });
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, database = %location.describe(), "xiaoneng is serving");
+    println!("xiaoneng is serving on http://{addr}  (database: {})", location.describe());
+    axum::serve(listener, xiaoneng_server::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    if let Some(j) = jobs {
+        let _ = j.await;
+    }
+    store.close().await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
