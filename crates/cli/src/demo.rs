@@ -37,7 +37,12 @@ const DEPARTMENTS: &[(&str, &str, &str, Option<&str>)] = &[
     ("ZR", "市自然资源和规划局", "law_enforcement", Some("SZ")),
     ("WJ", "市卫生健康委员会", "law_enforcement", Some("SZ")),
     ("ZJ", "市住房和城乡建设局", "law_enforcement", Some("SZ")),
-    ("SWJ", "国家税务总局本市税务局", "law_enforcement", Some("SZ")),
+    (
+        "SWJ",
+        "国家税务总局本市税务局",
+        "law_enforcement",
+        Some("SZ"),
+    ),
     ("FG", "市发展和改革委员会", "economic_service", Some("SZ")),
     ("GX", "市工业和信息化局", "economic_service", Some("SZ")),
     ("SW", "市商务局", "economic_service", Some("SZ")),
@@ -104,74 +109,269 @@ const WINDOWS: &[(&str, &str, &str, &str)] = &[
 ];
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗",
-    "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡",
-    "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
+    "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁",
+    "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
 ];
 const GIVEN_M: &[&str] = &[
-    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "宇", "浩",
-    "建国", "志强", "海波", "俊杰", "文博", "晓东", "国庆", "立新", "振华", "永刚", "家豪", "子轩", "德明", "天宇",
+    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞",
+    "鑫", "波", "宇", "浩", "建国", "志强", "海波", "俊杰", "文博", "晓东", "国庆", "立新", "振华",
+    "永刚", "家豪", "子轩", "德明", "天宇",
 ];
 const GIVEN_F: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "颖", "琳", "洁", "倩", "萍", "红", "丹",
-    "秀英", "桂兰", "晓红", "丽娟", "雅琴", "欣怡", "梦瑶", "思琪", "淑华", "海燕", "春梅", "晓燕", "佳怡",
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "颖", "琳", "洁",
+    "倩", "萍", "红", "丹", "秀英", "桂兰", "晓红", "丽娟", "雅琴", "欣怡", "梦瑶", "思琪", "淑华",
+    "海燕", "春梅", "晓燕", "佳怡",
 ];
 
 /// (post suffix, name, type, duties)
 const POSTS: &[(&str, &str, &str, &str)] = &[
-    ("LD", "领导班子成员", "leadership",
-     "贯彻落实市委市政府决策部署，对本部门机关效能建设负第一责任（一把手）或分管责任；组织制定并督促落实服务承诺制、岗位责任制、首问负责制和责任追究制；对效能通报的问题组织整改并按期书面报告。"),
-    ("ZC", "科室负责人", "middle_manager",
-     "负责本科室业务工作和队伍管理；落实限时办结要求，对超时办理、推诿扯皮等问题及时纠正；组织本科室开展自查自纠，督促整改措施落实到人。"),
-    ("CK", "窗口受理员", "window_staff",
-     "按服务承诺受理、审核、办理群众和企业申请事项；落实一次性告知和首问负责；着装规范、文明用语，工作时间不得脱岗离岗、上网聊天游戏；主动接受服务对象评价。"),
-    ("ZF", "执法人员", "law_enforcement_officer",
-     "依法履行行政检查、调查取证和处罚职责；严格执行执法程序和自由裁量基准，亮证执法、文明执法；不得推诿、拖延或选择性执法，接受社会监督。"),
-    ("KY", "科员", "general_staff",
-     "按岗位分工承办具体业务工作；熟悉本岗位法规政策和办事流程，准确解答服务对象咨询；按时完成交办事项，遵守考勤纪律，不迟到早退。"),
+    (
+        "LD",
+        "领导班子成员",
+        "leadership",
+        "贯彻落实市委市政府决策部署，对本部门机关效能建设负第一责任（一把手）或分管责任；组织制定并督促落实服务承诺制、岗位责任制、首问负责制和责任追究制；对效能通报的问题组织整改并按期书面报告。",
+    ),
+    (
+        "ZC",
+        "科室负责人",
+        "middle_manager",
+        "负责本科室业务工作和队伍管理；落实限时办结要求，对超时办理、推诿扯皮等问题及时纠正；组织本科室开展自查自纠，督促整改措施落实到人。",
+    ),
+    (
+        "CK",
+        "窗口受理员",
+        "window_staff",
+        "按服务承诺受理、审核、办理群众和企业申请事项；落实一次性告知和首问负责；着装规范、文明用语，工作时间不得脱岗离岗、上网聊天游戏；主动接受服务对象评价。",
+    ),
+    (
+        "ZF",
+        "执法人员",
+        "law_enforcement_officer",
+        "依法履行行政检查、调查取证和处罚职责；严格执行执法程序和自由裁量基准，亮证执法、文明执法；不得推诿、拖延或选择性执法，接受社会监督。",
+    ),
+    (
+        "KY",
+        "科员",
+        "general_staff",
+        "按岗位分工承办具体业务工作；熟悉本岗位法规政策和办事流程，准确解答服务对象咨询；按时完成交办事项，遵守考勤纪律，不迟到早退。",
+    ),
 ];
 
 /// (code, name, kind, organisation, term start, term end)
-fn supervisors() -> Vec<(String, &'static str, &'static str, &'static str, NaiveDate, NaiveDate)> {
+fn supervisors() -> Vec<(
+    String,
+    &'static str,
+    &'static str,
+    &'static str,
+    NaiveDate,
+    NaiveDate,
+)> {
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
     let people: &[(&str, &str, &str, (i32, u32, u32), (i32, u32, u32))] = &[
-        ("郑国华", "efficiency_supervisor", "市退休干部协会", (2025, 1, 1), (2027, 12, 31)),
-        ("刘素芬", "efficiency_supervisor", "市人民医院", (2025, 1, 1), (2027, 12, 31)),
-        ("陈立群", "efficiency_supervisor", "市第一中学", (2025, 1, 1), (2027, 12, 31)),
-        ("马志远", "efficiency_supervisor", "市律师协会", (2025, 1, 1), (2027, 12, 31)),
-        ("孙丽华", "efficiency_supervisor", "新华社区居委会", (2025, 1, 1), (2027, 12, 31)),
-        ("黄建平", "efficiency_supervisor", "市晚报社", (2025, 1, 1), (2027, 12, 31)),
-        ("周晓梅", "efficiency_supervisor", "市妇女联合会", (2026, 3, 1), (2028, 2, 29)),
-        ("吴德胜", "efficiency_supervisor", "市总工会", (2022, 1, 1), (2024, 12, 31)),
-        ("赵启明", "efficiency_supervisor", "市个体劳动者协会", (2022, 1, 1), (2024, 12, 31)),
-        ("林海涛", "npc_deputy", "市人大代表（商界）", (2023, 1, 15), (2027, 12, 31)),
-        ("何秀兰", "npc_deputy", "市人大代表（教育界）", (2023, 1, 15), (2027, 12, 31)),
-        ("罗文斌", "npc_deputy", "市人大代表（农业界）", (2023, 1, 15), (2027, 12, 31)),
-        ("谢春燕", "npc_deputy", "市人大代表（卫生界）", (2023, 1, 15), (2027, 12, 31)),
-        ("梁永康", "cppcc_member", "市政协委员（经济界）", (2023, 1, 10), (2027, 12, 31)),
-        ("宋雅琴", "cppcc_member", "市政协委员（文化界）", (2023, 1, 10), (2027, 12, 31)),
-        ("唐振东", "cppcc_member", "市政协委员（科技界）", (2023, 1, 10), (2027, 12, 31)),
-        ("许佳怡", "cppcc_member", "市政协委员（法律界）", (2023, 1, 10), (2027, 12, 31)),
-        ("韩伟杰", "enterprise_rep", "市工商业联合会", (2026, 1, 1), (2026, 12, 31)),
-        ("冯晓东", "enterprise_rep", "市中小企业协会", (2026, 1, 1), (2026, 12, 31)),
-        ("邓海燕", "enterprise_rep", "市外商投资企业协会", (2026, 1, 1), (2026, 12, 31)),
-        ("曹俊峰", "enterprise_rep", "市建筑业协会", (2027, 1, 1), (2027, 12, 31)),
+        (
+            "郑国华",
+            "efficiency_supervisor",
+            "市退休干部协会",
+            (2025, 1, 1),
+            (2027, 12, 31),
+        ),
+        (
+            "刘素芬",
+            "efficiency_supervisor",
+            "市人民医院",
+            (2025, 1, 1),
+            (2027, 12, 31),
+        ),
+        (
+            "陈立群",
+            "efficiency_supervisor",
+            "市第一中学",
+            (2025, 1, 1),
+            (2027, 12, 31),
+        ),
+        (
+            "马志远",
+            "efficiency_supervisor",
+            "市律师协会",
+            (2025, 1, 1),
+            (2027, 12, 31),
+        ),
+        (
+            "孙丽华",
+            "efficiency_supervisor",
+            "新华社区居委会",
+            (2025, 1, 1),
+            (2027, 12, 31),
+        ),
+        (
+            "黄建平",
+            "efficiency_supervisor",
+            "市晚报社",
+            (2025, 1, 1),
+            (2027, 12, 31),
+        ),
+        (
+            "周晓梅",
+            "efficiency_supervisor",
+            "市妇女联合会",
+            (2026, 3, 1),
+            (2028, 2, 29),
+        ),
+        (
+            "吴德胜",
+            "efficiency_supervisor",
+            "市总工会",
+            (2022, 1, 1),
+            (2024, 12, 31),
+        ),
+        (
+            "赵启明",
+            "efficiency_supervisor",
+            "市个体劳动者协会",
+            (2022, 1, 1),
+            (2024, 12, 31),
+        ),
+        (
+            "林海涛",
+            "npc_deputy",
+            "市人大代表（商界）",
+            (2023, 1, 15),
+            (2027, 12, 31),
+        ),
+        (
+            "何秀兰",
+            "npc_deputy",
+            "市人大代表（教育界）",
+            (2023, 1, 15),
+            (2027, 12, 31),
+        ),
+        (
+            "罗文斌",
+            "npc_deputy",
+            "市人大代表（农业界）",
+            (2023, 1, 15),
+            (2027, 12, 31),
+        ),
+        (
+            "谢春燕",
+            "npc_deputy",
+            "市人大代表（卫生界）",
+            (2023, 1, 15),
+            (2027, 12, 31),
+        ),
+        (
+            "梁永康",
+            "cppcc_member",
+            "市政协委员（经济界）",
+            (2023, 1, 10),
+            (2027, 12, 31),
+        ),
+        (
+            "宋雅琴",
+            "cppcc_member",
+            "市政协委员（文化界）",
+            (2023, 1, 10),
+            (2027, 12, 31),
+        ),
+        (
+            "唐振东",
+            "cppcc_member",
+            "市政协委员（科技界）",
+            (2023, 1, 10),
+            (2027, 12, 31),
+        ),
+        (
+            "许佳怡",
+            "cppcc_member",
+            "市政协委员（法律界）",
+            (2023, 1, 10),
+            (2027, 12, 31),
+        ),
+        (
+            "韩伟杰",
+            "enterprise_rep",
+            "市工商业联合会",
+            (2026, 1, 1),
+            (2026, 12, 31),
+        ),
+        (
+            "冯晓东",
+            "enterprise_rep",
+            "市中小企业协会",
+            (2026, 1, 1),
+            (2026, 12, 31),
+        ),
+        (
+            "邓海燕",
+            "enterprise_rep",
+            "市外商投资企业协会",
+            (2026, 1, 1),
+            (2026, 12, 31),
+        ),
+        (
+            "曹俊峰",
+            "enterprise_rep",
+            "市建筑业协会",
+            (2027, 1, 1),
+            (2027, 12, 31),
+        ),
     ];
     people
         .iter()
         .enumerate()
-        .map(|(i, (n, k, o, s, e))| (format!("JD{:03}", i + 1), *n, *k, *o, d(s.0, s.1, s.2), d(e.0, e.1, e.2)))
+        .map(|(i, (n, k, o, s, e))| {
+            (
+                format!("JD{:03}", i + 1),
+                *n,
+                *k,
+                *o,
+                d(s.0, s.1, s.2),
+                d(e.0, e.1, e.2),
+            )
+        })
         .collect()
 }
 
 /// (username, role, department code, display name, whose person: "head" / "staff" / none)
 pub const ACCOUNTS: &[(&str, Role, Option<&str>, &str, Option<&str>)] = &[
-    ("xnb_admin", Role::OfficeAdmin, Some("XNB"), "效能办管理员", None),
+    (
+        "xnb_admin",
+        Role::OfficeAdmin,
+        Some("XNB"),
+        "效能办管理员",
+        None,
+    ),
     ("inspector", Role::Inspector, Some("XNB"), "暗访人员", None),
-    ("sj_head", Role::DeptHead, Some("SJ"), "市场监管局局长", Some("head")),
-    ("sj_liaison", Role::DeptLiaison, Some("SJ"), "市场监管局联络员", None),
-    ("sj_staff", Role::Staff, Some("SJ"), "市场监管局干部", Some("staff")),
-    ("ga_head", Role::DeptHead, Some("GA"), "公安局局长", Some("head")),
+    (
+        "sj_head",
+        Role::DeptHead,
+        Some("SJ"),
+        "市场监管局局长",
+        Some("head"),
+    ),
+    (
+        "sj_liaison",
+        Role::DeptLiaison,
+        Some("SJ"),
+        "市场监管局联络员",
+        None,
+    ),
+    (
+        "sj_staff",
+        Role::Staff,
+        Some("SJ"),
+        "市场监管局干部",
+        Some("staff"),
+    ),
+    (
+        "ga_head",
+        Role::DeptHead,
+        Some("GA"),
+        "公安局局长",
+        Some("head"),
+    ),
     ("city_leader", Role::CityLeader, None, "市领导", None),
     ("sysadmin", Role::SysAdmin, None, "系统管理员", None),
     ("secadmin", Role::SecAdmin, None, "安全管理员", None),
@@ -197,7 +397,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     if !org::department_tree(db, &org::Scope::All).await?.is_empty() {
-        bail!("this database already holds an organisation; the demo city goes only into an empty database");
+        bail!(
+            "this database already holds an organisation; the demo city goes only into an empty database"
+        );
     }
     let now = SystemClock.now();
     let mut rng = StdRng::seed_from_u64(2006_09_12);
@@ -253,13 +455,21 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         let windows = window_ids.get(code).cloned().unwrap_or_default();
         let mut post_ids = std::collections::HashMap::new();
         for (suffix, name, kind, duties) in POSTS {
-            if (*kind == "window_staff" && windows.is_empty()) || (*kind == "law_enforcement_officer" && *category != "law_enforcement") {
+            if (*kind == "window_staff" && windows.is_empty())
+                || (*kind == "law_enforcement_officer" && *category != "law_enforcement")
+            {
                 continue;
             }
             let (_, p) = org::save_post(
                 &tx,
                 None,
-                PostInput { code: format!("{code}-{suffix}"), name: (*name).into(), department_id: dept, post_type: (*kind).into(), duties: (*duties).into() },
+                PostInput {
+                    code: format!("{code}-{suffix}"),
+                    name: (*name).into(),
+                    department_id: dept,
+                    post_type: (*kind).into(),
+                    duties: (*duties).into(),
+                },
                 now,
             )
             .await?;
@@ -271,20 +481,33 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                 0 => ("leadership", true, false),
                 1 | 2 => ("leadership", false, true),
                 3..=5 => ("middle_manager", false, false),
-                _ if !windows.is_empty() && i < 6 + 2 * windows.len() => ("window_staff", false, false),
-                _ if *category == "law_enforcement" && i % 2 == 0 => ("law_enforcement_officer", false, false),
+                _ if !windows.is_empty() && i < 6 + 2 * windows.len() => {
+                    ("window_staff", false, false)
+                }
+                _ if *category == "law_enforcement" && i % 2 == 0 => {
+                    ("law_enforcement_officer", false, false)
+                }
                 _ => ("general_staff", false, false),
             };
             let female = rng.random_bool(0.45);
             let name = format!(
                 "{}{}",
                 SURNAMES.choose(&mut rng).copied().unwrap_or("王"),
-                if female { GIVEN_F.choose(&mut rng) } else { GIVEN_M.choose(&mut rng) }.copied().unwrap_or("明")
-            );
-            let prefix = ["138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187", "188", "189"]
-                .choose(&mut rng)
+                if female {
+                    GIVEN_F.choose(&mut rng)
+                } else {
+                    GIVEN_M.choose(&mut rng)
+                }
                 .copied()
-                .unwrap_or("138");
+                .unwrap_or("明")
+            );
+            let prefix = [
+                "138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187",
+                "188", "189",
+            ]
+            .choose(&mut rng)
+            .copied()
+            .unwrap_or("138");
             let employee_no = format!("E{n:05}");
             if is_head {
                 heads.insert(*code, employee_no.clone());
@@ -300,7 +523,10 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                 department_id: dept,
                 post_id: post_ids.get(kind).copied(),
                 window_id,
-                mobile: Some(format!("{prefix}{:08}", rng.random_range(0..100_000_000u32))),
+                mobile: Some(format!(
+                    "{prefix}{:08}",
+                    rng.random_range(0..100_000_000u32)
+                )),
                 is_head,
                 is_leader_in_charge: in_charge,
             });
@@ -328,8 +554,12 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
 
     for (username, role, dept, display, whose) in ACCOUNTS {
         let person_id = match (whose, dept) {
-            (Some("head"), Some(d)) => org::person_by_employee_no(&tx, &heads[d]).await?.map(|p| p.id),
-            (Some("staff"), Some(d)) => org::person_by_employee_no(&tx, &staff[d]).await?.map(|p| p.id),
+            (Some("head"), Some(d)) => org::person_by_employee_no(&tx, &heads[d])
+                .await?
+                .map(|p| p.id),
+            (Some("staff"), Some(d)) => org::person_by_employee_no(&tx, &staff[d])
+                .await?
+                .map(|p| p.id),
             _ => None,
         };
         let u = accounts::create_user(
@@ -372,6 +602,11 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
 pub fn print_accounts() {
     println!("\ndemo accounts (password for all: {DEMO_PASSWORD})");
     for (username, role, dept, display, _) in ACCOUNTS {
-        println!("  {username:<12} {:<14} {}{}", role.code(), display, dept.map(|d| format!("  [{d}]")).unwrap_or_default());
+        println!(
+            "  {username:<12} {:<14} {}{}",
+            role.code(),
+            display,
+            dept.map(|d| format!("  [{d}]")).unwrap_or_default()
+        );
     }
 }

@@ -4,7 +4,9 @@
 
 mod support;
 
+mod accounts;
 mod auth;
 mod organisation;
+mod permissions;
 
 pub use support::*;
