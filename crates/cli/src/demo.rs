@@ -37,12 +37,7 @@ const DEPARTMENTS: &[(&str, &str, &str, Option<&str>)] = &[
     ("ZR", "市自然资源和规划局", "law_enforcement", Some("SZ")),
     ("WJ", "市卫生健康委员会", "law_enforcement", Some("SZ")),
     ("ZJ", "市住房和城乡建设局", "law_enforcement", Some("SZ")),
-    (
-        "SWJ",
-        "国家税务总局本市税务局",
-        "law_enforcement",
-        Some("SZ"),
-    ),
+    ("SWJ", "国家税务总局本市税务局", "law_enforcement", Some("SZ")),
     ("FG", "市发展和改革委员会", "economic_service", Some("SZ")),
     ("GX", "市工业和信息化局", "economic_service", Some("SZ")),
     ("SW", "市商务局", "economic_service", Some("SZ")),
@@ -109,20 +104,19 @@ const WINDOWS: &[(&str, &str, &str, &str)] = &[
 ];
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁",
-    "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林",
+    "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "袁", "潘", "于",
+    "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆",
+    "汪", "范", "金",
 ];
 const GIVEN_M: &[&str] = &[
-    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞",
-    "鑫", "波", "宇", "浩", "建国", "志强", "海波", "俊杰", "文博", "晓东", "国庆", "立新", "振华",
-    "永刚", "家豪", "子轩", "德明", "天宇",
+    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "宇",
+    "浩", "建国", "志强", "海波", "俊杰", "文博", "晓东", "国庆", "立新", "振华", "永刚", "家豪", "子轩", "德明",
+    "天宇",
 ];
 const GIVEN_F: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "颖", "琳", "洁",
-    "倩", "萍", "红", "丹", "秀英", "桂兰", "晓红", "丽娟", "雅琴", "欣怡", "梦瑶", "思琪", "淑华",
-    "海燕", "春梅", "晓燕", "佳怡",
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "颖", "琳", "洁", "倩", "萍", "红",
+    "丹", "秀英", "桂兰", "晓红", "丽娟", "雅琴", "欣怡", "梦瑶", "思琪", "淑华", "海燕", "春梅", "晓燕", "佳怡",
 ];
 
 /// (post suffix, name, type, duties)
@@ -159,223 +153,80 @@ const POSTS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+type Ymd = (i32, u32, u32);
+
 /// (code, name, kind, organisation, term start, term end)
-fn supervisors() -> Vec<(
-    String,
-    &'static str,
-    &'static str,
-    &'static str,
-    NaiveDate,
-    NaiveDate,
-)> {
+fn supervisors() -> Vec<(String, &'static str, &'static str, &'static str, NaiveDate, NaiveDate)> {
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
-    let people: &[(&str, &str, &str, (i32, u32, u32), (i32, u32, u32))] = &[
-        (
-            "郑国华",
-            "efficiency_supervisor",
-            "市退休干部协会",
-            (2025, 1, 1),
-            (2027, 12, 31),
-        ),
-        (
-            "刘素芬",
-            "efficiency_supervisor",
-            "市人民医院",
-            (2025, 1, 1),
-            (2027, 12, 31),
-        ),
-        (
-            "陈立群",
-            "efficiency_supervisor",
-            "市第一中学",
-            (2025, 1, 1),
-            (2027, 12, 31),
-        ),
-        (
-            "马志远",
-            "efficiency_supervisor",
-            "市律师协会",
-            (2025, 1, 1),
-            (2027, 12, 31),
-        ),
-        (
-            "孙丽华",
-            "efficiency_supervisor",
-            "新华社区居委会",
-            (2025, 1, 1),
-            (2027, 12, 31),
-        ),
-        (
-            "黄建平",
-            "efficiency_supervisor",
-            "市晚报社",
-            (2025, 1, 1),
-            (2027, 12, 31),
-        ),
-        (
-            "周晓梅",
-            "efficiency_supervisor",
-            "市妇女联合会",
-            (2026, 3, 1),
-            (2028, 2, 29),
-        ),
-        (
-            "吴德胜",
-            "efficiency_supervisor",
-            "市总工会",
-            (2022, 1, 1),
-            (2024, 12, 31),
-        ),
-        (
-            "赵启明",
-            "efficiency_supervisor",
-            "市个体劳动者协会",
-            (2022, 1, 1),
-            (2024, 12, 31),
-        ),
-        (
-            "林海涛",
-            "npc_deputy",
-            "市人大代表（商界）",
-            (2023, 1, 15),
-            (2027, 12, 31),
-        ),
-        (
-            "何秀兰",
-            "npc_deputy",
-            "市人大代表（教育界）",
-            (2023, 1, 15),
-            (2027, 12, 31),
-        ),
-        (
-            "罗文斌",
-            "npc_deputy",
-            "市人大代表（农业界）",
-            (2023, 1, 15),
-            (2027, 12, 31),
-        ),
-        (
-            "谢春燕",
-            "npc_deputy",
-            "市人大代表（卫生界）",
-            (2023, 1, 15),
-            (2027, 12, 31),
-        ),
-        (
-            "梁永康",
-            "cppcc_member",
-            "市政协委员（经济界）",
-            (2023, 1, 10),
-            (2027, 12, 31),
-        ),
-        (
-            "宋雅琴",
-            "cppcc_member",
-            "市政协委员（文化界）",
-            (2023, 1, 10),
-            (2027, 12, 31),
-        ),
-        (
-            "唐振东",
-            "cppcc_member",
-            "市政协委员（科技界）",
-            (2023, 1, 10),
-            (2027, 12, 31),
-        ),
-        (
-            "许佳怡",
-            "cppcc_member",
-            "市政协委员（法律界）",
-            (2023, 1, 10),
-            (2027, 12, 31),
-        ),
-        (
-            "韩伟杰",
-            "enterprise_rep",
-            "市工商业联合会",
-            (2026, 1, 1),
-            (2026, 12, 31),
-        ),
-        (
-            "冯晓东",
-            "enterprise_rep",
-            "市中小企业协会",
-            (2026, 1, 1),
-            (2026, 12, 31),
-        ),
-        (
-            "邓海燕",
-            "enterprise_rep",
-            "市外商投资企业协会",
-            (2026, 1, 1),
-            (2026, 12, 31),
-        ),
-        (
-            "曹俊峰",
-            "enterprise_rep",
-            "市建筑业协会",
-            (2027, 1, 1),
-            (2027, 12, 31),
-        ),
+    let people: &[(&str, &str, &str, Ymd, Ymd)] = &[
+        ("郑国华", "efficiency_supervisor", "市退休干部协会", (2025, 1, 1), (2027, 12, 31)),
+        ("刘素芬", "efficiency_supervisor", "市人民医院", (2025, 1, 1), (2027, 12, 31)),
+        ("陈立群", "efficiency_supervisor", "市第一中学", (2025, 1, 1), (2027, 12, 31)),
+        ("马志远", "efficiency_supervisor", "市律师协会", (2025, 1, 1), (2027, 12, 31)),
+        ("孙丽华", "efficiency_supervisor", "新华社区居委会", (2025, 1, 1), (2027, 12, 31)),
+        ("黄建平", "efficiency_supervisor", "市晚报社", (2025, 1, 1), (2027, 12, 31)),
+        ("周晓梅", "efficiency_supervisor", "市妇女联合会", (2026, 3, 1), (2028, 2, 29)),
+        ("吴德胜", "efficiency_supervisor", "市总工会", (2022, 1, 1), (2024, 12, 31)),
+        ("赵启明", "efficiency_supervisor", "市个体劳动者协会", (2022, 1, 1), (2024, 12, 31)),
+        ("林海涛", "npc_deputy", "市人大代表（商界）", (2023, 1, 15), (2027, 12, 31)),
+        ("何秀兰", "npc_deputy", "市人大代表（教育界）", (2023, 1, 15), (2027, 12, 31)),
+        ("罗文斌", "npc_deputy", "市人大代表（农业界）", (2023, 1, 15), (2027, 12, 31)),
+        ("谢春燕", "npc_deputy", "市人大代表（卫生界）", (2023, 1, 15), (2027, 12, 31)),
+        ("梁永康", "cppcc_member", "市政协委员（经济界）", (2023, 1, 10), (2027, 12, 31)),
+        ("宋雅琴", "cppcc_member", "市政协委员（文化界）", (2023, 1, 10), (2027, 12, 31)),
+        ("唐振东", "cppcc_member", "市政协委员（科技界）", (2023, 1, 10), (2027, 12, 31)),
+        ("许佳怡", "cppcc_member", "市政协委员（法律界）", (2023, 1, 10), (2027, 12, 31)),
+        ("韩伟杰", "enterprise_rep", "市工商业联合会", (2026, 1, 1), (2026, 12, 31)),
+        ("冯晓东", "enterprise_rep", "市中小企业协会", (2026, 1, 1), (2026, 12, 31)),
+        ("邓海燕", "enterprise_rep", "市外商投资企业协会", (2026, 1, 1), (2026, 12, 31)),
+        ("曹俊峰", "enterprise_rep", "市建筑业协会", (2027, 1, 1), (2027, 12, 31)),
     ];
     people
         .iter()
         .enumerate()
-        .map(|(i, (n, k, o, s, e))| {
-            (
-                format!("JD{:03}", i + 1),
-                *n,
-                *k,
-                *o,
-                d(s.0, s.1, s.2),
-                d(e.0, e.1, e.2),
-            )
-        })
+        .map(|(i, (n, k, o, s, e))| (format!("JD{:03}", i + 1), *n, *k, *o, d(s.0, s.1, s.2), d(e.0, e.1, e.2)))
         .collect()
 }
 
-/// (username, role, department code, display name, whose person: "head" / "staff" / none)
-pub const ACCOUNTS: &[(&str, Role, Option<&str>, &str, Option<&str>)] = &[
-    (
-        "xnb_admin",
-        Role::OfficeAdmin,
-        Some("XNB"),
-        "效能办管理员",
-        None,
-    ),
-    ("inspector", Role::Inspector, Some("XNB"), "暗访人员", None),
-    (
-        "sj_head",
-        Role::DeptHead,
-        Some("SJ"),
-        "市场监管局局长",
-        Some("head"),
-    ),
-    (
-        "sj_liaison",
-        Role::DeptLiaison,
-        Some("SJ"),
-        "市场监管局联络员",
-        None,
-    ),
-    (
-        "sj_staff",
-        Role::Staff,
-        Some("SJ"),
-        "市场监管局干部",
-        Some("staff"),
-    ),
-    (
-        "ga_head",
-        Role::DeptHead,
-        Some("GA"),
-        "公安局局长",
-        Some("head"),
-    ),
-    ("city_leader", Role::CityLeader, None, "市领导", None),
-    ("sysadmin", Role::SysAdmin, None, "系统管理员", None),
-    ("secadmin", Role::SecAdmin, None, "安全管理员", None),
-    ("auditor", Role::AuditAdmin, None, "安全审计员", None),
+/// Whose roster entry a demo account belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Linked {
+    Nobody,
+    /// The department's head.
+    Head,
+    /// A general staff member of the department.
+    Staff,
+}
+
+struct DemoAccount {
+    username: &'static str,
+    role: Role,
+    department: Option<&'static str>,
+    display: &'static str,
+    person: Linked,
+}
+
+const fn account(
+    username: &'static str,
+    role: Role,
+    department: Option<&'static str>,
+    display: &'static str,
+    person: Linked,
+) -> DemoAccount {
+    DemoAccount { username, role, department, display, person }
+}
+
+const ACCOUNTS: &[DemoAccount] = &[
+    account("xnb_admin", Role::OfficeAdmin, Some("XNB"), "效能办管理员", Linked::Nobody),
+    account("inspector", Role::Inspector, Some("XNB"), "暗访人员", Linked::Nobody),
+    account("sj_head", Role::DeptHead, Some("SJ"), "市场监管局局长", Linked::Head),
+    account("sj_liaison", Role::DeptLiaison, Some("SJ"), "市场监管局联络员", Linked::Nobody),
+    account("sj_staff", Role::Staff, Some("SJ"), "市场监管局干部", Linked::Staff),
+    account("ga_head", Role::DeptHead, Some("GA"), "公安局局长", Linked::Head),
+    account("city_leader", Role::CityLeader, None, "市领导", Linked::Nobody),
+    account("sysadmin", Role::SysAdmin, None, "系统管理员", Linked::Nobody),
+    account("secadmin", Role::SecAdmin, None, "安全管理员", Linked::Nobody),
+    account("auditor", Role::AuditAdmin, None, "安全审计员", Linked::Nobody),
 ];
 
 fn headcount(code: &str, category: &str) -> usize {
@@ -397,12 +248,11 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     if !org::department_tree(db, &org::Scope::All).await?.is_empty() {
-        bail!(
-            "this database already holds an organisation; the demo city goes only into an empty database"
-        );
+        bail!("this database already holds an organisation; the demo city goes only into an empty database");
     }
     let now = SystemClock.now();
-    let mut rng = StdRng::seed_from_u64(2006_09_12);
+    // The day of the speech the regime comes from, 2006-09-12.
+    let mut rng = StdRng::seed_from_u64(20_060_912);
     let password_hash = hash_password(DEMO_PASSWORD)?;
     let tx = store.write().await?;
 
@@ -481,33 +331,21 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                 0 => ("leadership", true, false),
                 1 | 2 => ("leadership", false, true),
                 3..=5 => ("middle_manager", false, false),
-                _ if !windows.is_empty() && i < 6 + 2 * windows.len() => {
-                    ("window_staff", false, false)
-                }
-                _ if *category == "law_enforcement" && i % 2 == 0 => {
-                    ("law_enforcement_officer", false, false)
-                }
+                _ if !windows.is_empty() && i < 6 + 2 * windows.len() => ("window_staff", false, false),
+                _ if *category == "law_enforcement" && i % 2 == 0 => ("law_enforcement_officer", false, false),
                 _ => ("general_staff", false, false),
             };
             let female = rng.random_bool(0.45);
             let name = format!(
                 "{}{}",
                 SURNAMES.choose(&mut rng).copied().unwrap_or("王"),
-                if female {
-                    GIVEN_F.choose(&mut rng)
-                } else {
-                    GIVEN_M.choose(&mut rng)
-                }
-                .copied()
-                .unwrap_or("明")
+                if female { GIVEN_F.choose(&mut rng) } else { GIVEN_M.choose(&mut rng) }.copied().unwrap_or("明")
             );
-            let prefix = [
-                "138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187",
-                "188", "189",
-            ]
-            .choose(&mut rng)
-            .copied()
-            .unwrap_or("138");
+            let prefix =
+                ["138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187", "188", "189"]
+                    .choose(&mut rng)
+                    .copied()
+                    .unwrap_or("138");
             let employee_no = format!("E{n:05}");
             if is_head {
                 heads.insert(*code, employee_no.clone());
@@ -523,10 +361,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                 department_id: dept,
                 post_id: post_ids.get(kind).copied(),
                 window_id,
-                mobile: Some(format!(
-                    "{prefix}{:08}",
-                    rng.random_range(0..100_000_000u32)
-                )),
+                mobile: Some(format!("{prefix}{:08}", rng.random_range(0..100_000_000u32))),
                 is_head,
                 is_leader_in_charge: in_charge,
             });
@@ -552,30 +387,26 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         .await?;
     }
 
-    for (username, role, dept, display, whose) in ACCOUNTS {
-        let person_id = match (whose, dept) {
-            (Some("head"), Some(d)) => org::person_by_employee_no(&tx, &heads[d])
-                .await?
-                .map(|p| p.id),
-            (Some("staff"), Some(d)) => org::person_by_employee_no(&tx, &staff[d])
-                .await?
-                .map(|p| p.id),
+    for a in ACCOUNTS {
+        let person_id = match (a.person, a.department) {
+            (Linked::Head, Some(d)) => org::person_by_employee_no(&tx, &heads[d]).await?.map(|p| p.id),
+            (Linked::Staff, Some(d)) => org::person_by_employee_no(&tx, &staff[d]).await?.map(|p| p.id),
             _ => None,
         };
         let u = accounts::create_user(
             &tx,
             accounts::NewUser {
-                username: (*username).into(),
-                display_name: (*display).into(),
+                username: a.username.into(),
+                display_name: a.display.into(),
                 password_hash: password_hash.clone(),
                 person_id,
-                department_id: dept.map(|d| dept_ids[d]),
+                department_id: a.department.map(|d| dept_ids[d]),
                 must_change_password: false,
             },
             now,
         )
         .await?;
-        accounts::set_roles(&tx, u.id, &[*role], None, now).await?;
+        accounts::set_roles(&tx, u.id, &[a.role], None, now).await?;
     }
     settings::put(&tx, MARKER, &json!({ "seeded_at": now }), None, now).await?;
     audit::append(
@@ -601,12 +432,8 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
 
 pub fn print_accounts() {
     println!("\ndemo accounts (password for all: {DEMO_PASSWORD})");
-    for (username, role, dept, display, _) in ACCOUNTS {
-        println!(
-            "  {username:<12} {:<14} {}{}",
-            role.code(),
-            display,
-            dept.map(|d| format!("  [{d}]")).unwrap_or_default()
-        );
+    for a in ACCOUNTS {
+        let dept = a.department.map(|d| format!("  [{d}]")).unwrap_or_default();
+        println!("  {:<12} {:<14} {}{dept}", a.username, a.role.code(), a.display);
     }
 }

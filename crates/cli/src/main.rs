@@ -25,11 +25,7 @@ use xiaoneng_store::{
 use crate::settings::Settings;
 
 #[derive(Parser)]
-#[command(
-    name = "xiaoneng",
-    version,
-    about = "效能 Xiaoneng — supervising the efficiency of government services"
-)]
+#[command(name = "xiaoneng", version, about = "效能 Xiaoneng — supervising the efficiency of government services")]
 struct Cli {
     /// A TOML settings file (default: ./xiaoneng.toml when it exists).
     #[arg(long, global = true, env = "XIAONENG_CONFIG")]
@@ -149,10 +145,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&settings);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -171,14 +164,8 @@ fn main() -> ExitCode {
 fn init_logging(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&s.log.level));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if s.log.format == "json" {
-        b.json().init()
-    } else {
-        b.init()
-    }
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if s.log.format == "json" { b.json().init() } else { b.init() }
 }
 
 async fn open(settings: &Settings, db: Db) -> anyhow::Result<Store> {
@@ -187,26 +174,15 @@ async fn open(settings: &Settings, db: Db) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("cannot open the database at {}", location.describe()))?
         .with_audit_algo(settings.audit_algo()?);
-    store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
     Ok(store)
 }
 
-fn cli_record(
-    action: &str,
-    target_type: &str,
-    target_id: impl ToString,
-    detail: serde_json::Value,
-) -> AuditRecord {
+fn cli_record(action: &str, target_type: &str, target_id: impl ToString, detail: serde_json::Value) -> AuditRecord {
     AuditRecord {
         at: SystemClock.now(),
         actor_user_id: None,
-        actor: format!(
-            "cli:{}",
-            std::env::var("USER").unwrap_or_else(|_| "operator".into())
-        ),
+        actor: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".into())),
         ip: "local".into(),
         action: action.into(),
         target_type: target_type.into(),
@@ -233,21 +209,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
-            command:
-                UserCommand::Add {
-                    username,
-                    role,
-                    department,
-                    display_name,
-                    person,
-                    password_stdin: _,
-                    db,
-                },
+            command: UserCommand::Add { username, role, department, display_name, person, password_stdin: _, db },
         } => {
             let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context("cannot read the password from standard input")?;
+            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
             let store = open(&settings, db).await?;
             let id = add_user(
@@ -264,9 +229,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("created user {username} (id {id}) with role {role}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { db },
-        } => {
+        Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = open(&settings, db).await?;
             let r = store.verify_audit().await?;
             store.close().await?;
@@ -289,20 +252,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             let problems = check.integrity_problems().await?;
             check.close().await?;
             if !problems.is_empty() {
-                bail!(
-                    "the backup at {} failed its integrity check: {}",
-                    to.display(),
-                    problems.join("; ")
-                );
+                bail!("the backup at {} failed its integrity check: {}", to.display(), problems.join("; "));
             }
             println!("backup written to {}", to.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Restore {
-            from,
-            data_dir,
-            force,
-        } => restore(&from, &data_dir, force).await,
+        Command::Restore { from, data_dir, force } => restore(&from, &data_dir, force).await,
     }
 }
 
@@ -319,18 +274,11 @@ async fn add_user(
     let role = Role::parse(role).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown role {role:?}; one of: {}",
-            Role::ALL
-                .iter()
-                .map(|r| r.code())
-                .collect::<Vec<_>>()
-                .join(", ")
+            Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join(", ")
         )
     })?;
-    let policy: SecurityPolicy =
-        store_settings::get(store.db(), store_settings::SECURITY_POLICY).await?;
-    policy
-        .check_password(&username, password)
-        .map_err(|e| anyhow::anyhow!("password refused: {}", e.en))?;
+    let policy: SecurityPolicy = store_settings::get(store.db(), store_settings::SECURITY_POLICY).await?;
+    policy.check_password(&username, password).map_err(|e| anyhow::anyhow!("password refused: {}", e.en))?;
     let department_id = match department {
         Some(code) => Some(
             org::department_by_code(store.db(), &code.to_ascii_uppercase())
@@ -376,65 +324,40 @@ async fn add_user(
     audit::append(
         &tx,
         store.audit_algo(),
-        &cli_record(
-            "user.create",
-            "user",
-            u.id,
-            json!({ "username": username, "role": role.code() }),
-        ),
+        &cli_record("user.create", "user", u.id, json!({ "username": username, "role": role.code() })),
     )
     .await?;
     tx.commit().await?;
     Ok(u.id)
 }
 
-async fn restore(
-    from: &std::path::Path,
-    data_dir: &std::path::Path,
-    force: bool,
-) -> anyhow::Result<ExitCode> {
+async fn restore(from: &std::path::Path, data_dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(from.is_file(), "no backup file at {}", from.display());
     let check = Store::open(&Location::Url(format!("sqlite:{}", from.display())), 1).await?;
     let problems = check.integrity_problems().await?;
     let chain = check.verify_audit().await?;
     check.close().await?;
     if !problems.is_empty() {
-        bail!(
-            "the backup failed its integrity check: {}",
-            problems.join("; ")
-        );
+        bail!("the backup failed its integrity check: {}", problems.join("; "));
     }
     if let Err(b) = chain {
-        bail!(
-            "the backup's audit chain is broken at entry {}: {}",
-            b.seq,
-            b.reason
-        );
+        bail!("the backup's audit chain is broken at entry {}: {}", b.seq, b.reason);
     }
     std::fs::create_dir_all(data_dir)?;
     let target = data_dir.join(xiaoneng_store::SQLITE_FILE);
     if target.exists() {
         if !force {
-            bail!(
-                "{} exists; stop the server and pass --force to replace it (the old one is kept)",
-                target.display()
-            );
+            bail!("{} exists; stop the server and pass --force to replace it (the old one is kept)", target.display());
         }
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let kept = data_dir.join(format!(
-            "{}.before-restore-{stamp}",
-            xiaoneng_store::SQLITE_FILE
-        ));
+        let kept = data_dir.join(format!("{}.before-restore-{stamp}", xiaoneng_store::SQLITE_FILE));
         std::fs::rename(&target, &kept)?;
         for ext in ["-wal", "-shm"] {
             let side = data_dir.join(format!("{}{ext}", xiaoneng_store::SQLITE_FILE));
             if side.exists() {
                 std::fs::rename(
                     &side,
-                    data_dir.join(format!(
-                        "{}.before-restore-{stamp}{ext}",
-                        xiaoneng_store::SQLITE_FILE
-                    )),
+                    data_dir.join(format!("{}.before-restore-{stamp}{ext}", xiaoneng_store::SQLITE_FILE)),
                 )?;
             }
         }
@@ -445,12 +368,7 @@ async fn restore(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(
-    settings: Settings,
-    bind: Option<String>,
-    demo: bool,
-    db: Db,
-) -> anyhow::Result<ExitCode> {
+async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> anyhow::Result<ExitCode> {
     let location = settings.location(db.data_dir.clone(), db.database_url.clone());
     let store = open(&settings, db).await?;
     if demo {
@@ -458,9 +376,8 @@ async fn serve(
         demo::print_accounts();
     }
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
-    let addr: SocketAddr = bind
-        .parse()
-        .with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
+    let addr: SocketAddr =
+        bind.parse().with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let config = ServerConfig {
         secure_cookies: settings.server.secure_cookies,
@@ -470,29 +387,17 @@ async fn serve(
     let state = AppState::new(store.clone(), clock.clone(), config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = settings.server.jobs.then(|| {
-        let worker = format!(
-            "{}-{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "xiaoneng".into()),
-            std::process::id()
-        );
-        tokio::spawn(
-            xiaoneng_server::jobs::runner(store.clone(), clock.clone(), worker).run(stop_rx),
-        )
+        let worker =
+            format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "xiaoneng".into()), std::process::id());
+        tokio::spawn(xiaoneng_server::jobs::runner(store.clone(), clock.clone(), worker).run(stop_rx))
     });
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %location.describe(), "xiaoneng is serving");
-    println!(
-        "xiaoneng is serving on http://{addr}  (database: {})",
-        location.describe()
-    );
-    axum::serve(
-        listener,
-        xiaoneng_server::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    println!("xiaoneng is serving on http://{addr}  (database: {})", location.describe());
+    axum::serve(listener, xiaoneng_server::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     let _ = stop_tx.send(true);
     if let Some(j) = jobs {
         let _ = j.await;

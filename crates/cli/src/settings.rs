@@ -69,11 +69,7 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            database: DatabaseSettings {
-                url: None,
-                data_dir: PathBuf::from("./data"),
-                max_connections: 10,
-            },
+            database: DatabaseSettings { url: None, data_dir: PathBuf::from("./data"), max_connections: 10 },
             server: ServerSettings {
                 bind: "127.0.0.1:8080".into(),
                 secure_cookies: false,
@@ -81,13 +77,8 @@ impl Default for Settings {
                 max_body_mb: 20,
                 jobs: true,
             },
-            audit: AuditSettings {
-                algo: "sha256".into(),
-            },
-            log: LogSettings {
-                level: "info,sea_orm_migration=warn".into(),
-                format: "text".into(),
-            },
+            audit: AuditSettings { algo: "sha256".into() },
+            log: LogSettings { level: "info,sea_orm_migration=warn".into(), format: "text".into() },
         }
     }
 }
@@ -111,12 +102,8 @@ impl Settings {
     }
 
     pub fn audit_algo(&self) -> anyhow::Result<HashAlgo> {
-        HashAlgo::parse(&self.audit.algo).ok_or_else(|| {
-            anyhow::anyhow!(
-                "audit.algo must be sha256 or sm3, not {:?}",
-                self.audit.algo
-            )
-        })
+        HashAlgo::parse(&self.audit.algo)
+            .ok_or_else(|| anyhow::anyhow!("audit.algo must be sha256 or sm3, not {:?}", self.audit.algo))
     }
 
     /// Flags win over the file and the environment.

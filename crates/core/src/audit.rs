@@ -90,10 +90,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            prev_hash: GENESIS.to_owned(),
-            expected_seq: 1,
-        }
+        Self { prev_hash: GENESIS.to_owned(), expected_seq: 1 }
     }
 }
 
@@ -105,17 +102,9 @@ impl ChainVerifier {
         stored_prev: &str,
         stored_hash: &str,
     ) -> Result<(), ChainBreak> {
-        let brk = |reason: String| {
-            Err(ChainBreak {
-                seq: content.seq,
-                reason,
-            })
-        };
+        let brk = |reason: String| Err(ChainBreak { seq: content.seq, reason });
         if content.seq != self.expected_seq {
-            return brk(format!(
-                "expected entry {} here (an entry is missing or out of order)",
-                self.expected_seq
-            ));
+            return brk(format!("expected entry {} here (an entry is missing or out of order)", self.expected_seq));
         }
         if stored_prev != self.prev_hash {
             return brk("previous-hash link does not match the entry before it".into());
@@ -148,23 +137,14 @@ mod tests {
 
     #[test]
     fn national_and_international_vectors() {
-        assert_eq!(
-            HashAlgo::Sm3.hex(b"abc"),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
-        assert_eq!(
-            HashAlgo::Sha256.hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(HashAlgo::Sm3.hex(b"abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+        assert_eq!(HashAlgo::Sha256.hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     fn entry(seq: i64, detail: &str) -> AuditContent<'_> {
         AuditContent {
             seq,
-            at: Utc
-                .with_ymd_and_hms(2026, 1, 1, 8, 0, 0)
-                .single()
-                .unwrap_or_default(),
+            at: Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).single().unwrap_or_default(),
             actor_user_id: Some(1),
             actor: "admin",
             ip: "127.0.0.1",
@@ -183,7 +163,7 @@ mod tests {
             let mut chain = vec![];
             let mut prev = GENESIS.to_string();
             for seq in 1..=3 {
-                let h = entry(seq, &d).hash(algo, &prev);
+                let h = entry(seq, d).hash(algo, &prev);
                 chain.push((seq, prev.clone(), h.clone()));
                 prev = h;
             }

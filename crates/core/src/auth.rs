@@ -47,36 +47,18 @@ impl Default for SecurityPolicy {
 impl SecurityPolicy {
     /// A policy that would lock everyone out or let anything through is refused.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let bad = |field: &str, zh: &str, en: &str| {
-            Err(ValidationError::new(field, "out_of_range", zh, en))
-        };
+        let bad = |field: &str, zh: &str, en: &str| Err(ValidationError::new(field, "out_of_range", zh, en));
         if !(8..=64).contains(&self.min_length) {
-            return bad(
-                "min_length",
-                "最小长度须在 8 到 64 之间",
-                "min_length must be between 8 and 64",
-            );
+            return bad("min_length", "最小长度须在 8 到 64 之间", "min_length must be between 8 and 64");
         }
         if !(1..=4).contains(&self.min_classes) {
-            return bad(
-                "min_classes",
-                "字符类别数须在 1 到 4 之间",
-                "min_classes must be between 1 and 4",
-            );
+            return bad("min_classes", "字符类别数须在 1 到 4 之间", "min_classes must be between 1 and 4");
         }
         if self.expiry_days > 365 {
-            return bad(
-                "expiry_days",
-                "密码有效期不能超过 365 天",
-                "expiry_days must be at most 365",
-            );
+            return bad("expiry_days", "密码有效期不能超过 365 天", "expiry_days must be at most 365");
         }
         if !(3..=20).contains(&self.lockout_threshold) {
-            return bad(
-                "lockout_threshold",
-                "锁定阈值须在 3 到 20 之间",
-                "lockout_threshold must be between 3 and 20",
-            );
+            return bad("lockout_threshold", "锁定阈值须在 3 到 20 之间", "lockout_threshold must be between 3 and 20");
         }
         if !(1..=1440).contains(&self.lockout_minutes) {
             return bad(
@@ -86,11 +68,7 @@ impl SecurityPolicy {
             );
         }
         if !(5..=480).contains(&self.idle_minutes) {
-            return bad(
-                "idle_minutes",
-                "空闲超时须在 5 到 480 分钟之间",
-                "idle_minutes must be between 5 and 480",
-            );
+            return bad("idle_minutes", "空闲超时须在 5 到 480 分钟之间", "idle_minutes must be between 5 and 480");
         }
         if !(1..=24).contains(&self.absolute_hours) {
             return bad(
@@ -134,14 +112,8 @@ impl SecurityPolicy {
             return Err(ValidationError::new(
                 "password",
                 "password_too_simple",
-                format!(
-                    "密码须包含小写字母、大写字母、数字、符号中的至少 {} 类",
-                    self.min_classes
-                ),
-                format!(
-                    "The password needs at least {} of: lower case, upper case, digits, symbols",
-                    self.min_classes
-                ),
+                format!("密码须包含小写字母、大写字母、数字、符号中的至少 {} 类", self.min_classes),
+                format!("The password needs at least {} of: lower case, upper case, digits, symbols", self.min_classes),
             ));
         }
         if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
@@ -160,17 +132,10 @@ impl SecurityPolicy {
     }
 
     /// After a failed login: the new failure count, and the lock's end if this failure locks.
-    pub fn after_failure(
-        &self,
-        failures_before: u32,
-        now: DateTime<Utc>,
-    ) -> (u32, Option<DateTime<Utc>>) {
+    pub fn after_failure(&self, failures_before: u32, now: DateTime<Utc>) -> (u32, Option<DateTime<Utc>>) {
         let failures = failures_before.saturating_add(1);
         if failures >= self.lockout_threshold {
-            (
-                0,
-                Some(now + Duration::minutes(i64::from(self.lockout_minutes))),
-            )
+            (0, Some(now + Duration::minutes(i64::from(self.lockout_minutes))))
         } else {
             (failures, None)
         }
@@ -207,17 +172,12 @@ pub struct HashError(String);
 
 /// Argon2id with a fresh random salt, as a PHC string.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
 }
 
 /// False for a wrong password and for a stored hash that cannot be parsed.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
+    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
 }
 
 #[cfg(test)]
@@ -226,28 +186,15 @@ mod tests {
     use chrono::TimeZone;
 
     fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single().unwrap_or_default()
     }
 
     #[test]
     fn policy_defaults_refuse_weak_passwords() {
         let p = SecurityPolicy::default();
-        assert_eq!(
-            p.check_password("li", "short1A").unwrap_err().code,
-            "password_too_short"
-        );
-        assert_eq!(
-            p.check_password("li", "alllowercase1").unwrap_err().code,
-            "password_too_simple"
-        );
-        assert_eq!(
-            p.check_password("zhangwei", "Zhangwei#2026")
-                .unwrap_err()
-                .code,
-            "password_contains_username"
-        );
+        assert_eq!(p.check_password("li", "short1A").unwrap_err().code, "password_too_short");
+        assert_eq!(p.check_password("li", "alllowercase1").unwrap_err().code, "password_too_simple");
+        assert_eq!(p.check_password("zhangwei", "Zhangwei#2026").unwrap_err().code, "password_contains_username");
         assert!(p.check_password("li", "Correct-horse1").is_ok());
         assert!(p.check_password("li", "中文密码abc123").is_ok());
     }
@@ -270,19 +217,10 @@ mod tests {
     fn sessions_end_when_idle_or_old() {
         let p = SecurityPolicy::default();
         let t = t0();
-        assert_eq!(
-            p.session_state(t, t, t + Duration::minutes(29)),
-            SessionState::Active
-        );
-        assert_eq!(
-            p.session_state(t, t, t + Duration::minutes(30)),
-            SessionState::Idle
-        );
+        assert_eq!(p.session_state(t, t, t + Duration::minutes(29)), SessionState::Active);
+        assert_eq!(p.session_state(t, t, t + Duration::minutes(30)), SessionState::Idle);
         let late = t + Duration::hours(12);
-        assert_eq!(
-            p.session_state(t, late - Duration::minutes(1), late),
-            SessionState::Expired
-        );
+        assert_eq!(p.session_state(t, late - Duration::minutes(1), late), SessionState::Expired);
     }
 
     #[test]
@@ -290,10 +228,7 @@ mod tests {
         let p = SecurityPolicy::default();
         assert!(!p.password_expired(t0(), t0() + Duration::days(89)));
         assert!(p.password_expired(t0(), t0() + Duration::days(90)));
-        let never = SecurityPolicy {
-            expiry_days: 0,
-            ..p
-        };
+        let never = SecurityPolicy { expiry_days: 0, ..p };
         assert!(!never.password_expired(t0(), t0() + Duration::days(900)));
     }
 

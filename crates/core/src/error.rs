@@ -16,18 +16,8 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub fn new(
-        field: impl Into<String>,
-        code: &'static str,
-        zh: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            zh: zh.into(),
-            en: en.into(),
-        }
+    pub fn new(field: impl Into<String>, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { field: field.into(), code, zh: zh.into(), en: en.into() }
     }
 
     pub fn message(&self, english: bool) -> &str {

@@ -79,8 +79,7 @@ pub fn parse_code(field: &str, raw: &str) -> Result<String, ValidationError> {
     let s = raw.trim().to_ascii_uppercase();
     let ok = !s.is_empty()
         && s.len() <= 32
-        && s.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(s)
     } else {
@@ -97,12 +96,7 @@ pub fn parse_code(field: &str, raw: &str) -> Result<String, ValidationError> {
 pub fn parse_name(field: &str, raw: &str, max: usize) -> Result<String, ValidationError> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err(ValidationError::new(
-            field,
-            "required",
-            "不能为空",
-            "must not be empty",
-        ));
+        return Err(ValidationError::new(field, "required", "不能为空", "must not be empty"));
     }
     if s.chars().count() > max {
         return Err(ValidationError::new(
@@ -113,12 +107,7 @@ pub fn parse_name(field: &str, raw: &str, max: usize) -> Result<String, Validati
         ));
     }
     if s.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            field,
-            "invalid_characters",
-            "含有不可见字符",
-            "contains control characters",
-        ));
+        return Err(ValidationError::new(field, "invalid_characters", "含有不可见字符", "contains control characters"));
     }
     Ok(s.to_owned())
 }
@@ -139,10 +128,7 @@ pub fn parse_text(field: &str, raw: &str, max: usize) -> Result<String, Validati
 
 /// A mainland mobile number: 11 digits starting with 1.
 pub fn parse_mobile(field: &str, raw: &str) -> Result<String, ValidationError> {
-    let s: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
+    let s: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     let s = s.strip_prefix("+86").unwrap_or(&s).to_owned();
     if s.len() == 11 && s.starts_with('1') && s.chars().all(|c| c.is_ascii_digit()) {
         Ok(s)
@@ -171,8 +157,7 @@ pub fn mask_mobile(mobile: &str) -> String {
 pub fn parse_username(raw: &str) -> Result<String, ValidationError> {
     let s = raw.trim().to_ascii_lowercase();
     let ok = (3..=32).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(s)
     } else {
@@ -191,10 +176,7 @@ mod tests {
 
     #[test]
     fn mobile_is_parsed_and_masked() {
-        assert_eq!(
-            parse_mobile("m", "+86 138-1234-5678").as_deref(),
-            Ok("13812345678")
-        );
+        assert_eq!(parse_mobile("m", "+86 138-1234-5678").as_deref(), Ok("13812345678"));
         assert!(parse_mobile("m", "2381234567").is_err());
         assert_eq!(mask_mobile("13812345678"), "138****5678");
         assert_eq!(mask_mobile("x"), "****");
@@ -202,10 +184,7 @@ mod tests {
 
     #[test]
     fn labels_parse_both_languages() {
-        assert_eq!(
-            DepartmentCategory::parse("窗口服务"),
-            Some(DepartmentCategory::WindowService)
-        );
+        assert_eq!(DepartmentCategory::parse("窗口服务"), Some(DepartmentCategory::WindowService));
         assert_eq!(PostType::parse("window_staff"), Some(PostType::WindowStaff));
         assert_eq!(Gender::parse("女"), Some(Gender::Female));
         assert_eq!(SupervisorKind::parse("bogus"), None);

@@ -68,9 +68,7 @@ code_enum! {
 }
 
 /// How much of the department tree a grant reaches. Ordered from narrowest to widest.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DataScope {
     /// Only records about the user themself.
@@ -116,25 +114,13 @@ impl Role {
                 (SupervisorWrite, All),
             ],
             Role::Inspector => &[(OrgRead, All)],
-            Role::DeptHead | Role::DeptLiaison => &[
-                (OrgRead, DepartmentTree),
-                (PeopleRead, DepartmentTree),
-                (PeopleExport, DepartmentTree),
-            ],
+            Role::DeptHead | Role::DeptLiaison => {
+                &[(OrgRead, DepartmentTree), (PeopleRead, DepartmentTree), (PeopleExport, DepartmentTree)]
+            }
             Role::Staff => &[(OrgRead, Department), (PeopleRead, SelfOnly)],
-            Role::CityLeader => &[
-                (OrgRead, All),
-                (PeopleRead, All),
-                (PeopleExport, All),
-                (SupervisorRead, All),
-            ],
+            Role::CityLeader => &[(OrgRead, All), (PeopleRead, All), (PeopleExport, All), (SupervisorRead, All)],
             Role::SysAdmin => &[(UserRead, All), (UserWrite, All), (OrgRead, All)],
-            Role::SecAdmin => &[
-                (UserRead, All),
-                (RoleGrant, All),
-                (PolicyRead, All),
-                (PolicyWrite, All),
-            ],
+            Role::SecAdmin => &[(UserRead, All), (RoleGrant, All), (PolicyRead, All), (PolicyWrite, All)],
             Role::AuditAdmin => &[(AuditRead, All)],
         }
     }
@@ -154,9 +140,7 @@ impl Grants {
         let mut map = BTreeMap::new();
         for role in roles {
             for &(perm, scope) in role.grants() {
-                map.entry(perm)
-                    .and_modify(|s: &mut DataScope| *s = (*s).max(scope))
-                    .or_insert(scope);
+                map.entry(perm).and_modify(|s: &mut DataScope| *s = (*s).max(scope)).or_insert(scope);
             }
         }
         Self(map)

@@ -56,45 +56,29 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 }
 
 pub fn session_cookie(token: &str, secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
 }
 
 pub fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if secure { "; Secure" } else { "" })
 }
 
 /// The address a request came from: the peer, or the proxy's `X-Forwarded-For` when trusted.
 pub fn client_ip(state: &AppState, parts: &Parts) -> String {
     if state.config.trust_forwarded_headers
-        && let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+        && let Some(ip) =
+            parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
     {
         return ip.trim().chars().take(64).collect();
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// Cookies get `Secure` when configured, or when a trusted proxy says the request came over TLS.
 pub fn secure_request(state: &AppState, headers: &HeaderMap) -> bool {
     state.config.secure_cookies
         || (state.config.trust_forwarded_headers
-            && headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                == Some("https"))
+            && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"))
 }
 
 /// The logged-in user behind a request.
@@ -146,19 +130,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = cookie_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let hash = token_hash(&token);
         let db = state.store.db();
-        let (session, user) = accounts::load_session(db, &hash)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let (session, user) = accounts::load_session(db, &hash).await?.ok_or(ApiError::Unauthenticated)?;
         let policy = state.policy().await?;
         let now = state.clock.now();
         match policy.session_state(session.created_at, session.last_seen_at, now) {
             SessionState::Active => {}
             state_ => {
-                let reason = if state_ == SessionState::Idle {
-                    "idle"
-                } else {
-                    "expired"
-                };
+                let reason = if state_ == SessionState::Idle { "idle" } else { "expired" };
                 let tx = state.store.write().await?;
                 accounts::end_session(&tx, &hash, reason, now).await?;
                 tx.commit().await?;
@@ -177,14 +155,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let roles = accounts::roles_of(db, user.id).await?;
         let department_path = match user.department_id {
-            Some(d) => xiaoneng_store::org::get_department(db, &Scope::All, d)
-                .await
-                .ok()
-                .map(|d| d.path),
+            Some(d) => xiaoneng_store::org::get_department(db, &Scope::All, d).await.ok().map(|d| d.path),
             None => None,
         };
-        let must_change =
-            user.must_change_password || policy.password_expired(user.password_changed_at, now);
+        let must_change = user.must_change_password || policy.password_expired(user.password_changed_at, now);
         let cu = CurrentUser {
             id: user.id,
             username: user.username,
@@ -270,11 +244,7 @@ impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
             }
             return Err(ApiError::Forbidden);
         };
-        Ok(Self {
-            user,
-            scope,
-            _p: PhantomData,
-        })
+        Ok(Self { user, scope, _p: PhantomData })
     }
 }
 
@@ -313,18 +283,11 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     let allowed = if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         matches!(site, "same-origin" | "none")
     } else if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = h
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
         !host.is_empty() && origin_host == host
     } else {
         true
     };
-    if allowed {
-        next.run(req).await
-    } else {
-        ApiError::CsrfRejected.into_response()
-    }
+    if allowed { next.run(req).await } else { ApiError::CsrfRejected.into_response() }
 }

@@ -35,9 +35,7 @@ pub enum ApiError {
     #[error("wrong user name or password")]
     InvalidCredentials { attempts_left: Option<u32> },
     #[error("account locked")]
-    AccountLocked {
-        until: chrono::DateTime<chrono::Utc>,
-    },
+    AccountLocked { until: chrono::DateTime<chrono::Utc> },
     #[error("account disabled")]
     AccountDisabled,
     #[error("password change required")]
@@ -56,11 +54,7 @@ pub enum ApiError {
     #[error("import rejected")]
     ImportRejected(Vec<RowError>),
     #[error("bad request: {code}")]
-    BadRequest {
-        code: &'static str,
-        zh: String,
-        en: String,
-    },
+    BadRequest { code: &'static str, zh: String, en: String },
     #[error("busy")]
     Busy,
     #[error("internal error: {0}")]
@@ -81,27 +75,18 @@ pub struct RowError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            zh: zh.into(),
-            en: en.into(),
-        }
+        ApiError::BadRequest { code, zh: zh.into(), en: en.into() }
     }
 
-    pub fn invalid(
-        field: &str,
-        code: &'static str,
-        zh: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         ApiError::Validation(vec![ValidationError::new(field, code, zh, en)])
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthenticated
-            | ApiError::SessionExpired
-            | ApiError::InvalidCredentials { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::SessionExpired | ApiError::InvalidCredentials { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::AccountLocked { .. } => StatusCode::LOCKED,
             ApiError::AccountDisabled
             | ApiError::PasswordChangeRequired
@@ -109,9 +94,7 @@ impl ApiError {
             | ApiError::CsrfRejected => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Validation(_) | ApiError::ImportRejected(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_) | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,20 +131,20 @@ impl ApiError {
                     json!({ "locked_until": until }),
                 )
             }
-            ApiError::AccountDisabled => {
-                ("account_disabled", pick("账号已停用，请联系系统管理员", "The account is disabled; ask the system administrator"), Value::Null)
+            ApiError::AccountDisabled => (
+                "account_disabled",
+                pick("账号已停用，请联系系统管理员", "The account is disabled; ask the system administrator"),
+                Value::Null,
+            ),
+            ApiError::PasswordChangeRequired => {
+                ("password_change_required", pick("请先修改密码", "You must change your password first"), Value::Null)
             }
-            ApiError::PasswordChangeRequired => (
-                "password_change_required",
-                pick("请先修改密码", "You must change your password first"),
-                Value::Null,
-            ),
-            ApiError::Forbidden => ("forbidden", pick("没有权限执行此操作", "You are not allowed to do this"), Value::Null),
-            ApiError::CsrfRejected => (
-                "csrf_rejected",
-                pick("拒绝来自其他站点的请求", "Cross-site request refused"),
-                Value::Null,
-            ),
+            ApiError::Forbidden => {
+                ("forbidden", pick("没有权限执行此操作", "You are not allowed to do this"), Value::Null)
+            }
+            ApiError::CsrfRejected => {
+                ("csrf_rejected", pick("拒绝来自其他站点的请求", "Cross-site request refused"), Value::Null)
+            }
             ApiError::NotFound => ("not_found", pick("记录不存在", "Not found"), Value::Null),
             ApiError::Conflict { field } => (
                 "already_exists",
@@ -207,11 +190,7 @@ impl ApiError {
                 Value::Null,
             ),
         };
-        ErrorBody {
-            code: code.to_owned(),
-            message,
-            details,
-        }
+        ErrorBody { code: code.to_owned(), message, details }
     }
 }
 
@@ -235,17 +214,9 @@ impl IntoResponse for ApiError {
         }
         let status = self.status();
         let body = serde_json::to_vec(&self.body(false)).unwrap_or_default();
-        let mut res = (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response();
-        res.extensions_mut()
-            .insert(Localizable(std::sync::Arc::new(self)));
+        let mut res =
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+        res.extensions_mut().insert(Localizable(std::sync::Arc::new(self)));
         res
     }
 }

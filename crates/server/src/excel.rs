@@ -26,10 +26,7 @@ pub fn read_first_sheet(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, ApiErro
         return Err(not_xlsx());
     }
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| not_xlsx())?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or_else(not_xlsx)?
-        .map_err(|_| not_xlsx())?;
+    let range = wb.worksheet_range_at(0).ok_or_else(not_xlsx)?.map_err(|_| not_xlsx())?;
     let first = range.start().map(|(r, _)| r).unwrap_or(0);
     let lead = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     Ok(range
@@ -54,9 +51,7 @@ fn cell_text(d: &Data) -> String {
         Data::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
         // Excel counts days from 1899-12-30 (1900 date system).
         Data::DateTime(dt) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
-            .and_then(|epoch| {
-                epoch.checked_add_signed(chrono::Duration::days(dt.as_f64().floor() as i64))
-            })
+            .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(dt.as_f64().floor() as i64)))
             .map(|d| d.to_string())
             .unwrap_or_default(),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
@@ -65,11 +60,7 @@ fn cell_text(d: &Data) -> String {
 }
 
 /// A one-sheet workbook: a bold, frozen header row and the rows as text.
-pub fn write_sheet(
-    sheet: &str,
-    headers: &[&str],
-    rows: &[Vec<String>],
-) -> Result<Vec<u8>, ApiError> {
+pub fn write_sheet(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
     let e = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -84,8 +75,7 @@ pub fn write_sheet(
         let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
         for (c, v) in row.iter().enumerate() {
             if !v.is_empty() {
-                ws.write_string(r, u16::try_from(c).unwrap_or(u16::MAX), v)
-                    .map_err(e)?;
+                ws.write_string(r, u16::try_from(c).unwrap_or(u16::MAX), v).map_err(e)?;
             }
         }
     }
@@ -108,10 +98,7 @@ pub fn attachment(bytes: Vec<u8>, ascii_name: &str, utf8_name: &str) -> Response
     (
         [
             (header::CONTENT_TYPE, XLSX_MIME.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"),
-            ),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}")),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         bytes,

@@ -54,9 +54,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
 fn serde_urlencoded_from_str<T: DeserializeOwned>(q: &str) -> Result<T, String> {
     axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|e: axum::http::uri::InvalidUri| e.to_string())?,
+        &format!("/?{q}").parse().map_err(|e: axum::http::uri::InvalidUri| e.to_string())?,
     )
     .map(|axum::extract::Query(v)| v)
     .map_err(|e| e.body_text())

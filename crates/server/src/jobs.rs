@@ -24,9 +24,8 @@ impl JobHandler for SessionSweep {
     fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
         Box::pin(async move {
             let now = self.0.now();
-            let p: SecurityPolicy = settings::get(store.db(), settings::SECURITY_POLICY)
-                .await
-                .map_err(|e| e.to_string())?;
+            let p: SecurityPolicy =
+                settings::get(store.db(), settings::SECURITY_POLICY).await.map_err(|e| e.to_string())?;
             let tx = store.write().await.map_err(|e| e.to_string())?;
             let n = accounts::sweep_sessions(
                 &tx,
@@ -62,26 +61,14 @@ impl JobHandler for AuditVerify {
         Box::pin(async move {
             let result = store.verify_audit().await.map_err(|e| e.to_string())?;
             let last = match &result {
-                Ok(n) => LastVerify {
-                    at: Some(self.0.now()),
-                    intact: true,
-                    entries: *n,
-                    broken_at: None,
-                },
+                Ok(n) => LastVerify { at: Some(self.0.now()), intact: true, entries: *n, broken_at: None },
                 Err(b) => {
                     tracing::error!(seq = b.seq, reason = %b.reason, "audit chain is broken");
-                    LastVerify {
-                        at: Some(self.0.now()),
-                        intact: false,
-                        entries: b.seq - 1,
-                        broken_at: Some(b.seq),
-                    }
+                    LastVerify { at: Some(self.0.now()), intact: false, entries: b.seq - 1, broken_at: Some(b.seq) }
                 }
             };
             let tx = store.write().await.map_err(|e| e.to_string())?;
-            settings::put(&tx, AUDIT_LAST_VERIFY, &last, None, self.0.now())
-                .await
-                .map_err(|e| e.to_string())?;
+            settings::put(&tx, AUDIT_LAST_VERIFY, &last, None, self.0.now()).await.map_err(|e| e.to_string())?;
             tx.commit().await.map_err(|e| e.to_string())
         })
     }
@@ -91,12 +78,6 @@ pub fn runner(store: Store, clock: Arc<dyn Clock>, worker: String) -> JobRunner 
     JobRunner::new(store, clock.clone(), worker)
         .handle(SESSION_SWEEP, Arc::new(SessionSweep(clock.clone())))
         .handle(AUDIT_VERIFY, Arc::new(AuditVerify(clock)))
-        .every(Recurring {
-            kind: SESSION_SWEEP,
-            every: Duration::minutes(10),
-        })
-        .every(Recurring {
-            kind: AUDIT_VERIFY,
-            every: Duration::hours(24),
-        })
+        .every(Recurring { kind: SESSION_SWEEP, every: Duration::minutes(10) })
+        .every(Recurring { kind: AUDIT_VERIFY, every: Duration::hours(24) })
 }

@@ -34,11 +34,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            trust_forwarded_headers: false,
-            max_body_bytes: 20 * 1024 * 1024,
-        }
+        Self { secure_cookies: false, trust_forwarded_headers: false, max_body_bytes: 20 * 1024 * 1024 }
     }
 }
 
@@ -55,12 +51,7 @@ const POLICY_TTL: Duration = Duration::from_secs(5);
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
-        Self {
-            store,
-            clock,
-            config: Arc::new(config),
-            policy_cache: Arc::default(),
-        }
+        Self { store, clock, config: Arc::new(config), policy_cache: Arc::default() }
     }
 
     pub async fn policy(&self) -> ApiResult<SecurityPolicy> {

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
 };
 use xiaoneng_core::rbac::Role;
 
@@ -23,15 +23,9 @@ pub struct NewUser {
     pub must_change_password: bool,
 }
 
-pub async fn create_user<C: ConnectionTrait>(
-    c: &C,
-    u: NewUser,
-    now: DateTime<Utc>,
-) -> Result<user::Model> {
+pub async fn create_user<C: ConnectionTrait>(c: &C, u: NewUser, now: DateTime<Utc>) -> Result<user::Model> {
     if find_by_username(c, &u.username).await?.is_some() {
-        return Err(StoreError::Conflict {
-            field: "username".into(),
-        });
+        return Err(StoreError::Conflict { field: "username".into() });
     }
     Ok(user::ActiveModel {
         username: Set(u.username),
@@ -53,21 +47,12 @@ pub async fn create_user<C: ConnectionTrait>(
     .await?)
 }
 
-pub async fn find_by_username<C: ConnectionTrait>(
-    c: &C,
-    username: &str,
-) -> Result<Option<user::Model>> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Username.eq(username))
-        .one(c)
-        .await?)
+pub async fn find_by_username<C: ConnectionTrait>(c: &C, username: &str) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(c).await?)
 }
 
 pub async fn get_user<C: ConnectionTrait>(c: &C, id: i64) -> Result<user::Model> {
-    user::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)
+    user::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
 }
 
 /// The roles a user holds now (grants not revoked). Unknown codes in the table are ignored.
@@ -93,16 +78,8 @@ pub async fn set_roles<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(Vec<Role>, Vec<Role>)> {
     let current = roles_of(c, user_id).await?;
-    let granted: Vec<Role> = roles
-        .iter()
-        .copied()
-        .filter(|r| !current.contains(r))
-        .collect();
-    let revoked: Vec<Role> = current
-        .iter()
-        .copied()
-        .filter(|r| !roles.contains(r))
-        .collect();
+    let granted: Vec<Role> = roles.iter().copied().filter(|r| !current.contains(r)).collect();
+    let revoked: Vec<Role> = current.iter().copied().filter(|r| !roles.contains(r)).collect();
     for r in &granted {
         user_role::ActiveModel {
             user_id: Set(user_id),
@@ -136,19 +113,12 @@ pub struct UserFilter {
     pub department_id: Option<i64>,
 }
 
-pub async fn list_users(
-    store: &Store,
-    f: &UserFilter,
-    page: PageReq,
-) -> Result<Paged<user::Model>> {
+pub async fn list_users(store: &Store, f: &UserFilter, page: PageReq) -> Result<Paged<user::Model>> {
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
         let pat = format!("%{}%", like_escape(q));
-        cond = cond.add(
-            Condition::any()
-                .add(user::Column::Username.like(&pat))
-                .add(user::Column::DisplayName.like(&pat)),
-        );
+        cond =
+            cond.add(Condition::any().add(user::Column::Username.like(&pat)).add(user::Column::DisplayName.like(&pat)));
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(user::Column::Status.eq(s));
@@ -158,18 +128,8 @@ pub async fn list_users(
     }
     let q = user::Entity::find().filter(cond);
     let total = q.clone().count(store.db()).await?;
-    let items = q
-        .order_by_asc(user::Column::Id)
-        .offset(page.offset())
-        .limit(page.page_size)
-        .all(store.db())
-        .await?;
-    Ok(Paged {
-        items,
-        total,
-        page: page.page,
-        page_size: page.page_size,
-    })
+    let items = q.order_by_asc(user::Column::Id).offset(page.offset()).limit(page.page_size).all(store.db()).await?;
+    Ok(Paged { items, total, page: page.page, page_size: page.page_size })
 }
 
 pub async fn create_session<C: ConnectionTrait>(
@@ -200,10 +160,8 @@ pub async fn load_session<C: ConnectionTrait>(
     c: &C,
     token_hash: &str,
 ) -> Result<Option<(session::Model, user::Model)>> {
-    let Some(s) = session::Entity::find_by_id(token_hash.to_owned())
-        .filter(session::Column::EndedAt.is_null())
-        .one(c)
-        .await?
+    let Some(s) =
+        session::Entity::find_by_id(token_hash.to_owned()).filter(session::Column::EndedAt.is_null()).one(c).await?
     else {
         return Ok(None);
     };
@@ -213,11 +171,7 @@ pub async fn load_session<C: ConnectionTrait>(
     Ok(Some((s, u)))
 }
 
-pub async fn touch_session<C: ConnectionTrait>(
-    c: &C,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub async fn touch_session<C: ConnectionTrait>(c: &C, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
     session::Entity::update_many()
         .col_expr(session::Column::LastSeenAt, Expr::value(now))
         .filter(session::Column::Id.eq(token_hash))
@@ -226,12 +180,7 @@ pub async fn touch_session<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn end_session<C: ConnectionTrait>(
-    c: &C,
-    token_hash: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub async fn end_session<C: ConnectionTrait>(c: &C, token_hash: &str, reason: &str, now: DateTime<Utc>) -> Result<()> {
     session::Entity::update_many()
         .col_expr(session::Column::EndedAt, Expr::value(now))
         .col_expr(session::Column::EndReason, Expr::value(reason))

@@ -4,9 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionOptions,
-    TransactionTrait,
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IsolationLevel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
 use xiaoneng_core::audit::{AuditContent, ChainBreak, ChainVerifier, HashAlgo};
@@ -54,11 +53,7 @@ impl Outcome {
 
 /// Appends one entry. Call inside the write transaction of the change it records.
 pub async fn append<C: ConnectionTrait>(c: &C, algo: HashAlgo, rec: &AuditRecord) -> Result<i64> {
-    let head = audit_head::Entity::find_by_id(1)
-        .lock_exclusive()
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let head = audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
     let seq = head.seq + 1;
     let at = xiaoneng_core::clock::truncate_micros(rec.at);
     let detail = serde_json::to_string(&rec.detail).unwrap_or_else(|_| "{}".into());
@@ -92,13 +87,7 @@ pub async fn append<C: ConnectionTrait>(c: &C, algo: HashAlgo, rec: &AuditRecord
     }
     .insert(c)
     .await?;
-    audit_head::ActiveModel {
-        id: Set(1),
-        seq: Set(seq),
-        hash: Set(hash),
-    }
-    .update(c)
-    .await?;
+    audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(hash) }.update(c).await?;
     Ok(seq)
 }
 
@@ -123,10 +112,7 @@ impl Store {
                 sqlite_transaction_mode: None,
             })
             .await?;
-        let head = audit_head::Entity::find_by_id(1)
-            .one(&tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let head = audit_head::Entity::find_by_id(1).one(&tx).await?.ok_or(StoreError::NotFound)?;
         let mut v = ChainVerifier::default();
         let mut after = 0i64;
         loop {
@@ -140,10 +126,7 @@ impl Store {
             after = last.seq;
             for e in &batch {
                 let Some(algo) = HashAlgo::parse(&e.algo) else {
-                    return Ok(Err(ChainBreak {
-                        seq: e.seq,
-                        reason: format!("unknown hash algorithm {:?}", e.algo),
-                    }));
+                    return Ok(Err(ChainBreak { seq: e.seq, reason: format!("unknown hash algorithm {:?}", e.algo) }));
                 };
                 let content = AuditContent {
                     seq: e.seq,
@@ -166,11 +149,7 @@ impl Store {
         Ok(v.finish(head.seq, &head.hash))
     }
 
-    pub async fn search_audit(
-        &self,
-        f: &AuditFilter,
-        page: PageReq,
-    ) -> Result<Paged<audit_entry::Model>> {
+    pub async fn search_audit(&self, f: &AuditFilter, page: PageReq) -> Result<Paged<audit_entry::Model>> {
         let mut cond = Condition::all();
         if let Some(actor) = f.actor.as_deref().filter(|s| !s.is_empty()) {
             cond = cond.add(audit_entry::Column::Actor.like(format!("%{}%", like_escape(actor))));
@@ -201,12 +180,7 @@ impl Store {
             .limit(page.page_size)
             .all(self.db())
             .await?;
-        Ok(Paged {
-            items,
-            total,
-            page: page.page,
-            page_size: page.page_size,
-        })
+        Ok(Paged { items, total, page: page.page, page_size: page.page_size })
     }
 }
 

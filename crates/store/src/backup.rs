@@ -18,15 +18,10 @@ impl Store {
             )));
         }
         if to.exists() {
-            return Err(StoreError::Db(DbErr::Custom(format!(
-                "{} exists already; choose a new file",
-                to.display()
-            ))));
+            return Err(StoreError::Db(DbErr::Custom(format!("{} exists already; choose a new file", to.display()))));
         }
         let target = to.to_string_lossy().replace('\'', "''");
-        self.db()
-            .execute_unprepared(&format!("VACUUM INTO '{target}'"))
-            .await?;
+        self.db().execute_unprepared(&format!("VACUUM INTO '{target}'")).await?;
         Ok(())
     }
 
@@ -39,24 +34,11 @@ impl Store {
         if self.backend() != DbBackend::Sqlite {
             return Ok(vec![]);
         }
-        let lines = Line::find_by_statement(Statement::from_string(
-            DbBackend::Sqlite,
-            "PRAGMA integrity_check",
-        ))
-        .all(self.db())
-        .await?;
-        let mut problems: Vec<String> = lines
-            .into_iter()
-            .map(|l| l.integrity_check)
-            .filter(|l| l != "ok")
-            .collect();
-        let fk = self
-            .db()
-            .query_all_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA foreign_key_check",
-            ))
+        let lines = Line::find_by_statement(Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check"))
+            .all(self.db())
             .await?;
+        let mut problems: Vec<String> = lines.into_iter().map(|l| l.integrity_check).filter(|l| l != "ok").collect();
+        let fk = self.db().query_all_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA foreign_key_check")).await?;
         if !fk.is_empty() {
             problems.push(format!("{} rows break foreign keys", fk.len()));
         }

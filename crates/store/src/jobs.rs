@@ -8,9 +8,7 @@
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Set, Statement, sea_query::OnConflict,
-};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Set, Statement, sea_query::OnConflict};
 use tokio::sync::watch;
 use xiaoneng_core::clock::Clock;
 
@@ -28,13 +26,7 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn now(kind: &str, payload: serde_json::Value, at: DateTime<Utc>) -> Self {
-        Self {
-            kind: kind.to_owned(),
-            payload,
-            run_at: at,
-            dedupe_key: None,
-            max_attempts: 5,
-        }
+        Self { kind: kind.to_owned(), payload, run_at: at, dedupe_key: None, max_attempts: 5 }
     }
 }
 
@@ -56,11 +48,7 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, j: NewJob, now: DateTime<Utc>) -
         ..Default::default()
     };
     let n = job::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(job::Column::DedupeKey)
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(job::Column::DedupeKey).do_nothing().to_owned())
         .exec_without_returning(c)
         .await?;
     Ok(n == 1)
@@ -153,22 +141,14 @@ impl JobRunner {
             w = p[0],
             u = p[1],
             n = p[2],
-            n2 = if backend == DbBackend::Postgres {
-                "$3"
-            } else {
-                "?"
-            },
+            n2 = if backend == DbBackend::Postgres { "$3" } else { "?" },
         );
-        let mut values: Vec<sea_orm::Value> =
-            vec![self.worker.clone().into(), until.into(), now.into()];
+        let mut values: Vec<sea_orm::Value> = vec![self.worker.clone().into(), until.into(), now.into()];
         if backend != DbBackend::Postgres {
             values.push(now.into());
         }
         let tx = self.store.write().await?;
-        let row =
-            job::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-                .one(&tx)
-                .await?;
+        let row = job::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).one(&tx).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -191,8 +171,7 @@ impl JobRunner {
                     row.finished_at = Set(Some(now));
                 } else {
                     row.status = Set("pending".into());
-                    row.run_at =
-                        Set(now + chrono::Duration::seconds(30 * i64::from(j.attempts.max(1))));
+                    row.run_at = Set(now + chrono::Duration::seconds(30 * i64::from(j.attempts.max(1))));
                 }
             }
         }
@@ -246,8 +225,5 @@ impl JobRunner {
 /// Counts jobs by status, for readiness and tests.
 pub async fn count_by_status(store: &Store, status: &str) -> Result<u64> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
-    Ok(job::Entity::find()
-        .filter(job::Column::Status.eq(status))
-        .count(store.db())
-        .await?)
+    Ok(job::Entity::find().filter(job::Column::Status.eq(status)).count(store.db()).await?)
 }

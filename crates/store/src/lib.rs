@@ -15,8 +15,8 @@ pub mod settings;
 use std::{path::Path, time::Duration};
 
 use sea_orm::{
-    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 pub use xiaoneng_core::audit::HashAlgo;
@@ -47,9 +47,7 @@ impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
-                return StoreError::Conflict {
-                    field: String::new(),
-                };
+                return StoreError::Conflict { field: String::new() };
             }
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 return StoreError::Invalid(xiaoneng_core::ValidationError::new(
@@ -61,11 +59,7 @@ impl From<DbErr> for StoreError {
             }
             _ => {}
         }
-        if is_busy(&e) {
-            StoreError::Busy
-        } else {
-            StoreError::Db(e)
-        }
+        if is_busy(&e) { StoreError::Busy } else { StoreError::Db(e) }
     }
 }
 
@@ -124,17 +118,11 @@ impl Store {
     pub async fn open(location: &Location, max_connections: u32) -> Result<Self> {
         let db = match location {
             Location::DataDir(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Db(DbErr::Custom(format!(
-                        "cannot create {}: {e}",
-                        dir.display()
-                    )))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Db(DbErr::Custom(format!("cannot create {}: {e}", dir.display()))))?;
                 Self::sqlite(&dir.join(SQLITE_FILE), max_connections).await?
             }
-            Location::Url(url)
-                if url.starts_with("postgres://") || url.starts_with("postgresql://") =>
-            {
+            Location::Url(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let mut opt = ConnectOptions::new(url.clone());
                 opt.max_connections(max_connections)
                     .min_connections(1)
@@ -144,9 +132,7 @@ impl Store {
                 Database::connect(opt).await?
             }
             Location::Url(url) if url.starts_with("sqlite:") => {
-                let path = url
-                    .trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:");
+                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 Self::sqlite(Path::new(path), max_connections).await?
             }
             Location::Url(url) => {
@@ -156,10 +142,7 @@ impl Store {
                 ))));
             }
         };
-        Ok(Self {
-            db,
-            audit_algo: HashAlgo::Sha256,
-        })
+        Ok(Self { db, audit_algo: HashAlgo::Sha256 })
     }
 
     async fn sqlite(path: &Path, max_connections: u32) -> Result<DatabaseConnection> {
@@ -210,8 +193,7 @@ impl Store {
     pub async fn write(&self) -> Result<DatabaseTransaction> {
         let opts = TransactionOptions {
             isolation_level: None,
-            access_mode: Some(AccessMode::ReadWrite)
-                .filter(|_| self.backend() == DbBackend::Postgres),
+            access_mode: Some(AccessMode::ReadWrite).filter(|_| self.backend() == DbBackend::Postgres),
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         };
         Ok(self.db.begin_with_options(opts).await?)
@@ -239,10 +221,7 @@ pub fn like_escape(s: &str) -> String {
 mod tests {
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(
-            super::redact_url("postgres://xn:secret@db:5432/x"),
-            "postgres://xn:***@db:5432/x"
-        );
+        assert_eq!(super::redact_url("postgres://xn:secret@db:5432/x"), "postgres://xn:***@db:5432/x");
         assert_eq!(super::redact_url("postgres://db/x"), "postgres://db/x");
     }
 }

@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set, Statement,
     sea_query::{Expr, ExprTrait, LikeExpr, Query},
 };
 use xiaoneng_core::{ValidationError, org::Status};
@@ -38,9 +38,7 @@ fn subtree_like(path: &str) -> LikeExpr {
 fn dept_scope(scope: &Scope) -> Condition {
     match scope {
         Scope::All => Condition::all(),
-        Scope::Tree(path) => {
-            Condition::all().add(department::Column::Path.like(subtree_like(path)))
-        }
+        Scope::Tree(path) => Condition::all().add(department::Column::Path.like(subtree_like(path))),
         Scope::Department(id) => Condition::all().add(department::Column::Id.eq(*id)),
         Scope::Person(_) => Condition::all().add(Expr::val(1).eq(0)),
     }
@@ -79,12 +77,7 @@ where
 {
     let total = q.clone().count(c).await?;
     let items = q.offset(page.offset()).limit(page.page_size).all(c).await?;
-    Ok(Paged {
-        items,
-        total,
-        page: page.page,
-        page_size: page.page_size,
-    })
+    Ok(Paged { items, total, page: page.page, page_size: page.page_size })
 }
 
 fn invalid(field: &str, code: &'static str, zh: &str, en: &str) -> StoreError {
@@ -103,16 +96,8 @@ pub fn order<E: EntityTrait>(
         Some(s) => (false, s),
         None => (false, ""),
     };
-    let col = columns
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, c)| *c)
-        .unwrap_or(default);
-    if desc {
-        q.order_by_desc(col)
-    } else {
-        q.order_by_asc(col)
-    }
+    let col = columns.iter().find(|(k, _)| *k == key).map(|(_, c)| *c).unwrap_or(default);
+    if desc { q.order_by_desc(col) } else { q.order_by_asc(col) }
 }
 
 // ---------------------------------------------------------------- departments
@@ -154,11 +139,8 @@ pub async fn list_departments<C: ConnectionTrait>(
     let mut cond = dept_scope(scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
         let pat = format!("%{}%", like_escape(q));
-        cond = cond.add(
-            Condition::any()
-                .add(department::Column::Name.like(&pat))
-                .add(department::Column::Code.like(&pat)),
-        );
+        cond = cond
+            .add(Condition::any().add(department::Column::Name.like(&pat)).add(department::Column::Code.like(&pat)));
     }
     if let Some(p) = f.parent_id {
         cond = cond.add(department::Column::ParentId.eq(p));
@@ -172,20 +154,13 @@ pub async fn list_departments<C: ConnectionTrait>(
     if let Some(focus) = f.is_focus {
         cond = cond.add(department::Column::IsFocus.eq(focus));
     }
-    let q = order(
-        department::Entity::find().filter(cond),
-        f.sort.as_deref(),
-        DEPARTMENT_SORTS,
-        department::Column::Path,
-    );
+    let q =
+        order(department::Entity::find().filter(cond), f.sort.as_deref(), DEPARTMENT_SORTS, department::Column::Path);
     paginate(c, q.order_by_asc(department::Column::Id), page).await
 }
 
 /// Every department in scope, in tree order, for the tree view and name lookups.
-pub async fn department_tree<C: ConnectionTrait>(
-    c: &C,
-    scope: &Scope,
-) -> Result<Vec<department::Model>> {
+pub async fn department_tree<C: ConnectionTrait>(c: &C, scope: &Scope) -> Result<Vec<department::Model>> {
     Ok(department::Entity::find()
         .filter(dept_scope(scope))
         .order_by_asc(department::Column::Depth)
@@ -195,47 +170,20 @@ pub async fn department_tree<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn get_department<C: ConnectionTrait>(
-    c: &C,
-    scope: &Scope,
-    id: i64,
-) -> Result<department::Model> {
-    department::Entity::find_by_id(id)
-        .filter(dept_scope(scope))
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)
+pub async fn get_department<C: ConnectionTrait>(c: &C, scope: &Scope, id: i64) -> Result<department::Model> {
+    department::Entity::find_by_id(id).filter(dept_scope(scope)).one(c).await?.ok_or(StoreError::NotFound)
 }
 
-pub async fn department_by_code<C: ConnectionTrait>(
-    c: &C,
-    code: &str,
-) -> Result<Option<department::Model>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Code.eq(code))
-        .one(c)
-        .await?)
+pub async fn department_by_code<C: ConnectionTrait>(c: &C, code: &str) -> Result<Option<department::Model>> {
+    Ok(department::Entity::find().filter(department::Column::Code.eq(code)).one(c).await?)
 }
 
 async fn active_parent<C: ConnectionTrait>(c: &C, parent_id: i64) -> Result<department::Model> {
-    let p = department::Entity::find_by_id(parent_id)
-        .one(c)
-        .await?
-        .ok_or_else(|| {
-            invalid(
-                "parent_id",
-                "parent_not_found",
-                "上级部门不存在",
-                "The parent department does not exist",
-            )
-        })?;
+    let p = department::Entity::find_by_id(parent_id).one(c).await?.ok_or_else(|| {
+        invalid("parent_id", "parent_not_found", "上级部门不存在", "The parent department does not exist")
+    })?;
     if p.status != Status::Active.code() {
-        return Err(invalid(
-            "parent_id",
-            "parent_retired",
-            "上级部门已停用",
-            "The parent department is retired",
-        ));
+        return Err(invalid("parent_id", "parent_retired", "上级部门已停用", "The parent department is retired"));
     }
     Ok(p)
 }
@@ -246,9 +194,7 @@ pub async fn create_department<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<department::Model> {
     if department_by_code(c, &d.code).await?.is_some() {
-        return Err(StoreError::Conflict {
-            field: "code".into(),
-        });
+        return Err(StoreError::Conflict { field: "code".into() });
     }
     let (parent_path, depth) = match d.parent_id {
         Some(pid) => {
@@ -286,14 +232,9 @@ pub async fn update_department<C: ConnectionTrait>(
     d: DepartmentInput,
     now: DateTime<Utc>,
 ) -> Result<(department::Model, department::Model)> {
-    let before = department::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let before = department::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?;
     if d.code != before.code && department_by_code(c, &d.code).await?.is_some() {
-        return Err(StoreError::Conflict {
-            field: "code".into(),
-        });
+        return Err(StoreError::Conflict { field: "code".into() });
     }
     let mut am: department::ActiveModel = before.clone().into();
     if d.parent_id != before.parent_id {
@@ -315,11 +256,8 @@ pub async fn update_department<C: ConnectionTrait>(
         let new_path = format!("{new_parent_path}{id}/");
         let delta = new_depth - before.depth;
         let backend = c.get_database_backend();
-        let (p1, p2, p3, p4) = if backend == DbBackend::Postgres {
-            ("$1", "$2", "$3", "$4")
-        } else {
-            ("?", "?", "?", "?")
-        };
+        let (p1, p2, p3, p4) =
+            if backend == DbBackend::Postgres { ("$1", "$2", "$3", "$4") } else { ("?", "?", "?", "?") };
         let sql = format!(
             "UPDATE departments SET path = {p1} || substr(path, {p2}), depth = depth + {p3} WHERE path LIKE {p4} ESCAPE '\\'"
         );
@@ -351,22 +289,10 @@ pub async fn update_department<C: ConnectionTrait>(
 
 /// Retires a department. Refused while it still has active sub-departments, people, windows or
 /// posts: those move or retire first, so nothing is left pointing at a retired department.
-pub async fn retire_department<C: ConnectionTrait>(
-    c: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<department::Model> {
-    let d = department::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn retire_department<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<department::Model> {
+    let d = department::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?;
     if d.status == Status::Retired.code() {
-        return Err(invalid(
-            "status",
-            "already_retired",
-            "已经停用",
-            "Already retired",
-        ));
+        return Err(invalid("status", "already_retired", "已经停用", "Already retired"));
     }
     let active = Status::Active.code();
     let children = department::Entity::find()
@@ -409,10 +335,7 @@ pub async fn retire_department<C: ConnectionTrait>(
 }
 
 /// Counts of active departments by category, within scope (for home pages).
-pub async fn department_counts<C: ConnectionTrait>(
-    c: &C,
-    scope: &Scope,
-) -> Result<Vec<(String, i64)>> {
+pub async fn department_counts<C: ConnectionTrait>(c: &C, scope: &Scope) -> Result<Vec<(String, i64)>> {
     let rows: Vec<(String, i64)> = department::Entity::find()
         .select_only()
         .column(department::Column::Category)
@@ -427,24 +350,11 @@ pub async fn department_counts<C: ConnectionTrait>(
 }
 
 async fn active_department<C: ConnectionTrait>(c: &C, id: i64) -> Result<department::Model> {
-    let d = department::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or_else(|| {
-            invalid(
-                "department_id",
-                "department_not_found",
-                "部门不存在",
-                "The department does not exist",
-            )
-        })?;
+    let d = department::Entity::find_by_id(id).one(c).await?.ok_or_else(|| {
+        invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
+    })?;
     if d.status != Status::Active.code() {
-        return Err(invalid(
-            "department_id",
-            "department_retired",
-            "部门已停用",
-            "The department is retired",
-        ));
+        return Err(invalid("department_id", "department_retired", "部门已停用", "The department is retired"));
     }
     Ok(d)
 }
@@ -498,20 +408,11 @@ pub async fn list_windows<C: ConnectionTrait>(
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(window::Column::Status.eq(s));
     }
-    let q = order(
-        window::Entity::find().filter(cond),
-        f.sort.as_deref(),
-        WINDOW_SORTS,
-        window::Column::Code,
-    );
+    let q = order(window::Entity::find().filter(cond), f.sort.as_deref(), WINDOW_SORTS, window::Column::Code);
     paginate(c, q.order_by_asc(window::Column::Id), page).await
 }
 
-pub async fn get_window<C: ConnectionTrait>(
-    c: &C,
-    scope: &Scope,
-    id: i64,
-) -> Result<window::Model> {
+pub async fn get_window<C: ConnectionTrait>(c: &C, scope: &Scope, id: i64) -> Result<window::Model> {
     window::Entity::find_by_id(id)
         .filter(in_dept_scope(window::Column::DepartmentId, scope))
         .one(c)
@@ -526,22 +427,12 @@ pub async fn save_window<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(Option<window::Model>, window::Model)> {
     active_department(c, w.department_id).await?;
-    let taken = window::Entity::find()
-        .filter(window::Column::Code.eq(&w.code))
-        .one(c)
-        .await?;
+    let taken = window::Entity::find().filter(window::Column::Code.eq(&w.code)).one(c).await?;
     if taken.is_some_and(|t| Some(t.id) != id) {
-        return Err(StoreError::Conflict {
-            field: "code".into(),
-        });
+        return Err(StoreError::Conflict { field: "code".into() });
     }
     let before = match id {
-        Some(id) => Some(
-            window::Entity::find_by_id(id)
-                .one(c)
-                .await?
-                .ok_or(StoreError::NotFound)?,
-        ),
+        Some(id) => Some(window::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?),
         None => None,
     };
     let mut am = match &before {
@@ -559,30 +450,14 @@ pub async fn save_window<C: ConnectionTrait>(
     am.hall = Set(w.hall);
     am.number = Set(w.number);
     am.updated_at = Set(now);
-    let after = if before.is_some() {
-        am.update(c).await?
-    } else {
-        am.insert(c).await?
-    };
+    let after = if before.is_some() { am.update(c).await? } else { am.insert(c).await? };
     Ok((before, after))
 }
 
-pub async fn retire_window<C: ConnectionTrait>(
-    c: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<window::Model> {
-    let w = window::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn retire_window<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<window::Model> {
+    let w = window::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?;
     if w.status == Status::Retired.code() {
-        return Err(invalid(
-            "status",
-            "already_retired",
-            "已经停用",
-            "Already retired",
-        ));
+        return Err(invalid("status", "already_retired", "已经停用", "Already retired"));
     }
     let mut am: window::ActiveModel = w.into();
     am.status = Set(Status::Retired.code().into());
@@ -602,11 +477,8 @@ pub struct PostInput {
     pub duties: String,
 }
 
-pub const POST_SORTS: &[(&str, post::Column)] = &[
-    ("code", post::Column::Code),
-    ("name", post::Column::Name),
-    ("post_type", post::Column::PostType),
-];
+pub const POST_SORTS: &[(&str, post::Column)] =
+    &[("code", post::Column::Code), ("name", post::Column::Name), ("post_type", post::Column::PostType)];
 
 pub async fn list_posts<C: ConnectionTrait>(
     c: &C,
@@ -633,12 +505,7 @@ pub async fn list_posts<C: ConnectionTrait>(
     if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(post::Column::PostType.eq(k));
     }
-    let q = order(
-        post::Entity::find().filter(cond),
-        f.sort.as_deref(),
-        POST_SORTS,
-        post::Column::Code,
-    );
+    let q = order(post::Entity::find().filter(cond), f.sort.as_deref(), POST_SORTS, post::Column::Code);
     paginate(c, q.order_by_asc(post::Column::Id), page).await
 }
 
@@ -657,22 +524,12 @@ pub async fn save_post<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(Option<post::Model>, post::Model)> {
     active_department(c, p.department_id).await?;
-    let taken = post::Entity::find()
-        .filter(post::Column::Code.eq(&p.code))
-        .one(c)
-        .await?;
+    let taken = post::Entity::find().filter(post::Column::Code.eq(&p.code)).one(c).await?;
     if taken.is_some_and(|t| Some(t.id) != id) {
-        return Err(StoreError::Conflict {
-            field: "code".into(),
-        });
+        return Err(StoreError::Conflict { field: "code".into() });
     }
     let before = match id {
-        Some(id) => Some(
-            post::Entity::find_by_id(id)
-                .one(c)
-                .await?
-                .ok_or(StoreError::NotFound)?,
-        ),
+        Some(id) => Some(post::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?),
         None => None,
     };
     let mut am = match &before {
@@ -690,30 +547,14 @@ pub async fn save_post<C: ConnectionTrait>(
     am.post_type = Set(p.post_type);
     am.duties = Set(p.duties);
     am.updated_at = Set(now);
-    let after = if before.is_some() {
-        am.update(c).await?
-    } else {
-        am.insert(c).await?
-    };
+    let after = if before.is_some() { am.update(c).await? } else { am.insert(c).await? };
     Ok((before, after))
 }
 
-pub async fn retire_post<C: ConnectionTrait>(
-    c: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<post::Model> {
-    let p = post::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn retire_post<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<post::Model> {
+    let p = post::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?;
     if p.status == Status::Retired.code() {
-        return Err(invalid(
-            "status",
-            "already_retired",
-            "已经停用",
-            "Already retired",
-        ));
+        return Err(invalid("status", "already_retired", "已经停用", "Already retired"));
     }
     let holders = person::Entity::find()
         .filter(person::Column::PostId.eq(id))
@@ -768,19 +609,12 @@ pub const PEOPLE_SORTS: &[(&str, person::Column)] = &[
     ("created_at", person::Column::CreatedAt),
 ];
 
-async fn people_condition<C: ConnectionTrait>(
-    c: &C,
-    scope: &Scope,
-    f: &PeopleFilter,
-) -> Result<Condition> {
+async fn people_condition<C: ConnectionTrait>(c: &C, scope: &Scope, f: &PeopleFilter) -> Result<Condition> {
     let mut cond = people_scope(scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
         let pat = format!("%{}%", like_escape(q));
-        cond = cond.add(
-            Condition::any()
-                .add(person::Column::Name.like(&pat))
-                .add(person::Column::EmployeeNo.like(&pat)),
-        );
+        cond =
+            cond.add(Condition::any().add(person::Column::Name.like(&pat)).add(person::Column::EmployeeNo.like(&pat)));
     }
     if let Some(d) = f.department_id {
         if f.exact_department {
@@ -788,12 +622,7 @@ async fn people_condition<C: ConnectionTrait>(
         } else {
             // A department outside scope simply matches nothing: the scope condition stays.
             match department::Entity::find_by_id(d).one(c).await? {
-                Some(dep) => {
-                    cond = cond.add(in_dept_scope(
-                        person::Column::DepartmentId,
-                        &Scope::Tree(dep.path),
-                    ))
-                }
+                Some(dep) => cond = cond.add(in_dept_scope(person::Column::DepartmentId, &Scope::Tree(dep.path))),
                 None => cond = cond.add(Expr::val(1).eq(0)),
             }
         }
@@ -822,12 +651,7 @@ pub async fn list_people<C: ConnectionTrait>(
     page: PageReq,
 ) -> Result<Paged<person::Model>> {
     let cond = people_condition(c, scope, f).await?;
-    let q = order(
-        person::Entity::find().filter(cond),
-        f.sort.as_deref(),
-        PEOPLE_SORTS,
-        person::Column::EmployeeNo,
-    );
+    let q = order(person::Entity::find().filter(cond), f.sort.as_deref(), PEOPLE_SORTS, person::Column::EmployeeNo);
     paginate(c, q.order_by_asc(person::Column::Id), page).await
 }
 
@@ -839,16 +663,8 @@ pub async fn export_people<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<person::Model>> {
     let cond = people_condition(c, scope, f).await?;
-    let q = order(
-        person::Entity::find().filter(cond),
-        f.sort.as_deref(),
-        PEOPLE_SORTS,
-        person::Column::EmployeeNo,
-    );
-    Ok(q.order_by_asc(person::Column::Id)
-        .limit(limit)
-        .all(c)
-        .await?)
+    let q = order(person::Entity::find().filter(cond), f.sort.as_deref(), PEOPLE_SORTS, person::Column::EmployeeNo);
+    Ok(q.order_by_asc(person::Column::Id).limit(limit).all(c).await?)
 }
 
 pub async fn count_people<C: ConnectionTrait>(c: &C, scope: &Scope) -> Result<u64> {
@@ -859,40 +675,22 @@ pub async fn count_people<C: ConnectionTrait>(c: &C, scope: &Scope) -> Result<u6
         .await?)
 }
 
-pub async fn get_person<C: ConnectionTrait>(
-    c: &C,
-    scope: &Scope,
-    id: i64,
-) -> Result<person::Model> {
-    person::Entity::find_by_id(id)
-        .filter(people_scope(scope))
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)
+pub async fn get_person<C: ConnectionTrait>(c: &C, scope: &Scope, id: i64) -> Result<person::Model> {
+    person::Entity::find_by_id(id).filter(people_scope(scope)).one(c).await?.ok_or(StoreError::NotFound)
 }
 
-pub async fn person_by_employee_no<C: ConnectionTrait>(
-    c: &C,
-    no: &str,
-) -> Result<Option<person::Model>> {
-    Ok(person::Entity::find()
-        .filter(person::Column::EmployeeNo.eq(no))
-        .one(c)
-        .await?)
+pub async fn person_by_employee_no<C: ConnectionTrait>(c: &C, no: &str) -> Result<Option<person::Model>> {
+    Ok(person::Entity::find().filter(person::Column::EmployeeNo.eq(no)).one(c).await?)
 }
 
 /// Checks a person's references: an active department, and a post and window of that department.
 async fn check_person_refs<C: ConnectionTrait>(c: &C, p: &PersonInput) -> Result<()> {
     active_department(c, p.department_id).await?;
     if let Some(pid) = p.post_id {
-        let post = post::Entity::find_by_id(pid).one(c).await?.ok_or_else(|| {
-            invalid(
-                "post_id",
-                "post_not_found",
-                "岗位不存在",
-                "The post does not exist",
-            )
-        })?;
+        let post = post::Entity::find_by_id(pid)
+            .one(c)
+            .await?
+            .ok_or_else(|| invalid("post_id", "post_not_found", "岗位不存在", "The post does not exist"))?;
         if post.department_id != p.department_id || post.status != Status::Active.code() {
             return Err(invalid(
                 "post_id",
@@ -906,14 +704,7 @@ async fn check_person_refs<C: ConnectionTrait>(c: &C, p: &PersonInput) -> Result
         let w = window::Entity::find_by_id(wid)
             .one(c)
             .await?
-            .ok_or_else(|| {
-                invalid(
-                    "window_id",
-                    "window_not_found",
-                    "窗口不存在",
-                    "The window does not exist",
-                )
-            })?;
+            .ok_or_else(|| invalid("window_id", "window_not_found", "窗口不存在", "The window does not exist"))?;
         if w.department_id != p.department_id || w.status != Status::Active.code() {
             return Err(invalid(
                 "window_id",
@@ -935,17 +726,10 @@ pub async fn save_person<C: ConnectionTrait>(
     check_person_refs(c, &p).await?;
     let taken = person_by_employee_no(c, &p.employee_no).await?;
     if taken.is_some_and(|t| Some(t.id) != id) {
-        return Err(StoreError::Conflict {
-            field: "employee_no".into(),
-        });
+        return Err(StoreError::Conflict { field: "employee_no".into() });
     }
     let before = match id {
-        Some(id) => Some(
-            person::Entity::find_by_id(id)
-                .one(c)
-                .await?
-                .ok_or(StoreError::NotFound)?,
-        ),
+        Some(id) => Some(person::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?),
         None => None,
     };
     let mut am = match &before {
@@ -967,20 +751,12 @@ pub async fn save_person<C: ConnectionTrait>(
     am.is_head = Set(p.is_head);
     am.is_leader_in_charge = Set(p.is_leader_in_charge);
     am.updated_at = Set(now);
-    let after = if before.is_some() {
-        am.update(c).await?
-    } else {
-        am.insert(c).await?
-    };
+    let after = if before.is_some() { am.update(c).await? } else { am.insert(c).await? };
     Ok((before, after))
 }
 
 /// Inserts many people at once (an import). The caller runs it in one transaction.
-pub async fn insert_people<C: ConnectionTrait>(
-    c: &C,
-    people: Vec<PersonInput>,
-    now: DateTime<Utc>,
-) -> Result<u64> {
+pub async fn insert_people<C: ConnectionTrait>(c: &C, people: Vec<PersonInput>, now: DateTime<Utc>) -> Result<u64> {
     let mut n = 0u64;
     for chunk in people.chunks(500) {
         let rows = chunk.iter().cloned().map(|p| person::ActiveModel {
@@ -999,30 +775,16 @@ pub async fn insert_people<C: ConnectionTrait>(
             retired_at: Set(None),
             ..Default::default()
         });
-        person::Entity::insert_many(rows)
-            .exec_without_returning(c)
-            .await?;
+        person::Entity::insert_many(rows).exec_without_returning(c).await?;
         n += chunk.len() as u64;
     }
     Ok(n)
 }
 
-pub async fn retire_person<C: ConnectionTrait>(
-    c: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<person::Model> {
-    let p = person::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn retire_person<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<person::Model> {
+    let p = person::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?;
     if p.status == Status::Retired.code() {
-        return Err(invalid(
-            "status",
-            "already_retired",
-            "已经停用",
-            "Already retired",
-        ));
+        return Err(invalid("status", "already_retired", "已经停用", "Already retired"));
     }
     let mut am: person::ActiveModel = p.into();
     am.status = Set(Status::Retired.code().into());
@@ -1080,20 +842,13 @@ pub async fn list_supervisors<C: ConnectionTrait>(
             .add(supervisor::Column::TermEnd.gte(day))
             .add(supervisor::Column::Status.eq(Status::Active.code()));
     }
-    let q = order(
-        supervisor::Entity::find().filter(cond),
-        f.sort.as_deref(),
-        SUPERVISOR_SORTS,
-        supervisor::Column::Code,
-    );
+    let q =
+        order(supervisor::Entity::find().filter(cond), f.sort.as_deref(), SUPERVISOR_SORTS, supervisor::Column::Code);
     paginate(c, q.order_by_asc(supervisor::Column::Id), page).await
 }
 
 pub async fn get_supervisor<C: ConnectionTrait>(c: &C, id: i64) -> Result<supervisor::Model> {
-    supervisor::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)
+    supervisor::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
 }
 
 pub async fn save_supervisor<C: ConnectionTrait>(
@@ -1102,22 +857,12 @@ pub async fn save_supervisor<C: ConnectionTrait>(
     s: SupervisorInput,
     now: DateTime<Utc>,
 ) -> Result<(Option<supervisor::Model>, supervisor::Model)> {
-    let taken = supervisor::Entity::find()
-        .filter(supervisor::Column::Code.eq(&s.code))
-        .one(c)
-        .await?;
+    let taken = supervisor::Entity::find().filter(supervisor::Column::Code.eq(&s.code)).one(c).await?;
     if taken.is_some_and(|t| Some(t.id) != id) {
-        return Err(StoreError::Conflict {
-            field: "code".into(),
-        });
+        return Err(StoreError::Conflict { field: "code".into() });
     }
     let before = match id {
-        Some(id) => Some(
-            supervisor::Entity::find_by_id(id)
-                .one(c)
-                .await?
-                .ok_or(StoreError::NotFound)?,
-        ),
+        Some(id) => Some(supervisor::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?),
         None => None,
     };
     let mut am = match &before {
@@ -1137,30 +882,14 @@ pub async fn save_supervisor<C: ConnectionTrait>(
     am.term_start = Set(s.term_start);
     am.term_end = Set(s.term_end);
     am.updated_at = Set(now);
-    let after = if before.is_some() {
-        am.update(c).await?
-    } else {
-        am.insert(c).await?
-    };
+    let after = if before.is_some() { am.update(c).await? } else { am.insert(c).await? };
     Ok((before, after))
 }
 
-pub async fn retire_supervisor<C: ConnectionTrait>(
-    c: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<supervisor::Model> {
-    let s = supervisor::Entity::find_by_id(id)
-        .one(c)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn retire_supervisor<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<supervisor::Model> {
+    let s = supervisor::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)?;
     if s.status == Status::Retired.code() {
-        return Err(invalid(
-            "status",
-            "already_retired",
-            "已经停用",
-            "Already retired",
-        ));
+        return Err(invalid("status", "already_retired", "已经停用", "Already retired"));
     }
     let mut am: supervisor::ActiveModel = s.into();
     am.status = Set(Status::Retired.code().into());
@@ -1231,22 +960,9 @@ pub async fn window_names<C: ConnectionTrait>(
 /// Every post and window by code, for resolving the codes in an imported file.
 pub async fn posts_and_windows<C: ConnectionTrait>(
     c: &C,
-) -> Result<(
-    std::collections::HashMap<String, post::Model>,
-    std::collections::HashMap<String, window::Model>,
-)> {
-    let posts = post::Entity::find()
-        .all(c)
-        .await?
-        .into_iter()
-        .map(|p| (p.code.clone(), p))
-        .collect();
-    let windows = window::Entity::find()
-        .all(c)
-        .await?
-        .into_iter()
-        .map(|w| (w.code.clone(), w))
-        .collect();
+) -> Result<(std::collections::HashMap<String, post::Model>, std::collections::HashMap<String, window::Model>)> {
+    let posts = post::Entity::find().all(c).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
+    let windows = window::Entity::find().all(c).await?.into_iter().map(|w| (w.code.clone(), w)).collect();
     Ok((posts, windows))
 }
 
@@ -1257,11 +973,7 @@ pub async fn people_by_employee_no<C: ConnectionTrait>(
 ) -> Result<std::collections::HashMap<String, person::Model>> {
     let mut out = std::collections::HashMap::new();
     for chunk in nos.chunks(500) {
-        for p in person::Entity::find()
-            .filter(person::Column::EmployeeNo.is_in(chunk.iter().cloned()))
-            .all(c)
-            .await?
-        {
+        for p in person::Entity::find().filter(person::Column::EmployeeNo.is_in(chunk.iter().cloned())).all(c).await? {
             out.insert(p.employee_no.clone(), p);
         }
     }

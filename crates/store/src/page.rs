@@ -13,10 +13,7 @@ pub struct PageReq {
 
 impl Default for PageReq {
     fn default() -> Self {
-        Self {
-            page: 1,
-            page_size: 20,
-        }
+        Self { page: 1, page_size: 20 }
     }
 }
 

@@ -10,11 +10,8 @@ pub const SECURITY_POLICY: &str = "security_policy";
 
 pub async fn get<C: ConnectionTrait, T: DeserializeOwned + Default>(c: &C, key: &str) -> Result<T> {
     match setting::Entity::find_by_id(key.to_owned()).one(c).await? {
-        Some(row) => serde_json::from_str(&row.value).map_err(|e| {
-            StoreError::Db(sea_orm::DbErr::Custom(format!(
-                "setting {key} is unreadable: {e}"
-            )))
-        }),
+        Some(row) => serde_json::from_str(&row.value)
+            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("setting {key} is unreadable: {e}")))),
         None => Ok(T::default()),
     }
 }
@@ -26,18 +23,10 @@ pub async fn put<C: ConnectionTrait, T: Serialize>(
     by: Option<i64>,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let json = serde_json::to_string(value)
-        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-    let exists = setting::Entity::find_by_id(key.to_owned())
-        .one(c)
-        .await?
-        .is_some();
-    let row = setting::ActiveModel {
-        key: Set(key.to_owned()),
-        value: Set(json),
-        updated_at: Set(at),
-        updated_by: Set(by),
-    };
+    let json = serde_json::to_string(value).map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+    let exists = setting::Entity::find_by_id(key.to_owned()).one(c).await?.is_some();
+    let row =
+        setting::ActiveModel { key: Set(key.to_owned()), value: Set(json), updated_at: Set(at), updated_by: Set(by) };
     if exists {
         row.update(c).await?;
     } else {

@@ -16,9 +16,7 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(search))
-        .routes(routes!(verify))
+    OpenApiRouter::new().routes(routes!(search)).routes(routes!(verify))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,10 +98,7 @@ async fn search(
         from: p.from,
         to: p.to,
     };
-    Ok(Json(Page::from(
-        s.store.search_audit(&f, page).await?,
-        AuditEntry::from,
-    )))
+    Ok(Json(Page::from(s.store.search_audit(&f, page).await?, AuditEntry::from)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,22 +115,9 @@ pub struct ChainStatus {
 /// Walks the whole chain and reports whether it is intact.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = ChainStatus), (status = 403, body = ErrorBody)))]
-async fn verify(
-    State(s): State<AppState>,
-    _auth: Authorized<perm::AuditRead>,
-) -> ApiResult<Json<ChainStatus>> {
+async fn verify(State(s): State<AppState>, _auth: Authorized<perm::AuditRead>) -> ApiResult<Json<ChainStatus>> {
     Ok(Json(match s.store.verify_audit().await? {
-        Ok(n) => ChainStatus {
-            intact: true,
-            entries: n,
-            broken_at: None,
-            reason: None,
-        },
-        Err(b) => ChainStatus {
-            intact: false,
-            entries: b.seq - 1,
-            broken_at: Some(b.seq),
-            reason: Some(b.reason),
-        },
+        Ok(n) => ChainStatus { intact: true, entries: n, broken_at: None, reason: None },
+        Err(b) => ChainStatus { intact: false, entries: b.seq - 1, broken_at: Some(b.seq), reason: Some(b.reason) },
     }))
 }

@@ -27,10 +27,7 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(login))
-        .routes(routes!(logout))
-        .routes(routes!(change_password))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(change_password))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,10 +45,7 @@ pub struct Origin {
 impl FromRequestParts<AppState> for Origin {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Origin {
-            ip: client_ip(state, parts),
-            headers: parts.headers.clone(),
-        })
+        Ok(Origin { ip: client_ip(state, parts), headers: parts.headers.clone() })
     }
 }
 
@@ -70,11 +64,7 @@ fn dummy_hash() -> &'static str {
         (status = 401, description = "wrong user name or password", body = ErrorBody),
         (status = 423, description = "locked after too many failures", body = ErrorBody),
         (status = 403, description = "account disabled", body = ErrorBody)))]
-async fn login(
-    State(s): State<AppState>,
-    origin: Origin,
-    ApiJson(b): ApiJson<LoginRequest>,
-) -> ApiResult<Response> {
+async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<LoginRequest>) -> ApiResult<Response> {
     let now = s.clock.now();
     let policy = s.policy().await?;
     let username = b.username.trim().to_lowercase();
@@ -91,61 +81,36 @@ async fn login(
     };
     let Some(u) = accounts::find_by_username(s.store.db(), &username).await? else {
         let pw = b.password.clone();
-        tokio::task::spawn_blocking(move || verify_password(&pw, dummy_hash()))
-            .await
-            .ok();
-        s.store
-            .audit(&record(Outcome::Failed, None, "unknown_user"))
-            .await?;
-        return Err(ApiError::InvalidCredentials {
-            attempts_left: None,
-        });
+        tokio::task::spawn_blocking(move || verify_password(&pw, dummy_hash())).await.ok();
+        s.store.audit(&record(Outcome::Failed, None, "unknown_user")).await?;
+        return Err(ApiError::InvalidCredentials { attempts_left: None });
     };
     if let Some(until) = u.locked_until.filter(|t| *t > now) {
-        s.store
-            .audit(&record(Outcome::Failed, Some(&u), "locked"))
-            .await?;
+        s.store.audit(&record(Outcome::Failed, Some(&u), "locked")).await?;
         return Err(ApiError::AccountLocked { until });
     }
     let (pw, hash) = (b.password.clone(), u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
     let tx = s.store.write().await?;
     let mut am: user::ActiveModel = u.clone().into();
     use sea_orm::{ActiveModelTrait, Set};
     if !ok {
-        let (failures, lock) =
-            policy.after_failure(u32::try_from(u.failed_logins).unwrap_or(0), now);
+        let (failures, lock) = policy.after_failure(u32::try_from(u.failed_logins).unwrap_or(0), now);
         am.failed_logins = Set(i32::try_from(failures).unwrap_or(i32::MAX));
         am.locked_until = Set(lock);
         am.update(&tx).await?;
-        let why = if lock.is_some() {
-            "wrong_password_locked"
-        } else {
-            "wrong_password"
-        };
-        audit::append(
-            &tx,
-            s.store.audit_algo(),
-            &record(Outcome::Failed, Some(&u), why),
-        )
-        .await?;
+        let why = if lock.is_some() { "wrong_password_locked" } else { "wrong_password" };
+        audit::append(&tx, s.store.audit_algo(), &record(Outcome::Failed, Some(&u), why)).await?;
         tx.commit().await?;
         return Err(match lock {
             Some(until) => ApiError::AccountLocked { until },
-            None => ApiError::InvalidCredentials {
-                attempts_left: Some(policy.lockout_threshold.saturating_sub(failures)),
-            },
+            None => {
+                ApiError::InvalidCredentials { attempts_left: Some(policy.lockout_threshold.saturating_sub(failures)) }
+            }
         });
     }
     if u.status != "active" {
-        audit::append(
-            &tx,
-            s.store.audit_algo(),
-            &record(Outcome::Failed, Some(&u), "disabled"),
-        )
-        .await?;
+        audit::append(&tx, s.store.audit_algo(), &record(Outcome::Failed, Some(&u), "disabled")).await?;
         tx.commit().await?;
         return Err(ApiError::AccountDisabled);
     }
@@ -154,18 +119,9 @@ async fn login(
     am.last_login_at = Set(Some(now));
     am.update(&tx).await?;
     let (token, token_hash) = new_token();
-    let ua = origin
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ua = origin.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accounts::create_session(&tx, token_hash, u.id, &origin.ip, ua, now).await?;
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &record(Outcome::Ok, Some(&u), "ok"),
-    )
-    .await?;
+    audit::append(&tx, s.store.audit_algo(), &record(Outcome::Ok, Some(&u), "ok")).await?;
     tx.commit().await?;
     let me = me_of(&s, &u).await?;
     let cookie = session_cookie(&token, secure_request(&s, &origin.headers));
@@ -174,28 +130,12 @@ async fn login(
 
 /// Ends the session on the server and clears the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(
-    State(s): State<AppState>,
-    user: CurrentUser,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
+async fn logout(State(s): State<AppState>, user: CurrentUser, headers: HeaderMap) -> ApiResult<Response> {
     let tx = s.store.write().await?;
     accounts::end_session(&tx, &user.session_hash, "logout", s.clock.now()).await?;
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &user.audit(&s, "auth.logout", "user", user.id, json!({})),
-    )
-    .await?;
+    audit::append(&tx, s.store.audit_algo(), &user.audit(&s, "auth.logout", "user", user.id, json!({}))).await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(
-            header::SET_COOKIE,
-            clear_cookie(secure_request(&s, &headers)),
-        )],
-    )
-        .into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(secure_request(&s, &headers)))]).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -217,10 +157,7 @@ async fn change_password(
     let policy = s.policy().await?;
     let u = accounts::get_user(s.store.db(), user.id).await?;
     let (cur, hash) = (b.current_password.clone(), u.password_hash.clone());
-    if !tokio::task::spawn_blocking(move || verify_password(&cur, &hash))
-        .await
-        .unwrap_or(false)
-    {
+    if !tokio::task::spawn_blocking(move || verify_password(&cur, &hash)).await.unwrap_or(false) {
         return Err(ApiError::invalid(
             "current_password",
             "wrong_password",
@@ -251,24 +188,11 @@ async fn change_password(
     am.updated_at = Set(now);
     am.update(&tx).await?;
     // End the user's other sessions: whoever knew the old password is out.
-    let others = accounts::end_user_sessions(
-        &tx,
-        user.id,
-        Some(&user.session_hash),
-        "password_changed",
-        now,
-    )
-    .await?;
+    let others = accounts::end_user_sessions(&tx, user.id, Some(&user.session_hash), "password_changed", now).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &user.audit(
-            &s,
-            "auth.password_change",
-            "user",
-            user.id,
-            json!({ "other_sessions_ended": others }),
-        ),
+        &user.audit(&s, "auth.password_change", "user", user.id, json!({ "other_sessions_ended": others })),
     )
     .await?;
     tx.commit().await?;

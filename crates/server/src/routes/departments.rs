@@ -94,13 +94,7 @@ impl DepartmentBody {
         let name = v.take(parse_name("name", &self.name, 100));
         let codes: Vec<&str> = DepartmentCategory::ALL.iter().map(|c| c.code()).collect();
         let category = v.take(
-            parse_enum(
-                "category",
-                &self.category,
-                DepartmentCategory::parse,
-                &codes,
-            )
-            .map(|c| c.code().to_owned()),
+            parse_enum("category", &self.category, DepartmentCategory::parse, &codes).map(|c| c.code().to_owned()),
         );
         v.done()?;
         Ok(DepartmentInput {
@@ -158,10 +152,7 @@ async fn list(
 /// Every department in scope, in tree order (parents before children).
 #[utoipa::path(get, path = "/api/v1/departments/tree", tag = "organisation",
     responses((status = 200, body = Vec<Department>)))]
-async fn tree(
-    State(s): State<AppState>,
-    auth: Authorized<perm::OrgRead>,
-) -> ApiResult<Json<Vec<Department>>> {
+async fn tree(State(s): State<AppState>, auth: Authorized<perm::OrgRead>) -> ApiResult<Json<Vec<Department>>> {
     let rows = org::department_tree(s.store.db(), &auth.scope).await?;
     Ok(Json(rows.into_iter().map(Department::from).collect()))
 }
@@ -173,11 +164,7 @@ async fn get_one(
     auth: Authorized<perm::OrgRead>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Department>> {
-    Ok(Json(
-        org::get_department(s.store.db(), &auth.scope, id)
-            .await?
-            .into(),
-    ))
+    Ok(Json(org::get_department(s.store.db(), &auth.scope, id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/departments", tag = "organisation", request_body = DepartmentBody,
@@ -190,28 +177,15 @@ async fn create(
     let input = b.parse()?;
     let tx = s.store.write().await?;
     if let Some(pid) = input.parent_id {
-        org::get_department(&tx, &auth.scope, pid)
-            .await
-            .map_err(|_| {
-                ApiError::invalid(
-                    "parent_id",
-                    "parent_not_found",
-                    "上级部门不存在",
-                    "The parent department does not exist",
-                )
-            })?;
+        org::get_department(&tx, &auth.scope, pid).await.map_err(|_| {
+            ApiError::invalid("parent_id", "parent_not_found", "上级部门不存在", "The parent department does not exist")
+        })?;
     }
     let d = org::create_department(&tx, input, s.clock.now()).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "department.create",
-            "department",
-            d.id,
-            json!({ "after": d_json(&d) }),
-        ),
+        &auth.user.audit(&s, "department.create", "department", d.id, json!({ "after": d_json(&d) })),
     )
     .await?;
     tx.commit().await?;
@@ -230,21 +204,11 @@ async fn update(
     let tx = s.store.write().await?;
     org::get_department(&tx, &auth.scope, id).await?;
     let (before, after) = org::update_department(&tx, id, input, s.clock.now()).await?;
-    let action = if before.parent_id != after.parent_id {
-        "department.move"
-    } else {
-        "department.update"
-    };
+    let action = if before.parent_id != after.parent_id { "department.move" } else { "department.update" };
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            action,
-            "department",
-            id,
-            json!({ "before": d_json(&before), "after": d_json(&after) }),
-        ),
+        &auth.user.audit(&s, action, "department", id, json!({ "before": d_json(&before), "after": d_json(&after) })),
     )
     .await?;
     tx.commit().await?;
@@ -268,13 +232,7 @@ async fn retire(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "department.retire",
-            "department",
-            id,
-            json!({ "reason": reason }),
-        ),
+        &auth.user.audit(&s, "department.retire", "department", id, json!({ "reason": reason })),
     )
     .await?;
     tx.commit().await?;

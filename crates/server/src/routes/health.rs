@@ -5,9 +5,7 @@ use axum::{Router, extract::State, http::StatusCode, routing::get};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+    Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(ready))
 }
 
 /// Ready when the database answers.

@@ -48,10 +48,7 @@ pub async fn me_of(s: &AppState, u: &user::Model) -> ApiResult<Me> {
     let grants = Grants::of(&roles);
     let policy = s.policy().await?;
     let department_name = match u.department_id {
-        Some(d) => org::get_department(db, &org::Scope::All, d)
-            .await
-            .ok()
-            .map(|d| d.name),
+        Some(d) => org::get_department(db, &org::Scope::All, d).await.ok().map(|d| d.name),
         None => None,
     };
     Ok(Me {
@@ -61,24 +58,11 @@ pub async fn me_of(s: &AppState, u: &user::Model) -> ApiResult<Me> {
         department_id: u.department_id,
         department_name,
         person_id: u.person_id,
-        roles: roles
-            .iter()
-            .map(|r| RoleInfo {
-                code: r.code().into(),
-                label: r.label_zh().into(),
-            })
-            .collect(),
-        permissions: grants
-            .permissions()
-            .map(|(p, _)| p.code().to_owned())
-            .collect(),
-        scopes: grants
-            .permissions()
-            .map(|(p, sc)| (p.code().to_owned(), sc))
-            .collect(),
+        roles: roles.iter().map(|r| RoleInfo { code: r.code().into(), label: r.label_zh().into() }).collect(),
+        permissions: grants.permissions().map(|(p, _)| p.code().to_owned()).collect(),
+        scopes: grants.permissions().map(|(p, sc)| (p.code().to_owned(), sc)).collect(),
         data_scope: grants.widest(),
-        must_change_password: u.must_change_password
-            || policy.password_expired(u.password_changed_at, s.clock.now()),
+        must_change_password: u.must_change_password || policy.password_expired(u.password_changed_at, s.clock.now()),
     })
 }
 

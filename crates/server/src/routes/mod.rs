@@ -62,12 +62,7 @@ pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> Pa
     let page = page.unwrap_or(1);
     let page_size = page_size.unwrap_or(20);
     if page == 0 {
-        v.push(ValidationError::new(
-            "page",
-            "out_of_range",
-            "页码从 1 开始",
-            "page starts at 1",
-        ));
+        v.push(ValidationError::new("page", "out_of_range", "页码从 1 开始", "page starts at 1"));
     }
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
         v.push(ValidationError::new(
@@ -77,10 +72,7 @@ pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> Pa
             format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
         ));
     }
-    PageReq {
-        page: page.max(1),
-        page_size: page_size.clamp(1, MAX_PAGE_SIZE),
-    }
+    PageReq { page: page.max(1), page_size: page_size.clamp(1, MAX_PAGE_SIZE) }
 }
 
 /// Collects every validation problem of a request, so the form can show them all at once.
@@ -100,11 +92,7 @@ impl Checks {
     }
 
     pub fn done(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.0)) }
     }
 }
 
@@ -133,12 +121,7 @@ pub struct Page<T: ToSchema> {
 impl<T: ToSchema> Page<T> {
     pub fn from<M>(p: xiaoneng_store::Paged<M>, f: impl FnMut(M) -> T) -> Self {
         let p = p.map(f);
-        Page {
-            items: p.items,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-        }
+        Page { items: p.items, total: p.total, page: p.page, page_size: p.page_size }
     }
 }
 

@@ -100,11 +100,7 @@ impl Names {
             name: p.name,
             gender: p.gender,
             department_id: p.department_id,
-            department_name: self
-                .departments
-                .get(&p.department_id)
-                .cloned()
-                .unwrap_or_default(),
+            department_name: self.departments.get(&p.department_id).cloned().unwrap_or_default(),
             post_id: p.post_id,
             post_name: post.map(|(n, _)| n.clone()),
             post_type: post.map(|(_, t)| t.clone()),
@@ -147,19 +143,9 @@ impl PersonBody {
         let employee_no = v.take(parse_code("employee_no", &self.employee_no));
         let name = v.take(parse_name("name", &self.name, 50));
         let genders: Vec<&str> = Gender::ALL.iter().map(|g| g.code()).collect();
-        let gender = v.take(
-            parse_enum("gender", &self.gender, Gender::parse, &genders)
-                .map(|g| g.code().to_owned()),
-        );
-        let mobile = match self
-            .mobile
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-        {
-            Some(m) => Some(v.take(parse_mobile("mobile", m))),
-            None => None,
-        };
+        let gender = v.take(parse_enum("gender", &self.gender, Gender::parse, &genders).map(|g| g.code().to_owned()));
+        let mobile =
+            self.mobile.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(|m| v.take(parse_mobile("mobile", m)));
         v.done()?;
         Ok(PersonInput {
             employee_no,
@@ -244,27 +230,14 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Person>)> {
     let input = b.parse()?;
     let tx = s.store.write().await?;
-    org::get_department(&tx, &auth.scope, input.department_id)
-        .await
-        .map_err(|_| {
-            ApiError::invalid(
-                "department_id",
-                "department_not_found",
-                "部门不存在",
-                "The department does not exist",
-            )
-        })?;
+    org::get_department(&tx, &auth.scope, input.department_id).await.map_err(|_| {
+        ApiError::invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
+    })?;
     let (_, p) = org::save_person(&tx, None, input, s.clock.now()).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "person.create",
-            "person",
-            p.id,
-            json!({ "after": p_json(&p) }),
-        ),
+        &auth.user.audit(&s, "person.create", "person", p.id, json!({ "after": p_json(&p) })),
     )
     .await?;
     tx.commit().await?;
@@ -282,28 +255,15 @@ async fn update(
     let input = b.parse()?;
     let tx = s.store.write().await?;
     org::get_person(&tx, &auth.scope, id).await?;
-    org::get_department(&tx, &auth.scope, input.department_id)
-        .await
-        .map_err(|_| {
-            ApiError::invalid(
-                "department_id",
-                "department_not_found",
-                "部门不存在",
-                "The department does not exist",
-            )
-        })?;
+    org::get_department(&tx, &auth.scope, input.department_id).await.map_err(|_| {
+        ApiError::invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
+    })?;
     let (before, p) = org::save_person(&tx, Some(id), input, s.clock.now()).await?;
     let before = before.as_ref().map(p_json);
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "person.update",
-            "person",
-            id,
-            json!({ "before": before, "after": p_json(&p) }),
-        ),
+        &auth.user.audit(&s, "person.update", "person", id, json!({ "before": before, "after": p_json(&p) })),
     )
     .await?;
     tx.commit().await?;
@@ -325,13 +285,7 @@ async fn retire(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "person.retire",
-            "person",
-            id,
-            json!({ "reason": reason }),
-        ),
+        &auth.user.audit(&s, "person.retire", "person", id, json!({ "reason": reason })),
     )
     .await?;
     tx.commit().await?;
@@ -391,31 +345,18 @@ async fn import(
     body: Bytes,
 ) -> ApiResult<Json<ImportResult>> {
     let rows = excel::read_first_sheet(&body)?;
-    let mut rows = rows
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
+    let mut rows = rows.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
     let Some((_, header)) = rows.next() else {
-        return Err(ApiError::bad_request(
-            "empty_file",
-            "文件中没有数据",
-            "The file has no rows",
-        ));
+        return Err(ApiError::bad_request("empty_file", "文件中没有数据", "The file has no rows"));
     };
     // Which spreadsheet column holds each of our columns.
     let mut at = [None; COLUMNS.len()];
     for (i, h) in header.iter().enumerate() {
-        if let Some(k) = COLUMNS
-            .iter()
-            .position(|(zh, en)| h == zh || h.eq_ignore_ascii_case(en))
-        {
+        if let Some(k) = COLUMNS.iter().position(|(zh, en)| h == zh || h.eq_ignore_ascii_case(en)) {
             at[k] = Some(i);
         }
     }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|k| at[**k].is_none())
-        .map(|k| COLUMNS[*k].0)
-        .collect();
+    let missing: Vec<&str> = REQUIRED.iter().filter(|k| at[**k].is_none()).map(|k| COLUMNS[*k].0).collect();
     if !missing.is_empty() {
         return Err(ApiError::bad_request(
             "missing_columns",
@@ -427,21 +368,12 @@ async fn import(
     if rows.len() > MAX_IMPORT_ROWS {
         return Err(ApiError::bad_request(
             "too_many_rows",
-            format!(
-                "一次最多导入 {MAX_IMPORT_ROWS} 行，文件有 {} 行",
-                rows.len()
-            ),
-            format!(
-                "At most {MAX_IMPORT_ROWS} rows per import; the file has {}",
-                rows.len()
-            ),
+            format!("一次最多导入 {MAX_IMPORT_ROWS} 行，文件有 {} 行", rows.len()),
+            format!("At most {MAX_IMPORT_ROWS} rows per import; the file has {}", rows.len()),
         ));
     }
     fn cell_at<'a>(at: &[Option<usize>], cells: &'a [String], k: usize) -> &'a str {
-        at[k]
-            .and_then(|i| cells.get(i))
-            .map(String::as_str)
-            .unwrap_or("")
+        at[k].and_then(|i| cells.get(i)).map(String::as_str).unwrap_or("")
     }
     let cell = |cells: &'_ Vec<String>, k: usize| -> String { cell_at(&at, cells, k).to_owned() };
 
@@ -458,13 +390,7 @@ async fn import(
     let mut seen: HashMap<String, u32> = HashMap::new();
     for (row, cells) in &rows {
         let mut err = |k: usize, code: &'static str, zh: String, en: String| {
-            errors.push(RowError {
-                row: *row,
-                column: COLUMNS[k].0.to_owned(),
-                code,
-                zh,
-                en,
-            });
+            errors.push(RowError { row: *row, column: COLUMNS[k].0.to_owned(), code, zh, en });
         };
         let mut ok = true;
         let employee_no = match parse_code("employee_no", &cell(cells, 0)) {
@@ -494,12 +420,7 @@ async fn import(
         let gender = match Gender::parse(&cell(cells, 2)) {
             Some(g) => g.code().to_owned(),
             None => {
-                err(
-                    2,
-                    "invalid_choice",
-                    "性别须为“男”或“女”".into(),
-                    "Gender must be 男 or 女 (male/female)".into(),
-                );
+                err(2, "invalid_choice", "性别须为“男”或“女”".into(), "Gender must be 男 or 女 (male/female)".into());
                 ok = false;
                 String::new()
             }
@@ -535,10 +456,7 @@ async fn import(
                         k,
                         "not_in_department",
                         format!("{}“{code}”不属于该部门或已停用", what.0),
-                        format!(
-                            "{} \"{code}\" is not an active one of this department",
-                            what.1
-                        ),
+                        format!("{} \"{code}\" is not an active one of this department", what.1),
                     );
                     ok = false;
                     None
@@ -556,29 +474,13 @@ async fn import(
             }
         };
         let p = posts.get(&cell(cells, 4).to_ascii_uppercase());
-        let post_id = lookup(
-            4,
-            p.map(|p| p.id),
-            p.map(|p| p.department_id),
-            p.map(|p| p.status.as_str()),
-            ("岗位", "post"),
-        );
+        let post_id =
+            lookup(4, p.map(|p| p.id), p.map(|p| p.department_id), p.map(|p| p.status.as_str()), ("岗位", "post"));
         let w = windows.get(&cell(cells, 5).to_ascii_uppercase());
-        let window_id = lookup(
-            5,
-            w.map(|w| w.id),
-            w.map(|w| w.department_id),
-            w.map(|w| w.status.as_str()),
-            ("窗口", "window"),
-        );
+        let window_id =
+            lookup(5, w.map(|w| w.id), w.map(|w| w.department_id), w.map(|w| w.status.as_str()), ("窗口", "window"));
         let mut err = |k: usize, code: &'static str, zh: String, en: String| {
-            errors.push(RowError {
-                row: *row,
-                column: COLUMNS[k].0.to_owned(),
-                code,
-                zh,
-                en,
-            });
+            errors.push(RowError { row: *row, column: COLUMNS[k].0.to_owned(), code, zh, en });
         };
         let mobile = match cell(cells, 6).as_str() {
             "" => None,
@@ -593,12 +495,7 @@ async fn import(
         };
         let mut flag = |k: usize| {
             yes_no(&cell(cells, k)).unwrap_or_else(|| {
-                err(
-                    k,
-                    "invalid_choice",
-                    "须为“是”或“否”".into(),
-                    "Must be 是 or 否 (yes/no)".into(),
-                );
+                err(k, "invalid_choice", "须为“是”或“否”".into(), "Must be 是 or 否 (yes/no)".into());
                 ok = false;
                 false
             })
@@ -646,9 +543,8 @@ async fn import(
         ));
     }
     let now = s.clock.now();
-    let (updates, creates): (Vec<PersonInput>, Vec<PersonInput>) = parsed
-        .into_iter()
-        .partition(|p| existing.contains_key(&p.employee_no));
+    let (updates, creates): (Vec<PersonInput>, Vec<PersonInput>) =
+        parsed.into_iter().partition(|p| existing.contains_key(&p.employee_no));
     let updated = updates.len() as u64;
     for p in updates {
         let id = existing[&p.employee_no].id;
@@ -676,25 +572,9 @@ async fn import(
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
 async fn import_template(_auth: Authorized<perm::PeopleImport>) -> ApiResult<Response> {
     let headers: Vec<&str> = COLUMNS.iter().map(|(zh, _)| *zh).collect();
-    let example = [
-        "E0001",
-        "张三",
-        "男",
-        "SCJGJ",
-        "",
-        "",
-        "13800000000",
-        "否",
-        "否",
-    ]
-    .map(String::from)
-    .to_vec();
+    let example = ["E0001", "张三", "男", "SCJGJ", "", "", "13800000000", "否", "否"].map(String::from).to_vec();
     let bytes = excel::write_sheet("人员名册", &headers, &[example])?;
-    Ok(excel::attachment(
-        bytes,
-        "people-template.xlsx",
-        "人员导入模板.xlsx",
-    ))
+    Ok(excel::attachment(bytes, "people-template.xlsx", "人员导入模板.xlsx"))
 }
 
 /// The people matching the filters, in scope, as .xlsx (mobile numbers masked). Audited.
@@ -709,18 +589,15 @@ async fn export(
     let names = Names::of(&s, &rows).await?;
     let codes = {
         let (posts, windows) = org::posts_and_windows(s.store.db()).await?;
-        let post_codes: HashMap<i64, String> =
-            posts.into_values().map(|p| (p.id, p.code)).collect();
-        let window_codes: HashMap<i64, String> =
-            windows.into_values().map(|w| (w.id, w.code)).collect();
+        let post_codes: HashMap<i64, String> = posts.into_values().map(|p| (p.id, p.code)).collect();
+        let window_codes: HashMap<i64, String> = windows.into_values().map(|w| (w.id, w.code)).collect();
         (post_codes, window_codes)
     };
-    let dept_codes: HashMap<i64, String> =
-        org::department_tree(s.store.db(), &xiaoneng_store::org::Scope::All)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.code))
-            .collect();
+    let dept_codes: HashMap<i64, String> = org::department_tree(s.store.db(), &xiaoneng_store::org::Scope::All)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.code))
+        .collect();
     let yes = |b: bool| if b { "是" } else { "否" }.to_owned();
     let count = rows.len();
     let table: Vec<Vec<String>> = rows
@@ -729,37 +606,16 @@ async fn export(
             vec![
                 r.employee_no.clone(),
                 r.name.clone(),
-                Gender::parse(&r.gender)
-                    .map(|g| g.label_zh().to_owned())
-                    .unwrap_or_default(),
-                dept_codes
-                    .get(&r.department_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                r.post_id
-                    .and_then(|id| codes.0.get(&id).cloned())
-                    .unwrap_or_default(),
-                r.window_id
-                    .and_then(|id| codes.1.get(&id).cloned())
-                    .unwrap_or_default(),
+                Gender::parse(&r.gender).map(|g| g.label_zh().to_owned()).unwrap_or_default(),
+                dept_codes.get(&r.department_id).cloned().unwrap_or_default(),
+                r.post_id.and_then(|id| codes.0.get(&id).cloned()).unwrap_or_default(),
+                r.window_id.and_then(|id| codes.1.get(&id).cloned()).unwrap_or_default(),
                 r.mobile.as_deref().map(mask_mobile).unwrap_or_default(),
                 yes(r.is_head),
                 yes(r.is_leader_in_charge),
-                names
-                    .departments
-                    .get(&r.department_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                r.post_id
-                    .and_then(|id| names.posts.get(&id))
-                    .map(|(n, _)| n.clone())
-                    .unwrap_or_default(),
-                if r.status == "active" {
-                    "在职"
-                } else {
-                    "已停用"
-                }
-                .to_owned(),
+                names.departments.get(&r.department_id).cloned().unwrap_or_default(),
+                r.post_id.and_then(|id| names.posts.get(&id)).map(|(n, _)| n.clone()).unwrap_or_default(),
+                if r.status == "active" { "在职" } else { "已停用" }.to_owned(),
             ]
         })
         .collect();

@@ -20,13 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/settings/security-policy", tag = "accounts",
     responses((status = 200, body = SecurityPolicy), (status = 403, body = ErrorBody)))]
-async fn get_policy(
-    State(s): State<AppState>,
-    _auth: Authorized<perm::PolicyRead>,
-) -> ApiResult<Json<SecurityPolicy>> {
-    Ok(Json(
-        settings::get(s.store.db(), settings::SECURITY_POLICY).await?,
-    ))
+async fn get_policy(State(s): State<AppState>, _auth: Authorized<perm::PolicyRead>) -> ApiResult<Json<SecurityPolicy>> {
+    Ok(Json(settings::get(s.store.db(), settings::SECURITY_POLICY).await?))
 }
 
 /// Replaces the policy. Takes effect at once on this instance, within seconds on the others.
@@ -40,14 +35,7 @@ async fn put_policy(
     p.validate()?;
     let tx = s.store.write().await?;
     let before: SecurityPolicy = settings::get(&tx, settings::SECURITY_POLICY).await?;
-    settings::put(
-        &tx,
-        settings::SECURITY_POLICY,
-        &p,
-        Some(auth.user.id),
-        s.clock.now(),
-    )
-    .await?;
+    settings::put(&tx, settings::SECURITY_POLICY, &p, Some(auth.user.id), s.clock.now()).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),

@@ -26,10 +26,7 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get_one, update))
-        .routes(routes!(retire))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update)).routes(routes!(retire))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,19 +78,11 @@ impl PostBody {
         let code = v.take(parse_code("code", &self.code));
         let name = v.take(parse_name("name", &self.name, 100));
         let codes: Vec<&str> = PostType::ALL.iter().map(|c| c.code()).collect();
-        let post_type = v.take(
-            parse_enum("post_type", &self.post_type, PostType::parse, &codes)
-                .map(|t| t.code().to_owned()),
-        );
+        let post_type =
+            v.take(parse_enum("post_type", &self.post_type, PostType::parse, &codes).map(|t| t.code().to_owned()));
         let duties = v.take(parse_text("duties", &self.duties, 4000));
         v.done()?;
-        Ok(PostInput {
-            code,
-            name,
-            department_id: self.department_id,
-            post_type,
-            duties,
-        })
+        Ok(PostInput { code, name, department_id: self.department_id, post_type, duties })
     }
 }
 
@@ -121,17 +110,8 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let f = UnitFilter {
-        q: p.q,
-        department_id: p.department_id,
-        status: p.status,
-        kind: p.post_type,
-        sort: p.sort,
-    };
-    Ok(Json(Page::from(
-        org::list_posts(s.store.db(), &auth.scope, &f, page).await?,
-        Post::from,
-    )))
+    let f = UnitFilter { q: p.q, department_id: p.department_id, status: p.status, kind: p.post_type, sort: p.sort };
+    Ok(Json(Page::from(org::list_posts(s.store.db(), &auth.scope, &f, page).await?, Post::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "organisation",
@@ -141,9 +121,7 @@ async fn get_one(
     auth: Authorized<perm::OrgRead>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Post>> {
-    Ok(Json(
-        org::get_post(s.store.db(), &auth.scope, id).await?.into(),
-    ))
+    Ok(Json(org::get_post(s.store.db(), &auth.scope, id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/posts", tag = "organisation", request_body = PostBody,
@@ -159,13 +137,7 @@ async fn create(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "post.create",
-            "post",
-            w.id,
-            json!({ "after": p_json(&w) }),
-        ),
+        &auth.user.audit(&s, "post.create", "post", w.id, json!({ "after": p_json(&w) })),
     )
     .await?;
     tx.commit().await?;
@@ -188,13 +160,7 @@ async fn update(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "post.update",
-            "post",
-            id,
-            json!({ "before": before, "after": p_json(&w) }),
-        ),
+        &auth.user.audit(&s, "post.update", "post", id, json!({ "before": before, "after": p_json(&w) })),
     )
     .await?;
     tx.commit().await?;
@@ -216,9 +182,7 @@ async fn retire(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth
-            .user
-            .audit(&s, "post.retire", "post", id, json!({ "reason": reason })),
+        &auth.user.audit(&s, "post.retire", "post", id, json!({ "reason": reason })),
     )
     .await?;
     tx.commit().await?;

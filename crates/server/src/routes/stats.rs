@@ -34,37 +34,19 @@ pub struct OrgStats {
 
 #[utoipa::path(get, path = "/api/v1/stats/organisation", tag = "organisation",
     responses((status = 200, body = OrgStats), (status = 403, body = ErrorBody)))]
-async fn organisation(
-    State(s): State<AppState>,
-    auth: Authorized<perm::OrgRead>,
-) -> ApiResult<Json<OrgStats>> {
+async fn organisation(State(s): State<AppState>, auth: Authorized<perm::OrgRead>) -> ApiResult<Json<OrgStats>> {
     let db = s.store.db();
-    let by_cat: BTreeMap<String, i64> = org::department_counts(db, &auth.scope)
-        .await?
-        .into_iter()
-        .collect();
-    let one = PageReq {
-        page: 1,
-        page_size: 1,
-    };
-    let active = org::UnitFilter {
-        status: Some("active".into()),
-        ..Default::default()
-    };
-    let windows = org::list_windows(db, &auth.scope, &active, one)
-        .await?
-        .total;
+    let by_cat: BTreeMap<String, i64> = org::department_counts(db, &auth.scope).await?.into_iter().collect();
+    let one = PageReq { page: 1, page_size: 1 };
+    let active = org::UnitFilter { status: Some("active".into()), ..Default::default() };
+    let windows = org::list_windows(db, &auth.scope, &active, one).await?.total;
     let posts = org::list_posts(db, &auth.scope, &active, one).await?.total;
     let people = match auth.user.scope(Permission::PeopleRead) {
         Some(scope) => Some(org::count_people(db, &scope).await?),
         None => None,
     };
     let supervisors_in_term = match auth.user.scope(Permission::SupervisorRead) {
-        Some(_) => Some(
-            org::list_supervisors(db, &Default::default(), Some(s.clock.today()), one)
-                .await?
-                .total,
-        ),
+        Some(_) => Some(org::list_supervisors(db, &Default::default(), Some(s.clock.today()), one).await?.total),
         None => None,
     };
     Ok(Json(OrgStats {

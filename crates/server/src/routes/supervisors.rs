@@ -31,10 +31,7 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get_one, update))
-        .routes(routes!(retire))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update)).routes(routes!(retire))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,20 +92,10 @@ impl SupervisorBody {
         let code = v.take(parse_code("code", &self.code));
         let name = v.take(parse_name("name", &self.name, 50));
         let kinds: Vec<&str> = SupervisorKind::ALL.iter().map(|k| k.code()).collect();
-        let kind = v.take(
-            parse_enum("kind", &self.kind, SupervisorKind::parse, &kinds)
-                .map(|k| k.code().to_owned()),
-        );
+        let kind = v.take(parse_enum("kind", &self.kind, SupervisorKind::parse, &kinds).map(|k| k.code().to_owned()));
         let organisation = v.take(parse_text("organisation", &self.organisation, 100));
-        let mobile = match self
-            .mobile
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-        {
-            Some(m) => Some(v.take(parse_mobile("mobile", m))),
-            None => None,
-        };
+        let mobile =
+            self.mobile.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(|m| v.take(parse_mobile("mobile", m)));
         if self.term_end < self.term_start {
             v.push(ValidationError::new(
                 "term_end",
@@ -156,20 +143,8 @@ async fn list(
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
     let today = s.clock.today();
-    let f = UnitFilter {
-        q: p.q,
-        department_id: None,
-        status: p.status,
-        kind: p.kind,
-        sort: p.sort,
-    };
-    let rows = org::list_supervisors(
-        s.store.db(),
-        &f,
-        p.in_term.filter(|b| *b).map(|_| today),
-        page,
-    )
-    .await?;
+    let f = UnitFilter { q: p.q, department_id: None, status: p.status, kind: p.kind, sort: p.sort };
+    let rows = org::list_supervisors(s.store.db(), &f, p.in_term.filter(|b| *b).map(|_| today), page).await?;
     Ok(Json(Page::from(rows, |r| dto(r, today, false))))
 }
 
@@ -181,11 +156,7 @@ async fn get_one(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Supervisor>> {
     let unmasked = auth.user.grants.has(Permission::SupervisorWrite);
-    Ok(Json(dto(
-        org::get_supervisor(s.store.db(), id).await?,
-        s.clock.today(),
-        unmasked,
-    )))
+    Ok(Json(dto(org::get_supervisor(s.store.db(), id).await?, s.clock.today(), unmasked)))
 }
 
 #[utoipa::path(post, path = "/api/v1/supervisors", tag = "organisation", request_body = SupervisorBody,
@@ -201,13 +172,7 @@ async fn create(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "supervisor.create",
-            "supervisor",
-            r.id,
-            json!({ "after": s_json(&r) }),
-        ),
+        &auth.user.audit(&s, "supervisor.create", "supervisor", r.id, json!({ "after": s_json(&r) })),
     )
     .await?;
     tx.commit().await?;
@@ -229,13 +194,7 @@ async fn update(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "supervisor.update",
-            "supervisor",
-            id,
-            json!({ "before": before, "after": s_json(&r) }),
-        ),
+        &auth.user.audit(&s, "supervisor.update", "supervisor", id, json!({ "before": before, "after": s_json(&r) })),
     )
     .await?;
     tx.commit().await?;
@@ -256,13 +215,7 @@ async fn retire(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "supervisor.retire",
-            "supervisor",
-            id,
-            json!({ "reason": reason }),
-        ),
+        &auth.user.audit(&s, "supervisor.retire", "supervisor", id, json!({ "reason": reason })),
     )
     .await?;
     tx.commit().await?;

@@ -101,22 +101,13 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let f = UserFilter {
-        q: p.q,
-        status: p.status,
-        department_id: p.department_id,
-    };
+    let f = UserFilter { q: p.q, status: p.status, department_id: p.department_id };
     let rows = accounts::list_users(&s.store, &f, page).await?;
     let mut items = Vec::with_capacity(rows.items.len());
     for u in rows.items {
         items.push(dto(&s, u).await?);
     }
-    Ok(Json(Page {
-        items,
-        total: rows.total,
-        page: rows.page,
-        page_size: rows.page_size,
-    }))
+    Ok(Json(Page { items, total: rows.total, page: rows.page, page_size: rows.page_size }))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts",
@@ -126,9 +117,7 @@ async fn get_one(
     _auth: Authorized<perm::UserRead>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(
-        dto(&s, accounts::get_user(s.store.db(), id).await?).await?,
-    ))
+    Ok(Json(dto(&s, accounts::get_user(s.store.db(), id).await?).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -157,22 +146,12 @@ async fn check_links<C: sea_orm::ConnectionTrait>(
 ) -> ApiResult<()> {
     if let Some(d) = department_id {
         org::get_department(c, &Scope::All, d).await.map_err(|_| {
-            ApiError::invalid(
-                "department_id",
-                "department_not_found",
-                "部门不存在",
-                "The department does not exist",
-            )
+            ApiError::invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
         })?;
     }
     if let Some(p) = person_id {
         let person = org::get_person(c, &Scope::All, p).await.map_err(|_| {
-            ApiError::invalid(
-                "person_id",
-                "person_not_found",
-                "人员不存在",
-                "The person does not exist",
-            )
+            ApiError::invalid("person_id", "person_not_found", "人员不存在", "The person does not exist")
         })?;
         if department_id.is_some_and(|d| d != person.department_id) {
             return Err(ApiError::invalid(
@@ -224,7 +203,18 @@ async fn create(
         s.clock.now(),
     )
     .await?;
-    audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "user.create", "user", u.id, json!({ "username": u.username, "department_id": u.department_id, "person_id": u.person_id }))).await?;
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(
+            &s,
+            "user.create",
+            "user",
+            u.id,
+            json!({ "username": u.username, "department_id": u.department_id, "person_id": u.person_id }),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(dto(&s, u).await?)))
 }
@@ -261,13 +251,7 @@ async fn update(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "user.update",
-            "user",
-            id,
-            json!({ "before": before, "after": after }),
-        ),
+        &auth.user.audit(&s, "user.update", "user", id, json!({ "before": before, "after": after })),
     )
     .await?;
     tx.commit().await?;
@@ -306,13 +290,7 @@ async fn reset_password(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "user.reset_password",
-            "user",
-            id,
-            json!({ "sessions_ended": ended }),
-        ),
+        &auth.user.audit(&s, "user.reset_password", "user", id, json!({ "sessions_ended": ended })),
     )
     .await?;
     tx.commit().await?;
@@ -332,12 +310,7 @@ async fn unlock(
     am.locked_until = Set(None);
     am.updated_at = Set(s.clock.now());
     let u = am.update(&tx).await?;
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &auth.user.audit(&s, "user.unlock", "user", id, json!({})),
-    )
-    .await?;
+    audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "user.unlock", "user", id, json!({}))).await?;
     tx.commit().await?;
     Ok(Json(dto(&s, u).await?))
 }
@@ -360,12 +333,7 @@ async fn set_status(
     let tx = s.store.write().await?;
     let u = accounts::get_user(&tx, id).await?;
     if u.status == status {
-        return Err(ApiError::invalid(
-            "status",
-            "unchanged",
-            "账号已是该状态",
-            "The account already has this status",
-        ));
+        return Err(ApiError::invalid("status", "unchanged", "账号已是该状态", "The account already has this status"));
     }
     let mut am: user::ActiveModel = u.into();
     am.status = Set(status.to_owned());
@@ -379,14 +347,7 @@ async fn set_status(
         s.store.audit_algo(),
         &auth.user.audit(
             s,
-            &format!(
-                "user.{}",
-                if status == "disabled" {
-                    "disable"
-                } else {
-                    "enable"
-                }
-            ),
+            &format!("user.{}", if status == "disabled" { "disable" } else { "enable" }),
             "user",
             id,
             json!({ "reason": reason }),
@@ -439,11 +400,7 @@ async fn set_roles(
     ApiJson(b): ApiJson<RolesBody>,
 ) -> ApiResult<Json<User>> {
     if id == auth.user.id {
-        return Err(ApiError::bad_request(
-            "own_account",
-            "不能修改自己的角色",
-            "You cannot change your own roles",
-        ));
+        return Err(ApiError::bad_request("own_account", "不能修改自己的角色", "You cannot change your own roles"));
     }
     let mut roles = Vec::new();
     let mut v = Checks::default();
@@ -470,8 +427,7 @@ async fn set_roles(
             "Department head, liaison and staff roles need the account to have a department",
         ));
     }
-    let (granted, revoked) =
-        accounts::set_roles(&tx, id, &roles, Some(auth.user.id), s.clock.now()).await?;
+    let (granted, revoked) = accounts::set_roles(&tx, id, &roles, Some(auth.user.id), s.clock.now()).await?;
     let codes = |rs: &[Role]| rs.iter().map(|r| r.code()).collect::<Vec<_>>();
     audit::append(
         &tx,

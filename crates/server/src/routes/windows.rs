@@ -26,10 +26,7 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get_one, update))
-        .routes(routes!(retire))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update)).routes(routes!(retire))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,13 +79,7 @@ impl WindowBody {
         let hall = v.take(parse_name("hall", &self.hall, 100));
         let number = v.take(parse_name("number", &self.number, 16));
         v.done()?;
-        Ok(WindowInput {
-            code,
-            name,
-            department_id: self.department_id,
-            hall,
-            number,
-        })
+        Ok(WindowInput { code, name, department_id: self.department_id, hall, number })
     }
 }
 
@@ -115,17 +106,8 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let f = UnitFilter {
-        q: p.q,
-        department_id: p.department_id,
-        status: p.status,
-        kind: None,
-        sort: p.sort,
-    };
-    Ok(Json(Page::from(
-        org::list_windows(s.store.db(), &auth.scope, &f, page).await?,
-        Window::from,
-    )))
+    let f = UnitFilter { q: p.q, department_id: p.department_id, status: p.status, kind: None, sort: p.sort };
+    Ok(Json(Page::from(org::list_windows(s.store.db(), &auth.scope, &f, page).await?, Window::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/windows/{id}", tag = "organisation",
@@ -135,9 +117,7 @@ async fn get_one(
     auth: Authorized<perm::OrgRead>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Window>> {
-    Ok(Json(
-        org::get_window(s.store.db(), &auth.scope, id).await?.into(),
-    ))
+    Ok(Json(org::get_window(s.store.db(), &auth.scope, id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/windows", tag = "organisation", request_body = WindowBody,
@@ -153,13 +133,7 @@ async fn create(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "window.create",
-            "window",
-            w.id,
-            json!({ "after": w_json(&w) }),
-        ),
+        &auth.user.audit(&s, "window.create", "window", w.id, json!({ "after": w_json(&w) })),
     )
     .await?;
     tx.commit().await?;
@@ -182,13 +156,7 @@ async fn update(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "window.update",
-            "window",
-            id,
-            json!({ "before": before, "after": w_json(&w) }),
-        ),
+        &auth.user.audit(&s, "window.update", "window", id, json!({ "before": before, "after": w_json(&w) })),
     )
     .await?;
     tx.commit().await?;
@@ -210,13 +178,7 @@ async fn retire(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "window.retire",
-            "window",
-            id,
-            json!({ "reason": reason }),
-        ),
+        &auth.user.audit(&s, "window.retire", "window", id, json!({ "reason": reason })),
     )
     .await?;
     tx.commit().await?;

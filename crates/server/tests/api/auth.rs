@@ -9,153 +9,89 @@ use serde_json::json;
 
 use crate::{PASSWORD, both, support::TestApp};
 
-both!(
-    login_returns_me_and_a_strict_cookie,
-    |app: TestApp| async move {
-        let s = app.login("head_a").await;
-        assert!(s.set_cookie.contains("HttpOnly"), "{}", s.set_cookie);
-        assert!(s.set_cookie.contains("SameSite=Strict"), "{}", s.set_cookie);
-        assert!(
-            !s.set_cookie.contains("Secure"),
-            "plain HTTP in tests: {}",
-            s.set_cookie
-        );
-        let me = app.get("/api/v1/me", &s).await;
-        let me = me.ok();
-        assert_eq!(me["username"], "head_a");
-        assert_eq!(me["roles"][0]["code"], "dept_head");
-        assert_eq!(me["scopes"]["people:read"], "department_tree");
-        assert_eq!(me["department_name"], "市场监督管理局");
-        let perms: Vec<&str> = me["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap())
-            .collect();
-        assert!(
-            perms.contains(&"people:read") && !perms.contains(&"people:write"),
-            "{perms:?}"
-        );
+both!(login_returns_me_and_a_strict_cookie, |app: TestApp| async move {
+    let s = app.login("head_a").await;
+    assert!(s.set_cookie.contains("HttpOnly"), "{}", s.set_cookie);
+    assert!(s.set_cookie.contains("SameSite=Strict"), "{}", s.set_cookie);
+    assert!(!s.set_cookie.contains("Secure"), "plain HTTP in tests: {}", s.set_cookie);
+    let me = app.get("/api/v1/me", &s).await;
+    let me = me.ok();
+    assert_eq!(me["username"], "head_a");
+    assert_eq!(me["roles"][0]["code"], "dept_head");
+    assert_eq!(me["scopes"]["people:read"], "department_tree");
+    assert_eq!(me["department_name"], "市场监督管理局");
+    let perms: Vec<&str> = me["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(perms.contains(&"people:read") && !perms.contains(&"people:write"), "{perms:?}");
+});
+
+both!(wrong_password_message_follows_language, |app: TestApp| async move {
+    let r = app.login_with("head_a", "nope").await.unwrap_err();
+    r.expect(401, "invalid_credentials");
+    assert_eq!(r.json["message"], "用户名或密码错误，再错 4 次账号将被锁定");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+        .body(Body::from(json!({"username": "head_a", "password": "nope"}).to_string()))
+        .unwrap();
+    let r = app.send(req).await;
+    r.expect(401, "invalid_credentials");
+    assert_eq!(r.json["message"], "Wrong user name or password; 3 attempts left before the account locks");
+    let r = app.login_with("ghost", "nope").await.unwrap_err();
+    r.expect(401, "invalid_credentials");
+});
+
+both!(five_failures_lock_for_fifteen_minutes, |app: TestApp| async move {
+    for i in 0..4 {
+        app.login_with("staff_a", "wrong").await.unwrap_err().expect(401, "invalid_credentials");
+        assert!(i < 4);
     }
-);
+    let r = app.login_with("staff_a", "wrong").await.unwrap_err();
+    r.expect(423, "account_locked");
+    // Even the right password is refused while locked.
+    app.login_with("staff_a", PASSWORD).await.unwrap_err().expect(423, "account_locked");
+    app.clock.advance(Duration::minutes(14));
+    app.login_with("staff_a", PASSWORD).await.unwrap_err().expect(423, "account_locked");
+    app.clock.advance(Duration::minutes(1));
+    app.login("staff_a").await;
+    // Failures and the lock are in the audit log, without the password.
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=auth.login&outcome=failed&page_size=50", &auditor).await;
+    let log = log.ok();
+    assert_eq!(log["total"], 7, "{log}");
+    assert!(!log.to_string().contains("wrong\""), "password leaked into the audit log: {log}");
+});
 
-both!(
-    wrong_password_message_follows_language,
-    |app: TestApp| async move {
-        let r = app.login_with("head_a", "nope").await.unwrap_err();
-        r.expect(401, "invalid_credentials");
-        assert_eq!(r.json["message"], "用户名或密码错误，再错 4 次账号将被锁定");
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri("/api/v1/auth/login")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
-            .body(Body::from(
-                json!({"username": "head_a", "password": "nope"}).to_string(),
-            ))
-            .unwrap();
-        let r = app.send(req).await;
-        r.expect(401, "invalid_credentials");
-        assert_eq!(
-            r.json["message"],
-            "Wrong user name or password; 3 attempts left before the account locks"
-        );
-        let r = app.login_with("ghost", "nope").await.unwrap_err();
-        r.expect(401, "invalid_credentials");
-    }
-);
+both!(sessions_end_when_idle_or_too_old, |app: TestApp| async move {
+    let s = app.login("leader").await;
+    app.clock.advance(Duration::minutes(29));
+    app.get("/api/v1/me", &s).await.ok();
+    // Idle limit counts from the last request.
+    app.clock.advance(Duration::minutes(29));
+    app.get("/api/v1/me", &s).await.ok();
+    app.clock.advance(Duration::minutes(30));
+    app.get("/api/v1/me", &s).await.expect(401, "session_expired");
+    app.get("/api/v1/me", &s).await.expect(401, "unauthenticated");
 
-both!(
-    five_failures_lock_for_fifteen_minutes,
-    |app: TestApp| async move {
-        for i in 0..4 {
-            app.login_with("staff_a", "wrong")
-                .await
-                .unwrap_err()
-                .expect(401, "invalid_credentials");
-            assert!(i < 4);
-        }
-        let r = app.login_with("staff_a", "wrong").await.unwrap_err();
-        r.expect(423, "account_locked");
-        // Even the right password is refused while locked.
-        app.login_with("staff_a", PASSWORD)
-            .await
-            .unwrap_err()
-            .expect(423, "account_locked");
-        app.clock.advance(Duration::minutes(14));
-        app.login_with("staff_a", PASSWORD)
-            .await
-            .unwrap_err()
-            .expect(423, "account_locked");
-        app.clock.advance(Duration::minutes(1));
-        app.login("staff_a").await;
-        // Failures and the lock are in the audit log, without the password.
-        let auditor = app.login("auditor").await;
-        let log = app
-            .get(
-                "/api/v1/audit?action=auth.login&outcome=failed&page_size=50",
-                &auditor,
-            )
-            .await;
-        let log = log.ok();
-        assert_eq!(log["total"], 7, "{log}");
-        assert!(
-            !log.to_string().contains("wrong\""),
-            "password leaked into the audit log: {log}"
-        );
-    }
-);
-
-both!(
-    sessions_end_when_idle_or_too_old,
-    |app: TestApp| async move {
-        let s = app.login("leader").await;
-        app.clock.advance(Duration::minutes(29));
-        app.get("/api/v1/me", &s).await.ok();
-        // Idle limit counts from the last request.
-        app.clock.advance(Duration::minutes(29));
-        app.get("/api/v1/me", &s).await.ok();
-        app.clock.advance(Duration::minutes(30));
-        app.get("/api/v1/me", &s)
-            .await
-            .expect(401, "session_expired");
-        app.get("/api/v1/me", &s)
-            .await
-            .expect(401, "unauthenticated");
-
-        // Active all along, a session still ends 12 hours after login.
-        let s = app.login("leader").await;
-        for _ in 0..(12 * 4 - 1) {
-            app.clock.advance(Duration::minutes(15));
-            app.get("/api/v1/me", &s).await.ok();
-        }
+    // Active all along, a session still ends 12 hours after login.
+    let s = app.login("leader").await;
+    for _ in 0..(12 * 4 - 1) {
         app.clock.advance(Duration::minutes(15));
-        app.get("/api/v1/me", &s)
-            .await
-            .expect(401, "session_expired");
+        app.get("/api/v1/me", &s).await.ok();
     }
-);
+    app.clock.advance(Duration::minutes(15));
+    app.get("/api/v1/me", &s).await.expect(401, "session_expired");
+});
 
-both!(
-    logout_ends_the_session_on_the_server,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let r = app
-            .call(Method::POST, "/api/v1/auth/logout", Some(&s), None)
-            .await;
-        assert_eq!(r.status, 204);
-        assert!(
-            r.headers[header::SET_COOKIE]
-                .to_str()
-                .unwrap()
-                .contains("Max-Age=0")
-        );
-        // The old cookie is dead even if the browser kept it.
-        app.get("/api/v1/me", &s)
-            .await
-            .expect(401, "unauthenticated");
-    }
-);
+both!(logout_ends_the_session_on_the_server, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let r = app.call(Method::POST, "/api/v1/auth/logout", Some(&s), None).await;
+    assert_eq!(r.status, 204);
+    assert!(r.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    // The old cookie is dead even if the browser kept it.
+    app.get("/api/v1/me", &s).await.expect(401, "unauthenticated");
+});
 
 both!(cross_site_writes_are_refused, |app: TestApp| async move {
     let s = app.login("office").await;
@@ -175,21 +111,13 @@ both!(cross_site_writes_are_refused, |app: TestApp| async move {
         }
         b.body(Body::from(body.clone())).unwrap()
     };
-    app.send(req(Some("cross-site"), Some("https://evil.example")))
-        .await
-        .expect(403, "csrf_rejected");
-    app.send(req(Some("same-site"), None))
-        .await
-        .expect(403, "csrf_rejected");
-    app.send(req(None, Some("https://evil.example")))
-        .await
-        .expect(403, "csrf_rejected");
+    app.send(req(Some("cross-site"), Some("https://evil.example"))).await.expect(403, "csrf_rejected");
+    app.send(req(Some("same-site"), None)).await.expect(403, "csrf_rejected");
+    app.send(req(None, Some("https://evil.example"))).await.expect(403, "csrf_rejected");
     // Nothing was created by the refused requests.
     let list = app.get("/api/v1/departments?q=X1", &s).await;
     assert_eq!(list.ok()["total"], 0);
-    let ok = app
-        .send(req(Some("same-origin"), Some("http://xiaoneng.example")))
-        .await;
+    let ok = app.send(req(Some("same-origin"), Some("http://xiaoneng.example"))).await;
     assert_eq!(ok.status, 201, "{}", ok.json);
     // Reads are never refused for their origin.
     let get = Request::builder()
@@ -202,21 +130,10 @@ both!(cross_site_writes_are_refused, |app: TestApp| async move {
 });
 
 both!(no_cookie_means_401_everywhere, |app: TestApp| async move {
-    for path in [
-        "/api/v1/me",
-        "/api/v1/people",
-        "/api/v1/departments",
-        "/api/v1/audit",
-    ] {
-        app.call(Method::GET, path, None, None)
-            .await
-            .expect(401, "unauthenticated");
+    for path in ["/api/v1/me", "/api/v1/people", "/api/v1/departments", "/api/v1/audit"] {
+        app.call(Method::GET, path, None, None).await.expect(401, "unauthenticated");
     }
-    let forged = crate::support::Session {
-        cookie: format!("xn_session={}", "ab".repeat(32)),
-        set_cookie: String::new(),
-    };
-    app.get("/api/v1/me", &forged)
-        .await
-        .expect(401, "unauthenticated");
+    let forged =
+        crate::support::Session { cookie: format!("xn_session={}", "ab".repeat(32)), set_cookie: String::new() };
+    app.get("/api/v1/me", &forged).await.expect(401, "unauthenticated");
 });

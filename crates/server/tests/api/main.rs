@@ -5,7 +5,10 @@
 mod support;
 
 mod accounts;
+mod audit;
 mod auth;
+mod jobs;
+mod openapi;
 mod organisation;
 mod permissions;
 

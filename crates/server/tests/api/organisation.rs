@@ -5,161 +5,101 @@ use serde_json::json;
 
 use crate::{both, support::TestApp};
 
-both!(
-    department_create_validates_every_field,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let r = app
-            .post(
-                "/api/v1/departments",
-                &s,
-                json!({"code": "市局", "name": " ", "category": "bogus"}),
-            )
-            .await;
-        r.expect(422, "validation_failed");
-        let fields: Vec<&str> = r.json["details"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["field"].as_str().unwrap())
-            .collect();
-        assert_eq!(fields, ["code", "name", "category"]);
-        let r = app
-            .post(
-                "/api/v1/departments",
-                &s,
-                json!({"code": "a", "name": "重复", "category": "general"}),
-            )
-            .await;
-        r.expect(409, "already_exists");
-        assert_eq!(r.json["details"]["field"], "code");
-        let r = app
-            .post(
-                "/api/v1/departments",
-                &s,
-                json!({"code": "N1", "name": "新部门", "category": "general", "parent_id": 999999}),
-            )
-            .await;
-        r.expect(422, "validation_failed");
-        assert_eq!(r.json["details"][0]["code"], "parent_not_found");
-        let r = app
-            .call(Method::POST, "/api/v1/departments", Some(&s), None)
-            .await;
-        r.expect(400, "unsupported_media_type");
-    }
-);
-
-both!(
-    department_moves_with_its_subtree,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let (a, a1, b) = (app.ids["dept_a"], app.ids["dept_a1"], app.ids["dept_b"]);
-        // A cannot move under its own child.
-        let r = app.put(&format!("/api/v1/departments/{a}"), &s, json!({"code": "A", "name": "市场监督管理局", "category": "law_enforcement", "parent_id": a1})).await;
-        r.expect(422, "validation_failed");
-        assert_eq!(r.json["details"][0]["code"], "move_into_own_subtree");
-        // Move A under B: A1 follows, and B's head now sees A1's people.
-        let r = app.put(&format!("/api/v1/departments/{a}"), &s, json!({"code": "A", "name": "市场监督管理局", "category": "law_enforcement", "parent_id": b})).await;
-        assert_eq!(r.ok()["path"], format!("/{}/{b}/{a}/", app.ids["city"]));
-        let child = app.get(&format!("/api/v1/departments/{a1}"), &s).await;
-        assert_eq!(
-            child.ok()["path"],
-            format!("/{}/{b}/{a}/{a1}/", app.ids["city"])
-        );
-        assert_eq!(child.json["depth"], 3);
-        let head_b = app.login("head_b").await;
-        let people = app.get("/api/v1/people?page_size=100", &head_b).await;
-        assert_eq!(people.ok()["total"], 3);
-        let auditor = app.login("auditor").await;
-        let log = app
-            .get("/api/v1/audit?action=department.move", &auditor)
-            .await;
-        assert_eq!(log.ok()["total"], 1);
-    }
-);
-
-both!(
-    department_retire_is_refused_while_in_use,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let a1 = app.ids["dept_a1"];
-        let r = app
-            .post(
-                &format!("/api/v1/departments/{a1}/retire"),
-                &s,
-                json!({"reason": "机构改革"}),
-            )
-            .await;
-        r.expect(422, "validation_failed");
-        assert_eq!(r.json["details"][0]["code"], "department_in_use");
-        let p = app.ids["person_a1"];
-        app.post(
-            &format!("/api/v1/people/{p}/retire"),
+both!(department_create_validates_every_field, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let r = app.post("/api/v1/departments", &s, json!({"code": "市局", "name": " ", "category": "bogus"})).await;
+    r.expect(422, "validation_failed");
+    let fields: Vec<&str> =
+        r.json["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["code", "name", "category"]);
+    let r = app.post("/api/v1/departments", &s, json!({"code": "a", "name": "重复", "category": "general"})).await;
+    r.expect(409, "already_exists");
+    assert_eq!(r.json["details"]["field"], "code");
+    let r = app
+        .post(
+            "/api/v1/departments",
             &s,
-            json!({"reason": "调离"}),
+            json!({"code": "N1", "name": "新部门", "category": "general", "parent_id": 999999}),
         )
-        .await
-        .ok();
-        let r = app
-            .post(
-                &format!("/api/v1/departments/{a1}/retire"),
-                &s,
-                json!({"reason": "机构改革"}),
-            )
-            .await;
-        assert_eq!(r.ok()["status"], "retired");
-        // Still on record, still readable.
-        assert_eq!(
-            app.get(&format!("/api/v1/departments/{a1}"), &s).await.ok()["status"],
-            "retired"
-        );
-        app.post(
-            &format!("/api/v1/departments/{a1}/retire"),
+        .await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "parent_not_found");
+    let r = app.call(Method::POST, "/api/v1/departments", Some(&s), None).await;
+    r.expect(400, "unsupported_media_type");
+});
+
+both!(department_moves_with_its_subtree, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let (a, a1, b) = (app.ids["dept_a"], app.ids["dept_a1"], app.ids["dept_b"]);
+    // A cannot move under its own child.
+    let r = app
+        .put(
+            &format!("/api/v1/departments/{a}"),
             &s,
-            json!({"reason": "again"}),
+            json!({"code": "A", "name": "市场监督管理局", "category": "law_enforcement", "parent_id": a1}),
         )
+        .await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "move_into_own_subtree");
+    // Move A under B: A1 follows, and B's head now sees A1's people.
+    let r = app
+        .put(
+            &format!("/api/v1/departments/{a}"),
+            &s,
+            json!({"code": "A", "name": "市场监督管理局", "category": "law_enforcement", "parent_id": b}),
+        )
+        .await;
+    assert_eq!(r.ok()["path"], format!("/{}/{b}/{a}/", app.ids["city"]));
+    let child = app.get(&format!("/api/v1/departments/{a1}"), &s).await;
+    assert_eq!(child.ok()["path"], format!("/{}/{b}/{a}/{a1}/", app.ids["city"]));
+    assert_eq!(child.json["depth"], 3);
+    let head_b = app.login("head_b").await;
+    let people = app.get("/api/v1/people?page_size=100", &head_b).await;
+    assert_eq!(people.ok()["total"], 3);
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=department.move", &auditor).await;
+    assert_eq!(log.ok()["total"], 1);
+});
+
+both!(department_retire_is_refused_while_in_use, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let a1 = app.ids["dept_a1"];
+    let r = app.post(&format!("/api/v1/departments/{a1}/retire"), &s, json!({"reason": "机构改革"})).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "department_in_use");
+    let p = app.ids["person_a1"];
+    app.post(&format!("/api/v1/people/{p}/retire"), &s, json!({"reason": "调离"})).await.ok();
+    let r = app.post(&format!("/api/v1/departments/{a1}/retire"), &s, json!({"reason": "机构改革"})).await;
+    assert_eq!(r.ok()["status"], "retired");
+    // Still on record, still readable.
+    assert_eq!(app.get(&format!("/api/v1/departments/{a1}"), &s).await.ok()["status"], "retired");
+    app.post(&format!("/api/v1/departments/{a1}/retire"), &s, json!({"reason": "again"}))
         .await
         .expect(422, "validation_failed");
-    }
-);
+});
 
-both!(
-    department_head_sees_only_own_tree,
-    |app: TestApp| async move {
-        let s = app.login("head_a").await;
-        let list = app.get("/api/v1/departments?page_size=100", &s).await;
-        let codes: Vec<&str> = list.ok()["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["code"].as_str().unwrap())
-            .collect();
-        assert_eq!(codes, ["A", "A1"]);
-        assert_eq!(list.json["total"], 2);
-        app.get(&format!("/api/v1/departments/{}", app.ids["dept_b"]), &s)
-            .await
-            .expect(404, "not_found");
-        app.get(&format!("/api/v1/departments/{}", app.ids["city"]), &s)
-            .await
-            .expect(404, "not_found");
-        let tree = app.get("/api/v1/departments/tree", &s).await;
-        assert_eq!(tree.ok().as_array().unwrap().len(), 2);
-        // Staff see their own department only.
-        let staff = app.login("staff_a").await;
-        let list = app.get("/api/v1/departments", &staff).await;
-        assert_eq!(list.ok()["total"], 1);
-    }
-);
+both!(department_head_sees_only_own_tree, |app: TestApp| async move {
+    let s = app.login("head_a").await;
+    let list = app.get("/api/v1/departments?page_size=100", &s).await;
+    let codes: Vec<&str> = list.ok()["items"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["A", "A1"]);
+    assert_eq!(list.json["total"], 2);
+    app.get(&format!("/api/v1/departments/{}", app.ids["dept_b"]), &s).await.expect(404, "not_found");
+    app.get(&format!("/api/v1/departments/{}", app.ids["city"]), &s).await.expect(404, "not_found");
+    let tree = app.get("/api/v1/departments/tree", &s).await;
+    assert_eq!(tree.ok().as_array().unwrap().len(), 2);
+    // Staff see their own department only.
+    let staff = app.login("staff_a").await;
+    let list = app.get("/api/v1/departments", &staff).await;
+    assert_eq!(list.ok()["total"], 1);
+});
 
 /// Reads an exported workbook's first sheet.
 fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx, open_workbook_from_rs};
     let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let range = wb.worksheet_range_at(0).unwrap().unwrap();
-    range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect()
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
 
 fn workbook(rows: &[&[&str]]) -> Vec<u8> {
@@ -173,11 +113,7 @@ fn workbook(rows: &[&[&str]]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-async fn upload(
-    app: &TestApp,
-    s: &crate::support::Session,
-    bytes: Vec<u8>,
-) -> crate::support::Resp {
+async fn upload(app: &TestApp, s: &crate::support::Session, bytes: Vec<u8>) -> crate::support::Resp {
     use axum::{
         body::Body,
         http::{Request, header},
@@ -186,299 +122,161 @@ async fn upload(
         .method(Method::POST)
         .uri("/api/v1/people/import")
         .header(header::COOKIE, &s.cookie)
-        .header(
-            header::CONTENT_TYPE,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        .header(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .body(Body::from(bytes))
         .unwrap();
     app.send(req).await
 }
 
-both!(
-    another_departments_people_never_leak,
-    |app: TestApp| async move {
-        let head_b = app.login("head_b").await;
-        let pa = app.ids["person_a"];
-        // Not by id, not in a list, not in a count, not in a search, not in an export.
-        app.get(&format!("/api/v1/people/{pa}"), &head_b)
-            .await
-            .expect(404, "not_found");
-        let list = app.get("/api/v1/people?page_size=200", &head_b).await;
-        let names: Vec<&str> = list.ok()["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["李娜"]);
-        assert_eq!(list.json["total"], 1);
-        let search = app.get("/api/v1/people?q=%E5%BC%A0", &head_b).await;
-        assert_eq!(search.ok()["total"], 0);
-        let filtered = app
-            .get(
-                &format!("/api/v1/people?department_id={}", app.ids["dept_a"]),
-                &head_b,
-            )
-            .await;
-        assert_eq!(filtered.ok()["total"], 0);
-        let stats = app.get("/api/v1/stats/organisation", &head_b).await;
-        assert_eq!(stats.ok()["people"], 1);
-        assert_eq!(stats.json["departments"], 1);
-        let export = app.get("/api/v1/people/export", &head_b).await;
-        assert_eq!(export.status, 200);
-        let rows = sheet(&export.bytes);
-        assert_eq!(rows.len(), 2, "{rows:?}");
-        assert_eq!(rows[1][1], "李娜");
-        // The head of A sees A and its division, masked.
-        let head_a = app.login("head_a").await;
-        let list = app.get("/api/v1/people?sort=employee_no", &head_a).await;
-        assert_eq!(list.ok()["total"], 2);
-        assert_eq!(list.json["items"][0]["mobile"], "138****5678");
-        let one = app.get(&format!("/api/v1/people/{pa}"), &head_a).await;
-        assert_eq!(one.ok()["mobile"], "138****5678");
-        // Staff see only themself.
-        let staff = app.login("staff_a").await;
-        let list = app.get("/api/v1/people", &staff).await;
-        assert_eq!(list.ok()["total"], 1);
-        assert_eq!(list.json["items"][0]["id"], pa);
-        app.get(&format!("/api/v1/people/{}", app.ids["person_a1"]), &staff)
-            .await
-            .expect(404, "not_found");
-        // The office sees the full number on one person, never in lists or exports.
-        let office = app.login("office").await;
-        assert_eq!(
-            app.get(&format!("/api/v1/people/{pa}"), &office).await.ok()["mobile"],
-            "13812345678"
-        );
-        let export = app.get("/api/v1/people/export", &office).await;
-        let rows = sheet(&export.bytes);
-        assert_eq!(rows.len(), 4);
-        assert!(
-            rows.iter().skip(1).all(|r| r[6] == "138****5678"),
-            "{rows:?}"
-        );
-        let auditor = app.login("auditor").await;
-        let log = app
-            .get("/api/v1/audit?action=person.export", &auditor)
-            .await;
-        assert_eq!(log.ok()["total"], 2);
-        assert!(!log.json.to_string().contains("13812345678"));
-    }
-);
+both!(another_departments_people_never_leak, |app: TestApp| async move {
+    let head_b = app.login("head_b").await;
+    let pa = app.ids["person_a"];
+    // Not by id, not in a list, not in a count, not in a search, not in an export.
+    app.get(&format!("/api/v1/people/{pa}"), &head_b).await.expect(404, "not_found");
+    let list = app.get("/api/v1/people?page_size=200", &head_b).await;
+    let names: Vec<&str> = list.ok()["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["李娜"]);
+    assert_eq!(list.json["total"], 1);
+    let search = app.get("/api/v1/people?q=%E5%BC%A0", &head_b).await;
+    assert_eq!(search.ok()["total"], 0);
+    let filtered = app.get(&format!("/api/v1/people?department_id={}", app.ids["dept_a"]), &head_b).await;
+    assert_eq!(filtered.ok()["total"], 0);
+    let stats = app.get("/api/v1/stats/organisation", &head_b).await;
+    assert_eq!(stats.ok()["people"], 1);
+    assert_eq!(stats.json["departments"], 1);
+    let export = app.get("/api/v1/people/export", &head_b).await;
+    assert_eq!(export.status, 200);
+    let rows = sheet(&export.bytes);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][1], "李娜");
+    // The head of A sees A and its division, masked.
+    let head_a = app.login("head_a").await;
+    let list = app.get("/api/v1/people?sort=employee_no", &head_a).await;
+    assert_eq!(list.ok()["total"], 2);
+    assert_eq!(list.json["items"][0]["mobile"], "138****5678");
+    let one = app.get(&format!("/api/v1/people/{pa}"), &head_a).await;
+    assert_eq!(one.ok()["mobile"], "138****5678");
+    // Staff see only themself.
+    let staff = app.login("staff_a").await;
+    let list = app.get("/api/v1/people", &staff).await;
+    assert_eq!(list.ok()["total"], 1);
+    assert_eq!(list.json["items"][0]["id"], pa);
+    app.get(&format!("/api/v1/people/{}", app.ids["person_a1"]), &staff).await.expect(404, "not_found");
+    // The office sees the full number on one person, never in lists or exports.
+    let office = app.login("office").await;
+    assert_eq!(app.get(&format!("/api/v1/people/{pa}"), &office).await.ok()["mobile"], "13812345678");
+    let export = app.get("/api/v1/people/export", &office).await;
+    let rows = sheet(&export.bytes);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().skip(1).all(|r| r[6] == "138****5678"), "{rows:?}");
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=person.export", &auditor).await;
+    assert_eq!(log.ok()["total"], 2);
+    assert!(!log.json.to_string().contains("13812345678"));
+});
 
-both!(
-    import_with_one_bad_row_imports_nothing,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let header: &[&str] = &[
-            "工号",
-            "姓名",
-            "性别",
-            "部门编码",
-            "岗位编码",
-            "窗口编码",
-            "手机号",
-            "一把手",
-            "分管领导",
-        ];
-        let bad = workbook(&[
-            header,
-            &["N001", "赵一", "男", "A", "", "", "13900000001", "否", "否"],
-            &[
-                "N002",
-                "钱二",
-                "女",
-                "A1",
-                "",
-                "",
-                "13900000002",
-                "否",
-                "是",
-            ],
-            &[
-                "N003", "孙三", "未知", "NOPE", "", "", "12345", "也许", "否",
-            ],
-            &["N001", "李四", "男", "B", "", "", "", "", ""],
-        ]);
-        let r = upload(&app, &s, bad).await;
-        r.expect(422, "import_rejected");
-        let details = r.json["details"].as_array().unwrap();
-        let at: Vec<(u64, &str)> = details
-            .iter()
-            .map(|d| (d["row"].as_u64().unwrap(), d["column"].as_str().unwrap()))
-            .collect();
-        assert_eq!(
-            at,
-            [
-                (4, "性别"),
-                (4, "部门编码"),
-                (4, "手机号"),
-                (4, "一把手"),
-                (5, "工号")
-            ],
-            "{details:?}"
-        );
-        assert_eq!(details[1]["message"], "部门编码“NOPE”不存在或已停用");
-        let count = app.get("/api/v1/people?page_size=1", &s).await;
-        assert_eq!(count.ok()["total"], 3, "nothing may be imported");
+both!(import_with_one_bad_row_imports_nothing, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let header: &[&str] = &["工号", "姓名", "性别", "部门编码", "岗位编码", "窗口编码", "手机号", "一把手", "分管领导"];
+    let bad = workbook(&[
+        header,
+        &["N001", "赵一", "男", "A", "", "", "13900000001", "否", "否"],
+        &["N002", "钱二", "女", "A1", "", "", "13900000002", "否", "是"],
+        &["N003", "孙三", "未知", "NOPE", "", "", "12345", "也许", "否"],
+        &["N001", "李四", "男", "B", "", "", "", "", ""],
+    ]);
+    let r = upload(&app, &s, bad).await;
+    r.expect(422, "import_rejected");
+    let details = r.json["details"].as_array().unwrap();
+    let at: Vec<(u64, &str)> =
+        details.iter().map(|d| (d["row"].as_u64().unwrap(), d["column"].as_str().unwrap())).collect();
+    assert_eq!(at, [(4, "性别"), (4, "部门编码"), (4, "手机号"), (4, "一把手"), (5, "工号")], "{details:?}");
+    assert_eq!(details[1]["message"], "部门编码“NOPE”不存在或已停用");
+    let count = app.get("/api/v1/people?page_size=1", &s).await;
+    assert_eq!(count.ok()["total"], 3, "nothing may be imported");
 
-        let good = workbook(&[
-            header,
-            &["N001", "赵一", "男", "A", "", "", "13900000001", "否", "否"],
-            &[
-                "N002",
-                "钱二",
-                "女",
-                "a1",
-                "",
-                "",
-                "13900000002",
-                "否",
-                "是",
-            ],
-            &["P-B", "李娜", "女", "B", "", "", "13900000003", "是", "否"],
-        ]);
-        let r = upload(&app, &s, good).await;
-        assert_eq!(r.ok()["created"], 2);
-        assert_eq!(r.json["updated"], 1);
-        let pb = app
-            .get(&format!("/api/v1/people/{}", app.ids["person_b"]), &s)
-            .await;
-        assert_eq!(pb.ok()["is_head"], true);
-        assert_eq!(pb.json["gender"], "female");
-        let count = app.get("/api/v1/people?page_size=1", &s).await;
-        assert_eq!(count.ok()["total"], 5);
+    let good = workbook(&[
+        header,
+        &["N001", "赵一", "男", "A", "", "", "13900000001", "否", "否"],
+        &["N002", "钱二", "女", "a1", "", "", "13900000002", "否", "是"],
+        &["P-B", "李娜", "女", "B", "", "", "13900000003", "是", "否"],
+    ]);
+    let r = upload(&app, &s, good).await;
+    assert_eq!(r.ok()["created"], 2);
+    assert_eq!(r.json["updated"], 1);
+    let pb = app.get(&format!("/api/v1/people/{}", app.ids["person_b"]), &s).await;
+    assert_eq!(pb.ok()["is_head"], true);
+    assert_eq!(pb.json["gender"], "female");
+    let count = app.get("/api/v1/people?page_size=1", &s).await;
+    assert_eq!(count.ok()["total"], 5);
 
-        upload(&app, &s, b"not a spreadsheet".to_vec())
-            .await
-            .expect(400, "invalid_file");
-        upload(&app, &s, workbook(&[&["姓名", "性别"], &["x", "男"]]))
-            .await
-            .expect(400, "missing_columns");
-        // The template is a file an import accepts (after its example row is filled in).
-        let t = app.get("/api/v1/people/import-template", &s).await;
-        assert_eq!(
-            sheet(&t.bytes)[0],
-            header.iter().map(|h| h.to_string()).collect::<Vec<_>>()
-        );
-    }
-);
+    upload(&app, &s, b"not a spreadsheet".to_vec()).await.expect(400, "invalid_file");
+    upload(&app, &s, workbook(&[&["姓名", "性别"], &["x", "男"]])).await.expect(400, "missing_columns");
+    // The template is a file an import accepts (after its example row is filled in).
+    let t = app.get("/api/v1/people/import-template", &s).await;
+    assert_eq!(sheet(&t.bytes)[0], header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+});
 
-both!(
-    windows_posts_and_people_keep_to_their_department,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let (a, b) = (app.ids["dept_a"], app.ids["dept_b"]);
-        let w = app.post("/api/v1/windows", &s, json!({"code": "w-a01", "name": "企业登记", "department_id": a, "hall": "市政务服务中心", "number": "A01"})).await;
-        assert_eq!(w.status, 201, "{}", w.json);
-        assert_eq!(w.json["code"], "W-A01");
-        let post = app.post("/api/v1/posts", &s, json!({"code": "A-CK", "name": "窗口受理员", "department_id": a, "post_type": "window_staff", "duties": "受理企业登记申请"})).await;
-        assert_eq!(post.status, 201, "{}", post.json);
-        let bad_type = app
-            .post(
-                "/api/v1/posts",
-                &s,
-                json!({"code": "A-X", "name": "x", "department_id": a, "post_type": "boss"}),
-            )
-            .await;
-        bad_type.expect(422, "validation_failed");
-        let (wid, pid) = (
-            w.json["id"].as_i64().unwrap(),
-            post.json["id"].as_i64().unwrap(),
-        );
-        // A person of B cannot sit at A's window or hold A's post.
-        let r = app.post("/api/v1/people", &s, json!({"employee_no": "X1", "name": "周七", "gender": "male", "department_id": b, "post_id": pid, "window_id": wid})).await;
-        r.expect(422, "validation_failed");
-        assert_eq!(r.json["details"][0]["code"], "post_not_in_department");
-        let r = app.post("/api/v1/people", &s, json!({"employee_no": "X1", "name": "周七", "gender": "male", "department_id": a, "post_id": pid, "window_id": wid, "mobile": "139 0000 0009"})).await;
-        assert_eq!(r.status, 201, "{}", r.json);
-        assert_eq!(r.json["window_name"], "企业登记");
-        assert_eq!(r.json["post_type"], "window_staff");
-        assert_eq!(r.json["mobile"], "13900000009");
-        // Filter by post type and department subtree.
-        let l = app
-            .get(
-                &format!("/api/v1/people?post_type=window_staff&department_id={a}"),
-                &s,
-            )
-            .await;
-        assert_eq!(l.ok()["total"], 1);
-        // A post held by someone cannot be retired.
-        app.post(
-            &format!("/api/v1/posts/{pid}/retire"),
+both!(windows_posts_and_people_keep_to_their_department, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let (a, b) = (app.ids["dept_a"], app.ids["dept_b"]);
+    let w = app
+        .post(
+            "/api/v1/windows",
             &s,
-            json!({"reason": "合并"}),
+            json!({"code": "w-a01", "name": "企业登记", "department_id": a, "hall": "市政务服务中心", "number": "A01"}),
         )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.json);
+    assert_eq!(w.json["code"], "W-A01");
+    let post = app.post("/api/v1/posts", &s, json!({"code": "A-CK", "name": "窗口受理员", "department_id": a, "post_type": "window_staff", "duties": "受理企业登记申请"})).await;
+    assert_eq!(post.status, 201, "{}", post.json);
+    let bad_type = app
+        .post("/api/v1/posts", &s, json!({"code": "A-X", "name": "x", "department_id": a, "post_type": "boss"}))
+        .await;
+    bad_type.expect(422, "validation_failed");
+    let (wid, pid) = (w.json["id"].as_i64().unwrap(), post.json["id"].as_i64().unwrap());
+    // A person of B cannot sit at A's window or hold A's post.
+    let r = app.post("/api/v1/people", &s, json!({"employee_no": "X1", "name": "周七", "gender": "male", "department_id": b, "post_id": pid, "window_id": wid})).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "post_not_in_department");
+    let r = app.post("/api/v1/people", &s, json!({"employee_no": "X1", "name": "周七", "gender": "male", "department_id": a, "post_id": pid, "window_id": wid, "mobile": "139 0000 0009"})).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["window_name"], "企业登记");
+    assert_eq!(r.json["post_type"], "window_staff");
+    assert_eq!(r.json["mobile"], "13900000009");
+    // Filter by post type and department subtree.
+    let l = app.get(&format!("/api/v1/people?post_type=window_staff&department_id={a}"), &s).await;
+    assert_eq!(l.ok()["total"], 1);
+    // A post held by someone cannot be retired.
+    app.post(&format!("/api/v1/posts/{pid}/retire"), &s, json!({"reason": "合并"}))
         .await
         .expect(422, "validation_failed");
-        app.post(
-            &format!("/api/v1/posts/{pid}/retire"),
-            &s,
-            json!({"reason": " "}),
-        )
-        .await
-        .expect(422, "validation_failed");
-        // The head of B does not see A's window.
-        let head_b = app.login("head_b").await;
-        app.get(&format!("/api/v1/windows/{wid}"), &head_b)
-            .await
-            .expect(404, "not_found");
-        assert_eq!(app.get("/api/v1/windows", &head_b).await.ok()["total"], 0);
-    }
-);
+    app.post(&format!("/api/v1/posts/{pid}/retire"), &s, json!({"reason": " "})).await.expect(422, "validation_failed");
+    // The head of B does not see A's window.
+    let head_b = app.login("head_b").await;
+    app.get(&format!("/api/v1/windows/{wid}"), &head_b).await.expect(404, "not_found");
+    assert_eq!(app.get("/api/v1/windows", &head_b).await.ok()["total"], 0);
+});
 
-both!(
-    supervisors_are_active_only_within_their_term,
-    |app: TestApp| async move {
-        let s = app.login("office").await;
-        let mk = |code: &str, start: &str, end: &str| json!({"code": code, "name": "监督员", "kind": "npc_deputy", "organisation": "市人大", "mobile": "13700000001", "term_start": start, "term_end": end});
-        assert_eq!(
-            app.post(
-                "/api/v1/supervisors",
-                &s,
-                mk("JD1", "2026-01-01", "2026-12-31")
-            )
-            .await
-            .status,
-            201
-        );
-        assert_eq!(
-            app.post(
-                "/api/v1/supervisors",
-                &s,
-                mk("JD2", "2024-01-01", "2025-12-31")
-            )
-            .await
-            .status,
-            201
-        );
-        let r = app
-            .post(
-                "/api/v1/supervisors",
-                &s,
-                mk("JD3", "2026-01-01", "2025-12-31"),
-            )
-            .await;
-        r.expect(422, "validation_failed");
-        assert_eq!(r.json["details"][0]["code"], "term_ends_before_start");
-        let all = app.get("/api/v1/supervisors?sort=code", &s).await;
-        assert_eq!(all.ok()["total"], 2);
-        assert_eq!(all.json["items"][0]["in_term"], true);
-        assert_eq!(all.json["items"][1]["in_term"], false);
-        assert_eq!(all.json["items"][0]["mobile"], "137****0001");
-        let current = app.get("/api/v1/supervisors?in_term=true", &s).await;
-        assert_eq!(current.ok()["total"], 1);
-        // Bad query parameters are a clear 400, not a silent default.
-        app.get("/api/v1/supervisors?in_term=perhaps", &s)
-            .await
-            .expect(400, "invalid_query");
-        app.get("/api/v1/supervisors?page_size=1000", &s)
-            .await
-            .expect(422, "validation_failed");
-        let leader = app
-            .get("/api/v1/supervisors", &app.login("leader").await)
-            .await;
-        assert_eq!(leader.ok()["total"], 2);
-    }
-);
+both!(supervisors_are_active_only_within_their_term, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let mk = |code: &str, start: &str, end: &str| json!({"code": code, "name": "监督员", "kind": "npc_deputy", "organisation": "市人大", "mobile": "13700000001", "term_start": start, "term_end": end});
+    assert_eq!(app.post("/api/v1/supervisors", &s, mk("JD1", "2026-01-01", "2026-12-31")).await.status, 201);
+    assert_eq!(app.post("/api/v1/supervisors", &s, mk("JD2", "2024-01-01", "2025-12-31")).await.status, 201);
+    let r = app.post("/api/v1/supervisors", &s, mk("JD3", "2026-01-01", "2025-12-31")).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "term_ends_before_start");
+    let all = app.get("/api/v1/supervisors?sort=code", &s).await;
+    assert_eq!(all.ok()["total"], 2);
+    assert_eq!(all.json["items"][0]["in_term"], true);
+    assert_eq!(all.json["items"][1]["in_term"], false);
+    assert_eq!(all.json["items"][0]["mobile"], "137****0001");
+    let current = app.get("/api/v1/supervisors?in_term=true", &s).await;
+    assert_eq!(current.ok()["total"], 1);
+    // Bad query parameters are a clear 400, not a silent default.
+    app.get("/api/v1/supervisors?in_term=perhaps", &s).await.expect(400, "invalid_query");
+    app.get("/api/v1/supervisors?page_size=1000", &s).await.expect(422, "validation_failed");
+    let leader = app.get("/api/v1/supervisors", &app.login("leader").await).await;
+    assert_eq!(leader.ok()["total"], 2);
+});

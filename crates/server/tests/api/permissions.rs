@@ -23,17 +23,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
     use Rule::*;
     Some(match (method, path) {
         ("post", "/api/v1/auth/login") => Public,
-        ("post", "/api/v1/auth/logout")
-        | ("post", "/api/v1/auth/password")
-        | ("get", "/api/v1/me") => LoggedIn,
-        (
-            "get",
-            "/api/v1/departments" | "/api/v1/departments/tree" | "/api/v1/departments/{id}",
-        ) => Needs(OrgRead),
-        (
-            "get",
-            "/api/v1/windows" | "/api/v1/windows/{id}" | "/api/v1/posts" | "/api/v1/posts/{id}",
-        ) => Needs(OrgRead),
+        ("post", "/api/v1/auth/logout") | ("post", "/api/v1/auth/password") | ("get", "/api/v1/me") => LoggedIn,
+        ("get", "/api/v1/departments" | "/api/v1/departments/tree" | "/api/v1/departments/{id}") => Needs(OrgRead),
+        ("get", "/api/v1/windows" | "/api/v1/windows/{id}" | "/api/v1/posts" | "/api/v1/posts/{id}") => Needs(OrgRead),
         ("get", "/api/v1/stats/organisation") => Needs(OrgRead),
         ("post" | "put", p)
             if p.starts_with("/api/v1/departments")
@@ -44,9 +36,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         }
         ("get", "/api/v1/people" | "/api/v1/people/{id}") => Needs(PeopleRead),
         ("get", "/api/v1/people/export") => Needs(PeopleExport),
-        ("get", "/api/v1/people/import-template") | ("post", "/api/v1/people/import") => {
-            Needs(PeopleImport)
-        }
+        ("get", "/api/v1/people/import-template") | ("post", "/api/v1/people/import") => Needs(PeopleImport),
         ("post" | "put", p) if p.starts_with("/api/v1/people") => Needs(PeopleWrite),
         ("get", "/api/v1/supervisors" | "/api/v1/supervisors/{id}") => Needs(SupervisorRead),
         ("post" | "put", p) if p.starts_with("/api/v1/supervisors") => Needs(SupervisorWrite),
@@ -66,12 +56,7 @@ both!(every_route_for_every_role, |app: TestApp| async move {
         .as_object()
         .unwrap()
         .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |m| (m.clone(), path.clone()))
-        })
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| (m.clone(), path.clone())))
         .collect();
     // Logging out ends the session the other checks use: last.
     routes.sort_by_key(|(_, p)| p.ends_with("/logout"));
@@ -81,8 +66,7 @@ both!(every_route_for_every_role, |app: TestApp| async move {
         let grants = Grants::of(&[*role]);
         for (method, path) in &routes {
             {
-                let rule = rule(method, path)
-                    .unwrap_or_else(|| panic!("no permission rule for {method} {path}"));
+                let rule = rule(method, path).unwrap_or_else(|| panic!("no permission rule for {method} {path}"));
                 // Ids of records every role could be scoped to see; bodies that cannot succeed,
                 // so nothing changes: a refusal must come before the body is even read.
                 let uri = path.replace("{id}", &app.ids["head_b"].to_string());
@@ -101,11 +85,7 @@ both!(every_route_for_every_role, |app: TestApp| async move {
                         r.json
                     );
                 } else {
-                    assert_eq!(
-                        r.status, 403,
-                        "{username} ({role}) was not refused {method} {path}: {}",
-                        r.json
-                    );
+                    assert_eq!(r.status, 403, "{username} ({role}) was not refused {method} {path}: {}", r.json);
                     assert_eq!(r.code(), "forbidden");
                 }
                 checked += 1;
@@ -115,66 +95,33 @@ both!(every_route_for_every_role, |app: TestApp| async move {
     assert!(checked > 300, "only {checked} route × role checks");
     // Every refusal above is in the audit log.
     let auditor = app.login("auditor").await;
-    let denied = app
-        .get("/api/v1/audit?outcome=denied&page_size=1", &auditor)
-        .await;
-    assert!(
-        denied.ok()["total"].as_u64().unwrap() > 100,
-        "{}",
-        denied.json
-    );
+    let denied = app.get("/api/v1/audit?outcome=denied&page_size=1", &auditor).await;
+    assert!(denied.ok()["total"].as_u64().unwrap() > 100, "{}", denied.json);
 });
 
-both!(
-    three_admins_cannot_do_each_others_work,
-    |app: TestApp| async move {
-        let sys = app.login("sysadmin").await;
-        let sec = app.login("secadmin").await;
-        let audit = app.login("auditor").await;
-        let target = app.ids["head_b"];
-        // The system admin manages accounts but cannot grant roles or read the audit log.
-        app.put(
-            &format!("/api/v1/users/{target}/roles"),
-            &sys,
-            json!({"roles": ["office_admin"]}),
-        )
+both!(three_admins_cannot_do_each_others_work, |app: TestApp| async move {
+    let sys = app.login("sysadmin").await;
+    let sec = app.login("secadmin").await;
+    let audit = app.login("auditor").await;
+    let target = app.ids["head_b"];
+    // The system admin manages accounts but cannot grant roles or read the audit log.
+    app.put(&format!("/api/v1/users/{target}/roles"), &sys, json!({"roles": ["office_admin"]}))
         .await
         .expect(403, "forbidden");
-        app.get("/api/v1/audit", &sys)
-            .await
-            .expect(403, "forbidden");
-        // The security admin grants roles but manages no business data and reads no audit log.
-        app.post("/api/v1/people", &sec, json!({}))
-            .await
-            .expect(403, "forbidden");
-        app.post("/api/v1/departments", &sec, json!({}))
-            .await
-            .expect(403, "forbidden");
-        app.get("/api/v1/audit", &sec)
-            .await
-            .expect(403, "forbidden");
-        app.post("/api/v1/users", &sec, json!({}))
-            .await
-            .expect(403, "forbidden");
-        // Nor can they give themselves what they lack.
-        let me = app.ids["secadmin"];
-        app.put(
-            &format!("/api/v1/users/{me}/roles"),
-            &sec,
-            json!({"roles": ["sec_admin", "audit_admin"]}),
-        )
+    app.get("/api/v1/audit", &sys).await.expect(403, "forbidden");
+    // The security admin grants roles but manages no business data and reads no audit log.
+    app.post("/api/v1/people", &sec, json!({})).await.expect(403, "forbidden");
+    app.post("/api/v1/departments", &sec, json!({})).await.expect(403, "forbidden");
+    app.get("/api/v1/audit", &sec).await.expect(403, "forbidden");
+    app.post("/api/v1/users", &sec, json!({})).await.expect(403, "forbidden");
+    // Nor can they give themselves what they lack.
+    let me = app.ids["secadmin"];
+    app.put(&format!("/api/v1/users/{me}/roles"), &sec, json!({"roles": ["sec_admin", "audit_admin"]}))
         .await
         .expect(400, "own_account");
-        // The audit admin can only read the audit log.
-        app.get("/api/v1/audit", &audit).await.ok();
-        app.get("/api/v1/users", &audit)
-            .await
-            .expect(403, "forbidden");
-        app.get("/api/v1/people", &audit)
-            .await
-            .expect(403, "forbidden");
-        app.get("/api/v1/departments", &audit)
-            .await
-            .expect(403, "forbidden");
-    }
-);
+    // The audit admin can only read the audit log.
+    app.get("/api/v1/audit", &audit).await.ok();
+    app.get("/api/v1/users", &audit).await.expect(403, "forbidden");
+    app.get("/api/v1/people", &audit).await.expect(403, "forbidden");
+    app.get("/api/v1/departments", &audit).await.expect(403, "forbidden");
+});

@@ -42,18 +42,14 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) =
-                    $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await
-                {
+                if let Some(app) = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await {
                     let f = $body;
                     f(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) =
-                    $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await
-                {
+                if let Some(app) = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
                     let f = $body;
                     f(app).await;
                 }
@@ -77,17 +73,9 @@ pub fn pg_admin_url() -> Option<String> {
 
 /// A URL like the admin URL but naming database `db`.
 pub fn pg_url_for(admin: &str, db: &str) -> String {
-    let (base, query) = admin
-        .split_once('?')
-        .map(|(b, q)| (b, Some(q)))
-        .unwrap_or((admin, None));
-    let cut = base.rfind('/').filter(|i| {
-        base[..*i].ends_with('/') == false && *i > base.find("://").map(|p| p + 2).unwrap_or(0)
-    });
-    let root = match cut {
-        Some(i) => &base[..i],
-        None => base,
-    };
+    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let host_at = base.find("://").map_or(0, |p| p + 3);
+    let root = base[host_at..].find('/').map_or(base, |i| &base[..host_at + i]);
     match query {
         Some(q) => format!("{root}/{db}?{q}"),
         None => format!("{root}/{db}"),
@@ -106,38 +94,22 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
-                Some(TestDb {
-                    location: Location::DataDir(dir.path().to_owned()),
-                    _dir: Some(dir),
-                    pg: None,
-                })
+                Some(TestDb { location: Location::DataDir(dir.path().to_owned()), _dir: Some(dir), pg: None })
             }
             Backend::Postgres => {
                 let admin = pg_admin_url()?;
                 let name = format!("xn_test_{}", hex::encode(rand::random::<[u8; 6]>()));
-                let conn = sea_orm::Database::connect(&admin)
-                    .await
-                    .expect("connect to XIAONENG_TEST_POSTGRES_URL");
+                let conn = sea_orm::Database::connect(&admin).await.expect("connect to XIAONENG_TEST_POSTGRES_URL");
                 use sea_orm::ConnectionTrait;
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
                 conn.close().await.ok();
-                Some(TestDb {
-                    location: Location::Url(pg_url_for(&admin, &name)),
-                    _dir: None,
-                    pg: Some((admin, name)),
-                })
+                Some(TestDb { location: Location::Url(pg_url_for(&admin, &name)), _dir: None, pg: Some((admin, name)) })
             }
         }
     }
 
     pub fn backend(&self) -> Backend {
-        if self.pg.is_some() {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
+        if self.pg.is_some() { Backend::Postgres } else { Backend::Sqlite }
     }
 }
 
@@ -146,18 +118,11 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg.take() {
             // Drop runs outside async; a thread of its own keeps this off the test's runtime.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 rt.block_on(async {
                     use sea_orm::ConnectionTrait;
                     if let Ok(c) = sea_orm::Database::connect(&admin).await {
-                        let _ = c
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ = c.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                         let _ = c.close().await;
                     }
                 });
@@ -179,8 +144,7 @@ pub struct TestApp {
 
 fn shared_hash() -> String {
     static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| hash_password(PASSWORD).expect("hash"))
-        .clone()
+    H.get_or_init(|| hash_password(PASSWORD).expect("hash")).clone()
 }
 
 /// (username, role, department key) of the fixture's accounts.
@@ -203,25 +167,10 @@ impl TestApp {
         let store = Store::open(&db.location, 5).await.expect("open store");
         store.migrate().await.expect("migrate");
         // Monday 2026-11-02, 09:00 in Shanghai.
-        let clock = ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0)
-                .single()
-                .expect("time"),
-        );
-        let state = AppState::new(
-            store.clone(),
-            Arc::new(clock.clone()),
-            ServerConfig::default(),
-        );
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).single().expect("time"));
+        let state = AppState::new(store.clone(), Arc::new(clock.clone()), ServerConfig::default());
         let router = app(state.clone());
-        let mut t = TestApp {
-            router,
-            state,
-            store,
-            clock,
-            db,
-            ids: HashMap::new(),
-        };
+        let mut t = TestApp { router, state, store, clock, db, ids: HashMap::new() };
         t.seed().await;
         Some(t)
     }
@@ -238,30 +187,15 @@ impl TestApp {
             is_focus: false,
             sort_order: 0,
         };
-        let city = org::create_department(&tx, dep("CITY", "市直机关", None, "general"), now)
+        let city = org::create_department(&tx, dep("CITY", "市直机关", None, "general"), now).await.expect("city");
+        let a = org::create_department(&tx, dep("A", "市场监督管理局", Some(city.id), "law_enforcement"), now)
             .await
-            .expect("city");
-        let a = org::create_department(
-            &tx,
-            dep("A", "市场监督管理局", Some(city.id), "law_enforcement"),
-            now,
-        )
-        .await
-        .expect("a");
-        let a1 = org::create_department(
-            &tx,
-            dep("A1", "登记注册科", Some(a.id), "window_service"),
-            now,
-        )
-        .await
-        .expect("a1");
-        let b = org::create_department(
-            &tx,
-            dep("B", "发展和改革委员会", Some(city.id), "economic_service"),
-            now,
-        )
-        .await
-        .expect("b");
+            .expect("a");
+        let a1 =
+            org::create_department(&tx, dep("A1", "登记注册科", Some(a.id), "window_service"), now).await.expect("a1");
+        let b = org::create_department(&tx, dep("B", "发展和改革委员会", Some(city.id), "economic_service"), now)
+            .await
+            .expect("b");
         let person = |no: &str, name: &str, d: i64| PersonInput {
             employee_no: no.into(),
             name: name.into(),
@@ -273,15 +207,9 @@ impl TestApp {
             is_head: false,
             is_leader_in_charge: false,
         };
-        let (_, pa) = org::save_person(&tx, None, person("P-A", "张伟", a.id), now)
-            .await
-            .expect("pa");
-        let (_, pa1) = org::save_person(&tx, None, person("P-A1", "王芳", a1.id), now)
-            .await
-            .expect("pa1");
-        let (_, pb) = org::save_person(&tx, None, person("P-B", "李娜", b.id), now)
-            .await
-            .expect("pb");
+        let (_, pa) = org::save_person(&tx, None, person("P-A", "张伟", a.id), now).await.expect("pa");
+        let (_, pa1) = org::save_person(&tx, None, person("P-A1", "王芳", a1.id), now).await.expect("pa1");
+        let (_, pb) = org::save_person(&tx, None, person("P-B", "李娜", b.id), now).await.expect("pb");
         for (k, v) in [
             ("city", city.id),
             ("dept_a", a.id),
@@ -295,7 +223,7 @@ impl TestApp {
         }
         for (username, role, dept) in ACCOUNTS {
             let department_id = dept.map(|d| self.ids[d]);
-            let person_id = (*username == "staff_a").then(|| pa.id);
+            let person_id = (*username == "staff_a").then_some(pa.id);
             let u = accounts::create_user(
                 &tx,
                 NewUser {
@@ -310,9 +238,7 @@ impl TestApp {
             )
             .await
             .expect("user");
-            accounts::set_roles(&tx, u.id, &[*role], None, now)
-                .await
-                .expect("roles");
+            accounts::set_roles(&tx, u.id, &[*role], None, now).await.expect("roles");
             self.ids.insert(username, u.id);
         }
         tx.commit().await.expect("commit");
@@ -339,35 +265,18 @@ impl TestApp {
         if r.status != StatusCode::OK {
             return Err(r);
         }
-        let cookie = r
-            .headers
-            .get(header::SET_COOKIE)
-            .expect("set-cookie")
-            .to_str()
-            .expect("ascii")
-            .to_owned();
+        let cookie = r.headers.get(header::SET_COOKIE).expect("set-cookie").to_str().expect("ascii").to_owned();
         let pair = cookie.split(';').next().expect("pair").to_owned();
-        Ok(Session {
-            cookie: pair,
-            set_cookie: cookie,
-        })
+        Ok(Session { cookie: pair, set_cookie: cookie })
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        s: Option<&Session>,
-        body: Option<Value>,
-    ) -> Resp {
+    pub async fn call(&self, method: Method, path: &str, s: Option<&Session>, body: Option<Value>) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(s) = s {
             b = b.header(header::COOKIE, &s.cookie);
         }
         let req = match body {
-            Some(v) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(v.to_string())),
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())),
             None => b.body(Body::empty()),
         }
         .expect("request");
@@ -378,20 +287,9 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = res
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes().to_vec();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            bytes,
-        }
+        Resp { status, headers, json, bytes }
     }
 
     pub async fn get(&self, path: &str, s: &Session) -> Resp {
@@ -428,12 +326,7 @@ impl Resp {
 
     #[track_caller]
     pub fn ok(&self) -> &Value {
-        assert!(
-            self.status.is_success(),
-            "expected success, got {} {}",
-            self.status,
-            self.json
-        );
+        assert!(self.status.is_success(), "expected success, got {} {}", self.status, self.json);
         &self.json
     }
 

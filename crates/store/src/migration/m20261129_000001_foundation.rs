@@ -222,23 +222,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Departments::CreatedAt))
                 .col(timestamp_with_time_zone(Departments::UpdatedAt))
                 .col(timestamp_with_time_zone_null(Departments::RetiredAt))
-                .foreign_key(&mut fk(
-                    Departments::Table,
-                    Departments::ParentId,
-                    Departments::Table,
-                    Departments::Id,
-                ))
+                .foreign_key(&mut fk(Departments::Table, Departments::ParentId, Departments::Table, Departments::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(Departments::Table, "idx_departments_path", &["path"]))
-            .await?;
-        m.create_index(index(
-            Departments::Table,
-            "idx_departments_parent",
-            &["parent_id"],
-        ))
-        .await?;
+        m.create_index(index(Departments::Table, "idx_departments_path", &["path"])).await?;
+        m.create_index(index(Departments::Table, "idx_departments_parent", &["parent_id"])).await?;
 
         m.create_table(
             Table::create()
@@ -253,21 +242,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Windows::CreatedAt))
                 .col(timestamp_with_time_zone(Windows::UpdatedAt))
                 .col(timestamp_with_time_zone_null(Windows::RetiredAt))
-                .foreign_key(&mut fk(
-                    Windows::Table,
-                    Windows::DepartmentId,
-                    Departments::Table,
-                    Departments::Id,
-                ))
+                .foreign_key(&mut fk(Windows::Table, Windows::DepartmentId, Departments::Table, Departments::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            Windows::Table,
-            "idx_windows_department",
-            &["department_id"],
-        ))
-        .await?;
+        m.create_index(index(Windows::Table, "idx_windows_department", &["department_id"])).await?;
 
         m.create_table(
             Table::create()
@@ -282,21 +261,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Posts::CreatedAt))
                 .col(timestamp_with_time_zone(Posts::UpdatedAt))
                 .col(timestamp_with_time_zone_null(Posts::RetiredAt))
-                .foreign_key(&mut fk(
-                    Posts::Table,
-                    Posts::DepartmentId,
-                    Departments::Table,
-                    Departments::Id,
-                ))
+                .foreign_key(&mut fk(Posts::Table, Posts::DepartmentId, Departments::Table, Departments::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            Posts::Table,
-            "idx_posts_department",
-            &["department_id"],
-        ))
-        .await?;
+        m.create_index(index(Posts::Table, "idx_posts_department", &["department_id"])).await?;
 
         m.create_table(
             Table::create()
@@ -315,35 +284,14 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(People::CreatedAt))
                 .col(timestamp_with_time_zone(People::UpdatedAt))
                 .col(timestamp_with_time_zone_null(People::RetiredAt))
-                .foreign_key(&mut fk(
-                    People::Table,
-                    People::DepartmentId,
-                    Departments::Table,
-                    Departments::Id,
-                ))
-                .foreign_key(&mut fk(
-                    People::Table,
-                    People::PostId,
-                    Posts::Table,
-                    Posts::Id,
-                ))
-                .foreign_key(&mut fk(
-                    People::Table,
-                    People::WindowId,
-                    Windows::Table,
-                    Windows::Id,
-                ))
+                .foreign_key(&mut fk(People::Table, People::DepartmentId, Departments::Table, Departments::Id))
+                .foreign_key(&mut fk(People::Table, People::PostId, Posts::Table, Posts::Id))
+                .foreign_key(&mut fk(People::Table, People::WindowId, Windows::Table, Windows::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            People::Table,
-            "idx_people_department",
-            &["department_id", "id"],
-        ))
-        .await?;
-        m.create_index(index(People::Table, "idx_people_name", &["name"]))
-            .await?;
+        m.create_index(index(People::Table, "idx_people_department", &["department_id", "id"])).await?;
+        m.create_index(index(People::Table, "idx_people_name", &["name"])).await?;
 
         m.create_table(
             Table::create()
@@ -381,18 +329,8 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Users::LastLoginAt))
                 .col(timestamp_with_time_zone(Users::CreatedAt))
                 .col(timestamp_with_time_zone(Users::UpdatedAt))
-                .foreign_key(&mut fk(
-                    Users::Table,
-                    Users::PersonId,
-                    People::Table,
-                    People::Id,
-                ))
-                .foreign_key(&mut fk(
-                    Users::Table,
-                    Users::DepartmentId,
-                    Departments::Table,
-                    Departments::Id,
-                ))
+                .foreign_key(&mut fk(Users::Table, Users::PersonId, People::Table, People::Id))
+                .foreign_key(&mut fk(Users::Table, Users::DepartmentId, Departments::Table, Departments::Id))
                 .to_owned(),
         )
         .await?;
@@ -407,17 +345,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(UserRoles::GrantedBy))
                 .col(timestamp_with_time_zone_null(UserRoles::RevokedAt))
                 .col(big_integer_null(UserRoles::RevokedBy))
-                .foreign_key(&mut fk(
-                    UserRoles::Table,
-                    UserRoles::UserId,
-                    Users::Table,
-                    Users::Id,
-                ))
+                .foreign_key(&mut fk(UserRoles::Table, UserRoles::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(UserRoles::Table, "idx_user_roles_user", &["user_id"]))
-            .await?;
+        m.create_index(index(UserRoles::Table, "idx_user_roles_user", &["user_id"])).await?;
 
         m.create_table(
             Table::create()
@@ -430,17 +362,11 @@ impl MigrationTrait for Migration {
                 .col(string_len_null(Sessions::EndReason, 16))
                 .col(string_len(Sessions::Ip, 64))
                 .col(string_len(Sessions::UserAgent, 255))
-                .foreign_key(&mut fk(
-                    Sessions::Table,
-                    Sessions::UserId,
-                    Users::Table,
-                    Users::Id,
-                ))
+                .foreign_key(&mut fk(Sessions::Table, Sessions::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(Sessions::Table, "idx_sessions_user", &["user_id"]))
-            .await?;
+        m.create_index(index(Sessions::Table, "idx_sessions_user", &["user_id"])).await?;
 
         m.create_table(
             Table::create()
@@ -461,12 +387,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(AuditLog::Table, "idx_audit_at", &["at"]))
-            .await?;
-        m.create_index(index(AuditLog::Table, "idx_audit_actor", &["actor"]))
-            .await?;
-        m.create_index(index(AuditLog::Table, "idx_audit_action", &["action"]))
-            .await?;
+        m.create_index(index(AuditLog::Table, "idx_audit_at", &["at"])).await?;
+        m.create_index(index(AuditLog::Table, "idx_audit_actor", &["actor"])).await?;
+        m.create_index(index(AuditLog::Table, "idx_audit_action", &["action"])).await?;
 
         m.create_table(
             Table::create()
@@ -516,8 +439,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(Jobs::Table, "idx_jobs_due", &["status", "run_at"]))
-            .await?;
+        m.create_index(index(Jobs::Table, "idx_jobs_due", &["status", "run_at"])).await?;
         Ok(())
     }
 }

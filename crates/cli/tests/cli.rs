@@ -1,0 +1,300 @@
+//! The `xiaoneng` binary as an operator uses it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    path::Path,
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use sea_orm::ConnectionTrait;
+
+fn xn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xiaoneng")).args(args).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn xn_stdin(args: &[&str], input: &str) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    c.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+async fn sqlite(dir: &Path) -> sea_orm::DatabaseConnection {
+    sea_orm::Database::connect(format!("sqlite://{}", dir.join("xiaoneng.db").display())).await.unwrap()
+}
+
+async fn count(db: &sea_orm::DatabaseConnection, table: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn demo_twice_changes_nothing_and_user_add_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let first = xn(&["demo", "--data-dir", d]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("xnb_admin"), "prints the accounts");
+    let db = sqlite(dir.path()).await;
+    let (people, departments, audit) =
+        (count(&db, "people").await, count(&db, "departments").await, count(&db, "audit_log").await);
+    assert!((550..=700).contains(&people), "{people}");
+    assert!((35..=45).contains(&departments), "{departments}");
+    let second = xn(&["demo", "--data-dir", d]);
+    assert!(second.status.success());
+    assert_eq!(
+        (count(&db, "people").await, count(&db, "departments").await, count(&db, "audit_log").await),
+        (people, departments, audit)
+    );
+
+    let o = xn_stdin(
+        &["user", "add", "--username", "head2", "--role", "dept_head", "--password-stdin", "--data-dir", d],
+        "Strong#Pass1\n",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("needs --department"), "{}", text(&o));
+    let o = xn_stdin(
+        &[
+            "user",
+            "add",
+            "--username",
+            "head2",
+            "--role",
+            "dept_head",
+            "--department",
+            "sj",
+            "--password-stdin",
+            "--data-dir",
+            d,
+        ],
+        "weak\n",
+    );
+    assert!(text(&o).contains("password refused"), "{}", text(&o));
+    let o = xn_stdin(
+        &[
+            "user",
+            "add",
+            "--username",
+            "head2",
+            "--role",
+            "dept_head",
+            "--department",
+            "sj",
+            "--password-stdin",
+            "--data-dir",
+            d,
+        ],
+        "Strong#Pass1\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = xn_stdin(
+        &[
+            "user",
+            "add",
+            "--username",
+            "head2",
+            "--role",
+            "staff",
+            "--department",
+            "sj",
+            "--password-stdin",
+            "--data-dir",
+            d,
+        ],
+        "Strong#Pass1\n",
+    );
+    assert!(text(&o).contains("exists already"), "{}", text(&o));
+    let o = xn_stdin(
+        &["user", "add", "--username", "xx1", "--role", "root", "--password-stdin", "--data-dir", d],
+        "Strong#Pass1\n",
+    );
+    assert!(text(&o).contains("unknown role"), "{}", text(&o));
+    // The operator's password works as chosen: no forced change.
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT must_change_password AS m FROM users WHERE username = 'head2'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.try_get::<bool>("", "m").unwrap());
+    let v = xn(&["audit", "verify", "--data-dir", d]);
+    assert!(v.status.success(), "{}", text(&v));
+}
+
+async fn tamper_and_verify(args: &[&str], db: &sea_orm::DatabaseConnection) {
+    let v = xn(&[&["audit", "verify"], args].concat());
+    assert!(v.status.success(), "{}", text(&v));
+    assert!(text(&v).contains("intact"));
+    db.execute_unprepared("UPDATE audit_log SET detail = '{\"people\":1}' WHERE seq = 1").await.unwrap();
+    let v = xn(&[&["audit", "verify"], args].concat());
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("BROKEN at entry 1"), "{}", text(&v));
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_broken_entry_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(xn(&["demo", "--data-dir", d]).status.success());
+    let db = sqlite(dir.path()).await;
+    tamper_and_verify(&["--data-dir", d], &db).await;
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_broken_entry_on_postgres() {
+    let Ok(admin) = std::env::var("XIAONENG_TEST_POSTGRES_URL") else {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true needs XIAONENG_TEST_POSTGRES_URL");
+        return;
+    };
+    let name = format!("xn_cli_{}", hex::encode(std::process::id().to_le_bytes()));
+    let conn = sea_orm::Database::connect(&admin).await.unwrap();
+    conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+    conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let o = xn(&["demo", "--database-url", &url]);
+    assert!(o.status.success(), "{}", text(&o));
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    tamper_and_verify(&["--database-url", &url], &db).await;
+    db.close().await.unwrap();
+    conn.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_during_writes_restores_to_a_sound_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_owned();
+    assert!(xn(&["demo", "--data-dir", &d]).status.success());
+    // Writers keep adding departments and audit entries while backups are taken.
+    let store =
+        xiaoneng_store::Store::open(&xiaoneng_store::Location::DataDir(dir.path().to_owned()), 4).await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (store.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let tx = store.write().await.unwrap();
+                let now = chrono::Utc::now();
+                let dep = xiaoneng_store::org::create_department(
+                    &tx,
+                    xiaoneng_store::org::DepartmentInput {
+                        code: format!("W{i}"),
+                        name: format!("写入{i}"),
+                        parent_id: None,
+                        category: "general".into(),
+                        is_focus: false,
+                        sort_order: 0,
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+                let rec = xiaoneng_store::audit::AuditRecord {
+                    at: now,
+                    actor_user_id: None,
+                    actor: "test".into(),
+                    ip: "local".into(),
+                    action: "department.create".into(),
+                    target_type: "department".into(),
+                    target_id: dep.id.to_string(),
+                    outcome: xiaoneng_store::audit::Outcome::Ok,
+                    detail: serde_json::json!({ "i": i }),
+                };
+                xiaoneng_store::audit::append(&tx, store.audit_algo(), &rec).await.unwrap();
+                tx.commit().await.unwrap();
+                i += 1;
+            }
+            i
+        })
+    };
+    let backups = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for n in 0..3 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let f = backups.path().join(format!("b{n}.db"));
+        let o = tokio::task::spawn_blocking({
+            let (f, d) = (f.clone(), d.clone());
+            move || xn(&["backup", "--to", f.to_str().unwrap(), "--data-dir", &d])
+        })
+        .await
+        .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        files.push(f);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    assert!(written > 10, "writes went on during the backups: {written}");
+    let again = xn(&["backup", "--to", files[0].to_str().unwrap(), "--data-dir", &d]);
+    assert!(!again.status.success(), "never overwrites a backup");
+    for f in &files {
+        let target = tempfile::tempdir().unwrap();
+        let t = target.path().to_str().unwrap();
+        let o = xn(&["restore", "--from", f.to_str().unwrap(), "--data-dir", t]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v = xn(&["audit", "verify", "--data-dir", t]);
+        assert!(v.status.success(), "{}", text(&v));
+        let restored = sqlite(target.path()).await;
+        let ok = restored
+            .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA integrity_check"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.try_get::<String>("", "integrity_check").unwrap(), "ok");
+        // Departments written and their audit entries came together or not at all.
+        let deps = count(&restored, "departments").await;
+        let entries = count(&restored, "audit_log").await;
+        assert_eq!(deps - 41, entries - 1, "a backup never splits a transaction");
+        // Restoring over an existing database needs --force, and keeps the old one.
+        let o = xn(&["restore", "--from", f.to_str().unwrap(), "--data-dir", t]);
+        assert!(!o.status.success());
+        let o = xn(&["restore", "--from", f.to_str().unwrap(), "--data-dir", t, "--force"]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            std::fs::read_dir(target.path())
+                .unwrap()
+                .any(|e| { e.unwrap().file_name().to_string_lossy().contains("before-restore") })
+        );
+    }
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    std::io::Read::read_to_string(&mut s, &mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

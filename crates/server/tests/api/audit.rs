@@ -1,0 +1,122 @@
+//! The audit chain: every change is recorded with who, what and from where; tampering shows.
+
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::{both, support::TestApp};
+
+async fn changes(app: &TestApp) {
+    let s = app.login("office").await;
+    for i in 0..3 {
+        let r = app
+            .post(
+                "/api/v1/departments",
+                &s,
+                json!({"code": format!("T{i}"), "name": format!("测试部门{i}"), "category": "general"}),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+}
+
+both!(every_change_is_audited_with_who_and_what, |app: TestApp| async move {
+    changes(&app).await;
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=department.&page_size=10", &auditor).await;
+    let log = log.ok();
+    assert_eq!(log["total"], 3);
+    let e = &log["items"][0];
+    assert_eq!(e["actor"], "office");
+    assert_eq!(e["target_type"], "department");
+    assert_eq!(e["detail"]["after"]["name"], "测试部门2");
+    assert_eq!(e["outcome"], "ok");
+    assert_eq!(e["hash"].as_str().unwrap().len(), 64);
+    let by_actor = app.get("/api/v1/audit?actor=offi&action=department.create", &auditor).await;
+    assert_eq!(by_actor.ok()["total"], 3);
+    let later = app.get("/api/v1/audit?from=2030-01-01T00:00:00Z", &auditor).await;
+    assert_eq!(later.ok()["total"], 0);
+    let v = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(v.ok()["intact"], true, "{}", v.json);
+    // Logins are there too, but never a password or a session token.
+    let all = app.get("/api/v1/audit?page_size=200", &auditor).await;
+    let text = all.ok().to_string();
+    assert!(!text.contains(crate::PASSWORD));
+    let s = app.login("office").await;
+    let token = s.cookie.trim_start_matches("xn_session=");
+    let all = app.get("/api/v1/audit?page_size=200", &auditor).await;
+    assert!(!all.ok().to_string().contains(token));
+});
+
+both!(edited_deleted_or_reordered_entries_break_the_chain, |app: TestApp| async move {
+    changes(&app).await;
+    let db = app.store.db();
+    let auditor = app.login("auditor").await;
+    let verify = || async { app.get("/api/v1/audit/verify", &auditor).await.json };
+    let n = verify().await["entries"].as_i64().unwrap();
+    assert_eq!(n, 5, "two logins and three departments");
+
+    // An edit of one field of entry 3.
+    db.execute_unprepared("UPDATE audit_log SET actor = 'someone_else' WHERE seq = 3").await.unwrap();
+    let v = verify().await;
+    assert_eq!((v["intact"].clone(), v["broken_at"].clone()), (json!(false), json!(3)), "{v}");
+    db.execute_unprepared("UPDATE audit_log SET actor = 'office' WHERE seq = 3").await.unwrap();
+    assert_eq!(verify().await["intact"], true);
+
+    // A deleted entry in the middle.
+    db.execute_unprepared("CREATE TABLE audit_keep AS SELECT * FROM audit_log WHERE seq = 4").await.unwrap();
+    db.execute_unprepared("DELETE FROM audit_log WHERE seq = 4").await.unwrap();
+    let v = verify().await;
+    assert_eq!(v["broken_at"], 5, "{v}");
+    db.execute_unprepared("INSERT INTO audit_log SELECT * FROM audit_keep").await.unwrap();
+    assert_eq!(verify().await["intact"], true);
+
+    // Two entries swapped.
+    db.execute_unprepared("UPDATE audit_log SET seq = -1 WHERE seq = 2").await.unwrap();
+    db.execute_unprepared("UPDATE audit_log SET seq = 2 WHERE seq = 3").await.unwrap();
+    db.execute_unprepared("UPDATE audit_log SET seq = 3 WHERE seq = -1").await.unwrap();
+    assert_eq!(verify().await["broken_at"], 2);
+    db.execute_unprepared("UPDATE audit_log SET seq = -1 WHERE seq = 2").await.unwrap();
+    db.execute_unprepared("UPDATE audit_log SET seq = 2 WHERE seq = 3").await.unwrap();
+    db.execute_unprepared("UPDATE audit_log SET seq = 3 WHERE seq = -1").await.unwrap();
+    assert_eq!(verify().await["intact"], true);
+
+    // The last entries cut off the end: the head still remembers them.
+    let last = verify().await["entries"].as_i64().unwrap();
+    db.execute_unprepared(&format!("DELETE FROM audit_log WHERE seq = {last}")).await.unwrap();
+    let v = verify().await;
+    assert_eq!(v["intact"], false, "{v}");
+});
+
+both!(concurrent_writers_keep_one_chain, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let router = app.router.clone();
+        let cookie = s.cookie.clone();
+        tasks.push(tokio::spawn(async move {
+            use axum::{
+                body::Body,
+                http::{Request, header},
+            };
+            use tower::ServiceExt;
+            let req = Request::builder()
+                .method("POST")
+                .uri("/api/v1/departments")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"code": format!("C{i}"), "name": format!("并发{i}"), "category": "general"}).to_string(),
+                ))
+                .unwrap();
+            router.oneshot(req).await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    let auditor = app.login("auditor").await;
+    let v = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(v.ok()["intact"], true, "{}", v.json);
+    let log = app.get("/api/v1/audit?action=department.create", &auditor).await;
+    assert_eq!(log.ok()["total"], 40);
+});
