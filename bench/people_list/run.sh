@@ -191,6 +191,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Settings of our own, so that a ./xiaoneng.toml of the developer's does not change the run.
+cat >"$WORK/xiaoneng.toml" <<'EOF_TOML'
+# people_list bench: defaults, quiet logs
+[log]
+level = "warn"
+EOF_TOML
+export XIAONENG_CONFIG=$WORK/xiaoneng.toml
+
 # ----------------------------------------------------------------------------------------------
 # HTTP helpers (all against 127.0.0.1)
 # ----------------------------------------------------------------------------------------------
@@ -294,21 +302,21 @@ bench_backend() {
     login
 
     # department codes
-    local codes=$dir/department_codes.txt page=1 total n
-    : >"$codes"
+    local departments=$dir/departments.jsonl codes=$dir/department_codes.txt page=1 total n
+    : >"$departments"
     while :; do
         get_json "/api/v1/departments?page=$page&page_size=100"
-        jq -r '.items[].code // empty' "$BODY" >>"$codes"
+        jq -c '.items[]' "$BODY" >>"$departments"
         total=$(jq '.total' "$BODY")
-        n=$(wc -l <"$codes")
+        n=$(wc -l <"$departments")
         [[ $(jq '.items | length' "$BODY") -gt 0 && $n -lt $total && $page -lt 100 ]] || break
         page=$((page + 1))
     done
+    # only active departments take people (retired ones have no status field in an older API: keep)
+    jq -r 'select((.status // "active") == "active") | .code' "$departments" >"$codes"
     n=$(wc -l <"$codes")
-    [[ $n -gt 0 ]] || die "GET /api/v1/departments gave no department codes"
-    local dept_id
-    dept_id=$(jq -r '.items[0].id' "$BODY")
-    log "$n departments"
+    [[ $n -gt 0 ]] || die "GET /api/v1/departments gave no active department codes"
+    log "$n active departments (of $(wc -l <"$departments"))"
 
     # roster up to $PEOPLE
     local have need start_import import_s=0 files=()
@@ -338,16 +346,20 @@ bench_backend() {
 
     # request paths: every page, plus one filtered query after every 5th page
     local pages=$(((have + PAGE_SIZE - 1) / PAGE_SIZE)) filters=() candidates=() q t
-    local surname
+    # Filters of GET /api/v1/people: by department (and its sub-departments; the deepest
+    # departments are tried first, the first one that narrows the roster is used), by name
+    # (a common surname) and by employee number prefix.
+    local dept_ids=() id surname used_dept=false
+    mapfile -t dept_ids < <(jq -s -r 'sort_by(-(.depth // 0), .id) | .[] | select((.status // "active") == "active") | .id' "$departments" | head -n 5)
     surname=$(jq -rn --arg s "王" '$s | @uri')
-    candidates=(
-        "department_id=$dept_id"
-        "q=$surname"
-    )
+    for id in "${dept_ids[@]}"; do candidates+=("department_id=$id"); done
+    candidates+=("q=$surname" "q=B5001")
     for q in "${candidates[@]}"; do
+        [[ $q == department_id=* && $used_dept == true ]] && continue
         if [[ $(http GET "/api/v1/people?$q&page=1&page_size=$PAGE_SIZE") == 200 ]] &&
             t=$(jq -e '.total' "$BODY") && [[ $t -gt 0 && $t -lt $have ]]; then
             filters+=("$q")
+            [[ $q == department_id=* ]] && used_dept=true
             log "filter $q: $t people"
         else
             log "filter $q: not used (status or total does not show a filter; body: $(head -c 120 "$BODY"))"

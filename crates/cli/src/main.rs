@@ -17,7 +17,7 @@ use xiaoneng_core::{
 };
 use xiaoneng_server::{AppState, ServerConfig};
 use xiaoneng_store::{
-    Location, Store, StoreError, accounts, audit,
+    Store, StoreError, accounts, audit,
     audit::{AuditRecord, Outcome},
     org, settings as store_settings,
 };
@@ -168,14 +168,22 @@ fn init_logging(s: &Settings) {
     if s.log.format == "json" { b.json().init() } else { b.init() }
 }
 
-async fn open(settings: &Settings, db: Db) -> anyhow::Result<Store> {
+/// Opens the database; `migrate` brings its schema up to date first (commands that only read,
+/// such as backup and audit verify, leave it as it is).
+async fn open_db(settings: &Settings, db: Db, migrate: bool) -> anyhow::Result<Store> {
     let location = settings.location(db.data_dir, db.database_url);
     let store = Store::open(&location, settings.database.max_connections)
         .await
         .with_context(|| format!("cannot open the database at {}", location.describe()))?
         .with_audit_algo(settings.audit_algo()?);
-    store.migrate().await.context("cannot migrate the database")?;
+    if migrate {
+        store.migrate().await.context("cannot migrate the database")?;
+    }
     Ok(store)
+}
+
+async fn open(settings: &Settings, db: Db) -> anyhow::Result<Store> {
+    open_db(settings, db, true).await
 }
 
 fn cli_record(action: &str, target_type: &str, target_id: impl ToString, detail: serde_json::Value) -> AuditRecord {
@@ -230,7 +238,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify { db } } => {
-            let store = open(&settings, db).await?;
+            let store = open_db(&settings, db, false).await?;
             let r = store.verify_audit().await?;
             store.close().await?;
             match r {
@@ -245,10 +253,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Backup { to, db } => {
-            let store = open(&settings, db).await?;
+            let store = open_db(&settings, db, false).await?;
             store.backup_to(&to).await?;
             store.close().await?;
-            let check = Store::open(&Location::Url(format!("sqlite:{}", to.display())), 1).await?;
+            let check = Store::open_sqlite_read_only(&to).await?;
             let problems = check.integrity_problems().await?;
             check.close().await?;
             if !problems.is_empty() {
@@ -291,12 +299,16 @@ async fn add_user(
         None => None,
     };
     let person_id = match person {
-        Some(no) => Some(
-            org::person_by_employee_no(store.db(), no)
+        Some(no) => {
+            let p = org::person_by_employee_no(store.db(), no)
                 .await?
-                .ok_or_else(|| anyhow::anyhow!("no person with employee number {no}"))?
-                .id,
-        ),
+                .filter(|p| p.status == "active")
+                .ok_or_else(|| anyhow::anyhow!("no active person with employee number {no}"))?;
+            if department_id.is_some_and(|d| d != p.department_id) {
+                bail!("person {no} does not belong to department {}", department.unwrap_or_default());
+            }
+            Some(p.id)
+        }
         None => None,
     };
     let hash = hash_password(password)?;
@@ -333,7 +345,7 @@ async fn add_user(
 
 async fn restore(from: &std::path::Path, data_dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(from.is_file(), "no backup file at {}", from.display());
-    let check = Store::open(&Location::Url(format!("sqlite:{}", from.display())), 1).await?;
+    let check = Store::open_sqlite_read_only(from).await?;
     let problems = check.integrity_problems().await?;
     let chain = check.verify_audit().await?;
     check.close().await?;

@@ -129,6 +129,25 @@ impl Role {
     pub fn needs_department(self) -> bool {
         matches!(self, Role::DeptHead | Role::DeptLiaison | Role::Staff)
     }
+
+    /// The three IT administrators (三员): system, security and audit.
+    pub fn is_it_admin(self) -> bool {
+        matches!(self, Role::SysAdmin | Role::SecAdmin | Role::AuditAdmin)
+    }
+
+    /// Whether one account may hold these roles together. An IT admin role is held alone:
+    /// otherwise one person could grant, use and then review the same power.
+    pub fn check_combination(roles: &[Role]) -> Result<(), crate::ValidationError> {
+        if roles.len() > 1 && roles.iter().any(|r| r.is_it_admin()) {
+            return Err(crate::ValidationError::new(
+                "roles",
+                "it_admin_role_alone",
+                "系统管理员、安全管理员、安全审计员角色须单独授予，不能与其他角色兼任",
+                "The system, security and audit admin roles are held alone, never with another role",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The effective grants of a user: for each permission, the widest scope any role gives it.
@@ -200,6 +219,14 @@ mod tests {
         assert_eq!(g.scope(Permission::OrgRead), Some(DataScope::All));
         assert_eq!(g.scope(Permission::PeopleRead), Some(DataScope::SelfOnly));
         assert_eq!(g.scope(Permission::PeopleWrite), None);
+    }
+
+    #[test]
+    fn it_admin_roles_are_held_alone() {
+        assert!(Role::check_combination(&[Role::SecAdmin]).is_ok());
+        assert!(Role::check_combination(&[Role::OfficeAdmin, Role::Inspector]).is_ok());
+        assert!(Role::check_combination(&[Role::SecAdmin, Role::AuditAdmin]).is_err());
+        assert!(Role::check_combination(&[Role::SysAdmin, Role::Staff]).is_err());
     }
 
     #[test]

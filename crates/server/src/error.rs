@@ -55,6 +55,10 @@ pub enum ApiError {
     ImportRejected(Vec<RowError>),
     #[error("bad request: {code}")]
     BadRequest { code: &'static str, zh: String, en: String },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("payload too large")]
+    PayloadTooLarge,
     #[error("busy")]
     Busy,
     #[error("internal error: {0}")]
@@ -96,6 +100,8 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Validation(_) | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -183,6 +189,12 @@ impl ApiError {
                 ),
             ),
             ApiError::BadRequest { code, zh, en: e } => (code, pick(zh, e), Value::Null),
+            ApiError::MethodNotAllowed => {
+                ("method_not_allowed", pick("不支持该请求方法", "This method is not allowed here"), Value::Null)
+            }
+            ApiError::PayloadTooLarge => {
+                ("payload_too_large", pick("上传的内容过大", "The request body is too large"), Value::Null)
+            }
             ApiError::Busy => ("busy", pick("系统繁忙，请稍后重试", "The system is busy; please retry"), Value::Null),
             ApiError::Internal(_) => (
                 "internal_error",
@@ -230,10 +242,32 @@ pub fn wants_english(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("en"))
 }
 
-/// Rewrites error bodies in English for `Accept-Language: en`.
+/// Gives errors that did not come from our handlers (axum's own rejections of a malformed path,
+/// a wrong method, an oversized body) the API's error shape; and rewrites error bodies in English
+/// for `Accept-Language: en`.
 pub async fn localize(req: Request, next: Next) -> Response {
     let en = wants_english(req.headers());
     let mut res = next.run(req).await;
+    let status = res.status();
+    if (status.is_client_error() || status.is_server_error()) && res.extensions().get::<Localizable>().is_none() {
+        let err = match status {
+            StatusCode::NOT_FOUND => ApiError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::bad_request(
+                "unsupported_media_type",
+                "不支持该内容类型",
+                "This content type is not supported here",
+            ),
+            s if s.is_client_error() => ApiError::bad_request("invalid_request", "请求格式错误", "Malformed request"),
+            _ => ApiError::Internal(format!("unhandled {status}")),
+        };
+        let keep = res.headers().get(header::ALLOW).cloned();
+        res = err.into_response();
+        if let Some(allow) = keep {
+            res.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
     if en && let Some(Localizable(err)) = res.extensions_mut().remove::<Localizable>() {
         let body = serde_json::to_vec(&err.body(true)).unwrap_or_default();
         *res.body_mut() = Body::from(body);

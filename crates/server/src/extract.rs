@@ -22,6 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "请求须为 JSON（Content-Type: application/json）",
                 "The request body must be JSON (Content-Type: application/json)",
             )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
             Err(e) => {
                 let why = e.body_text();
                 Err(ApiError::bad_request(

@@ -81,6 +81,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::not_found)
         .layer(middleware::from_fn(auth::csrf_guard))
         .layer(middleware::from_fn(error::localize))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::Internal("a request handler panicked".into()))
+        }))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

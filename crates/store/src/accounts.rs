@@ -8,9 +8,8 @@ use sea_orm::{
 use xiaoneng_core::rbac::Role;
 
 use crate::{
-    PageReq, Paged, Result, Store, StoreError,
+    PageReq, Paged, Result, Store, StoreError, contains,
     entity::{session, user, user_role},
-    like_escape,
 };
 
 #[derive(Debug, Clone)]
@@ -116,9 +115,8 @@ pub struct UserFilter {
 pub async fn list_users(store: &Store, f: &UserFilter, page: PageReq) -> Result<Paged<user::Model>> {
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", like_escape(q));
-        cond =
-            cond.add(Condition::any().add(user::Column::Username.like(&pat)).add(user::Column::DisplayName.like(&pat)));
+        cond = cond
+            .add(Condition::any().add(contains(user::Column::Username, q)).add(contains(user::Column::DisplayName, q)));
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(user::Column::Status.eq(s));

@@ -11,9 +11,9 @@ use serde::Serialize;
 use xiaoneng_core::audit::{AuditContent, ChainBreak, ChainVerifier, HashAlgo};
 
 use crate::{
-    PageReq, Paged, Result, Store, StoreError,
+    PageReq, Paged, Result, Store, StoreError, contains,
     entity::{audit_entry, audit_head},
-    like_escape,
+    starts_with,
 };
 
 /// Who did what, where from, and how it ended. Never put a password, a session token or an
@@ -152,10 +152,10 @@ impl Store {
     pub async fn search_audit(&self, f: &AuditFilter, page: PageReq) -> Result<Paged<audit_entry::Model>> {
         let mut cond = Condition::all();
         if let Some(actor) = f.actor.as_deref().filter(|s| !s.is_empty()) {
-            cond = cond.add(audit_entry::Column::Actor.like(format!("%{}%", like_escape(actor))));
+            cond = cond.add(contains(audit_entry::Column::Actor, actor));
         }
         if let Some(action) = f.action.as_deref().filter(|s| !s.is_empty()) {
-            cond = cond.add(audit_entry::Column::Action.like(format!("{}%", like_escape(action))));
+            cond = cond.add(starts_with(audit_entry::Column::Action, action));
         }
         if let Some(o) = f.outcome.as_deref().filter(|s| !s.is_empty()) {
             cond = cond.add(audit_entry::Column::Outcome.eq(o));

@@ -135,7 +135,8 @@ impl JobRunner {
         let sql = format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = {w}, locked_until = {u} \
              WHERE id = (SELECT id FROM jobs \
-                 WHERE (status = 'pending' AND run_at <= {n}) OR (status = 'running' AND locked_until < {n2}) \
+                 WHERE (status = 'pending' AND run_at <= {n}) \
+                    OR (status = 'running' AND locked_until < {n2} AND attempts < max_attempts) \
                  ORDER BY run_at, id LIMIT 1 {lock}) \
              RETURNING *",
             w = p[0],
@@ -153,30 +154,61 @@ impl JobRunner {
         Ok(row)
     }
 
+    /// Records how a job ended — only if this worker still holds it: a job that outlived its
+    /// lease belongs to whoever claimed it next, and their outcome counts.
     async fn finish(&self, j: &job::Model, outcome: Result<(), String>) -> Result<()> {
+        use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
         let now = self.clock.now();
-        let mut row: job::ActiveModel = j.clone().into();
-        row.locked_by = Set(None);
-        row.locked_until = Set(None);
-        match outcome {
+        let mut q = job::Entity::update_many()
+            .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+        q = match outcome {
             Ok(()) => {
-                row.status = Set("done".into());
-                row.finished_at = Set(Some(now));
+                q.col_expr(job::Column::Status, Expr::value("done")).col_expr(job::Column::FinishedAt, Expr::value(now))
             }
             Err(e) => {
                 tracing::warn!(job = j.id, kind = %j.kind, attempt = j.attempts, error = %e, "job failed");
-                row.last_error = Set(Some(e));
+                let q = q.col_expr(job::Column::LastError, Expr::value(e));
                 if j.attempts >= j.max_attempts {
-                    row.status = Set("failed".into());
-                    row.finished_at = Set(Some(now));
+                    q.col_expr(job::Column::Status, Expr::value("failed"))
+                        .col_expr(job::Column::FinishedAt, Expr::value(now))
                 } else {
-                    row.status = Set("pending".into());
-                    row.run_at = Set(now + chrono::Duration::seconds(30 * i64::from(j.attempts.max(1))));
+                    let retry = now + chrono::Duration::seconds(30 * i64::from(j.attempts.max(1)));
+                    q.col_expr(job::Column::Status, Expr::value("pending"))
+                        .col_expr(job::Column::RunAt, Expr::value(retry))
                 }
             }
-        }
+        };
         let tx = self.store.write().await?;
-        sea_orm::ActiveModelTrait::update(row, &tx).await?;
+        let r = q
+            .filter(job::Column::Id.eq(j.id))
+            .filter(job::Column::Status.eq("running"))
+            .filter(job::Column::LockedBy.eq(self.worker.as_str()))
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        if r.rows_affected == 0 {
+            tracing::warn!(job = j.id, kind = %j.kind, "job outlived its lease; its outcome was not recorded");
+        }
+        Ok(())
+    }
+
+    /// Jobs whose worker vanished during their last allowed attempt fail instead of waiting forever.
+    async fn fail_abandoned(&self, now: DateTime<Utc>) -> Result<()> {
+        use sea_orm::{
+            ColumnTrait, QueryFilter,
+            sea_query::{Expr, ExprTrait},
+        };
+        let tx = self.store.write().await?;
+        job::Entity::update_many()
+            .col_expr(job::Column::Status, Expr::value("failed"))
+            .col_expr(job::Column::FinishedAt, Expr::value(now))
+            .col_expr(job::Column::LastError, Expr::value("the worker stopped during the last attempt"))
+            .filter(job::Column::Status.eq("running"))
+            .filter(job::Column::LockedUntil.lt(now))
+            .filter(Expr::col(job::Column::Attempts).gte(Expr::col(job::Column::MaxAttempts)))
+            .exec(&tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -203,6 +235,9 @@ impl JobRunner {
                 if let Err(e) = self.tick_recurring().await {
                     tracing::warn!(error = %e, "could not enqueue recurring jobs");
                 }
+                if let Err(e) = self.fail_abandoned(now).await {
+                    tracing::warn!(error = %e, "could not fail abandoned jobs");
+                }
                 last_tick = Some(now);
             }
             let worked = match self.run_one().await {
@@ -222,7 +257,7 @@ impl JobRunner {
     }
 }
 
-/// Counts jobs by status, for readiness and tests.
+/// Counts jobs by status.
 pub async fn count_by_status(store: &Store, status: &str) -> Result<u64> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
     Ok(job::Entity::find().filter(job::Column::Status.eq(status)).count(store.db()).await?)

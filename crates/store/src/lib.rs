@@ -15,8 +15,8 @@ pub mod settings;
 use std::{path::Path, time::Duration};
 
 use sea_orm::{
-    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
-    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 pub use xiaoneng_core::audit::HashAlgo;
@@ -161,6 +161,15 @@ impl Store {
         Ok(Database::connect(opt).await?)
     }
 
+    /// Opens a SQLite file read-only, as it is: for checking a backup without changing it.
+    pub async fn open_sqlite_read_only(path: &Path) -> Result<Self> {
+        let mut opt = ConnectOptions::new(format!("sqlite://{}", path.display()));
+        opt.max_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
+            o.read_only(true).create_if_missing(false).journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Delete)
+        });
+        Ok(Self { db: Database::connect(opt).await?, audit_algo: HashAlgo::Sha256 })
+    }
+
     pub fn with_audit_algo(mut self, algo: HashAlgo) -> Self {
         self.audit_algo = algo;
         self
@@ -178,8 +187,15 @@ impl Store {
         self.db.get_database_backend()
     }
 
+    /// Brings the schema up to date. Several instances starting at once take turns: the whole
+    /// run is one write transaction, under an advisory lock on PostgreSQL.
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.db, None).await?;
+        let tx = self.write().await?;
+        if self.backend() == DbBackend::Postgres {
+            tx.execute_unprepared("SELECT pg_advisory_xact_lock(7411650001)").await?;
+        }
+        Migrator::up(&tx, None).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -203,6 +219,20 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// A case-insensitive "contains" match that behaves the same on SQLite and PostgreSQL: both
+/// sides lower-cased, and the user's `%`, `_` and `\\` taken literally.
+pub fn contains(col: impl sea_orm::sea_query::IntoColumnRef, q: &str) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    Expr::expr(Func::lower(Expr::col(col)))
+        .like(LikeExpr::new(format!("%{}%", like_escape(&q.to_lowercase()))).escape('\\'))
+}
+
+/// A prefix match, case-sensitive, with the user's wildcards taken literally.
+pub fn starts_with(col: impl sea_orm::sea_query::IntoColumnRef, q: &str) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Expr::col(col).like(LikeExpr::new(format!("{}%", like_escape(q))).escape('\\'))
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.

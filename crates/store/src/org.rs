@@ -13,7 +13,7 @@ use sea_orm::{
 use xiaoneng_core::{ValidationError, org::Status};
 
 use crate::{
-    PageReq, Paged, Result, StoreError,
+    PageReq, Paged, Result, StoreError, contains,
     entity::{department, person, post, supervisor, window},
     like_escape,
 };
@@ -138,9 +138,9 @@ pub async fn list_departments<C: ConnectionTrait>(
 ) -> Result<Paged<department::Model>> {
     let mut cond = dept_scope(scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", like_escape(q));
-        cond = cond
-            .add(Condition::any().add(department::Column::Name.like(&pat)).add(department::Column::Code.like(&pat)));
+        cond = cond.add(
+            Condition::any().add(contains(department::Column::Name, q)).add(contains(department::Column::Code, q)),
+        );
     }
     if let Some(p) = f.parent_id {
         cond = cond.add(department::Column::ParentId.eq(p));
@@ -394,12 +394,11 @@ pub async fn list_windows<C: ConnectionTrait>(
 ) -> Result<Paged<window::Model>> {
     let mut cond = in_dept_scope(window::Column::DepartmentId, scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", like_escape(q));
         cond = cond.add(
             Condition::any()
-                .add(window::Column::Name.like(&pat))
-                .add(window::Column::Code.like(&pat))
-                .add(window::Column::Number.like(&pat)),
+                .add(contains(window::Column::Name, q))
+                .add(contains(window::Column::Code, q))
+                .add(contains(window::Column::Number, q)),
         );
     }
     if let Some(d) = f.department_id {
@@ -459,6 +458,19 @@ pub async fn retire_window<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc
     if w.status == Status::Retired.code() {
         return Err(invalid("status", "already_retired", "已经停用", "Already retired"));
     }
+    let staff = person::Entity::find()
+        .filter(person::Column::WindowId.eq(id))
+        .filter(person::Column::Status.eq(Status::Active.code()))
+        .count(c)
+        .await?;
+    if staff > 0 {
+        return Err(StoreError::Invalid(ValidationError::new(
+            "status",
+            "window_in_use",
+            format!("该窗口仍有 {staff} 名在岗人员，请先调整"),
+            format!("{staff} active people still work at this window; move them first"),
+        )));
+    }
     let mut am: window::ActiveModel = w.into();
     am.status = Set(Status::Retired.code().into());
     am.retired_at = Set(Some(now));
@@ -488,12 +500,11 @@ pub async fn list_posts<C: ConnectionTrait>(
 ) -> Result<Paged<post::Model>> {
     let mut cond = in_dept_scope(post::Column::DepartmentId, scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", like_escape(q));
         cond = cond.add(
             Condition::any()
-                .add(post::Column::Name.like(&pat))
-                .add(post::Column::Code.like(&pat))
-                .add(post::Column::Duties.like(&pat)),
+                .add(contains(post::Column::Name, q))
+                .add(contains(post::Column::Code, q))
+                .add(contains(post::Column::Duties, q)),
         );
     }
     if let Some(d) = f.department_id {
@@ -612,9 +623,8 @@ pub const PEOPLE_SORTS: &[(&str, person::Column)] = &[
 async fn people_condition<C: ConnectionTrait>(c: &C, scope: &Scope, f: &PeopleFilter) -> Result<Condition> {
     let mut cond = people_scope(scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", like_escape(q));
-        cond =
-            cond.add(Condition::any().add(person::Column::Name.like(&pat)).add(person::Column::EmployeeNo.like(&pat)));
+        cond = cond
+            .add(Condition::any().add(contains(person::Column::Name, q)).add(contains(person::Column::EmployeeNo, q)));
     }
     if let Some(d) = f.department_id {
         if f.exact_department {
@@ -822,12 +832,11 @@ pub async fn list_supervisors<C: ConnectionTrait>(
 ) -> Result<Paged<supervisor::Model>> {
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", like_escape(q));
         cond = cond.add(
             Condition::any()
-                .add(supervisor::Column::Name.like(&pat))
-                .add(supervisor::Column::Code.like(&pat))
-                .add(supervisor::Column::Organisation.like(&pat)),
+                .add(contains(supervisor::Column::Name, q))
+                .add(contains(supervisor::Column::Code, q))
+                .add(contains(supervisor::Column::Organisation, q)),
         );
     }
     if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {

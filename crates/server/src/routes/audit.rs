@@ -3,6 +3,7 @@
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_store::{audit::AuditFilter, entity::audit_entry};
@@ -83,7 +84,7 @@ pub struct SearchParams {
     responses((status = 200, body = Page<AuditEntry>), (status = 403, body = ErrorBody)))]
 async fn search(
     State(s): State<AppState>,
-    _auth: Authorized<perm::AuditRead>,
+    auth: Authorized<perm::AuditRead>,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
     let mut v = Checks::default();
@@ -98,7 +99,12 @@ async fn search(
         from: p.from,
         to: p.to,
     };
-    Ok(Json(Page::from(s.store.search_audit(&f, page).await?, AuditEntry::from)))
+    let found = s.store.search_audit(&f, page).await?;
+    // Who read the log is itself on the record.
+    let detail = json!({ "actor": f.actor, "action": f.action, "outcome": f.outcome, "target_type": f.target_type,
+                         "target_id": f.target_id, "from": f.from, "to": f.to, "page": page.page });
+    s.store.audit(&auth.user.audit(&s, "audit.search", "audit", "", detail)).await?;
+    Ok(Json(Page::from(found, AuditEntry::from)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,9 +121,12 @@ pub struct ChainStatus {
 /// Walks the whole chain and reports whether it is intact.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = ChainStatus), (status = 403, body = ErrorBody)))]
-async fn verify(State(s): State<AppState>, _auth: Authorized<perm::AuditRead>) -> ApiResult<Json<ChainStatus>> {
-    Ok(Json(match s.store.verify_audit().await? {
+async fn verify(State(s): State<AppState>, auth: Authorized<perm::AuditRead>) -> ApiResult<Json<ChainStatus>> {
+    let status = match s.store.verify_audit().await? {
         Ok(n) => ChainStatus { intact: true, entries: n, broken_at: None, reason: None },
         Err(b) => ChainStatus { intact: false, entries: b.seq - 1, broken_at: Some(b.seq), reason: Some(b.reason) },
-    }))
+    };
+    let detail = json!({ "intact": status.intact, "entries": status.entries, "broken_at": status.broken_at });
+    s.store.audit(&auth.user.audit(&s, "audit.verify", "audit", "", detail)).await?;
+    Ok(Json(status))
 }

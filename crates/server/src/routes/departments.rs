@@ -176,11 +176,7 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Department>)> {
     let input = b.parse()?;
     let tx = s.store.write().await?;
-    if let Some(pid) = input.parent_id {
-        org::get_department(&tx, &auth.scope, pid).await.map_err(|_| {
-            ApiError::invalid("parent_id", "parent_not_found", "上级部门不存在", "The parent department does not exist")
-        })?;
-    }
+    check_parent(&tx, &auth.scope, input.parent_id).await?;
     let d = org::create_department(&tx, input, s.clock.now()).await?;
     audit::append(
         &tx,
@@ -203,6 +199,7 @@ async fn update(
     let input = b.parse()?;
     let tx = s.store.write().await?;
     org::get_department(&tx, &auth.scope, id).await?;
+    check_parent(&tx, &auth.scope, input.parent_id).await?;
     let (before, after) = org::update_department(&tx, id, input, s.clock.now()).await?;
     let action = if before.parent_id != after.parent_id { "department.move" } else { "department.update" };
     audit::append(
@@ -237,6 +234,16 @@ async fn retire(
     .await?;
     tx.commit().await?;
     Ok(Json(d.into()))
+}
+
+/// A parent outside the caller's scope is as good as absent.
+async fn check_parent(tx: &sea_orm::DatabaseTransaction, scope: &org::Scope, parent_id: Option<i64>) -> ApiResult<()> {
+    if let Some(pid) = parent_id {
+        org::get_department(tx, scope, pid).await.map_err(|_| {
+            ApiError::invalid("parent_id", "parent_not_found", "上级部门不存在", "The parent department does not exist")
+        })?;
+    }
+    Ok(())
 }
 
 fn d_json(d: &department::Model) -> serde_json::Value {

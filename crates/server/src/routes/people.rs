@@ -385,6 +385,9 @@ async fn import(
         .map(|d| (d.code, d.id))
         .collect();
     let (posts, windows) = org::posts_and_windows(&tx).await?;
+    let nos: Vec<String> =
+        rows.iter().filter_map(|(_, cells)| parse_code("employee_no", &cell(cells, 0)).ok()).collect();
+    let existing = org::people_by_employee_no(&tx, &nos).await?;
     let mut errors = Vec::new();
     let mut parsed: Vec<PersonInput> = Vec::with_capacity(rows.len());
     let mut seen: HashMap<String, u32> = HashMap::new();
@@ -484,6 +487,20 @@ async fn import(
         };
         let mobile = match cell(cells, 6).as_str() {
             "" => None,
+            // A masked number, as exported, leaves the stored one as it is.
+            m if m.contains('*') => match existing.get(&employee_no) {
+                Some(p) if p.mobile.as_deref().map(mask_mobile).as_deref() == Some(m) => p.mobile.clone(),
+                _ => {
+                    err(
+                        6,
+                        "masked_mobile",
+                        "手机号被遮盖，请填写完整号码".into(),
+                        "The mobile number is masked; enter it in full".into(),
+                    );
+                    ok = false;
+                    None
+                }
+            },
             m => match parse_mobile("mobile", m) {
                 Ok(m) => Some(m),
                 Err(e) => {
@@ -519,8 +536,6 @@ async fn import(
     if !errors.is_empty() {
         return Err(ApiError::ImportRejected(errors));
     }
-    let nos: Vec<String> = parsed.iter().map(|p| p.employee_no.clone()).collect();
-    let existing = org::people_by_employee_no(&tx, &nos).await?;
     let mut out_of_scope = Vec::new();
     for p in existing.values() {
         if org::get_person(&tx, &auth.scope, p.id).await.is_err() {

@@ -145,9 +145,17 @@ async fn check_links<C: sea_orm::ConnectionTrait>(
     person_id: Option<i64>,
 ) -> ApiResult<()> {
     if let Some(d) = department_id {
-        org::get_department(c, &Scope::All, d).await.map_err(|_| {
+        let dep = org::get_department(c, &Scope::All, d).await.map_err(|_| {
             ApiError::invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
         })?;
+        if dep.status != "active" {
+            return Err(ApiError::invalid(
+                "department_id",
+                "department_retired",
+                "部门已停用",
+                "The department is retired",
+            ));
+        }
     }
     if let Some(p) = person_id {
         let person = org::get_person(c, &Scope::All, p).await.map_err(|_| {
@@ -163,6 +171,20 @@ async fn check_links<C: sea_orm::ConnectionTrait>(
         }
     }
     Ok(())
+}
+
+/// The system admin maintains ordinary accounts. Accounts of the three IT admins are managed
+/// from the command line on the server, so none of them can take over another's account.
+async fn manageable<C: sea_orm::ConnectionTrait>(c: &C, id: i64) -> ApiResult<user::Model> {
+    let u = accounts::get_user(c, id).await?;
+    if accounts::roles_of(c, id).await?.iter().any(|r| r.is_it_admin()) {
+        return Err(ApiError::bad_request(
+            "it_admin_account",
+            "系统管理员、安全管理员、安全审计员的账号只能在服务器上用命令行维护",
+            "Accounts of the system, security and audit admins are managed only from the server's command line",
+        ));
+    }
+    Ok(u)
 }
 
 async fn hash(pw: String) -> ApiResult<String> {
@@ -229,7 +251,7 @@ async fn update(
 ) -> ApiResult<Json<User>> {
     let display_name = parse_name("display_name", &b.display_name, 50)?;
     let tx = s.store.write().await?;
-    let u = accounts::get_user(&tx, id).await?;
+    let u = manageable(&tx, id).await?;
     check_links(&tx, b.department_id, b.person_id).await?;
     let roles = accounts::roles_of(&tx, id).await?;
     if b.department_id.is_none() && roles.iter().any(|r| r.needs_department()) {
@@ -273,7 +295,7 @@ async fn reset_password(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ResetPasswordBody>,
 ) -> ApiResult<Json<User>> {
-    let u = accounts::get_user(s.store.db(), id).await?;
+    let u = manageable(s.store.db(), id).await?;
     s.policy().await?.check_password(&u.username, &b.password)?;
     let h = hash(b.password.clone()).await?;
     let now = s.clock.now();
@@ -305,7 +327,7 @@ async fn unlock(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<User>> {
     let tx = s.store.write().await?;
-    let mut am: user::ActiveModel = accounts::get_user(&tx, id).await?.into();
+    let mut am: user::ActiveModel = manageable(&tx, id).await?.into();
     am.failed_logins = Set(0);
     am.locked_until = Set(None);
     am.updated_at = Set(s.clock.now());
@@ -331,7 +353,7 @@ async fn set_status(
     }
     let now = s.clock.now();
     let tx = s.store.write().await?;
-    let u = accounts::get_user(&tx, id).await?;
+    let u = manageable(&tx, id).await?;
     if u.status == status {
         return Err(ApiError::invalid("status", "unchanged", "账号已是该状态", "The account already has this status"));
     }
@@ -416,6 +438,7 @@ async fn set_roles(
             )),
         }
     }
+    v.take(Role::check_combination(&roles));
     v.done()?;
     let tx = s.store.write().await?;
     let u = accounts::get_user(&tx, id).await?;

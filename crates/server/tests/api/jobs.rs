@@ -110,3 +110,32 @@ both!(session_sweep_ends_stale_sessions, |app: TestApp| async move {
     let live = session::Entity::find().filter(session::Column::EndedAt.is_null()).count(app.store.db()).await.unwrap();
     assert_eq!(live, 0);
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_instances_migrate_at_once() {
+    for backend in [crate::support::Backend::Sqlite, crate::support::Backend::Postgres] {
+        let Some(db) = crate::support::TestDb::new(backend).await else { continue };
+        let mut stores = Vec::new();
+        for _ in 0..3 {
+            stores.push(Store::open(&db.location, 2).await.unwrap());
+        }
+        let runs: Vec<_> = stores.iter().cloned().map(|s| tokio::spawn(async move { s.migrate().await })).collect();
+        for r in runs {
+            r.await.unwrap().unwrap();
+        }
+        stores[0]
+            .audit(&xiaoneng_store::audit::AuditRecord {
+                at: chrono::Utc::now(),
+                actor_user_id: None,
+                actor: "t".into(),
+                ip: "local".into(),
+                action: "test".into(),
+                target_type: "t".into(),
+                target_id: String::new(),
+                outcome: xiaoneng_store::audit::Outcome::Ok,
+                detail: serde_json::Value::Null,
+            })
+            .await
+            .unwrap();
+    }
+}

@@ -280,3 +280,70 @@ both!(supervisors_are_active_only_within_their_term, |app: TestApp| async move {
     let leader = app.get("/api/v1/supervisors", &app.login("leader").await).await;
     assert_eq!(leader.ok()["total"], 2);
 });
+
+both!(search_is_literal_and_case_insensitive_on_both_databases, |app: TestApp| async move {
+    let s = app.login("office").await;
+    assert_eq!(app.get("/api/v1/people?q=p-a", &s).await.ok()["total"], 2, "P-A and P-A1");
+    assert_eq!(app.get("/api/v1/people?q=%25", &s).await.ok()["total"], 0, "% is not a wildcard");
+    assert_eq!(app.get("/api/v1/people?q=_", &s).await.ok()["total"], 0, "_ is not a wildcard");
+    assert_eq!(app.get("/api/v1/departments?q=a1", &s).await.ok()["total"], 1);
+    assert_eq!(app.get("/api/v1/departments?q=%E7%99%BB%E8%AE%B0", &s).await.ok()["total"], 1, "登记");
+});
+
+both!(malformed_requests_get_the_error_shape, |app: TestApp| async move {
+    let s = app.login("office").await;
+    app.get("/api/v1/people/abc", &s).await.expect(400, "invalid_request");
+    app.call(Method::DELETE, &format!("/api/v1/people/{}", app.ids["person_a"]), Some(&s), None)
+        .await
+        .expect(405, "method_not_allowed");
+    app.get("/api/v1/nothing-here", &s).await.expect(404, "not_found");
+    let huge = json!({"code": "X", "name": "x".repeat(21 * 1024 * 1024), "category": "general"});
+    app.post("/api/v1/departments", &s, huge).await.expect(413, "payload_too_large");
+    let r = upload(&app, &s, vec![b'P'; 21 * 1024 * 1024]).await;
+    r.expect(413, "payload_too_large");
+});
+
+both!(a_window_with_staff_cannot_be_retired, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let a = app.ids["dept_a"];
+    let w = app
+        .post(
+            "/api/v1/windows",
+            &s,
+            json!({"code": "W1", "name": "综合窗口", "department_id": a, "hall": "大厅", "number": "1"}),
+        )
+        .await;
+    let wid = w.json["id"].as_i64().unwrap();
+    let p = app
+        .post(
+            "/api/v1/people",
+            &s,
+            json!({"employee_no": "W-1", "name": "吴九", "gender": "male", "department_id": a, "window_id": wid}),
+        )
+        .await;
+    assert_eq!(p.status, 201);
+    let r = app.post(&format!("/api/v1/windows/{wid}/retire"), &s, json!({"reason": "撤并"})).await;
+    assert_eq!(r.json["details"][0]["code"], "window_in_use");
+    let pid = p.json["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/people/{pid}/retire"), &s, json!({"reason": "调离"})).await.ok();
+    assert_eq!(
+        app.post(&format!("/api/v1/windows/{wid}/retire"), &s, json!({"reason": "撤并"})).await.ok()["status"],
+        "retired"
+    );
+});
+
+both!(an_exported_roster_imports_back_unchanged, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let export = app.get("/api/v1/people/export", &s).await;
+    assert_eq!(export.status, 200);
+    let r = upload(&app, &s, export.bytes.clone()).await;
+    assert_eq!(r.ok()["updated"], 3, "{}", r.json);
+    assert_eq!(r.json["created"], 0);
+    let one = app.get(&format!("/api/v1/people/{}", app.ids["person_a"]), &s).await;
+    assert_eq!(one.ok()["mobile"], "13812345678", "the masked number kept the stored one");
+    // A masked number for someone new cannot be imported.
+    let header: &[&str] = &["工号", "姓名", "性别", "部门编码", "手机号"];
+    let r = upload(&app, &s, workbook(&[header, &["NEW1", "新人", "男", "A", "138****5678"]])).await;
+    r.expect(422, "import_rejected");
+    assert_eq!(r.json["details"][0]["code"], "masked_mobile");
+});

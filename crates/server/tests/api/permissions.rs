@@ -125,3 +125,39 @@ both!(three_admins_cannot_do_each_others_work, |app: TestApp| async move {
     app.get("/api/v1/people", &audit).await.expect(403, "forbidden");
     app.get("/api/v1/departments", &audit).await.expect(403, "forbidden");
 });
+
+both!(it_admin_accounts_cannot_be_taken_over, |app: TestApp| async move {
+    let sys = app.login("sysadmin").await;
+    let sec = app.login("secadmin").await;
+    for target in ["secadmin", "auditor"] {
+        let id = app.ids[target];
+        let r =
+            app.post(&format!("/api/v1/users/{id}/reset-password"), &sys, json!({"password": "Taken#Over2026"})).await;
+        r.expect(400, "it_admin_account");
+        app.post(&format!("/api/v1/users/{id}/disable"), &sys, json!({"reason": "x"}))
+            .await
+            .expect(400, "it_admin_account");
+    }
+    // The security admin cannot pile the three powers onto one account.
+    let target = app.ids["leader"];
+    let r =
+        app.put(&format!("/api/v1/users/{target}/roles"), &sec, json!({"roles": ["sec_admin", "audit_admin"]})).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "it_admin_role_alone");
+    let r =
+        app.put(&format!("/api/v1/users/{target}/roles"), &sec, json!({"roles": ["city_leader", "sys_admin"]})).await;
+    assert_eq!(r.json["details"][0]["code"], "it_admin_role_alone");
+    app.login_with("secadmin", "Taken#Over2026").await.unwrap_err().expect(401, "invalid_credentials");
+});
+
+both!(reading_the_audit_log_is_audited, |app: TestApp| async move {
+    let auditor = app.login("auditor").await;
+    app.get("/api/v1/audit?actor=office", &auditor).await.ok();
+    app.get("/api/v1/audit/verify", &auditor).await.ok();
+    let r = app.get("/api/v1/audit?action=audit.", &auditor).await;
+    let items = r.ok()["items"].as_array().unwrap();
+    let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["audit.verify", "audit.search"]);
+    assert_eq!(items[1]["detail"]["actor"], "office");
+    assert_eq!(items[1]["actor"], "auditor");
+});

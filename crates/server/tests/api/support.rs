@@ -63,7 +63,7 @@ pub fn pg_admin_url() -> Option<String> {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
             assert!(
-                std::env::var("CI").ok().as_deref() != Some("true"),
+                !matches!(std::env::var("CI").ok().as_deref(), Some("true" | "1")),
                 "CI=true but XIAONENG_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI"
             );
             None
