@@ -124,6 +124,38 @@ enum UserCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Set a new password (read from standard input) and unlock the account. The way to recover
+    /// the accounts of the three IT admins, which the web application does not manage.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        /// Make the user choose a new password at next login.
+        #[arg(long)]
+        must_change: bool,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Disable an account (it is kept) and end its sessions.
+    Disable {
+        #[arg(long)]
+        username: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -237,6 +269,29 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("created user {username} (id {id}) with role {role}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { command: UserCommand::ResetPassword { username, must_change, password_stdin: _, db } } => {
+            let password = read_password()?;
+            let store = open(&settings, db).await?;
+            let u = find_user(&store, &username).await?;
+            let policy: SecurityPolicy = store_settings::get(store.db(), store_settings::SECURITY_POLICY).await?;
+            policy.check_password(&u.username, &password).map_err(|e| anyhow::anyhow!("password refused: {}", e.en))?;
+            let now = SystemClock.now();
+            let tx = store.write().await?;
+            accounts::set_password(&tx, u.id, hash_password(&password)?, must_change, now).await?;
+            let ended = accounts::end_user_sessions(&tx, u.id, None, "password_reset", now).await?;
+            let rec = cli_record("user.reset_password", "user", u.id, json!({ "sessions_ended": ended }));
+            audit::append(&tx, store.audit_algo(), &rec).await?;
+            tx.commit().await?;
+            store.close().await?;
+            println!("password of {username} reset; account unlocked");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Disable { username, reason, db } } => {
+            set_status(&settings, db, &username, "disabled", &reason).await
+        }
+        Command::User { command: UserCommand::Enable { username, reason, db } } => {
+            set_status(&settings, db, &username, "active", &reason).await
+        }
         Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = open_db(&settings, db, false).await?;
             let r = store.verify_audit().await?;
@@ -267,6 +322,39 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::Restore { from, data_dir, force } => restore(&from, &data_dir, force).await,
     }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn find_user(store: &Store, username: &str) -> anyhow::Result<xiaoneng_store::entity::user::Model> {
+    accounts::find_by_username(store.db(), &username.to_ascii_lowercase())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user named {username}"))
+}
+
+async fn set_status(
+    settings: &Settings,
+    db: Db,
+    username: &str,
+    status: &str,
+    reason: &str,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!reason.trim().is_empty(), "--reason must say why");
+    let store = open(settings, db).await?;
+    let u = find_user(&store, username).await?;
+    anyhow::ensure!(u.status != status, "{username} is already {status}");
+    let tx = store.write().await?;
+    accounts::set_status(&tx, u.id, status, SystemClock.now()).await?;
+    let action = if status == "disabled" { "user.disable" } else { "user.enable" };
+    audit::append(&tx, store.audit_algo(), &cli_record(action, "user", u.id, json!({ "reason": reason }))).await?;
+    tx.commit().await?;
+    store.close().await?;
+    println!("{username} is now {status}");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn add_user(

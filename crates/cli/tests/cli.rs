@@ -137,6 +137,29 @@ async fn demo_twice_changes_nothing_and_user_add_works() {
         .unwrap()
         .unwrap();
     assert!(!row.try_get::<bool>("", "m").unwrap());
+    // The IT admins' accounts are kept from the command line.
+    let o = xn_stdin(
+        &["user", "reset-password", "--username", "secadmin", "--password-stdin", "--data-dir", d],
+        "Reset#Pass2026\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = xn(&["user", "disable", "--username", "auditor", "--reason", "离职", "--data-dir", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = xn(&["user", "disable", "--username", "auditor", "--reason", "again", "--data-dir", d]);
+    assert!(text(&o).contains("already disabled"), "{}", text(&o));
+    let o = xn(&["user", "enable", "--username", "nobody", "--reason", "x", "--data-dir", d]);
+    assert!(text(&o).contains("no user named nobody"), "{}", text(&o));
+    let actions = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT action FROM audit_log WHERE actor LIKE 'cli:%' ORDER BY seq",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "action").unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(actions, ["demo.seed", "user.create", "user.reset_password", "user.disable"]);
     let v = xn(&["audit", "verify", "--data-dir", d]);
     assert!(v.status.success(), "{}", text(&v));
 }

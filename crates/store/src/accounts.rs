@@ -229,3 +229,80 @@ pub async fn sweep_sessions<C: ConnectionTrait>(
         .await?;
     Ok(r.rows_affected)
 }
+
+/// Sets a new password hash. `must_change`: the user must choose their own at next login.
+pub async fn set_password<C: ConnectionTrait>(
+    c: &C,
+    id: i64,
+    password_hash: String,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.password_hash = Set(password_hash);
+    am.must_change_password = Set(must_change);
+    am.password_changed_at = Set(now);
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.updated_at = Set(now);
+    Ok(am.update(c).await?)
+}
+
+/// After a failed login: the new failure count and lock (from the policy).
+pub async fn record_login_failure<C: ConnectionTrait>(
+    c: &C,
+    id: i64,
+    failures: u32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.failed_logins = Set(i32::try_from(failures).unwrap_or(i32::MAX));
+    am.locked_until = Set(locked_until);
+    am.update(c).await?;
+    Ok(())
+}
+
+pub async fn record_login_success<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<()> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.last_login_at = Set(Some(now));
+    am.update(c).await?;
+    Ok(())
+}
+
+pub async fn unlock<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<user::Model> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.updated_at = Set(now);
+    Ok(am.update(c).await?)
+}
+
+/// `active` or `disabled`; disabling ends the account's sessions.
+pub async fn set_status<C: ConnectionTrait>(c: &C, id: i64, status: &str, now: DateTime<Utc>) -> Result<user::Model> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.status = Set(status.to_owned());
+    am.updated_at = Set(now);
+    let u = am.update(c).await?;
+    if status == "disabled" {
+        end_user_sessions(c, id, None, "disabled", now).await?;
+    }
+    Ok(u)
+}
+
+pub async fn update_profile<C: ConnectionTrait>(
+    c: &C,
+    id: i64,
+    display_name: String,
+    department_id: Option<i64>,
+    person_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.display_name = Set(display_name);
+    am.department_id = Set(department_id);
+    am.person_id = Set(person_id);
+    am.updated_at = Set(now);
+    Ok(am.update(c).await?)
+}

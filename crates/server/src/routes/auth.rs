@@ -92,13 +92,9 @@ async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<Lo
     let (pw, hash) = (b.password.clone(), u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
     let tx = s.store.write().await?;
-    let mut am: user::ActiveModel = u.clone().into();
-    use sea_orm::{ActiveModelTrait, Set};
     if !ok {
         let (failures, lock) = policy.after_failure(u32::try_from(u.failed_logins).unwrap_or(0), now);
-        am.failed_logins = Set(i32::try_from(failures).unwrap_or(i32::MAX));
-        am.locked_until = Set(lock);
-        am.update(&tx).await?;
+        accounts::record_login_failure(&tx, u.id, failures, lock).await?;
         let why = if lock.is_some() { "wrong_password_locked" } else { "wrong_password" };
         audit::append(&tx, s.store.audit_algo(), &record(Outcome::Failed, Some(&u), why)).await?;
         tx.commit().await?;
@@ -114,10 +110,7 @@ async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<Lo
         tx.commit().await?;
         return Err(ApiError::AccountDisabled);
     }
-    am.failed_logins = Set(0);
-    am.locked_until = Set(None);
-    am.last_login_at = Set(Some(now));
-    am.update(&tx).await?;
+    accounts::record_login_success(&tx, u.id, now).await?;
     let (token, token_hash) = new_token();
     let ua = origin.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accounts::create_session(&tx, token_hash, u.id, &origin.ip, ua, now).await?;
@@ -180,13 +173,7 @@ async fn change_password(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let tx = s.store.write().await?;
-    use sea_orm::{ActiveModelTrait, Set};
-    let mut am: user::ActiveModel = u.into();
-    am.password_hash = Set(new_hash);
-    am.must_change_password = Set(false);
-    am.password_changed_at = Set(now);
-    am.updated_at = Set(now);
-    am.update(&tx).await?;
+    accounts::set_password(&tx, u.id, new_hash, false, now).await?;
     // End the user's other sessions: whoever knew the old password is out.
     let others = accounts::end_user_sessions(&tx, user.id, Some(&user.session_hash), "password_changed", now).await?;
     audit::append(

@@ -7,7 +7,6 @@ use axum::{
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -263,12 +262,7 @@ async fn update(
         ));
     }
     let before = json!({ "display_name": u.display_name, "department_id": u.department_id, "person_id": u.person_id });
-    let mut am: user::ActiveModel = u.into();
-    am.display_name = Set(display_name);
-    am.department_id = Set(b.department_id);
-    am.person_id = Set(b.person_id);
-    am.updated_at = Set(s.clock.now());
-    let u = am.update(&tx).await?;
+    let u = accounts::update_profile(&tx, id, display_name, b.department_id, b.person_id, s.clock.now()).await?;
     let after = json!({ "display_name": u.display_name, "department_id": u.department_id, "person_id": u.person_id });
     audit::append(
         &tx,
@@ -300,14 +294,8 @@ async fn reset_password(
     let h = hash(b.password.clone()).await?;
     let now = s.clock.now();
     let tx = s.store.write().await?;
-    let mut am: user::ActiveModel = accounts::get_user(&tx, id).await?.into();
-    am.password_hash = Set(h);
-    am.must_change_password = Set(true);
-    am.password_changed_at = Set(now);
-    am.failed_logins = Set(0);
-    am.locked_until = Set(None);
-    am.updated_at = Set(now);
-    let u = am.update(&tx).await?;
+    manageable(&tx, id).await?;
+    let u = accounts::set_password(&tx, id, h, true, now).await?;
     let ended = accounts::end_user_sessions(&tx, id, None, "password_reset", now).await?;
     audit::append(
         &tx,
@@ -327,11 +315,8 @@ async fn unlock(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<User>> {
     let tx = s.store.write().await?;
-    let mut am: user::ActiveModel = manageable(&tx, id).await?.into();
-    am.failed_logins = Set(0);
-    am.locked_until = Set(None);
-    am.updated_at = Set(s.clock.now());
-    let u = am.update(&tx).await?;
+    manageable(&tx, id).await?;
+    let u = accounts::unlock(&tx, id, s.clock.now()).await?;
     audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "user.unlock", "user", id, json!({}))).await?;
     tx.commit().await?;
     Ok(Json(dto(&s, u).await?))
@@ -357,13 +342,7 @@ async fn set_status(
     if u.status == status {
         return Err(ApiError::invalid("status", "unchanged", "账号已是该状态", "The account already has this status"));
     }
-    let mut am: user::ActiveModel = u.into();
-    am.status = Set(status.to_owned());
-    am.updated_at = Set(now);
-    let u = am.update(&tx).await?;
-    if status == "disabled" {
-        accounts::end_user_sessions(&tx, id, None, "disabled", now).await?;
-    }
+    let u = accounts::set_status(&tx, id, status, now).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
