@@ -520,7 +520,7 @@ async fn import(
         let is_head = flag(7);
         let is_leader_in_charge = flag(8);
         if ok {
-            parsed.push(PersonInput {
+            let mut p = PersonInput {
                 employee_no,
                 name,
                 gender,
@@ -530,7 +530,27 @@ async fn import(
                 mobile,
                 is_head,
                 is_leader_in_charge,
-            });
+            };
+            // A column the file does not have leaves what is stored; an empty cell clears it.
+            if let Some(old) = existing.get(&p.employee_no) {
+                let absent = |k: usize| at[k].is_none();
+                if absent(4) && old.department_id == p.department_id {
+                    p.post_id = old.post_id;
+                }
+                if absent(5) && old.department_id == p.department_id {
+                    p.window_id = old.window_id;
+                }
+                if absent(6) {
+                    p.mobile = old.mobile.clone();
+                }
+                if absent(7) {
+                    p.is_head = old.is_head;
+                }
+                if absent(8) {
+                    p.is_leader_in_charge = old.is_leader_in_charge;
+                }
+            }
+            parsed.push(p);
         }
     }
     if !errors.is_empty() {

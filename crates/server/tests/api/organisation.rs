@@ -341,6 +341,12 @@ both!(an_exported_roster_imports_back_unchanged, |app: TestApp| async move {
     assert_eq!(r.json["created"], 0);
     let one = app.get(&format!("/api/v1/people/{}", app.ids["person_a"]), &s).await;
     assert_eq!(one.ok()["mobile"], "13812345678", "the masked number kept the stored one");
+    // Columns the file lacks keep what is stored.
+    let minimal: &[&str] = &["工号", "姓名", "性别", "部门编码"];
+    let r = upload(&app, &s, workbook(&[minimal, &["P-A", "张伟", "男", "A"]])).await;
+    assert_eq!(r.ok()["updated"], 1);
+    let one = app.get(&format!("/api/v1/people/{}", app.ids["person_a"]), &s).await;
+    assert_eq!(one.ok()["mobile"], "13812345678");
     // A masked number for someone new cannot be imported.
     let header: &[&str] = &["工号", "姓名", "性别", "部门编码", "手机号"];
     let r = upload(&app, &s, workbook(&[header, &["NEW1", "新人", "男", "A", "138****5678"]])).await;
