@@ -120,3 +120,35 @@ both!(concurrent_writers_keep_one_chain, |app: TestApp| async move {
     let log = app.get("/api/v1/audit?action=department.create", &auditor).await;
     assert_eq!(log.ok()["total"], 40);
 });
+
+both!(sm3_chains_verify_and_can_follow_sha256, |app: TestApp| async move {
+    changes(&app).await;
+    // The office switches to the national algorithm: old entries keep theirs, new ones use SM3.
+    let sm3 = app.store.clone().with_audit_algo(xiaoneng_store::HashAlgo::Sm3);
+    let state = xiaoneng_server::AppState::new(sm3, std::sync::Arc::new(app.clock.clone()), Default::default());
+    let router = xiaoneng_server::app(state);
+    let s = app.login("office").await;
+    use axum::{
+        body::Body,
+        http::{Request, header},
+    };
+    use tower::ServiceExt;
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/departments")
+        .header(header::COOKIE, &s.cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"code": "SM3", "name": "国密", "category": "general"}).to_string()))
+        .unwrap();
+    assert_eq!(router.oneshot(req).await.unwrap().status(), 201);
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=department.create&page_size=1", &auditor).await;
+    assert_eq!(log.ok()["items"][0]["algo"], "sm3");
+    let v = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(v.ok()["intact"], true, "{}", v.json);
+    // Tampering with the SM3 entry shows too.
+    use sea_orm::ConnectionTrait;
+    app.store.db().execute_unprepared("UPDATE audit_log SET target_id = '999' WHERE algo = 'sm3'").await.unwrap();
+    let v = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(v.ok()["intact"], false);
+});

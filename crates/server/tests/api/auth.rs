@@ -137,3 +137,29 @@ both!(no_cookie_means_401_everywhere, |app: TestApp| async move {
         crate::support::Session { cookie: format!("xn_session={}", "ab".repeat(32)), set_cookie: String::new() };
     app.get("/api/v1/me", &forged).await.expect(401, "unauthenticated");
 });
+
+both!(cookie_is_secure_behind_a_trusted_tls_proxy, |app: TestApp| async move {
+    let login = |router: axum::Router| async move {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-for", "203.0.113.9")
+            .body(Body::from(json!({"username": "office", "password": PASSWORD}).to_string()))
+            .unwrap();
+        use tower::ServiceExt;
+        let res = router.oneshot(req).await.unwrap();
+        res.headers()[header::SET_COOKIE].to_str().unwrap().to_owned()
+    };
+    // Untrusted headers change nothing.
+    assert!(!login(app.router.clone()).await.contains("Secure"));
+    let config = xiaoneng_server::ServerConfig { trust_forwarded_headers: true, ..Default::default() };
+    let state = xiaoneng_server::AppState::new(app.store.clone(), std::sync::Arc::new(app.clock.clone()), config);
+    assert!(login(xiaoneng_server::app(state)).await.contains("; Secure"));
+    // And the audit log has the client's address from the proxy.
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=auth.login&actor=office", &auditor).await;
+    let ips: Vec<&str> = log.ok()["items"].as_array().unwrap().iter().map(|e| e["ip"].as_str().unwrap()).collect();
+    assert_eq!(ips, ["203.0.113.9", "unknown"]);
+});
