@@ -6,7 +6,8 @@
 # 1. makes sure a PostgreSQL server is reachable on 127.0.0.1:5432 (starting it, and under CI=true
 #    installing it, when needed) and exports XIAONENG_TEST_POSTGRES_URL for the tests;
 # 2. cargo fmt --check, cargo clippy -D warnings, cargo test (whole workspace, --locked);
-# 3. the web front end (npm ci, npm test, npm run e2e) if web/package.json exists.
+# 3. the web front end: npm ci, vitest, the build (embedded in the binary), and browser tests in
+#    Chromium against the release binary (Chromium is installed under CI=true when missing).
 #
 # Exits non-zero on the first failure. Outside CI, a missing PostgreSQL only prints a warning and
 # the PostgreSQL tests skip themselves; under CI=true a missing PostgreSQL is an error.
@@ -166,46 +167,51 @@ rust_checks() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Web front end (only once web/package.json exists)
+# Web front end: unit tests and the build (before the Rust checks, so that the release binary
+# embeds the UI), then browser tests against the release binary (after them).
 # ---------------------------------------------------------------------------------------------
-web_checks() {
-    if [[ ! -f web/package.json ]]; then
-        printf '\n(no web/package.json: web tests not run)\n'
-        return 0
-    fi
+web_unit_and_build() {
+    step "web: npm ci"
+    (cd web && npm ci --no-audit --no-fund)
+    step_done
 
-    local run_e2e=true
+    step "web: npm test (vitest)"
+    (cd web && npm test)
+    step_done
+
+    step "web: npm run build (vue-tsc, vite)"
+    (cd web && npm run build)
+    step_done
+}
+
+web_e2e() {
     if [[ ! -x /usr/bin/chromium ]]; then
         if is_ci; then
             step "installing Debian's chromium for the browser tests (CI)"
             apt_install chromium
             step_done
         else
-            warn "/usr/bin/chromium is missing: browser tests (npm run e2e) are SKIPPED; install with 'apt-get install -y chromium'"
-            run_e2e=false
+            warn "/usr/bin/chromium is missing: browser tests are SKIPPED; install it with 'apt-get install -y chromium'"
+            return 0
         fi
     fi
 
-    step "web: npm ci"
-    (cd web && npm ci --no-audit --no-fund)
+    step "cargo build --release -p xiaoneng (embeds web/dist)"
+    cargo build --release --locked -p xiaoneng
     step_done
 
-    step "web: npm test"
-    (cd web && npm test)
+    step "web: npm run e2e (Chromium against the release binary)"
+    (cd web && npm run e2e)
     step_done
-
-    if [[ "$run_e2e" == true ]]; then
-        step "web: npm run e2e"
-        (cd web && npm run e2e)
-        step_done
-    fi
+    echo "screenshots: web/e2e/screenshots/"
 }
 
 main() {
     echo "Xiaoneng tests in ${ROOT} (CI=${CI})"
     setup_postgres
+    web_unit_and_build
     rust_checks
-    web_checks
+    web_e2e
     printf '\nAll checks passed in %ds.\n' "$SECONDS"
 }
 

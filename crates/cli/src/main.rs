@@ -493,7 +493,10 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
     });
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, database = %location.describe(), "xiaoneng is serving");
+    tracing::info!(%addr, database = %location.describe(), web = xiaoneng_server::web::embedded(), "xiaoneng is serving");
+    if !xiaoneng_server::web::embedded() {
+        eprintln!("note: this build carries no web application (build it with `bash scripts/run.sh`); the API works");
+    }
     println!("xiaoneng is serving on http://{addr}  (database: {})", location.describe());
     axum::serve(listener, xiaoneng_server::app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -7,6 +7,7 @@ pub mod excel;
 pub mod extract;
 pub mod jobs;
 pub mod routes;
+pub mod web;
 
 use std::{
     sync::Arc,
@@ -78,13 +79,14 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(routes::health::router())
-        .fallback(routes::not_found)
+        .fallback(web::serve)
         .layer(middleware::from_fn(auth::csrf_guard))
         .layer(middleware::from_fn(error::localize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::Internal("a request handler panicked".into()))
         }))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn(web::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

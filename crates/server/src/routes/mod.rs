@@ -53,10 +53,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(stats::router())
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound
-}
-
 /// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).
 pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> PageReq {
     let page = page.unwrap_or(1);

@@ -1,0 +1,80 @@
+//! The web application, built by Vite into `web/dist` and embedded in the binary, so that running
+//! a release build never needs Node. Every path that is not the API gets the application's
+//! `index.html` (the router in the browser takes it from there).
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use rust_embed::RustEmbed;
+
+use crate::error::ApiError;
+
+#[derive(RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[allow_missing = true]
+struct Assets;
+
+/// Whether this binary carries the web application (a build without it serves only the API).
+pub fn embedded() -> bool {
+    Assets::get("index.html").is_some()
+}
+
+/// The fallback for every route the API does not have.
+pub async fn serve(req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path == "/api" {
+        return ApiError::NotFound.into_response();
+    }
+    if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        return ApiError::MethodNotAllowed.into_response();
+    }
+    let file = path.trim_start_matches('/');
+    if !file.is_empty()
+        && let Some(asset) = Assets::get(file)
+    {
+        // Vite puts a content hash in every name under assets/: those never change.
+        let cache = if file.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+        return file_response(asset, cache);
+    }
+    match Assets::get("index.html") {
+        Some(index) => file_response(index, "no-cache"),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "This build of xiaoneng carries no web application (web/dist was empty when it was built).\n\
+             Build it with `bash scripts/run.sh`, or `npm ci && npm run build` in web/ and then cargo build.\n\
+             The API is at /api/v1 and its documentation at /api/docs.\n",
+        )
+            .into_response(),
+    }
+}
+
+fn file_response(file: rust_embed::EmbeddedFile, cache: &'static str) -> Response {
+    let mime = file.metadata.mimetype().to_owned();
+    let mut res = Response::new(Body::from(file.data.into_owned()));
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+             font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    );
+    res
+}
+
+/// Headers every response carries: no MIME sniffing, no framing, no referrer to other sites.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}

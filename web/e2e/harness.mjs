@@ -1,0 +1,75 @@
+// Browser tests drive the real release binary (with the UI embedded) on a temporary data dir
+// seeded with the demo city, in Debian's Chromium through playwright-core.
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+export const BIN = process.env.XN_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'release', 'xiaoneng')
+export const PASSWORD = 'Xiaoneng@2026'
+export const SHOTS = join(here, 'screenshots')
+
+/** Starts `xiaoneng serve` on a fresh demo city; returns its base URL and a stop function. */
+export async function startServer() {
+  if (!existsSync(BIN)) throw new Error(`no xiaoneng binary at ${BIN}: build it with cargo build --release -p xiaoneng`)
+  const dir = mkdtempSync(join(tmpdir(), 'xn-e2e-'))
+  execFileSync(BIN, ['demo', '--data-dir', dir], { stdio: 'ignore' })
+  const child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error('server did not start: ' + out)), 20_000)
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /http:\/\/(127\.0\.0\.1:\d+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve('http://' + m[1])
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
+  })
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+}
+
+/** A page at desktop (default) or phone width. */
+export async function newPage(browser, base, { phone = false } = {}) {
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: phone ? { width: 375, height: 760 } : { width: 1366, height: 860 },
+    locale: 'zh-CN',
+  })
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  return page
+}
+
+export async function login(page, username, password = PASSWORD) {
+  await page.goto('/login')
+  await page.fill('#login-username', username)
+  await page.fill('#login-password', password)
+  await page.press('#login-password', 'Enter')
+}
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true })
+  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true })
+}

@@ -1,0 +1,23 @@
+export default {
+  welcome: 'Hello, {name}',
+  departments: 'Active departments',
+  windows: 'Service windows',
+  posts: 'Posts',
+  people: 'People on staff',
+  supervisors: 'Supervisors in term',
+  byCategory: 'Departments by category',
+  accounts: 'Accounts',
+  disabledAccounts: 'Disabled accounts',
+  lockedNote: 'Locked accounts can be unlocked under Accounts',
+  chain: 'Audit log hash chain',
+  verify: 'Verify now',
+  intact: 'Intact: {n} entries',
+  broken: 'Entry {seq} was tampered with: {reason}',
+  notChecked: 'Not checked yet',
+  categories: {
+    law_enforcement: 'Law enforcement',
+    economic_service: 'Economic service',
+    window_service: 'Window service',
+    general: 'General',
+  },
+}

@@ -1,0 +1,16 @@
+export default {
+  title: 'Log in',
+  welcome: 'Government Efficiency Supervision',
+  username: 'User name',
+  password: 'Password',
+  submit: 'Log in',
+  expired: 'Your session has expired; please log in again',
+  changeTitle: 'Change password',
+  forcedHint: 'For your account’s safety, please set a password of your own first.',
+  current: 'Current password',
+  newPassword: 'New password',
+  confirm: 'Confirm new password',
+  mismatch: 'The two new passwords differ',
+  policyHint: 'At least 8 characters with 3 of: lower case, upper case, digits, symbols; not containing the user name',
+  changed: 'Password changed',
+}

@@ -1,0 +1,17 @@
+export default {
+  title: 'Service windows',
+  code: 'Code',
+  codeHint: 'Letters, digits, - or _, up to 32; saved in upper case',
+  number: 'Number',
+  numberHint: 'The number shown above the counter, such as A01',
+  name: 'Name',
+  hall: 'Service hall',
+  hallHint: 'Such as the City Government Service Centre',
+  department: 'Department',
+  keywordHint: 'Code, name or number',
+  allStatuses: 'All statuses',
+  createTitle: 'New window',
+  editTitle: 'Edit window',
+  departmentRequired: 'Choose a department',
+  retiredDepartment: '{name} (retired)',
+}

@@ -1,0 +1,23 @@
+export default {
+  welcome: '您好，{name}',
+  departments: '在用部门',
+  windows: '服务窗口',
+  posts: '岗位',
+  people: '在职人员',
+  supervisors: '任期内监督员',
+  byCategory: '部门类别分布',
+  accounts: '账号总数',
+  disabledAccounts: '已停用账号',
+  lockedNote: '锁定的账号可在账号管理中解锁',
+  chain: '审计日志哈希链',
+  verify: '立即校验',
+  intact: '完整：共 {n} 条记录',
+  broken: '第 {seq} 条记录被篡改：{reason}',
+  notChecked: '尚未校验',
+  categories: {
+    law_enforcement: '执法管理',
+    economic_service: '经济服务',
+    window_service: '窗口服务',
+    general: '综合',
+  },
+}

@@ -1,0 +1,16 @@
+export default {
+  title: '登录',
+  welcome: '机关效能监督系统',
+  username: '用户名',
+  password: '密码',
+  submit: '登录',
+  expired: '登录已过期，请重新登录',
+  changeTitle: '修改密码',
+  forcedHint: '为了账号安全，请先设置您自己的新密码。',
+  current: '当前密码',
+  newPassword: '新密码',
+  confirm: '确认新密码',
+  mismatch: '两次输入的新密码不一致',
+  policyHint: '至少 8 个字符，包含小写字母、大写字母、数字、符号中的至少 3 类，且不包含用户名',
+  changed: '密码已修改',
+}

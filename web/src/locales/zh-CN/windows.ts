@@ -1,0 +1,17 @@
+export default {
+  title: '服务窗口',
+  code: '窗口编码',
+  codeHint: '字母、数字、- 或 _，最多 32 位，保存后自动转为大写',
+  number: '窗口号',
+  numberHint: '窗口上方显示的编号，如 A01',
+  name: '窗口名称',
+  hall: '所在大厅',
+  hallHint: '如：市政务服务中心',
+  department: '所属部门',
+  keywordHint: '编码、名称或窗口号',
+  allStatuses: '全部状态',
+  createTitle: '新建窗口',
+  editTitle: '编辑窗口',
+  departmentRequired: '请选择所属部门',
+  retiredDepartment: '{name}（已停用）',
+}

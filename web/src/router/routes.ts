@@ -1,0 +1,37 @@
+// The application's pages. `perm` is the permission code a page needs (the server checks it
+// again on every request); `menu` places it in the side menu. Every page is its own chunk.
+import type { RouteRecordRaw } from 'vue-router'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** i18n key of the page's title. */
+    title?: string
+    /** Permission code the page needs; none: any logged-in user. */
+    perm?: string
+    /** Side-menu group ('' for top level); absent: not in the menu. */
+    menu?: '' | 'org' | 'system'
+    icon?: string
+    /** Reachable without a session. */
+    public?: boolean
+  }
+}
+
+export const appRoutes: RouteRecordRaw[] = [
+  { path: '', name: 'home', component: () => import('@/views/home/HomeView.vue'), meta: { title: 'menu.home', menu: '', icon: 'HomeFilled' } },
+  { path: 'org/departments', name: 'departments', component: () => import('@/views/org/DepartmentsView.vue'), meta: { title: 'menu.departments', perm: 'org:read', menu: 'org', icon: 'OfficeBuilding' } },
+  { path: 'org/windows', name: 'windows', component: () => import('@/views/org/WindowsView.vue'), meta: { title: 'menu.windows', perm: 'org:read', menu: 'org', icon: 'Shop' } },
+  { path: 'org/posts', name: 'posts', component: () => import('@/views/org/PostsView.vue'), meta: { title: 'menu.posts', perm: 'org:read', menu: 'org', icon: 'Document' } },
+  { path: 'org/people', name: 'people', component: () => import('@/views/org/PeopleView.vue'), meta: { title: 'menu.people', perm: 'people:read', menu: 'org', icon: 'User' } },
+  { path: 'org/supervisors', name: 'supervisors', component: () => import('@/views/org/SupervisorsView.vue'), meta: { title: 'menu.supervisors', perm: 'supervisor:read', menu: 'org', icon: 'View' } },
+  { path: 'system/users', name: 'users', component: () => import('@/views/system/UsersView.vue'), meta: { title: 'menu.users', perm: 'user:read', menu: 'system', icon: 'Avatar' } },
+  { path: 'system/policy', name: 'policy', component: () => import('@/views/system/PolicyView.vue'), meta: { title: 'menu.policy', perm: 'policy:read', menu: 'system', icon: 'Lock' } },
+  { path: 'audit', name: 'audit', component: () => import('@/views/audit/AuditView.vue'), meta: { title: 'menu.audit', perm: 'audit:read', menu: '', icon: 'Tickets' } },
+  { path: 'password', name: 'password', component: () => import('@/views/login/PasswordView.vue'), meta: { title: 'menu.password' } },
+  { path: 'forbidden', name: 'forbidden', component: () => import('@/views/error/ForbiddenView.vue'), meta: { title: 'common.forbidden' } },
+  { path: ':rest(.*)*', name: 'not-found', component: () => import('@/views/error/NotFoundView.vue'), meta: { title: 'common.notFound' } },
+]
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/login/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  { path: '/', component: () => import('@/layouts/AdminLayout.vue'), children: appRoutes },
+]

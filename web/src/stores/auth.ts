@@ -1,0 +1,56 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { api, call, ApiError, type Schemas } from '@/api/client'
+
+export type Me = Schemas['Me']
+
+/** The logged-in user, their permission codes, and the session's life. */
+export const useAuthStore = defineStore('auth', () => {
+  const me = ref<Me | null>(null)
+  const checked = ref(false)
+  const permissions = computed(() => new Set(me.value?.permissions ?? []))
+
+  function has(code: string | undefined): boolean {
+    return !code || permissions.value.has(code)
+  }
+
+  /** Asks the server who we are; no session means null, not an error. */
+  async function load(): Promise<Me | null> {
+    try {
+      me.value = await call(api.GET('/api/v1/me'))
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401) throw e
+      me.value = null
+    } finally {
+      checked.value = true
+    }
+    return me.value
+  }
+
+  async function login(username: string, password: string): Promise<Me> {
+    me.value = await call(api.POST('/api/v1/auth/login', { body: { username, password } }))
+    checked.value = true
+    return me.value
+  }
+
+  async function logout() {
+    try {
+      await call(api.POST('/api/v1/auth/logout'))
+    } finally {
+      forget()
+    }
+  }
+
+  async function changePassword(current_password: string, new_password: string) {
+    await call(api.POST('/api/v1/auth/password', { body: { current_password, new_password } }))
+    if (me.value) me.value = { ...me.value, must_change_password: false }
+  }
+
+  /** The server ended the session (expired, logged out elsewhere). */
+  function forget() {
+    me.value = null
+    checked.value = true
+  }
+
+  return { me, checked, permissions, has, load, login, logout, changePassword, forget }
+})
