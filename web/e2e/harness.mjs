@@ -18,7 +18,9 @@ export async function startServer() {
   if (!existsSync(BIN)) throw new Error(`no xiaoneng binary at ${BIN}: build it with cargo build --release -p xiaoneng`)
   const dir = mkdtempSync(join(tmpdir(), 'xn-e2e-'))
   execFileSync(BIN, ['demo', '--data-dir', dir], { stdio: 'ignore' })
-  const child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let errors = ''
+  child.stderr.on('data', (d) => (errors += d))
   const url = await new Promise((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error('server did not start: ' + out)), 20_000)
@@ -32,6 +34,10 @@ export async function startServer() {
     })
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
   })
+  if (errors.includes('carries no web application')) {
+    child.kill('SIGTERM')
+    throw new Error(`${BIN} was built without the web application: run npm run build, then cargo build --release`)
+  }
   return {
     url,
     async stop() {

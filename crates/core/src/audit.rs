@@ -77,7 +77,16 @@ impl AuditContent<'_> {
 #[error("audit chain broken at entry {seq}: {reason}")]
 pub struct ChainBreak {
     pub seq: i64,
+    /// In English.
     pub reason: String,
+    /// In Chinese.
+    pub reason_zh: String,
+}
+
+impl ChainBreak {
+    fn new(seq: i64, reason: impl Into<String>, reason_zh: impl Into<String>) -> Self {
+        Self { seq, reason: reason.into(), reason_zh: reason_zh.into() }
+    }
 }
 
 /// Walks entries in order, carrying the previous hash. Feed it every entry, then call `finish`
@@ -102,15 +111,28 @@ impl ChainVerifier {
         stored_prev: &str,
         stored_hash: &str,
     ) -> Result<(), ChainBreak> {
-        let brk = |reason: String| Err(ChainBreak { seq: content.seq, reason });
-        if content.seq != self.expected_seq {
-            return brk(format!("expected entry {} here (an entry is missing or out of order)", self.expected_seq));
+        let seq = content.seq;
+        if seq != self.expected_seq {
+            let n = self.expected_seq;
+            return Err(ChainBreak::new(
+                seq,
+                format!("expected entry {n} here (an entry is missing or out of order)"),
+                format!("此处应为第 {n} 条记录（有记录缺失或顺序被改动）"),
+            ));
         }
         if stored_prev != self.prev_hash {
-            return brk("previous-hash link does not match the entry before it".into());
+            return Err(ChainBreak::new(
+                seq,
+                "previous-hash link does not match the entry before it",
+                "与前一条记录的哈希链接不符",
+            ));
         }
         if content.hash(algo, stored_prev) != stored_hash {
-            return brk("content does not match its hash (the entry was altered)".into());
+            return Err(ChainBreak::new(
+                seq,
+                "content does not match its hash (the entry was altered)",
+                "内容与其哈希值不符（记录被篡改）",
+            ));
         }
         self.prev_hash = stored_hash.to_owned();
         self.expected_seq += 1;
@@ -121,10 +143,11 @@ impl ChainVerifier {
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
         let last = self.expected_seq - 1;
         if head_seq != last || head_hash != self.prev_hash {
-            return Err(ChainBreak {
-                seq: head_seq.max(last + 1),
-                reason: format!("chain head records entry {head_seq} but the log ends at {last}"),
-            });
+            return Err(ChainBreak::new(
+                head_seq.max(last + 1),
+                format!("chain head records entry {head_seq} but the log ends at {last}"),
+                format!("链头记录到第 {head_seq} 条，但日志止于第 {last} 条（末尾记录被删除）"),
+            ));
         }
         Ok(last)
     }

@@ -15,18 +15,25 @@ use crate::ValidationError;
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityPolicy {
     /// Minimum password length, in characters.
+    #[schema(minimum = 8, maximum = 64)]
     pub min_length: u32,
     /// How many of the four classes (lower case, upper case, digit, symbol) a password needs.
+    #[schema(minimum = 1, maximum = 4)]
     pub min_classes: u32,
     /// Days after which a password must be changed; 0 disables expiry.
+    #[schema(minimum = 0, maximum = 365)]
     pub expiry_days: u32,
     /// Failed logins in a row that lock an account.
+    #[schema(minimum = 3, maximum = 20)]
     pub lockout_threshold: u32,
     /// How long a lock lasts.
+    #[schema(minimum = 1, maximum = 1440)]
     pub lockout_minutes: u32,
     /// A session ends after this many minutes without a request.
+    #[schema(minimum = 5, maximum = 480)]
     pub idle_minutes: u32,
     /// A session ends this many hours after login, whatever happens.
+    #[schema(minimum = 1, maximum = 24)]
     pub absolute_hours: u32,
 }
 

@@ -14,7 +14,7 @@ use rust_embed::RustEmbed;
 use crate::error::ApiError;
 
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[folder = "../../web/dist"]
 #[allow_missing = true]
 struct Assets;
 
@@ -57,7 +57,10 @@ fn file_response(file: rust_embed::EmbeddedFile, cache: &'static str) -> Respons
     let mime = file.metadata.mimetype().to_owned();
     let mut res = Response::new(Body::from(file.data.into_owned()));
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(
         header::CONTENT_SECURITY_POLICY,

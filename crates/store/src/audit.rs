@@ -126,7 +126,11 @@ impl Store {
             after = last.seq;
             for e in &batch {
                 let Some(algo) = HashAlgo::parse(&e.algo) else {
-                    return Ok(Err(ChainBreak { seq: e.seq, reason: format!("unknown hash algorithm {:?}", e.algo) }));
+                    return Ok(Err(ChainBreak {
+                        seq: e.seq,
+                        reason: format!("unknown hash algorithm {:?}", e.algo),
+                        reason_zh: format!("未知的哈希算法 {:?}", e.algo),
+                    }));
                 };
                 let content = AuditContent {
                     seq: e.seq,

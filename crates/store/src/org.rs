@@ -62,6 +62,24 @@ fn in_dept_scope<C: ColumnTrait>(col: C, scope: &Scope) -> Condition {
     }
 }
 
+/// `department_id` is `d` — or, unless `exact`, `d` or any department below it.
+async fn in_department<C: ConnectionTrait, Col: ColumnTrait>(
+    c: &C,
+    col: Col,
+    d: i64,
+    exact: bool,
+) -> Result<Condition> {
+    if exact {
+        return Ok(Condition::all().add(col.eq(d)));
+    }
+    // A department outside the caller's scope matches nothing more than the scope allows: the
+    // scope condition is applied beside this one.
+    Ok(match department::Entity::find_by_id(d).one(c).await? {
+        Some(dep) => in_dept_scope(col, &Scope::Tree(dep.path)),
+        None => Condition::all().add(Expr::val(1).eq(0)),
+    })
+}
+
 fn people_scope(scope: &Scope) -> Condition {
     match scope {
         Scope::Person(Some(id)) => Condition::all().add(person::Column::Id.eq(*id)),
@@ -373,7 +391,9 @@ pub struct WindowInput {
 #[derive(Debug, Default, Clone)]
 pub struct UnitFilter {
     pub q: Option<String>,
+    /// This department and, unless `exact_department`, its sub-departments.
     pub department_id: Option<i64>,
+    pub exact_department: bool,
     pub status: Option<String>,
     pub kind: Option<String>,
     pub sort: Option<String>,
@@ -402,7 +422,7 @@ pub async fn list_windows<C: ConnectionTrait>(
         );
     }
     if let Some(d) = f.department_id {
-        cond = cond.add(window::Column::DepartmentId.eq(d));
+        cond = cond.add(in_department(c, window::Column::DepartmentId, d, f.exact_department).await?);
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(window::Column::Status.eq(s));
@@ -508,7 +528,7 @@ pub async fn list_posts<C: ConnectionTrait>(
         );
     }
     if let Some(d) = f.department_id {
-        cond = cond.add(post::Column::DepartmentId.eq(d));
+        cond = cond.add(in_department(c, post::Column::DepartmentId, d, f.exact_department).await?);
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(post::Column::Status.eq(s));
@@ -627,15 +647,7 @@ async fn people_condition<C: ConnectionTrait>(c: &C, scope: &Scope, f: &PeopleFi
             .add(Condition::any().add(contains(person::Column::Name, q)).add(contains(person::Column::EmployeeNo, q)));
     }
     if let Some(d) = f.department_id {
-        if f.exact_department {
-            cond = cond.add(person::Column::DepartmentId.eq(d));
-        } else {
-            // A department outside scope simply matches nothing: the scope condition stays.
-            match department::Entity::find_by_id(d).one(c).await? {
-                Some(dep) => cond = cond.add(in_dept_scope(person::Column::DepartmentId, &Scope::Tree(dep.path))),
-                None => cond = cond.add(Expr::val(1).eq(0)),
-            }
-        }
+        cond = cond.add(in_department(c, person::Column::DepartmentId, d, f.exact_department).await?);
     }
     if let Some(pt) = f.post_type.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(
@@ -987,4 +999,23 @@ pub async fn people_by_employee_no<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+pub async fn person_names<C: ConnectionTrait>(
+    c: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, String)> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .column(person::Column::Name)
+        .filter(person::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

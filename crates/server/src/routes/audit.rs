@@ -80,7 +80,7 @@ pub struct SearchParams {
 }
 
 /// Entries newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(SearchParams),
+#[utoipa::path(operation_id = "audit_search", get, path = "/api/v1/audit", tag = "audit", params(SearchParams),
     responses((status = 200, body = Page<AuditEntry>), (status = 403, body = ErrorBody)))]
 async fn search(
     State(s): State<AppState>,
@@ -115,16 +115,27 @@ pub struct ChainStatus {
     pub entries: i64,
     /// The first entry that does not check out.
     pub broken_at: Option<i64>,
+    /// Why it does not check out, in the request's language.
     pub reason: Option<String>,
 }
 
 /// Walks the whole chain and reports whether it is intact.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(operation_id = "audit_verify", get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = ChainStatus), (status = 403, body = ErrorBody)))]
-async fn verify(State(s): State<AppState>, auth: Authorized<perm::AuditRead>) -> ApiResult<Json<ChainStatus>> {
+async fn verify(
+    State(s): State<AppState>,
+    auth: Authorized<perm::AuditRead>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<ChainStatus>> {
+    let en = crate::error::wants_english(&headers);
     let status = match s.store.verify_audit().await? {
         Ok(n) => ChainStatus { intact: true, entries: n, broken_at: None, reason: None },
-        Err(b) => ChainStatus { intact: false, entries: b.seq - 1, broken_at: Some(b.seq), reason: Some(b.reason) },
+        Err(b) => ChainStatus {
+            intact: false,
+            entries: b.seq - 1,
+            broken_at: Some(b.seq),
+            reason: Some(if en { b.reason } else { b.reason_zh }),
+        },
     };
     let detail = json!({ "intact": status.intact, "entries": status.entries, "broken_at": status.broken_at });
     s.store.audit(&auth.user.audit(&s, "audit.verify", "audit", "", detail)).await?;

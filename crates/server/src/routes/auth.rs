@@ -58,7 +58,7 @@ fn dummy_hash() -> &'static str {
 
 /// Logs in. On success sets the `xn_session` cookie (HttpOnly, SameSite=Strict) and returns the
 /// user as `GET /api/v1/me` would.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(operation_id = "auth_login", post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = Me),
         (status = 401, description = "wrong user name or password", body = ErrorBody),
@@ -122,7 +122,7 @@ async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<Lo
 }
 
 /// Ends the session on the server and clears the cookie.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
+#[utoipa::path(operation_id = "auth_logout", post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
 async fn logout(State(s): State<AppState>, user: CurrentUser, headers: HeaderMap) -> ApiResult<Response> {
     let tx = s.store.write().await?;
     accounts::end_session(&tx, &user.session_hash, "logout", s.clock.now()).await?;
@@ -139,7 +139,7 @@ pub struct ChangePasswordRequest {
 
 /// Changes the caller's own password; allowed (and required) when the password has expired or
 /// was set by an administrator. Other sessions of the user end.
-#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+#[utoipa::path(operation_id = "auth_change_password", post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn change_password(
     State(s): State<AppState>,

@@ -127,7 +127,7 @@ pub struct ListParams {
 }
 
 /// Departments in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/departments", tag = "organisation", params(ListParams),
+#[utoipa::path(operation_id = "departments_list", get, path = "/api/v1/departments", tag = "organisation", params(ListParams),
     responses((status = 200, body = Page<Department>), (status = 422, body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -150,14 +150,14 @@ async fn list(
 }
 
 /// Every department in scope, in tree order (parents before children).
-#[utoipa::path(get, path = "/api/v1/departments/tree", tag = "organisation",
+#[utoipa::path(operation_id = "departments_tree", get, path = "/api/v1/departments/tree", tag = "organisation",
     responses((status = 200, body = Vec<Department>)))]
 async fn tree(State(s): State<AppState>, auth: Authorized<perm::OrgRead>) -> ApiResult<Json<Vec<Department>>> {
     let rows = org::department_tree(s.store.db(), &auth.scope).await?;
     Ok(Json(rows.into_iter().map(Department::from).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "organisation",
+#[utoipa::path(operation_id = "departments_get_one", get, path = "/api/v1/departments/{id}", tag = "organisation",
     responses((status = 200, body = Department), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(s): State<AppState>,
@@ -167,7 +167,7 @@ async fn get_one(
     Ok(Json(org::get_department(s.store.db(), &auth.scope, id).await?.into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/departments", tag = "organisation", request_body = DepartmentBody,
+#[utoipa::path(operation_id = "departments_create", post, path = "/api/v1/departments", tag = "organisation", request_body = DepartmentBody,
     responses((status = 201, body = Department), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
@@ -188,7 +188,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
-#[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "organisation", request_body = DepartmentBody,
+#[utoipa::path(operation_id = "departments_update", put, path = "/api/v1/departments/{id}", tag = "organisation", request_body = DepartmentBody,
     responses((status = 200, body = Department), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
@@ -214,7 +214,7 @@ async fn update(
 
 /// Retires a department (never deleted). Refused while it has active sub-departments, people,
 /// windows or posts.
-#[utoipa::path(post, path = "/api/v1/departments/{id}/retire", tag = "organisation", request_body = RetireRequest,
+#[utoipa::path(operation_id = "departments_retire", post, path = "/api/v1/departments/{id}/retire", tag = "organisation", request_body = RetireRequest,
     responses((status = 200, body = Department), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn retire(
     State(s): State<AppState>,

@@ -66,7 +66,7 @@ pub async fn me_of(s: &AppState, u: &user::Model) -> ApiResult<Me> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+#[utoipa::path(operation_id = "me_me", get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(State(s): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
     let u = accounts::get_user(s.store.db(), user.id).await?;

@@ -92,6 +92,14 @@ impl Checks {
     }
 }
 
+/// Department names by id, to show beside the ids in responses.
+pub async fn department_names(
+    s: &AppState,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>, ApiError> {
+    Ok(xiaoneng_store::org::department_names(s.store.db(), ids).await?)
+}
+
 /// Why a record is retired: required, so the audit log says why.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RetireRequest {

@@ -194,7 +194,7 @@ impl ListParams {
 
 /// People in the caller's scope: a department head sees their department tree, staff see only
 /// themself.
-#[utoipa::path(get, path = "/api/v1/people", tag = "organisation", params(ListParams),
+#[utoipa::path(operation_id = "people_list", get, path = "/api/v1/people", tag = "organisation", params(ListParams),
     responses((status = 200, body = Page<Person>), (status = 422, body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -209,7 +209,7 @@ async fn list(
     Ok(Json(Page::from(rows, |r| names.dto(r, false))))
 }
 
-#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "organisation",
+#[utoipa::path(operation_id = "people_get_one", get, path = "/api/v1/people/{id}", tag = "organisation",
     responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(s): State<AppState>,
@@ -221,7 +221,7 @@ async fn get_one(
     Ok(Json(one(&s, p, unmasked).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/people", tag = "organisation", request_body = PersonBody,
+#[utoipa::path(operation_id = "people_create", post, path = "/api/v1/people", tag = "organisation", request_body = PersonBody,
     responses((status = 201, body = Person), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
@@ -244,7 +244,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(one(&s, p, true).await?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "organisation", request_body = PersonBody,
+#[utoipa::path(operation_id = "people_update", put, path = "/api/v1/people/{id}", tag = "organisation", request_body = PersonBody,
     responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
@@ -270,7 +270,7 @@ async fn update(
     Ok(Json(one(&s, p, true).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/people/{id}/retire", tag = "organisation", request_body = RetireRequest,
+#[utoipa::path(operation_id = "people_retire", post, path = "/api/v1/people/{id}/retire", tag = "organisation", request_body = RetireRequest,
     responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn retire(
     State(s): State<AppState>,
@@ -336,7 +336,7 @@ pub struct ImportResult {
 
 /// Imports people from an .xlsx roster (the body is the file). A row whose 工号 exists updates
 /// that person; others are created. Any bad row rejects the whole file with a report per row.
-#[utoipa::path(post, path = "/api/v1/people/import", tag = "organisation",
+#[utoipa::path(operation_id = "people_import", post, path = "/api/v1/people/import", tag = "organisation",
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     responses((status = 200, body = ImportResult), (status = 400, body = ErrorBody), (status = 422, description = "row-by-row report; nothing imported", body = ErrorBody)))]
 async fn import(
@@ -603,7 +603,7 @@ async fn import(
 }
 
 /// An empty roster file with the columns an import expects, and one example row.
-#[utoipa::path(get, path = "/api/v1/people/import-template", tag = "organisation",
+#[utoipa::path(operation_id = "people_import_template", get, path = "/api/v1/people/import-template", tag = "organisation",
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
 async fn import_template(_auth: Authorized<perm::PeopleImport>) -> ApiResult<Response> {
     let headers: Vec<&str> = COLUMNS.iter().map(|(zh, _)| *zh).collect();
@@ -613,7 +613,7 @@ async fn import_template(_auth: Authorized<perm::PeopleImport>) -> ApiResult<Res
 }
 
 /// The people matching the filters, in scope, as .xlsx (mobile numbers masked). Audited.
-#[utoipa::path(get, path = "/api/v1/people/export", tag = "organisation", params(ListParams),
+#[utoipa::path(operation_id = "people_export", get, path = "/api/v1/people/export", tag = "organisation", params(ListParams),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
 async fn export(
     State(s): State<AppState>,

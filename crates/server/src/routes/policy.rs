@@ -18,14 +18,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_policy, put_policy))
 }
 
-#[utoipa::path(get, path = "/api/v1/settings/security-policy", tag = "accounts",
+#[utoipa::path(operation_id = "policy_get_policy", get, path = "/api/v1/settings/security-policy", tag = "accounts",
     responses((status = 200, body = SecurityPolicy), (status = 403, body = ErrorBody)))]
 async fn get_policy(State(s): State<AppState>, _auth: Authorized<perm::PolicyRead>) -> ApiResult<Json<SecurityPolicy>> {
     Ok(Json(settings::get(s.store.db(), settings::SECURITY_POLICY).await?))
 }
 
 /// Replaces the policy. Takes effect at once on this instance, within seconds on the others.
-#[utoipa::path(put, path = "/api/v1/settings/security-policy", tag = "accounts", request_body = SecurityPolicy,
+#[utoipa::path(operation_id = "policy_put_policy", put, path = "/api/v1/settings/security-policy", tag = "accounts", request_body = SecurityPolicy,
     responses((status = 200, body = SecurityPolicy), (status = 422, body = ErrorBody)))]
 async fn put_policy(
     State(s): State<AppState>,

@@ -1,5 +1,7 @@
 //! Posts (岗位) with their written duties (岗位责任制) and a post type for tiered assessment.
 
+use std::collections::HashMap;
+
 use axum::{
     Json,
     extract::{Path, State},
@@ -35,6 +37,7 @@ pub struct Post {
     pub code: String,
     pub name: String,
     pub department_id: i64,
+    pub department_name: String,
     /// `leadership`, `middle_manager`, `window_staff`, `law_enforcement_officer` or `general_staff`.
     pub post_type: String,
     /// The written duties of the post (岗位职责).
@@ -45,20 +48,24 @@ pub struct Post {
     pub retired_at: Option<DateTime<Utc>>,
 }
 
-impl From<post::Model> for Post {
-    fn from(w: post::Model) -> Self {
-        Self {
-            id: w.id,
-            code: w.code,
-            name: w.name,
-            department_id: w.department_id,
-            post_type: w.post_type,
-            duties: w.duties,
-            status: w.status,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-            retired_at: w.retired_at,
-        }
+async fn one(s: &AppState, r: post::Model) -> ApiResult<Post> {
+    let names = super::department_names(s, [r.department_id]).await?;
+    Ok(dto(r, &names))
+}
+
+fn dto(w: post::Model, names: &HashMap<i64, String>) -> Post {
+    Post {
+        department_name: names.get(&w.department_id).cloned().unwrap_or_default(),
+        id: w.id,
+        code: w.code,
+        name: w.name,
+        department_id: w.department_id,
+        post_type: w.post_type,
+        duties: w.duties,
+        status: w.status,
+        created_at: w.created_at,
+        updated_at: w.updated_at,
+        retired_at: w.retired_at,
     }
 }
 
@@ -93,14 +100,16 @@ pub struct ListParams {
     pub page_size: Option<u64>,
     /// Matches name, code or duties.
     pub q: Option<String>,
+    /// This department and its sub-departments (only this one with `exact_department=true`).
     pub department_id: Option<i64>,
+    pub exact_department: Option<bool>,
     pub post_type: Option<String>,
     pub status: Option<String>,
     /// `code`, `name`, `post_type`; `-` in front for descending.
     pub sort: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/posts", tag = "organisation", params(ListParams),
+#[utoipa::path(operation_id = "posts_list", get, path = "/api/v1/posts", tag = "organisation", params(ListParams),
     responses((status = 200, body = Page<Post>), (status = 422, body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -110,21 +119,31 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let f = UnitFilter { q: p.q, department_id: p.department_id, status: p.status, kind: p.post_type, sort: p.sort };
-    Ok(Json(Page::from(org::list_posts(s.store.db(), &auth.scope, &f, page).await?, Post::from)))
+    let f = UnitFilter {
+        q: p.q,
+        department_id: p.department_id,
+        exact_department: p.exact_department.unwrap_or(false),
+        status: p.status,
+        kind: p.post_type,
+        sort: p.sort,
+    };
+    let rows = org::list_posts(s.store.db(), &auth.scope, &f, page).await?;
+    let names = super::department_names(&s, rows.items.iter().map(|r| r.department_id)).await?;
+    Ok(Json(Page::from(rows, |r| dto(r, &names))))
 }
 
-#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "organisation",
+#[utoipa::path(operation_id = "posts_get_one", get, path = "/api/v1/posts/{id}", tag = "organisation",
     responses((status = 200, body = Post), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(s): State<AppState>,
     auth: Authorized<perm::OrgRead>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Post>> {
-    Ok(Json(org::get_post(s.store.db(), &auth.scope, id).await?.into()))
+    let r = org::get_post(s.store.db(), &auth.scope, id).await?;
+    Ok(Json(one(&s, r).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/posts", tag = "organisation", request_body = PostBody,
+#[utoipa::path(operation_id = "posts_create", post, path = "/api/v1/posts", tag = "organisation", request_body = PostBody,
     responses((status = 201, body = Post), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
@@ -141,10 +160,10 @@ async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(w.into())))
+    Ok((StatusCode::CREATED, Json(one(&s, w).await?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/posts/{id}", tag = "organisation", request_body = PostBody,
+#[utoipa::path(operation_id = "posts_update", put, path = "/api/v1/posts/{id}", tag = "organisation", request_body = PostBody,
     responses((status = 200, body = Post), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
@@ -164,10 +183,10 @@ async fn update(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(w.into()))
+    Ok(Json(one(&s, w).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/posts/{id}/retire", tag = "organisation", request_body = RetireRequest,
+#[utoipa::path(operation_id = "posts_retire", post, path = "/api/v1/posts/{id}/retire", tag = "organisation", request_body = RetireRequest,
     responses((status = 200, body = Post), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn retire(
     State(s): State<AppState>,
@@ -186,7 +205,7 @@ async fn retire(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(w.into()))
+    Ok(Json(one(&s, w).await?))
 }
 
 fn p_json(w: &post::Model) -> serde_json::Value {

@@ -32,7 +32,7 @@ pub struct OrgStats {
     pub supervisors_in_term: Option<u64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/stats/organisation", tag = "organisation",
+#[utoipa::path(operation_id = "stats_organisation", get, path = "/api/v1/stats/organisation", tag = "organisation",
     responses((status = 200, body = OrgStats), (status = 403, body = ErrorBody)))]
 async fn organisation(State(s): State<AppState>, auth: Authorized<perm::OrgRead>) -> ApiResult<Json<OrgStats>> {
     let db = s.store.db();

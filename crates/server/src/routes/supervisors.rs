@@ -132,7 +132,7 @@ pub struct ListParams {
     pub sort: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/supervisors", tag = "organisation", params(ListParams),
+#[utoipa::path(operation_id = "supervisors_list", get, path = "/api/v1/supervisors", tag = "organisation", params(ListParams),
     responses((status = 200, body = Page<Supervisor>), (status = 422, body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -143,12 +143,19 @@ async fn list(
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
     let today = s.clock.today();
-    let f = UnitFilter { q: p.q, department_id: None, status: p.status, kind: p.kind, sort: p.sort };
+    let f = UnitFilter {
+        q: p.q,
+        department_id: None,
+        exact_department: false,
+        status: p.status,
+        kind: p.kind,
+        sort: p.sort,
+    };
     let rows = org::list_supervisors(s.store.db(), &f, p.in_term.filter(|b| *b).map(|_| today), page).await?;
     Ok(Json(Page::from(rows, |r| dto(r, today, false))))
 }
 
-#[utoipa::path(get, path = "/api/v1/supervisors/{id}", tag = "organisation",
+#[utoipa::path(operation_id = "supervisors_get_one", get, path = "/api/v1/supervisors/{id}", tag = "organisation",
     responses((status = 200, body = Supervisor), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(s): State<AppState>,
@@ -159,7 +166,7 @@ async fn get_one(
     Ok(Json(dto(org::get_supervisor(s.store.db(), id).await?, s.clock.today(), unmasked)))
 }
 
-#[utoipa::path(post, path = "/api/v1/supervisors", tag = "organisation", request_body = SupervisorBody,
+#[utoipa::path(operation_id = "supervisors_create", post, path = "/api/v1/supervisors", tag = "organisation", request_body = SupervisorBody,
     responses((status = 201, body = Supervisor), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
@@ -179,7 +186,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(dto(r, s.clock.today(), true))))
 }
 
-#[utoipa::path(put, path = "/api/v1/supervisors/{id}", tag = "organisation", request_body = SupervisorBody,
+#[utoipa::path(operation_id = "supervisors_update", put, path = "/api/v1/supervisors/{id}", tag = "organisation", request_body = SupervisorBody,
     responses((status = 200, body = Supervisor), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
@@ -201,7 +208,7 @@ async fn update(
     Ok(Json(dto(r, s.clock.today(), true)))
 }
 
-#[utoipa::path(post, path = "/api/v1/supervisors/{id}/retire", tag = "organisation", request_body = RetireRequest,
+#[utoipa::path(operation_id = "supervisors_retire", post, path = "/api/v1/supervisors/{id}/retire", tag = "organisation", request_body = RetireRequest,
     responses((status = 200, body = Supervisor), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn retire(
     State(s): State<AppState>,

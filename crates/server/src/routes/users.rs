@@ -48,7 +48,10 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub department_id: Option<i64>,
+    pub department_name: Option<String>,
     pub person_id: Option<i64>,
+    /// The roster name of the person who uses the account.
+    pub person_name: Option<String>,
     /// Role codes held now.
     pub roles: Vec<String>,
     /// `active` or `disabled`.
@@ -61,21 +64,36 @@ pub struct User {
 }
 
 async fn dto(s: &AppState, u: user::Model) -> ApiResult<User> {
-    let roles = accounts::roles_of(s.store.db(), u.id).await?;
+    let mut all = dtos(s, vec![u]).await?;
+    all.pop().ok_or(ApiError::NotFound)
+}
+
+/// Users as the API shows them, with the names of their department and person.
+async fn dtos(s: &AppState, users: Vec<user::Model>) -> ApiResult<Vec<User>> {
+    let db = s.store.db();
+    let departments = org::department_names(db, users.iter().filter_map(|u| u.department_id)).await?;
+    let people = org::person_names(db, users.iter().filter_map(|u| u.person_id)).await?;
     let now = s.clock.now();
-    Ok(User {
-        id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        department_id: u.department_id,
-        person_id: u.person_id,
-        roles: roles.iter().map(|r| r.code().to_owned()).collect(),
-        status: u.status,
-        must_change_password: u.must_change_password,
-        locked_until: u.locked_until.filter(|t| *t > now),
-        last_login_at: u.last_login_at,
-        created_at: u.created_at,
-    })
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        let roles = accounts::roles_of(db, u.id).await?;
+        out.push(User {
+            id: u.id,
+            department_name: u.department_id.and_then(|d| departments.get(&d).cloned()),
+            person_name: u.person_id.and_then(|p| people.get(&p).cloned()),
+            username: u.username,
+            display_name: u.display_name,
+            department_id: u.department_id,
+            person_id: u.person_id,
+            roles: roles.iter().map(|r| r.code().to_owned()).collect(),
+            status: u.status,
+            must_change_password: u.must_change_password,
+            locked_until: u.locked_until.filter(|t| *t > now),
+            last_login_at: u.last_login_at,
+            created_at: u.created_at,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -90,7 +108,7 @@ pub struct ListParams {
     pub department_id: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(ListParams),
+#[utoipa::path(operation_id = "users_list", get, path = "/api/v1/users", tag = "accounts", params(ListParams),
     responses((status = 200, body = Page<User>), (status = 403, body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -102,14 +120,11 @@ async fn list(
     v.done()?;
     let f = UserFilter { q: p.q, status: p.status, department_id: p.department_id };
     let rows = accounts::list_users(&s.store, &f, page).await?;
-    let mut items = Vec::with_capacity(rows.items.len());
-    for u in rows.items {
-        items.push(dto(&s, u).await?);
-    }
+    let items = dtos(&s, rows.items).await?;
     Ok(Json(Page { items, total: rows.total, page: rows.page, page_size: rows.page_size }))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts",
+#[utoipa::path(operation_id = "users_get_one", get, path = "/api/v1/users/{id}", tag = "accounts",
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(s): State<AppState>,
@@ -177,13 +192,17 @@ async fn check_links<C: sea_orm::ConnectionTrait>(
 async fn manageable<C: sea_orm::ConnectionTrait>(c: &C, id: i64) -> ApiResult<user::Model> {
     let u = accounts::get_user(c, id).await?;
     if accounts::roles_of(c, id).await?.iter().any(|r| r.is_it_admin()) {
-        return Err(ApiError::bad_request(
-            "it_admin_account",
-            "系统管理员、安全管理员、安全审计员的账号只能在服务器上用命令行维护",
-            "Accounts of the system, security and audit admins are managed only from the server's command line",
-        ));
+        return Err(it_admin_refusal());
     }
     Ok(u)
+}
+
+fn it_admin_refusal() -> ApiError {
+    ApiError::bad_request(
+        "it_admin_account",
+        "系统管理员、安全管理员、安全审计员的账号和角色只能在服务器上用命令行维护",
+        "The system, security and audit admins' accounts and roles are managed only from the server's command line",
+    )
 }
 
 async fn hash(pw: String) -> ApiResult<String> {
@@ -195,7 +214,7 @@ async fn hash(pw: String) -> ApiResult<String> {
 
 /// Creates an account with no roles (the security admin grants them). The user must change the
 /// initial password at first login.
-#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUserBody,
+#[utoipa::path(operation_id = "users_create", post, path = "/api/v1/users", tag = "accounts", request_body = NewUserBody,
     responses((status = 201, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
@@ -240,7 +259,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(dto(&s, u).await?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "accounts", request_body = UserBody,
+#[utoipa::path(operation_id = "users_update", put, path = "/api/v1/users/{id}", tag = "accounts", request_body = UserBody,
     responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
@@ -281,7 +300,7 @@ pub struct ResetPasswordBody {
 }
 
 /// Sets a temporary password, unlocks the account and ends its sessions.
-#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "accounts", request_body = ResetPasswordBody,
+#[utoipa::path(operation_id = "users_reset_password", post, path = "/api/v1/users/{id}/reset-password", tag = "accounts", request_body = ResetPasswordBody,
     responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn reset_password(
     State(s): State<AppState>,
@@ -307,7 +326,7 @@ async fn reset_password(
     Ok(Json(dto(&s, u).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "accounts",
+#[utoipa::path(operation_id = "users_unlock", post, path = "/api/v1/users/{id}/unlock", tag = "accounts",
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 async fn unlock(
     State(s): State<AppState>,
@@ -360,7 +379,7 @@ async fn set_status(
 }
 
 /// Disables an account (it is never deleted) and ends its sessions.
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "accounts", request_body = RetireRequest,
+#[utoipa::path(operation_id = "users_disable", post, path = "/api/v1/users/{id}/disable", tag = "accounts", request_body = RetireRequest,
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn disable(
     State(s): State<AppState>,
@@ -372,7 +391,7 @@ async fn disable(
     Ok(Json(set_status(&s, &auth, id, "disabled", &reason).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "accounts", request_body = RetireRequest,
+#[utoipa::path(operation_id = "users_enable", post, path = "/api/v1/users/{id}/enable", tag = "accounts", request_body = RetireRequest,
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn enable(
     State(s): State<AppState>,
@@ -392,7 +411,7 @@ pub struct RolesBody {
 
 /// Grants and revokes roles so that the account holds exactly these. Security admin only, and
 /// never on their own account.
-#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "accounts", request_body = RolesBody,
+#[utoipa::path(operation_id = "users_set_roles", put, path = "/api/v1/users/{id}/roles", tag = "accounts", request_body = RolesBody,
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_roles(
     State(s): State<AppState>,
@@ -419,8 +438,12 @@ async fn set_roles(
     }
     v.take(Role::check_combination(&roles));
     v.done()?;
+    if roles.iter().any(|r| r.is_it_admin()) {
+        return Err(it_admin_refusal());
+    }
     let tx = s.store.write().await?;
-    let u = accounts::get_user(&tx, id).await?;
+    // Also refuses to take an IT admin's role away: those accounts are the command line's.
+    let u = manageable(&tx, id).await?;
     if u.department_id.is_none() && roles.iter().any(|r| r.needs_department()) {
         return Err(ApiError::invalid(
             "roles",

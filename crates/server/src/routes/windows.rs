@@ -1,5 +1,7 @@
 //! Service windows (窗口): counters in a service hall, each belonging to a department.
 
+use std::collections::HashMap;
+
 use axum::{
     Json,
     extract::{Path, State},
@@ -35,6 +37,7 @@ pub struct Window {
     pub code: String,
     pub name: String,
     pub department_id: i64,
+    pub department_name: String,
     /// The service hall, such as 市政务服务中心.
     pub hall: String,
     /// The number shown above the counter.
@@ -45,20 +48,24 @@ pub struct Window {
     pub retired_at: Option<DateTime<Utc>>,
 }
 
-impl From<window::Model> for Window {
-    fn from(w: window::Model) -> Self {
-        Self {
-            id: w.id,
-            code: w.code,
-            name: w.name,
-            department_id: w.department_id,
-            hall: w.hall,
-            number: w.number,
-            status: w.status,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-            retired_at: w.retired_at,
-        }
+async fn one(s: &AppState, r: window::Model) -> ApiResult<Window> {
+    let names = super::department_names(s, [r.department_id]).await?;
+    Ok(dto(r, &names))
+}
+
+fn dto(w: window::Model, names: &HashMap<i64, String>) -> Window {
+    Window {
+        department_name: names.get(&w.department_id).cloned().unwrap_or_default(),
+        id: w.id,
+        code: w.code,
+        name: w.name,
+        department_id: w.department_id,
+        hall: w.hall,
+        number: w.number,
+        status: w.status,
+        created_at: w.created_at,
+        updated_at: w.updated_at,
+        retired_at: w.retired_at,
     }
 }
 
@@ -90,13 +97,15 @@ pub struct ListParams {
     pub page_size: Option<u64>,
     /// Matches name, code or number.
     pub q: Option<String>,
+    /// This department and its sub-departments (only this one with `exact_department=true`).
     pub department_id: Option<i64>,
+    pub exact_department: Option<bool>,
     pub status: Option<String>,
     /// `code`, `name`, `number`, `hall`; `-` in front for descending.
     pub sort: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/windows", tag = "organisation", params(ListParams),
+#[utoipa::path(operation_id = "windows_list", get, path = "/api/v1/windows", tag = "organisation", params(ListParams),
     responses((status = 200, body = Page<Window>), (status = 422, body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
@@ -106,21 +115,31 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let f = UnitFilter { q: p.q, department_id: p.department_id, status: p.status, kind: None, sort: p.sort };
-    Ok(Json(Page::from(org::list_windows(s.store.db(), &auth.scope, &f, page).await?, Window::from)))
+    let f = UnitFilter {
+        q: p.q,
+        department_id: p.department_id,
+        exact_department: p.exact_department.unwrap_or(false),
+        status: p.status,
+        kind: None,
+        sort: p.sort,
+    };
+    let rows = org::list_windows(s.store.db(), &auth.scope, &f, page).await?;
+    let names = super::department_names(&s, rows.items.iter().map(|r| r.department_id)).await?;
+    Ok(Json(Page::from(rows, |r| dto(r, &names))))
 }
 
-#[utoipa::path(get, path = "/api/v1/windows/{id}", tag = "organisation",
+#[utoipa::path(operation_id = "windows_get_one", get, path = "/api/v1/windows/{id}", tag = "organisation",
     responses((status = 200, body = Window), (status = 404, body = ErrorBody)))]
 async fn get_one(
     State(s): State<AppState>,
     auth: Authorized<perm::OrgRead>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Window>> {
-    Ok(Json(org::get_window(s.store.db(), &auth.scope, id).await?.into()))
+    let r = org::get_window(s.store.db(), &auth.scope, id).await?;
+    Ok(Json(one(&s, r).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/windows", tag = "organisation", request_body = WindowBody,
+#[utoipa::path(operation_id = "windows_create", post, path = "/api/v1/windows", tag = "organisation", request_body = WindowBody,
     responses((status = 201, body = Window), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
@@ -137,10 +156,10 @@ async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(w.into())))
+    Ok((StatusCode::CREATED, Json(one(&s, w).await?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/windows/{id}", tag = "organisation", request_body = WindowBody,
+#[utoipa::path(operation_id = "windows_update", put, path = "/api/v1/windows/{id}", tag = "organisation", request_body = WindowBody,
     responses((status = 200, body = Window), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
@@ -160,10 +179,10 @@ async fn update(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(w.into()))
+    Ok(Json(one(&s, w).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/windows/{id}/retire", tag = "organisation", request_body = RetireRequest,
+#[utoipa::path(operation_id = "windows_retire", post, path = "/api/v1/windows/{id}/retire", tag = "organisation", request_body = RetireRequest,
     responses((status = 200, body = Window), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn retire(
     State(s): State<AppState>,
@@ -182,7 +201,7 @@ async fn retire(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(w.into()))
+    Ok(Json(one(&s, w).await?))
 }
 
 fn w_json(w: &window::Model) -> serde_json::Value {

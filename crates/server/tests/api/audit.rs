@@ -59,6 +59,7 @@ both!(edited_deleted_or_reordered_entries_break_the_chain, |app: TestApp| async 
     db.execute_unprepared("UPDATE audit_log SET actor = 'someone_else' WHERE seq = 3").await.unwrap();
     let v = verify().await;
     assert_eq!((v["intact"].clone(), v["broken_at"].clone()), (json!(false), json!(3)), "{v}");
+    assert_eq!(v["reason"], "内容与其哈希值不符（记录被篡改）");
     db.execute_unprepared("UPDATE audit_log SET actor = 'office' WHERE seq = 3").await.unwrap();
     assert_eq!(verify().await["intact"], true);
 

@@ -236,6 +236,18 @@ both!(windows_posts_and_people_keep_to_their_department, |app: TestApp| async mo
         .await;
     bad_type.expect(422, "validation_failed");
     let (wid, pid) = (w.json["id"].as_i64().unwrap(), post.json["id"].as_i64().unwrap());
+    assert_eq!(w.json["department_name"], "市场监督管理局");
+    // A department filter takes in its sub-departments unless asked for that one only.
+    let city = app.ids["city"];
+    assert_eq!(app.get(&format!("/api/v1/windows?department_id={city}"), &s).await.ok()["total"], 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/windows?department_id={city}&exact_department=true"), &s).await.ok()["total"],
+        0
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/posts?department_id={city}"), &s).await.ok()["items"][0]["department_name"],
+        "市场监督管理局"
+    );
     // A person of B cannot sit at A's window or hold A's post.
     let r = app.post("/api/v1/people", &s, json!({"employee_no": "X1", "name": "周七", "gender": "male", "department_id": b, "post_id": pid, "window_id": wid})).await;
     r.expect(422, "validation_failed");

@@ -147,6 +147,16 @@ both!(it_admin_accounts_cannot_be_taken_over, |app: TestApp| async move {
     let r =
         app.put(&format!("/api/v1/users/{target}/roles"), &sec, json!({"roles": ["city_leader", "sys_admin"]})).await;
     assert_eq!(r.json["details"][0]["code"], "it_admin_role_alone");
+    // Nor hand out an IT admin role at all, nor take one away from its holder.
+    app.put(&format!("/api/v1/users/{target}/roles"), &sec, json!({"roles": ["audit_admin"]}))
+        .await
+        .expect(400, "it_admin_account");
+    let auditor = app.ids["auditor"];
+    app.put(&format!("/api/v1/users/{auditor}/roles"), &sec, json!({"roles": ["inspector"]}))
+        .await
+        .expect(400, "it_admin_account");
+    let still = app.get("/api/v1/audit/verify", &app.login("auditor").await).await;
+    assert_eq!(still.status, 200, "the auditor kept the role");
     app.login_with("secadmin", "Taken#Over2026").await.unwrap_err().expect(401, "invalid_credentials");
 });
 

@@ -1,5 +1,4 @@
 export default {
-  title: 'People',
   employeeNo: 'Employee no.',
   name: 'Name',
   gender: 'Gender',
@@ -33,8 +32,6 @@ export default {
   noWindows: 'This department has no active windows',
   mobileHint: '11-digit mobile number; optional',
   retiredOption: '{name} (retired)',
-  loadFailed: 'Could not load the person',
-  exporting: 'Exporting…',
   importTitle: 'Import the roster',
   importRulesTitle: 'How the import works',
   importRules: {
@@ -52,7 +49,7 @@ export default {
   startImport: 'Import',
   importing: 'Importing, please wait…',
   importDone: 'Imported: {created} created, {updated} updated',
-  importNothing: 'Nothing was imported. Fix the rows below and import the file again.',
+  importNothing: 'Nothing in the file was imported. Fix the rows below and import it again.',
   row: 'Row',
   column: 'Column',
   problem: 'Problem',

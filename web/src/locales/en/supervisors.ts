@@ -1,5 +1,4 @@
 export default {
-  title: 'External supervisors',
   code: 'Certificate no.',
   name: 'Name',
   kind: 'Kind',
@@ -25,5 +24,4 @@ export default {
   editTitle: 'Edit supervisor',
   pickDate: 'Pick a date',
   mobileHint: '11-digit mobile number; optional',
-  loadFailed: 'Could not load the supervisor',
 }

@@ -1,5 +1,4 @@
 export default {
-  title: '人员名册',
   employeeNo: '工号',
   name: '姓名',
   gender: '性别',
@@ -33,8 +32,6 @@ export default {
   noWindows: '该部门暂无在用窗口',
   mobileHint: '11 位手机号，可不填',
   retiredOption: '{name}（已停用）',
-  loadFailed: '加载人员信息失败',
-  exporting: '正在导出…',
   importTitle: '导入人员名册',
   importRulesTitle: '导入规则',
   importRules: {
@@ -52,7 +49,7 @@ export default {
   startImport: '开始导入',
   importing: '正在导入，请稍候…',
   importDone: '导入成功：新增 {created} 人，更新 {updated} 人',
-  importNothing: '未导入任何数据，请按下表修改文件后重新导入。',
+  importNothing: '整个文件均未导入。请按下表逐行修改后重新导入。',
   row: '行号',
   column: '列',
   problem: '问题',

@@ -1,5 +1,4 @@
 export default {
-  title: '外部监督员',
   code: '证号',
   name: '姓名',
   kind: '类别',
@@ -25,5 +24,4 @@ export default {
   editTitle: '编辑监督员',
   pickDate: '选择日期',
   mobileHint: '11 位手机号，可不填',
-  loadFailed: '加载监督员信息失败',
 }
