@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod inspection;
 pub mod org;
 pub mod rbac;
 
