@@ -76,7 +76,10 @@ pub enum Actor {
 impl FindingState {
     /// A department may see a finding only from the moment the office notifies it.
     pub fn visible_to_subject(self) -> bool {
-        matches!(self, FindingState::Notified | FindingState::Appealed | FindingState::Upheld | FindingState::Overturned)
+        matches!(
+            self,
+            FindingState::Notified | FindingState::Appealed | FindingState::Upheld | FindingState::Overturned
+        )
     }
 
     /// Whether the finding counts against its department (scores, sanctions, statistics).
@@ -123,7 +126,10 @@ impl FindingState {
 
     /// Whether a reason must be written for the step (every decision against someone's interest).
     pub fn needs_reason(action: FindingAction) -> bool {
-        matches!(action, FindingAction::Withdraw | FindingAction::Appeal | FindingAction::Uphold | FindingAction::Overturn)
+        matches!(
+            action,
+            FindingAction::Withdraw | FindingAction::Appeal | FindingAction::Uphold | FindingAction::Overturn
+        )
     }
 }
 

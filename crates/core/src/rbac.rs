@@ -64,6 +64,9 @@ code_enum! {
         PolicyRead = "policy:read",
         PolicyWrite = "policy:write",
         AuditRead = "audit:read",
+        InspectionManage = "inspection:manage",
+        InspectionRecord = "inspection:record",
+        FindingRead = "finding:read",
     }
 }
 
@@ -112,13 +115,22 @@ impl Role {
                 (PeopleExport, All),
                 (SupervisorRead, All),
                 (SupervisorWrite, All),
+                (InspectionManage, All),
+                (InspectionRecord, All),
+                (FindingRead, All),
             ],
-            Role::Inspector => &[(OrgRead, All)],
-            Role::DeptHead | Role::DeptLiaison => {
-                &[(OrgRead, DepartmentTree), (PeopleRead, DepartmentTree), (PeopleExport, DepartmentTree)]
+            // An inspector sees the plans whose team they are on, nothing else of the regime.
+            Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
+            Role::DeptHead | Role::DeptLiaison => &[
+                (OrgRead, DepartmentTree),
+                (PeopleRead, DepartmentTree),
+                (PeopleExport, DepartmentTree),
+                (FindingRead, DepartmentTree),
+            ],
+            Role::Staff => &[(OrgRead, Department), (PeopleRead, SelfOnly), (FindingRead, SelfOnly)],
+            Role::CityLeader => {
+                &[(OrgRead, All), (PeopleRead, All), (PeopleExport, All), (SupervisorRead, All), (FindingRead, All)]
             }
-            Role::Staff => &[(OrgRead, Department), (PeopleRead, SelfOnly)],
-            Role::CityLeader => &[(OrgRead, All), (PeopleRead, All), (PeopleExport, All), (SupervisorRead, All)],
             Role::SysAdmin => &[(UserRead, All), (UserWrite, All), (OrgRead, All)],
             Role::SecAdmin => &[(UserRead, All), (RoleGrant, All), (PolicyRead, All), (PolicyWrite, All)],
             Role::AuditAdmin => &[(AuditRead, All)],

@@ -207,7 +207,10 @@ pub mod perm {
         RoleGrant,
         PolicyRead,
         PolicyWrite,
-        AuditRead
+        AuditRead,
+        InspectionManage,
+        InspectionRecord,
+        FindingRead
     );
 }
 
@@ -228,23 +231,28 @@ impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
             return Err(ApiError::PasswordChangeRequired);
         }
         let Some(scope) = user.scope(P::PERMISSION) else {
-            let rec = AuditRecord {
-                at: state.clock.now(),
-                actor_user_id: Some(user.id),
-                actor: user.username.clone(),
-                ip: user.ip.clone(),
-                action: "permission.denied".into(),
-                target_type: "route".into(),
-                target_id: parts.uri.path().chars().take(64).collect(),
-                outcome: Outcome::Denied,
-                detail: json!({ "method": parts.method.as_str(), "permission": P::PERMISSION.code() }),
-            };
-            if let Err(e) = state.store.audit(&rec).await {
-                tracing::error!(error = %e, "could not audit a denial");
-            }
+            audit_denial(state, parts, &user, P::PERMISSION).await;
             return Err(ApiError::Forbidden);
         };
         Ok(Self { user, scope, _p: PhantomData })
+    }
+}
+
+/// Records a refused request in the audit log.
+pub async fn audit_denial(state: &AppState, parts: &Parts, user: &CurrentUser, permission: Permission) {
+    let rec = AuditRecord {
+        at: state.clock.now(),
+        actor_user_id: Some(user.id),
+        actor: user.username.clone(),
+        ip: user.ip.clone(),
+        action: "permission.denied".into(),
+        target_type: "route".into(),
+        target_id: parts.uri.path().chars().take(64).collect(),
+        outcome: Outcome::Denied,
+        detail: json!({ "method": parts.method.as_str(), "permission": permission.code() }),
+    };
+    if let Err(e) = state.store.audit(&rec).await {
+        tracing::error!(error = %e, "could not audit a denial");
     }
 }
 

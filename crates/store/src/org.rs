@@ -45,7 +45,7 @@ fn dept_scope(scope: &Scope) -> Condition {
 }
 
 /// Condition on a `department_id` column of another table.
-fn in_dept_scope<C: ColumnTrait>(col: C, scope: &Scope) -> Condition {
+pub(crate) fn in_dept_scope<C: ColumnTrait>(col: C, scope: &Scope) -> Condition {
     match scope {
         Scope::All => Condition::all(),
         Scope::Tree(path) => Condition::all().add(

@@ -3,9 +3,11 @@
 pub mod audit;
 pub mod auth;
 pub mod departments;
+pub mod findings;
 pub mod health;
 pub mod me;
 pub mod people;
+pub mod plans;
 pub mod policy;
 pub mod posts;
 pub mod stats;
@@ -34,6 +36,7 @@ use crate::{AppState, error::ApiError};
         (name = "organisation", description = "Departments, windows, posts, people, supervisors"),
         (name = "accounts", description = "User accounts (system admin) and roles (security admin)"),
         (name = "audit", description = "The tamper-evident audit log (audit admin)"),
+        (name = "inspections", description = "Covert inspections: secret plans, findings and their review"),
     )
 )]
 struct ApiDoc;
@@ -51,6 +54,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(policy::router())
         .merge(audit::router())
         .merge(stats::router())
+        .merge(plans::router())
+        .merge(findings::router())
 }
 
 /// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).

@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod audit;
 mod auth;
+mod inspections;
 mod jobs;
 mod openapi;
 mod organisation;

@@ -16,6 +16,10 @@ enum Rule {
     Public,
     LoggedIn,
     Needs(Permission),
+    /// Without the permission the route does not exist for the caller: 404, never 403.
+    Hidden(Permission),
+    /// Any one of these will do.
+    AnyOf(&'static [Permission]),
 }
 
 fn rule(method: &str, path: &str) -> Option<Rule> {
@@ -46,6 +50,14 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/settings/security-policy") => Needs(PolicyRead),
         ("put", "/api/v1/settings/security-policy") => Needs(PolicyWrite),
         ("get", "/api/v1/audit" | "/api/v1/audit/verify") => Needs(AuditRead),
+        ("get", "/api/v1/finding-categories") => LoggedIn,
+        ("post" | "put", p) if p.starts_with("/api/v1/finding-categories") => Needs(InspectionManage),
+        ("get", "/api/v1/plans" | "/api/v1/plans/{id}") => Hidden(InspectionRecord),
+        ("post" | "put", p) if p.starts_with("/api/v1/plans") => Needs(InspectionManage),
+        ("get", "/api/v1/findings" | "/api/v1/findings/{id}") | ("post", "/api/v1/findings/{id}/steps") => {
+            AnyOf(&[InspectionManage, InspectionRecord, FindingRead])
+        }
+        ("post", "/api/v1/findings") => Needs(InspectionRecord),
         _ => return None,
     })
 }
@@ -76,6 +88,15 @@ both!(every_route_for_every_role, |app: TestApp| async move {
                 let allowed = match rule {
                     Rule::Public | Rule::LoggedIn => true,
                     Rule::Needs(p) => grants.has(p),
+                    Rule::Hidden(p) => {
+                        if !grants.has(p) {
+                            assert_eq!(r.status, 404, "{username} ({role}) saw hidden {method} {path}: {}", r.json);
+                            checked += 1;
+                            continue;
+                        }
+                        true
+                    }
+                    Rule::AnyOf(ps) => ps.iter().any(|p| grants.has(*p)),
                 };
                 if allowed {
                     assert!(

@@ -244,6 +244,29 @@ impl TestApp {
         tx.commit().await.expect("commit");
     }
 
+    /// Another account, for tests that need more than one of a role.
+    pub async fn add_user(&self, username: &str, role: Role, department: Option<i64>) -> i64 {
+        let now = self.clock_now();
+        let tx = self.store.write().await.expect("tx");
+        let u = accounts::create_user(
+            &tx,
+            NewUser {
+                username: username.into(),
+                display_name: username.into(),
+                password_hash: shared_hash(),
+                person_id: None,
+                department_id: department,
+                must_change_password: false,
+            },
+            now,
+        )
+        .await
+        .expect("user");
+        accounts::set_roles(&tx, u.id, &[role], None, now).await.expect("roles");
+        tx.commit().await.expect("commit");
+        u.id
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         use xiaoneng_core::clock::Clock;
         self.clock.now()

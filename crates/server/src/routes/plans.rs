@@ -1,0 +1,340 @@
+//! Inspection plans (暗访计划): period, targets, team and visits. Secret: only the office and the
+//! plan's own team see a plan; to anyone else it does not exist (404, never 403).
+
+use axum::{
+    Json,
+    extract::{FromRequestParts, Path, State},
+    http::{StatusCode, request::Parts},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::{
+    ValidationError,
+    org::{parse_name, parse_text},
+    rbac::{Permission, Role},
+};
+use xiaoneng_store::{
+    accounts, audit,
+    entity::{plan, visit},
+    inspections::{self, PlanFilter, PlanInput, VisitInput},
+};
+
+use super::{Checks, Page, page_req, parse_enum};
+use crate::{
+    ApiResult, AppState,
+    auth::{Authorized, CurrentUser, audit_denial, perm},
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update)).routes(routes!(add_visit))
+}
+
+/// A reader of plans: the office sees every plan, a team member the plans they are on. Anyone
+/// else is told there is nothing here.
+pub struct PlanReader {
+    pub user: CurrentUser,
+    /// `None`: every plan (the office); `Some(user)`: only that user's plans.
+    pub member_of: Option<i64>,
+}
+
+impl FromRequestParts<AppState> for PlanReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if user.must_change_password {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        if !user.grants.has(Permission::InspectionRecord) {
+            audit_denial(state, parts, &user, Permission::InspectionRecord).await;
+            return Err(ApiError::NotFound);
+        }
+        let member_of = (!user.grants.has(Permission::InspectionManage)).then_some(user.id);
+        Ok(Self { user, member_of })
+    }
+}
+
+const STATUSES: &[&str] = &["planned", "active", "closed"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Plan {
+    pub id: i64,
+    pub title: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub notes: String,
+    /// `planned`, `active` (findings may be recorded) or `closed`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<plan::Model> for Plan {
+    fn from(p: plan::Model) -> Self {
+        Self {
+            id: p.id,
+            title: p.title,
+            period_start: p.period_start,
+            period_end: p.period_end,
+            notes: p.notes,
+            status: p.status,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
+pub struct Target {
+    pub department_id: i64,
+    /// A window of that department, or the whole department.
+    pub window_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamMember {
+    pub user_id: i64,
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Visit {
+    pub id: i64,
+    pub department_id: i64,
+    pub department_name: String,
+    pub window_id: Option<i64>,
+    pub scheduled_on: NaiveDate,
+    pub notes: String,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanDetail {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub targets: Vec<Target>,
+    pub team: Vec<TeamMember>,
+    pub visits: Vec<Visit>,
+}
+
+async fn detail(s: &AppState, p: plan::Model) -> ApiResult<PlanDetail> {
+    let db = s.store.db();
+    let targets = inspections::plan_targets(db, p.id).await?;
+    let team = inspections::plan_team(db, p.id).await?;
+    let visits = inspections::plan_visits(db, p.id).await?;
+    let names = super::department_names(s, visits.iter().map(|v| v.department_id)).await?;
+    let mut members = Vec::with_capacity(team.len());
+    for m in team {
+        let u = accounts::get_user(db, m.user_id).await?;
+        members.push(TeamMember { user_id: u.id, display_name: u.display_name });
+    }
+    Ok(PlanDetail {
+        plan: p.into(),
+        targets: targets
+            .into_iter()
+            .map(|t| Target { department_id: t.department_id, window_id: t.window_id })
+            .collect(),
+        team: members,
+        visits: visits.into_iter().map(|v| visit_dto(v, &names)).collect(),
+    })
+}
+
+fn visit_dto(v: visit::Model, names: &std::collections::HashMap<i64, String>) -> Visit {
+    Visit {
+        id: v.id,
+        department_name: names.get(&v.department_id).cloned().unwrap_or_default(),
+        department_id: v.department_id,
+        window_id: v.window_id,
+        scheduled_on: v.scheduled_on,
+        notes: v.notes,
+        status: v.status,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanBody {
+    pub title: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    #[serde(default)]
+    pub notes: String,
+    /// `planned` (default), `active` or `closed`.
+    pub status: Option<String>,
+    pub targets: Vec<Target>,
+    /// User ids of the team: office staff and inspectors (including external supervisors'
+    /// accounts).
+    pub team: Vec<i64>,
+}
+
+impl PlanBody {
+    fn parse(&self) -> ApiResult<PlanInput> {
+        let mut v = Checks::default();
+        let title = v.take(parse_name("title", &self.title, 200));
+        let notes = v.take(parse_text("notes", &self.notes, 4000));
+        let status = match &self.status {
+            Some(s) => v.take(
+                parse_enum("status", s, |x| STATUSES.iter().find(|c| **c == x).copied(), STATUSES).map(str::to_owned),
+            ),
+            None => "planned".into(),
+        };
+        if self.period_end < self.period_start {
+            v.push(ValidationError::new(
+                "period_end",
+                "ends_before_start",
+                "结束日期早于开始日期",
+                "The period ends before it starts",
+            ));
+        }
+        if self.team.is_empty() {
+            v.push(ValidationError::new(
+                "team",
+                "required",
+                "暗访组至少需要一名成员",
+                "The team needs at least one member",
+            ));
+        }
+        v.done()?;
+        Ok(PlanInput {
+            title,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            notes,
+            status,
+            targets: self.targets.iter().map(|t| (t.department_id, t.window_id)).collect(),
+        })
+    }
+}
+
+/// Team members must be active accounts that may record findings.
+async fn check_team<C: sea_orm::ConnectionTrait>(c: &C, team: &[i64]) -> ApiResult<()> {
+    for id in team {
+        let ok = match accounts::get_user(c, *id).await {
+            Ok(u) if u.status == "active" => {
+                accounts::roles_of(c, *id).await?.iter().any(|r| matches!(r, Role::Inspector | Role::OfficeAdmin))
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(ApiError::invalid(
+                "team",
+                "not_an_inspector",
+                format!("账号 {id} 不是在用的暗访人员或效能办人员"),
+                format!("Account {id} is not an active inspector or office staff member"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// Part of the title.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    /// Plans whose period includes this day.
+    pub on: Option<NaiveDate>,
+}
+
+/// The plans the caller may see, latest period first.
+#[utoipa::path(get, operation_id = "plans_list", path = "/api/v1/plans", tag = "inspections", params(ListParams),
+    responses((status = 200, body = Page<Plan>), (status = 404, body = ErrorBody)))]
+async fn list(
+    State(s): State<AppState>,
+    r: PlanReader,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<Plan>>> {
+    let mut v = Checks::default();
+    let page = page_req(p.page, p.page_size, &mut v);
+    v.done()?;
+    let f = PlanFilter { q: p.q, status: p.status, on: p.on };
+    Ok(Json(Page::from(inspections::list_plans(s.store.db(), r.member_of, &f, page).await?, Plan::from)))
+}
+
+#[utoipa::path(get, operation_id = "plans_get_one", path = "/api/v1/plans/{id}", tag = "inspections",
+    responses((status = 200, body = PlanDetail), (status = 404, body = ErrorBody)))]
+async fn get_one(State(s): State<AppState>, r: PlanReader, Path(id): Path<i64>) -> ApiResult<Json<PlanDetail>> {
+    let p = inspections::get_plan(s.store.db(), r.member_of, id).await?;
+    Ok(Json(detail(&s, p).await?))
+}
+
+#[utoipa::path(post, operation_id = "plans_create", path = "/api/v1/plans", tag = "inspections", request_body = PlanBody,
+    responses((status = 201, body = PlanDetail), (status = 422, body = ErrorBody)))]
+async fn create(
+    State(s): State<AppState>,
+    auth: Authorized<perm::InspectionManage>,
+    ApiJson(b): ApiJson<PlanBody>,
+) -> ApiResult<(StatusCode, Json<PlanDetail>)> {
+    let input = b.parse()?;
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    check_team(&tx, &b.team).await?;
+    let p = inspections::save_plan(&tx, None, input, auth.user.id, now).await?;
+    inspections::set_team(&tx, p.id, &b.team, auth.user.id, now).await?;
+    let detail_json =
+        json!({ "title": p.title, "period": [p.period_start, p.period_end], "targets": b.targets, "team": b.team });
+    audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "plan.create", "plan", p.id, detail_json)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(detail(&s, p).await?)))
+}
+
+#[utoipa::path(put, operation_id = "plans_update", path = "/api/v1/plans/{id}", tag = "inspections", request_body = PlanBody,
+    responses((status = 200, body = PlanDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    auth: Authorized<perm::InspectionManage>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<PlanBody>,
+) -> ApiResult<Json<PlanDetail>> {
+    let input = b.parse()?;
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    inspections::get_plan(&tx, None, id).await?;
+    check_team(&tx, &b.team).await?;
+    let p = inspections::save_plan(&tx, Some(id), input, auth.user.id, now).await?;
+    let (added, removed) = inspections::set_team(&tx, id, &b.team, auth.user.id, now).await?;
+    let detail_json = json!({ "title": p.title, "status": p.status, "targets": b.targets, "team_added": added, "team_removed": removed });
+    audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "plan.update", "plan", id, detail_json)).await?;
+    tx.commit().await?;
+    Ok(Json(detail(&s, p).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VisitBody {
+    pub department_id: i64,
+    pub window_id: Option<i64>,
+    pub scheduled_on: NaiveDate,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Schedules a visit to one of the plan's targets within its period.
+#[utoipa::path(post, operation_id = "plans_add_visit", path = "/api/v1/plans/{id}/visits", tag = "inspections",
+    request_body = VisitBody,
+    responses((status = 201, body = Visit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_visit(
+    State(s): State<AppState>,
+    auth: Authorized<perm::InspectionManage>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VisitBody>,
+) -> ApiResult<(StatusCode, Json<Visit>)> {
+    let notes = parse_text("notes", &b.notes, 2000)?;
+    let tx = s.store.write().await?;
+    let p = inspections::get_plan(&tx, None, id).await?;
+    let input =
+        VisitInput { department_id: b.department_id, window_id: b.window_id, scheduled_on: b.scheduled_on, notes };
+    let v = inspections::add_visit(&tx, &p, input, s.clock.now()).await?;
+    let detail_json =
+        json!({ "department_id": v.department_id, "window_id": v.window_id, "scheduled_on": v.scheduled_on });
+    audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "plan.visit", "plan", id, detail_json)).await?;
+    tx.commit().await?;
+    let names = super::department_names(&s, [v.department_id]).await?;
+    Ok((StatusCode::CREATED, Json(visit_dto(v, &names))))
+}

@@ -1,0 +1,268 @@
+//! Covert inspections: plans are secret, findings reach a department only when notified, every
+//! step follows the state machine and is recorded.
+
+use serde_json::{Value, json};
+use xiaoneng_core::rbac::Role;
+
+use crate::{
+    both,
+    support::{Session, TestApp},
+};
+
+/// A plan on bureau A (November 2026) with `inspector` on the team and one visit; returns
+/// (plan id, visit id).
+async fn plan_on_a(app: &TestApp, office: &Session) -> (i64, i64) {
+    let a = app.ids["dept_a"];
+    let r = app
+        .post(
+            "/api/v1/plans",
+            office,
+            json!({"title": "2026年11月窗口暗访", "period_start": "2026-11-01", "period_end": "2026-11-30", "status": "active",
+                   "targets": [{"department_id": a}], "team": [app.ids["inspector"]]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let plan = r.json["id"].as_i64().unwrap();
+    let v = app
+        .post(
+            &format!("/api/v1/plans/{plan}/visits"),
+            office,
+            json!({"department_id": a, "scheduled_on": "2026-11-02"}),
+        )
+        .await;
+    assert_eq!(v.status, 201, "{}", v.json);
+    (plan, v.json["id"].as_i64().unwrap())
+}
+
+async fn category(app: &TestApp, s: &Session, code: &str) -> i64 {
+    let cats = app.get("/api/v1/finding-categories", s).await;
+    cats.ok().as_array().unwrap().iter().find(|c| c["code"] == code).unwrap()["id"].as_i64().unwrap()
+}
+
+fn finding_body(app: &TestApp, visit: i64, category: i64) -> Value {
+    json!({"visit_id": visit, "department_id": app.ids["dept_a"], "person_id": app.ids["person_a"], "category_id": category,
+           "occurred_at": "2026-11-02T00:30:00Z", "description": "工作时间窗口无人，离岗约二十分钟"})
+}
+
+both!(a_plan_is_secret_from_everyone_but_the_office_and_its_team, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (plan, _) = plan_on_a(&app, &office).await;
+    let member = app.login("inspector").await;
+    let listed = app.get("/api/v1/plans", &member).await;
+    assert_eq!(listed.ok()["total"], 1);
+    let detail = app.get(&format!("/api/v1/plans/{plan}"), &member).await;
+    assert_eq!(detail.ok()["visits"][0]["department_name"], "市场监督管理局");
+    assert_eq!(detail.json["team"][0]["display_name"], "inspector");
+    // Another inspector, not on the team: no plan, not even by its number.
+    app.add_user("inspector2", Role::Inspector, None).await;
+    let other = app.login("inspector2").await;
+    assert_eq!(app.get("/api/v1/plans", &other).await.ok()["total"], 0);
+    app.get(&format!("/api/v1/plans/{plan}"), &other).await.expect(404, "not_found");
+    // The target department's head, staff, the city leader: the plan does not exist for them.
+    for who in ["head_a", "staff_a", "leader", "head_b"] {
+        let s = app.login(who).await;
+        app.get("/api/v1/plans", &s).await.expect(404, "not_found");
+        app.get(&format!("/api/v1/plans/{plan}"), &s).await.expect(404, "not_found");
+    }
+    // Only people who may record findings can be on a team.
+    let r = app
+        .put(
+            &format!("/api/v1/plans/{plan}"),
+            &office,
+            json!({"title": "t", "period_start": "2026-11-01", "period_end": "2026-11-30",
+                   "targets": [{"department_id": app.ids["dept_a"]}], "team": [app.ids["head_a"]]}),
+        )
+        .await;
+    assert_eq!(r.json["details"][0]["code"], "not_an_inspector", "{}", r.json);
+    // A visit goes to a target within the period.
+    let r = app
+        .post(
+            &format!("/api/v1/plans/{plan}/visits"),
+            &office,
+            json!({"department_id": app.ids["dept_b"], "scheduled_on": "2026-11-03"}),
+        )
+        .await;
+    assert_eq!(r.json["details"][0]["code"], "not_a_target");
+    let r = app
+        .post(
+            &format!("/api/v1/plans/{plan}/visits"),
+            &office,
+            json!({"department_id": app.ids["dept_a"], "scheduled_on": "2026-12-03"}),
+        )
+        .await;
+    assert_eq!(r.json["details"][0]["code"], "outside_period");
+});
+
+both!(a_finding_reaches_its_department_only_when_notified, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (plan, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let absent = category(&app, &inspector, "ABSENT").await;
+    let r = app.post("/api/v1/findings", &inspector, finding_body(&app, visit, absent)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["state"], "draft");
+    assert_eq!(r.json["severity"], "general", "the category's default severity");
+    assert_eq!(r.json["plan_id"], plan);
+    let id = r.json["id"].as_i64().unwrap();
+
+    let head_a = app.login("head_a").await;
+    let staff_a = app.login("staff_a").await;
+    let leader = app.login("leader").await;
+    let hidden = |s: Session| {
+        let app = &app;
+        async move {
+            assert_eq!(app.get("/api/v1/findings", &s).await.ok()["total"], 0);
+            app.get(&format!("/api/v1/findings/{id}"), &s).await.expect(404, "not_found");
+        }
+    };
+    hidden(head_a.clone()).await;
+    hidden(staff_a.clone()).await;
+    hidden(leader.clone()).await;
+
+    // The recorder cannot confirm their own finding; the office can, and still nobody outside sees it.
+    app.post(&format!("/api/v1/findings/{id}/steps"), &inspector, json!({"action": "confirm"}))
+        .await
+        .expect(403, "forbidden");
+    let r = app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "notify"})).await;
+    assert_eq!(r.json["details"][0]["code"], "transition_not_allowed");
+    let r = app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "confirm"})).await;
+    assert_eq!(r.ok()["state"], "confirmed");
+    hidden(head_a.clone()).await;
+
+    let r = app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "notify"})).await;
+    assert_eq!(r.ok()["state"], "notified");
+    assert!(r.json["notified_at"].is_string());
+
+    // Now the department, the person named and the city leader see it — but not where it came from.
+    for s in [&head_a, &staff_a, &leader] {
+        let list = app.get("/api/v1/findings", s).await;
+        assert_eq!(list.ok()["total"], 1);
+        let f = app.get(&format!("/api/v1/findings/{id}"), s).await;
+        let f = f.ok();
+        assert_eq!(f["category_name"], "脱岗离岗");
+        assert_eq!(f["person_name"], "张伟");
+        assert_eq!(f["counts"], true);
+        assert!(f["plan_id"].is_null() && f["visit_id"].is_null() && f["recorded_by"].is_null(), "{f}");
+        let steps: Vec<&str> = f["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["notify"]);
+    }
+    // The office sees the whole history with who did it.
+    let f = app.get(&format!("/api/v1/findings/{id}"), &office).await;
+    let steps: Vec<&str> =
+        f.ok()["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["record", "confirm", "notify"]);
+    // Another department never.
+    let head_b = app.login("head_b").await;
+    assert_eq!(app.get("/api/v1/findings", &head_b).await.ok()["total"], 0);
+    app.get(&format!("/api/v1/findings/{id}"), &head_b).await.expect(404, "not_found");
+    // Appeals are not open yet: a department cannot move the finding.
+    app.post(
+        &format!("/api/v1/findings/{id}/steps"),
+        &head_a,
+        json!({"action": "appeal", "reason": "当时在处理紧急业务"}),
+    )
+    .await
+    .expect(403, "forbidden");
+    // Every step is in the audit log.
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=finding.", &auditor).await;
+    assert_eq!(log.ok()["total"], 3);
+});
+
+both!(a_finding_must_fit_its_visit, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (plan, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let rude = category(&app, &inspector, "RUDE").await;
+    let mut body = finding_body(&app, visit, rude);
+    body["department_id"] = json!(app.ids["dept_b"]);
+    let r = app.post("/api/v1/findings", &inspector, body).await;
+    assert_eq!(r.json["details"][0]["code"], "not_the_visited_department");
+    let mut body = finding_body(&app, visit, rude);
+    body["person_id"] = json!(app.ids["person_b"]);
+    assert_eq!(
+        app.post("/api/v1/findings", &inspector, body).await.json["details"][0]["code"],
+        "person_not_in_department"
+    );
+    let mut body = finding_body(&app, visit, rude);
+    body["occurred_at"] = json!("2026-10-30T02:00:00Z");
+    assert_eq!(app.post("/api/v1/findings", &inspector, body).await.json["details"][0]["code"], "outside_period");
+    let mut body = finding_body(&app, visit, rude);
+    body["occurred_at"] = json!("2026-11-20T02:00:00Z");
+    assert_eq!(app.post("/api/v1/findings", &inspector, body).await.json["details"][0]["code"], "in_the_future");
+    let mut body = finding_body(&app, visit, rude);
+    body["severity"] = json!("catastrophic");
+    assert_eq!(app.post("/api/v1/findings", &inspector, body).await.json["details"][0]["code"], "invalid_choice");
+    // An inspector not on the team: the visit does not exist for them.
+    app.add_user("inspector2", Role::Inspector, None).await;
+    let other = app.login("inspector2").await;
+    app.post("/api/v1/findings", &other, finding_body(&app, visit, rude)).await.expect(404, "not_found");
+    // A withdrawn category cannot be used; a closed plan takes no more findings.
+    let r = app
+        .post(&format!("/api/v1/finding-categories/{rude}/retire"), &office, json!({"reason": "并入其他类别"}))
+        .await;
+    assert_eq!(r.ok()["status"], "retired");
+    assert_eq!(
+        app.post("/api/v1/findings", &inspector, finding_body(&app, visit, rude)).await.json["details"][0]["code"],
+        "category_not_found"
+    );
+    let plan_body = json!({"title": "t", "period_start": "2026-11-01", "period_end": "2026-11-30", "status": "closed",
+                           "targets": [{"department_id": app.ids["dept_a"]}], "team": [app.ids["inspector"]]});
+    app.put(&format!("/api/v1/plans/{plan}"), &office, plan_body).await.ok();
+    let late = category(&app, &inspector, "LATE").await;
+    assert_eq!(
+        app.post("/api/v1/findings", &inspector, finding_body(&app, visit, late)).await.json["details"][0]["code"],
+        "plan_closed"
+    );
+    // Nothing was recorded by any refused request.
+    assert_eq!(app.get("/api/v1/findings", &office).await.ok()["total"], 0);
+});
+
+both!(the_recorder_may_withdraw_a_draft_with_a_reason, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (_, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let cat = category(&app, &inspector, "LATE").await;
+    let id =
+        app.post("/api/v1/findings", &inspector, finding_body(&app, visit, cat)).await.json["id"].as_i64().unwrap();
+    let r = app.post(&format!("/api/v1/findings/{id}/steps"), &inspector, json!({"action": "withdraw"})).await;
+    r.expect(422, "validation_failed");
+    let r = app
+        .post(&format!("/api/v1/findings/{id}/steps"), &inspector, json!({"action": "withdraw", "reason": "认错了人"}))
+        .await;
+    assert_eq!(r.ok()["state"], "withdrawn");
+    assert_eq!(r.json["counts"], false);
+    // Withdrawn stays on record.
+    assert_eq!(app.get("/api/v1/findings?state=withdrawn", &office).await.ok()["total"], 1);
+    app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "confirm"}))
+        .await
+        .expect(422, "validation_failed");
+});
+
+both!(the_office_keeps_the_taxonomy, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let cats = app.get("/api/v1/finding-categories", &office).await;
+    assert_eq!(cats.ok().as_array().unwrap().len(), 9, "the speech's categories are seeded");
+    let r = app
+        .post(
+            "/api/v1/finding-categories",
+            &office,
+            json!({"code": "phone", "name": "上班玩手机", "default_severity": "general"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["code"], "PHONE");
+    app.post(
+        "/api/v1/finding-categories",
+        &office,
+        json!({"code": "PHONE", "name": "重复", "default_severity": "minor"}),
+    )
+    .await
+    .expect(409, "already_exists");
+    let r = app
+        .post("/api/v1/finding-categories", &office, json!({"code": "X", "name": "x", "default_severity": "huge"}))
+        .await;
+    assert_eq!(r.json["details"][0]["field"], "default_severity");
+    let head = app.login("head_a").await;
+    assert_eq!(app.get("/api/v1/finding-categories", &head).await.ok().as_array().unwrap().len(), 10);
+});
