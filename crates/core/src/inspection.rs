@@ -133,6 +133,44 @@ impl FindingState {
     }
 }
 
+/// The office's rules for findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct InspectionPolicy {
+    /// Working days after notification within which a finding may be appealed.
+    #[schema(minimum = 1, maximum = 30)]
+    pub appeal_working_days: u32,
+}
+
+impl Default for InspectionPolicy {
+    fn default() -> Self {
+        Self { appeal_working_days: 5 }
+    }
+}
+
+impl InspectionPolicy {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(1..=30).contains(&self.appeal_working_days) {
+            return Err(ValidationError::new(
+                "appeal_working_days",
+                "out_of_range",
+                "申诉期限须在 1 到 30 个工作日之间",
+                "The appeal period must be 1 to 30 working days",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The last day an appeal may be made, for a finding notified at `notified` (city time).
+    pub fn appeal_deadline(
+        &self,
+        calendar: &crate::calendar::WorkCalendar,
+        notified: chrono::NaiveDate,
+    ) -> chrono::NaiveDate {
+        calendar.add_working_days(notified, self.appeal_working_days)
+    }
+}
+
 /// The categories of the speech, with their default severity: the seed of the office's taxonomy.
 pub const SEED_CATEGORIES: &[(&str, &str, &str, Severity)] = &[
     ("ABSENT", "脱岗离岗", "Absent from post during working hours", Severity::General),

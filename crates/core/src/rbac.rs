@@ -67,6 +67,7 @@ code_enum! {
         InspectionManage = "inspection:manage",
         InspectionRecord = "inspection:record",
         FindingRead = "finding:read",
+        FindingAppeal = "finding:appeal",
     }
 }
 
@@ -121,13 +122,23 @@ impl Role {
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
-            Role::DeptHead | Role::DeptLiaison => &[
+            // The head appeals for the department; the liaison prepares, the head submits.
+            Role::DeptHead => &[
+                (OrgRead, DepartmentTree),
+                (PeopleRead, DepartmentTree),
+                (PeopleExport, DepartmentTree),
+                (FindingRead, DepartmentTree),
+                (FindingAppeal, DepartmentTree),
+            ],
+            Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
                 (PeopleRead, DepartmentTree),
                 (PeopleExport, DepartmentTree),
                 (FindingRead, DepartmentTree),
             ],
-            Role::Staff => &[(OrgRead, Department), (PeopleRead, SelfOnly), (FindingRead, SelfOnly)],
+            Role::Staff => {
+                &[(OrgRead, Department), (PeopleRead, SelfOnly), (FindingRead, SelfOnly), (FindingAppeal, SelfOnly)]
+            }
             Role::CityLeader => {
                 &[(OrgRead, All), (PeopleRead, All), (PeopleExport, All), (SupervisorRead, All), (FindingRead, All)]
             }

@@ -210,7 +210,8 @@ pub mod perm {
         AuditRead,
         InspectionManage,
         InspectionRecord,
-        FindingRead
+        FindingRead,
+        FindingAppeal
     );
 }
 

@@ -7,6 +7,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{Result, StoreError, entity::setting};
 
 pub const SECURITY_POLICY: &str = "security_policy";
+pub const INSPECTION_POLICY: &str = "inspection_policy";
 
 pub async fn get<C: ConnectionTrait, T: DeserializeOwned + Default>(c: &C, key: &str) -> Result<T> {
     match setting::Entity::find_by_id(key.to_owned()).one(c).await? {

@@ -14,7 +14,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
-    inspection::{Actor, FindingAction, FindingState, Severity},
+    calendar::WorkCalendar,
+    inspection::{Actor, FindingAction, FindingState, InspectionPolicy, Severity},
     org::{parse_code, parse_name, parse_text},
     rbac::Permission,
 };
@@ -22,7 +23,7 @@ use xiaoneng_store::{
     audit,
     entity::{finding, finding_category, finding_event},
     inspections::{self, CategoryInput, FindingFilter, FindingInput, FindingVisibility},
-    org,
+    org, settings,
 };
 
 use super::{Checks, Page, RetireRequest, page_req, parse_enum};
@@ -41,6 +42,36 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get_one))
         .routes(routes!(step))
+        .routes(routes!(get_policy, put_policy))
+}
+
+/// The office's rules for findings (the appeal period).
+#[utoipa::path(get, operation_id = "findings_get_policy", path = "/api/v1/settings/inspection-policy", tag = "inspections",
+    responses((status = 200, body = InspectionPolicy)))]
+async fn get_policy(State(s): State<AppState>, _viewer: FindingViewer) -> ApiResult<Json<InspectionPolicy>> {
+    Ok(Json(settings::get(s.store.db(), settings::INSPECTION_POLICY).await?))
+}
+
+#[utoipa::path(put, operation_id = "findings_put_policy", path = "/api/v1/settings/inspection-policy", tag = "inspections",
+    request_body = InspectionPolicy, responses((status = 200, body = InspectionPolicy), (status = 422, body = ErrorBody)))]
+async fn put_policy(
+    State(s): State<AppState>,
+    auth: Authorized<perm::InspectionManage>,
+    ApiJson(p): ApiJson<InspectionPolicy>,
+) -> ApiResult<Json<InspectionPolicy>> {
+    p.validate()?;
+    let tx = s.store.write().await?;
+    let before: InspectionPolicy = settings::get(&tx, settings::INSPECTION_POLICY).await?;
+    settings::put(&tx, settings::INSPECTION_POLICY, &p, Some(auth.user.id), s.clock.now()).await?;
+    let d = json!({ "before": before, "after": p });
+    audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(&s, "settings.inspection_policy", "setting", settings::INSPECTION_POLICY, d),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(p))
 }
 
 // ------------------------------------------------------------------ taxonomy
@@ -254,6 +285,8 @@ pub struct Finding {
     pub counts: bool,
     pub created_at: DateTime<Utc>,
     pub notified_at: Option<DateTime<Utc>>,
+    /// The last day (city time) an appeal may be made, once notified.
+    pub appeal_deadline: Option<chrono::NaiveDate>,
 }
 
 struct Names {
@@ -261,12 +294,21 @@ struct Names {
     windows: HashMap<i64, String>,
     people: HashMap<i64, String>,
     categories: HashMap<i64, String>,
+    policy: InspectionPolicy,
+    calendar: WorkCalendar,
+}
+
+/// The city-time day of an instant.
+fn city_day(t: DateTime<Utc>) -> chrono::NaiveDate {
+    t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }
 
 impl Names {
     async fn of(s: &AppState, rows: &[finding::Model]) -> ApiResult<Self> {
         let db = s.store.db();
         Ok(Names {
+            policy: settings::get(db, settings::INSPECTION_POLICY).await?,
+            calendar: WorkCalendar::default(),
             departments: org::department_names(db, rows.iter().map(|f| f.department_id)).await?,
             windows: org::window_names(db, rows.iter().filter_map(|f| f.window_id)).await?,
             people: org::person_names(db, rows.iter().filter_map(|f| f.person_id)).await?,
@@ -296,6 +338,7 @@ impl Names {
             counts: state.is_some_and(FindingState::counts),
             state: f.state,
             created_at: f.created_at,
+            appeal_deadline: f.notified_at.map(|t| self.policy.appeal_deadline(&self.calendar, city_day(t))),
             notified_at: f.notified_at,
         }
     }
@@ -492,9 +535,22 @@ async fn create(
     Ok((StatusCode::CREATED, Json(detail(&s, &viewer, f).await?)))
 }
 
+/// Whether the user is the finding's subject: the head of its department (or above), or the
+/// person it names — the ones who may appeal it.
+async fn is_subject(tx: &sea_orm::DatabaseTransaction, user: &CurrentUser, id: i64) -> ApiResult<bool> {
+    let Some(scope) = user.scope(Permission::FindingAppeal) else { return Ok(false) };
+    let vis = FindingVisibility { all: false, member: None, subject: Some(scope) };
+    match inspections::get_finding(tx, &vis, id).await {
+        Ok(_) => Ok(true),
+        Err(xiaoneng_store::StoreError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StepBody {
-    /// `confirm` or `notify` (the office), `withdraw` (the office or the team, for a draft).
+    /// `confirm`, `notify`, `uphold` or `overturn` (the office); `withdraw` (the office or the team,
+    /// for a draft); `appeal` (the department's head or the person named, within the deadline).
     pub action: String,
     /// Why: required to withdraw, uphold or overturn.
     #[serde(default)]
@@ -522,11 +578,25 @@ async fn step(
         Actor::Office
     } else if viewer.inside(&s, &f).await? {
         Actor::Recorder
+    } else if action == FindingAction::Appeal && is_subject(&tx, &viewer.user, id).await? {
+        Actor::Subject
     } else {
-        // A department's step is the appeal, which needs its deadline in working days and its
-        // files: until that workflow exists, a department cannot move a finding.
         return Err(ApiError::Forbidden);
     };
+    if action == FindingAction::Appeal
+        && let Some(notified) = f.notified_at
+    {
+        let policy: InspectionPolicy = settings::get(&tx, settings::INSPECTION_POLICY).await?;
+        let deadline = policy.appeal_deadline(&WorkCalendar::default(), city_day(notified));
+        if city_day(s.clock.now()) > deadline {
+            return Err(ApiError::invalid(
+                "action",
+                "appeal_deadline_passed",
+                format!("申诉期限已过（截止 {deadline}）"),
+                format!("The time to appeal has passed (it ended on {deadline})"),
+            ));
+        }
+    }
     let state = FindingState::parse(&f.state)
         .ok_or_else(|| ApiError::Internal(format!("finding {id} has state {:?}", f.state)))?;
     let to = state.after(action, actor).map_err(|e| match e.code {

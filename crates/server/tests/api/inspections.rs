@@ -155,14 +155,10 @@ both!(a_finding_reaches_its_department_only_when_notified, |app: TestApp| async 
     let head_b = app.login("head_b").await;
     assert_eq!(app.get("/api/v1/findings", &head_b).await.ok()["total"], 0);
     app.get(&format!("/api/v1/findings/{id}"), &head_b).await.expect(404, "not_found");
-    // Appeals are not open yet: a department cannot move the finding.
-    app.post(
-        &format!("/api/v1/findings/{id}/steps"),
-        &head_a,
-        json!({"action": "appeal", "reason": "当时在处理紧急业务"}),
-    )
-    .await
-    .expect(403, "forbidden");
+    // Watching is not being the subject: the city leader cannot appeal it.
+    app.post(&format!("/api/v1/findings/{id}/steps"), &leader, json!({"action": "appeal", "reason": "x"}))
+        .await
+        .expect(403, "forbidden");
     // Every step is in the audit log.
     let auditor = app.login("auditor").await;
     let log = app.get("/api/v1/audit?action=finding.", &auditor).await;
@@ -265,4 +261,100 @@ both!(the_office_keeps_the_taxonomy, |app: TestApp| async move {
     assert_eq!(r.json["details"][0]["field"], "default_severity");
     let head = app.login("head_a").await;
     assert_eq!(app.get("/api/v1/finding-categories", &head).await.ok().as_array().unwrap().len(), 10);
+});
+
+/// A notified finding on bureau A; returns its id.
+async fn notified_finding(app: &TestApp) -> i64 {
+    let office = app.login("office").await;
+    let (_, visit) = plan_on_a(app, &office).await;
+    let inspector = app.login("inspector").await;
+    let cat = category(app, &inspector, "RUDE").await;
+    let id = app.post("/api/v1/findings", &inspector, finding_body(app, visit, cat)).await.json["id"].as_i64().unwrap();
+    for action in ["confirm", "notify"] {
+        app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": action})).await.ok();
+    }
+    id
+}
+
+both!(a_department_appeals_within_its_working_days, |app: TestApp| async move {
+    let id = notified_finding(&app).await;
+    let head_a = app.login("head_a").await;
+    // Notified Monday 2 November: five working days run to Monday 9 November.
+    let f = app.get(&format!("/api/v1/findings/{id}"), &head_a).await;
+    assert_eq!(f.ok()["appeal_deadline"], "2026-11-09");
+    // Not for another department, nor without a reason.
+    let head_b = app.login("head_b").await;
+    app.post(&format!("/api/v1/findings/{id}/steps"), &head_b, json!({"action": "appeal", "reason": "x"}))
+        .await
+        .expect(404, "not_found");
+    app.post(&format!("/api/v1/findings/{id}/steps"), &head_a, json!({"action": "appeal"}))
+        .await
+        .expect(422, "validation_failed");
+    app.clock.advance(chrono::Duration::days(7));
+    let head_a = app.login("head_a").await;
+    let r = app
+        .post(
+            &format!("/api/v1/findings/{id}/steps"),
+            &head_a,
+            json!({"action": "appeal", "reason": "当班人员在处理群众紧急业务，有登记记录"}),
+        )
+        .await;
+    assert_eq!(r.ok()["state"], "appealed");
+    // The office decides, with a written reason; overturned, it stays on record and counts nowhere.
+    let office = app.login("office").await;
+    app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "overturn"}))
+        .await
+        .expect(422, "validation_failed");
+    let r = app
+        .post(
+            &format!("/api/v1/findings/{id}/steps"),
+            &office,
+            json!({"action": "overturn", "reason": "经核实登记记录属实"}),
+        )
+        .await;
+    assert_eq!(r.ok()["state"], "overturned");
+    assert_eq!(r.json["counts"], false);
+    let seen = app.get(&format!("/api/v1/findings/{id}"), &head_a).await;
+    let steps: Vec<&str> =
+        seen.ok()["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["notify", "appeal", "overturn"]);
+    assert_eq!(seen.json["history"][2]["reason"], "经核实登记记录属实");
+    app.post(&format!("/api/v1/findings/{id}/steps"), &head_a, json!({"action": "appeal", "reason": "again"}))
+        .await
+        .expect(422, "validation_failed");
+});
+
+both!(an_appeal_after_the_deadline_is_refused, |app: TestApp| async move {
+    let id = notified_finding(&app).await;
+    // The person named may appeal too — but not on the eighth calendar day (six working days).
+    app.clock.advance(chrono::Duration::days(8));
+    let staff = app.login("staff_a").await;
+    let r = app
+        .post(&format!("/api/v1/findings/{id}/steps"), &staff, json!({"action": "appeal", "reason": "我当时在岗"}))
+        .await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "appeal_deadline_passed");
+    assert_eq!(r.json["message"], "申诉期限已过（截止 2026-11-09）");
+    // The office can lengthen the period: ten working days run to 16 November.
+    let office = app.login("office").await;
+    let p = app.put("/api/v1/settings/inspection-policy", &office, json!({"appeal_working_days": 10})).await;
+    assert_eq!(p.ok()["appeal_working_days"], 10);
+    app.put("/api/v1/settings/inspection-policy", &office, json!({"appeal_working_days": 0}))
+        .await
+        .expect(422, "validation_failed");
+    let r = app
+        .post(&format!("/api/v1/findings/{id}/steps"), &staff, json!({"action": "appeal", "reason": "我当时在岗"}))
+        .await;
+    assert_eq!(r.ok()["state"], "appealed");
+    let office_view = app.get(&format!("/api/v1/findings/{id}"), &office).await;
+    assert_eq!(office_view.ok()["appeal_deadline"], "2026-11-16");
+    let r = app
+        .post(
+            &format!("/api/v1/findings/{id}/steps"),
+            &office,
+            json!({"action": "uphold", "reason": "视频显示离岗二十分钟"}),
+        )
+        .await;
+    assert_eq!(r.ok()["state"], "upheld");
+    assert_eq!(r.json["counts"], true);
 });

@@ -58,6 +58,8 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             AnyOf(&[InspectionManage, InspectionRecord, FindingRead])
         }
         ("post", "/api/v1/findings") => Needs(InspectionRecord),
+        ("get", "/api/v1/settings/inspection-policy") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
+        ("put", "/api/v1/settings/inspection-policy") => Needs(InspectionManage),
         _ => return None,
     })
 }
