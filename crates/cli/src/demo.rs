@@ -408,6 +408,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         .await?;
         accounts::set_roles(&tx, u.id, &[a.role], None, now).await?;
     }
+    let (plans, findings) = crate::demo_inspections::seed(&tx, &dept_ids, &window_ids, now, &mut rng).await?;
     settings::put(&tx, MARKER, &json!({ "seeded_at": now }), None, now).await?;
     audit::append(
         &tx,
@@ -416,13 +417,13 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len() }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings }),
         ),
     )
     .await?;
     tx.commit().await?;
     println!(
-        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors",
+        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings",
         DEPARTMENTS.len(),
         WINDOWS.len(),
         supervisors().len()

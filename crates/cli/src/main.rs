@@ -2,6 +2,7 @@
 //! commands: migrate, demo, user, audit, backup, restore.
 
 mod demo;
+mod demo_inspections;
 mod settings;
 
 use std::{io::Read, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
