@@ -12,8 +12,9 @@ export interface MenuGroup {
   items: MenuItem[]
 }
 
-const GROUPS: { key: '' | 'org' | 'system'; title: string }[] = [
+const GROUPS: { key: '' | 'org' | 'inspections' | 'system'; title: string }[] = [
   { key: '', title: '' },
+  { key: 'inspections', title: 'menu.inspections' },
   { key: 'org', title: 'menu.org' },
   { key: 'system', title: 'menu.system' },
 ]

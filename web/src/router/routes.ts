@@ -9,7 +9,7 @@ declare module 'vue-router' {
     /** Permission code the page needs; none: any logged-in user. */
     perm?: string
     /** Side-menu group ('' for top level); absent: not in the menu. */
-    menu?: '' | 'org' | 'system'
+    menu?: '' | 'org' | 'inspections' | 'system'
     icon?: string
     /** Reachable without a session. */
     public?: boolean
@@ -23,6 +23,9 @@ export const appRoutes: RouteRecordRaw[] = [
   { path: 'org/posts', name: 'posts', component: () => import('@/views/org/PostsView.vue'), meta: { title: 'menu.posts', perm: 'org:read', menu: 'org', icon: 'Document' } },
   { path: 'org/people', name: 'people', component: () => import('@/views/org/PeopleView.vue'), meta: { title: 'menu.people', perm: 'people:read', menu: 'org', icon: 'User' } },
   { path: 'org/supervisors', name: 'supervisors', component: () => import('@/views/org/SupervisorsView.vue'), meta: { title: 'menu.supervisors', perm: 'supervisor:read', menu: 'org', icon: 'View' } },
+  { path: 'inspections/record', name: 'record-finding', component: () => import('@/views/inspections/RecordView.vue'), meta: { title: 'menu.record', perm: 'inspection:record', menu: 'inspections', icon: 'Camera' } },
+  { path: 'inspections/plans', name: 'plans', component: () => import('@/views/inspections/PlansView.vue'), meta: { title: 'menu.plans', perm: 'inspection:record', menu: 'inspections', icon: 'Calendar' } },
+  { path: 'inspections/findings', name: 'findings', component: () => import('@/views/inspections/FindingsView.vue'), meta: { title: 'menu.findings', perm: 'finding:read', menu: 'inspections', icon: 'Warning' } },
   { path: 'system/users', name: 'users', component: () => import('@/views/system/UsersView.vue'), meta: { title: 'menu.users', perm: 'user:read', menu: 'system', icon: 'Avatar' } },
   { path: 'system/policy', name: 'policy', component: () => import('@/views/system/PolicyView.vue'), meta: { title: 'menu.policy', perm: 'policy:read', menu: 'system', icon: 'Lock' } },
   { path: 'audit', name: 'audit', component: () => import('@/views/audit/AuditView.vue'), meta: { title: 'menu.audit', perm: 'audit:read', menu: '', icon: 'Tickets' } },

@@ -1,5 +1,9 @@
 export default {
   home: 'Home',
+  inspections: 'Inspections',
+  plans: 'Inspection plans',
+  findings: 'Findings',
+  record: 'Record a finding',
   org: 'Organisation',
   departments: 'Departments',
   windows: 'Service windows',

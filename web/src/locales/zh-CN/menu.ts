@@ -1,5 +1,9 @@
 export default {
   home: '首页',
+  inspections: '暗访督查',
+  plans: '暗访计划',
+  findings: '问题审核',
+  record: '记录问题',
   org: '组织机构',
   departments: '部门管理',
   windows: '服务窗口',
