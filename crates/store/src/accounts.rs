@@ -306,3 +306,25 @@ pub async fn update_profile<C: ConnectionTrait>(
     am.updated_at = Set(now);
     Ok(am.update(c).await?)
 }
+
+/// Active accounts holding any of these roles now, by display name.
+pub async fn active_users_with_roles<C: ConnectionTrait>(c: &C, roles: &[Role]) -> Result<Vec<user::Model>> {
+    use sea_orm::sea_query::Query;
+    let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    Ok(user::Entity::find()
+        .filter(user::Column::Status.eq("active"))
+        .filter(
+            user::Column::Id.in_subquery(
+                Query::select()
+                    .column(user_role::Column::UserId)
+                    .from(user_role::Entity)
+                    .and_where(user_role::Column::Role.is_in(codes))
+                    .and_where(user_role::Column::RevokedAt.is_null())
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(user::Column::DisplayName)
+        .order_by_asc(user::Column::Id)
+        .all(c)
+        .await?)
+}

@@ -410,7 +410,9 @@ impl FindingVisibility {
 pub struct FindingFilter {
     pub q: Option<String>,
     pub state: Option<String>,
+    /// This department and, unless `exact_department`, its sub-departments.
     pub department_id: Option<i64>,
+    pub exact_department: bool,
     pub category_id: Option<i64>,
     pub severity: Option<String>,
     pub plan_id: Option<i64>,
@@ -432,7 +434,7 @@ pub async fn list_findings<C: ConnectionTrait>(
         cond = cond.add(finding::Column::State.eq(s));
     }
     if let Some(d) = f.department_id {
-        cond = cond.add(finding::Column::DepartmentId.eq(d));
+        cond = cond.add(crate::org::in_department(c, finding::Column::DepartmentId, d, f.exact_department).await?);
     }
     if let Some(cat) = f.category_id {
         cond = cond.add(finding::Column::CategoryId.eq(cat));

@@ -63,7 +63,7 @@ pub(crate) fn in_dept_scope<C: ColumnTrait>(col: C, scope: &Scope) -> Condition 
 }
 
 /// `department_id` is `d` — or, unless `exact`, `d` or any department below it.
-async fn in_department<C: ConnectionTrait, Col: ColumnTrait>(
+pub(crate) async fn in_department<C: ConnectionTrait, Col: ColumnTrait>(
     c: &C,
     col: Col,
     d: i64,

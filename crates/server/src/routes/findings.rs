@@ -352,7 +352,9 @@ pub struct ListParams {
     /// Part of the description.
     pub q: Option<String>,
     pub state: Option<String>,
+    /// This department and its sub-departments (only this one with `exact_department=true`).
     pub department_id: Option<i64>,
+    pub exact_department: Option<bool>,
     pub category_id: Option<i64>,
     pub severity: Option<String>,
     pub plan_id: Option<i64>,
@@ -377,6 +379,7 @@ async fn list(
         q: p.q,
         state: p.state,
         department_id: p.department_id,
+        exact_department: p.exact_department.unwrap_or(false),
         category_id: p.category_id,
         severity: p.severity,
         plan_id: p.plan_id,
@@ -401,7 +404,9 @@ pub struct Step {
     pub action: String,
     pub from_state: Option<String>,
     pub to_state: String,
+    /// 0 when the viewer may not know who acted (a department sees the office's steps unnamed).
     pub actor_user_id: i64,
+    pub actor_name: Option<String>,
     pub reason: String,
     pub at: DateTime<Utc>,
 }
@@ -413,6 +418,7 @@ impl From<finding_event::Model> for Step {
             from_state: e.from_state,
             to_state: e.to_state,
             actor_user_id: e.actor_user_id,
+            actor_name: None,
             reason: e.reason,
             at: e.at,
         }
@@ -430,12 +436,19 @@ pub struct FindingDetail {
 
 async fn detail(s: &AppState, viewer: &FindingViewer, f: finding::Model) -> ApiResult<FindingDetail> {
     let inside = viewer.inside(s, &f).await?;
-    let history = inspections::finding_history(s.store.db(), f.id)
-        .await?
-        .into_iter()
-        .filter(|e| inside || FindingState::parse(&e.to_state).is_some_and(FindingState::visible_to_subject))
-        .map(|e| Step { actor_user_id: if inside { e.actor_user_id } else { 0 }, ..e.into() })
-        .collect();
+    let mut history = Vec::new();
+    for e in inspections::finding_history(s.store.db(), f.id).await? {
+        if !(inside || FindingState::parse(&e.to_state).is_some_and(FindingState::visible_to_subject)) {
+            continue;
+        }
+        let actor_name = if inside {
+            xiaoneng_store::accounts::get_user(s.store.db(), e.actor_user_id).await.ok().map(|u| u.display_name)
+        } else {
+            None
+        };
+        let actor_user_id = if inside { e.actor_user_id } else { 0 };
+        history.push(Step { actor_user_id, actor_name, ..e.into() });
+    }
     let names = Names::of(s, std::slice::from_ref(&f)).await?;
     Ok(FindingDetail { finding: names.dto(f, inside), history })
 }

@@ -31,7 +31,22 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update)).routes(routes!(add_visit))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update))
+        .routes(routes!(add_visit))
+        .routes(routes!(team_candidates))
+}
+
+/// The accounts that may be put on a plan's team: active inspectors and office staff.
+#[utoipa::path(get, operation_id = "plans_team_candidates", path = "/api/v1/inspectors", tag = "inspections",
+    responses((status = 200, body = Vec<TeamMember>), (status = 403, body = ErrorBody)))]
+async fn team_candidates(
+    State(s): State<AppState>,
+    _auth: Authorized<perm::InspectionManage>,
+) -> ApiResult<Json<Vec<TeamMember>>> {
+    let users = accounts::active_users_with_roles(s.store.db(), &[Role::Inspector, Role::OfficeAdmin]).await?;
+    Ok(Json(users.into_iter().map(|u| TeamMember { user_id: u.id, display_name: u.display_name }).collect()))
 }
 
 /// A reader of plans: the office sees every plan, a team member the plans they are on. Anyone

@@ -64,6 +64,11 @@ both!(a_plan_is_secret_from_everyone_but_the_office_and_its_team, |app: TestApp|
         app.get("/api/v1/plans", &s).await.expect(404, "not_found");
         app.get(&format!("/api/v1/plans/{plan}"), &s).await.expect(404, "not_found");
     }
+    // The office picks the team among active inspectors and office staff.
+    let candidates = app.get("/api/v1/inspectors", &office).await;
+    let names: Vec<&str> =
+        candidates.ok().as_array().unwrap().iter().map(|m| m["display_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["inspector", "inspector2", "office"]);
     // Only people who may record findings can be on a team.
     let r = app
         .put(
@@ -151,6 +156,15 @@ both!(a_finding_reaches_its_department_only_when_notified, |app: TestApp| async 
     let steps: Vec<&str> =
         f.ok()["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert_eq!(steps, ["record", "confirm", "notify"]);
+    assert_eq!(f.json["history"][0]["actor_name"], "inspector");
+    assert!(app.get(&format!("/api/v1/findings/{id}"), &head_a).await.json["history"][0]["actor_name"].is_null());
+    // A department filter takes in the sub-departments: the city's findings include bureau A's.
+    let city = app.ids["city"];
+    assert_eq!(app.get(&format!("/api/v1/findings?department_id={city}"), &leader).await.ok()["total"], 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/findings?department_id={city}&exact_department=true"), &leader).await.ok()["total"],
+        0
+    );
     // Another department never.
     let head_b = app.login("head_b").await;
     assert_eq!(app.get("/api/v1/findings", &head_b).await.ok()["total"], 0);

@@ -53,6 +53,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/finding-categories") => LoggedIn,
         ("post" | "put", p) if p.starts_with("/api/v1/finding-categories") => Needs(InspectionManage),
         ("get", "/api/v1/plans" | "/api/v1/plans/{id}") => Hidden(InspectionRecord),
+        ("get", "/api/v1/inspectors") => Needs(InspectionManage),
         ("post" | "put", p) if p.starts_with("/api/v1/plans") => Needs(InspectionManage),
         ("get", "/api/v1/findings" | "/api/v1/findings/{id}") | ("post", "/api/v1/findings/{id}/steps") => {
             AnyOf(&[InspectionManage, InspectionRecord, FindingRead])
