@@ -328,3 +328,10 @@ pub async fn active_users_with_roles<C: ConnectionTrait>(c: &C, roles: &[Role]) 
         .all(c)
         .await?)
 }
+
+/// Links an account to an external supervisor's record (or unlinks it).
+pub async fn set_supervisor<C: ConnectionTrait>(c: &C, id: i64, supervisor_id: Option<i64>) -> Result<user::Model> {
+    let mut am: user::ActiveModel = get_user(c, id).await?.into();
+    am.supervisor_id = Set(supervisor_id);
+    Ok(am.update(c).await?)
+}

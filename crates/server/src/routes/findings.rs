@@ -514,6 +514,19 @@ async fn create(
     }
     v.done()?;
     let tx = s.store.write().await?;
+    // An external supervisor records only within their term of appointment.
+    if let Some(sid) = xiaoneng_store::accounts::get_user(&tx, user.id).await?.supervisor_id {
+        let today = city_day(now);
+        let sup = org::get_supervisor(&tx, sid).await.ok().filter(|s| s.status == "active");
+        if !sup.is_some_and(|s| s.term_start <= today && today <= s.term_end) {
+            return Err(ApiError::invalid(
+                "visit_id",
+                "supervisor_out_of_term",
+                "您的监督员任期已结束或尚未开始，不能记录问题",
+                "Your term as a supervisor has ended or not begun: you cannot record findings",
+            ));
+        }
+    }
     // A visit of a plan the caller cannot see does not exist for them.
     let visit = inspections::get_visit(&tx, b.visit_id).await?;
     let member_of = (!viewer.vis.all).then_some(user.id);

@@ -225,25 +225,47 @@ impl PlanBody {
     }
 }
 
-/// Team members must be active accounts that may record findings.
-async fn check_team<C: sea_orm::ConnectionTrait>(c: &C, team: &[i64]) -> ApiResult<()> {
+/// Team members must be active accounts that may record findings; an external supervisor's
+/// term must overlap the plan's period.
+async fn check_team<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    team: &[i64],
+    start: NaiveDate,
+    end: NaiveDate,
+) -> ApiResult<()> {
     for id in team {
-        let ok = match accounts::get_user(c, *id).await {
-            Ok(u) if u.status == "active" => {
-                accounts::roles_of(c, *id).await?.iter().any(|r| matches!(r, Role::Inspector | Role::OfficeAdmin))
-            }
-            _ => false,
+        let user = match accounts::get_user(c, *id).await {
+            Ok(u) if u.status == "active" => u,
+            _ => return Err(not_an_inspector(*id)),
         };
-        if !ok {
-            return Err(ApiError::invalid(
-                "team",
-                "not_an_inspector",
-                format!("账号 {id} 不是在用的暗访人员或效能办人员"),
-                format!("Account {id} is not an active inspector or office staff member"),
-            ));
+        let may_record =
+            accounts::roles_of(c, *id).await?.iter().any(|r| matches!(r, Role::Inspector | Role::OfficeAdmin));
+        if !may_record {
+            return Err(not_an_inspector(*id));
+        }
+        if let Some(sid) = user.supervisor_id {
+            let sup = xiaoneng_store::org::get_supervisor(c, sid).await.ok().filter(|s| s.status == "active");
+            let in_term = sup.as_ref().is_some_and(|s| s.term_start <= end && s.term_end >= start);
+            if !in_term {
+                return Err(ApiError::invalid(
+                    "team",
+                    "supervisor_out_of_term",
+                    format!("{} 的监督员任期不在本计划期间内", user.display_name),
+                    format!("{}'s term as a supervisor does not cover this plan's period", user.display_name),
+                ));
+            }
         }
     }
     Ok(())
+}
+
+fn not_an_inspector(id: i64) -> ApiError {
+    ApiError::invalid(
+        "team",
+        "not_an_inspector",
+        format!("账号 {id} 不是在用的暗访人员或效能办人员"),
+        format!("Account {id} is not an active inspector or office staff member"),
+    )
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -290,7 +312,7 @@ async fn create(
     let input = b.parse()?;
     let now = s.clock.now();
     let tx = s.store.write().await?;
-    check_team(&tx, &b.team).await?;
+    check_team(&tx, &b.team, b.period_start, b.period_end).await?;
     let p = inspections::save_plan(&tx, None, input, auth.user.id, now).await?;
     inspections::set_team(&tx, p.id, &b.team, auth.user.id, now).await?;
     let detail_json =
@@ -312,7 +334,7 @@ async fn update(
     let now = s.clock.now();
     let tx = s.store.write().await?;
     inspections::get_plan(&tx, None, id).await?;
-    check_team(&tx, &b.team).await?;
+    check_team(&tx, &b.team, b.period_start, b.period_end).await?;
     let p = inspections::save_plan(&tx, Some(id), input, auth.user.id, now).await?;
     let (added, removed) = inspections::set_team(&tx, id, &b.team, auth.user.id, now).await?;
     let detail_json = json!({ "title": p.title, "status": p.status, "targets": b.targets, "team_added": added, "team_removed": removed });

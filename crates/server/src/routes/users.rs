@@ -50,6 +50,8 @@ pub struct User {
     pub department_id: Option<i64>,
     pub department_name: Option<String>,
     pub person_id: Option<i64>,
+    /// For an external supervisor's account: their record, whose term limits the account.
+    pub supervisor_id: Option<i64>,
     /// The roster name of the person who uses the account.
     pub person_name: Option<String>,
     /// Role codes held now.
@@ -85,6 +87,7 @@ async fn dtos(s: &AppState, users: Vec<user::Model>) -> ApiResult<Vec<User>> {
             display_name: u.display_name,
             department_id: u.department_id,
             person_id: u.person_id,
+            supervisor_id: u.supervisor_id,
             roles: roles.iter().map(|r| r.code().to_owned()).collect(),
             status: u.status,
             must_change_password: u.must_change_password,
@@ -141,6 +144,8 @@ pub struct NewUserBody {
     pub department_id: Option<i64>,
     /// The roster entry of the person who uses this account.
     pub person_id: Option<i64>,
+    /// For an external supervisor (效能监督员, deputies…): their record.
+    pub supervisor_id: Option<i64>,
     /// An initial password; the user must change it at first login.
     pub password: String,
 }
@@ -150,6 +155,23 @@ pub struct UserBody {
     pub display_name: String,
     pub department_id: Option<i64>,
     pub person_id: Option<i64>,
+    pub supervisor_id: Option<i64>,
+}
+
+/// A supervisor record to link an account to must exist and not be retired.
+async fn check_supervisor<C: sea_orm::ConnectionTrait>(c: &C, supervisor_id: Option<i64>) -> ApiResult<()> {
+    if let Some(id) = supervisor_id {
+        let ok = org::get_supervisor(c, id).await.is_ok_and(|s| s.status == "active");
+        if !ok {
+            return Err(ApiError::invalid(
+                "supervisor_id",
+                "supervisor_not_found",
+                "外部监督员不存在或已停用",
+                "No active external supervisor with that id",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the department and person exist, and that the person belongs to the department.
@@ -230,6 +252,7 @@ async fn create(
     let password_hash = hash(b.password.clone()).await?;
     let tx = s.store.write().await?;
     check_links(&tx, b.department_id, b.person_id).await?;
+    check_supervisor(&tx, b.supervisor_id).await?;
     let u = accounts::create_user(
         &tx,
         NewUser {
@@ -243,6 +266,7 @@ async fn create(
         s.clock.now(),
     )
     .await?;
+    let u = accounts::set_supervisor(&tx, u.id, b.supervisor_id).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
@@ -251,7 +275,7 @@ async fn create(
             "user.create",
             "user",
             u.id,
-            json!({ "username": u.username, "department_id": u.department_id, "person_id": u.person_id }),
+            json!({ "username": u.username, "department_id": u.department_id, "person_id": u.person_id, "supervisor_id": u.supervisor_id }),
         ),
     )
     .await?;
@@ -271,6 +295,7 @@ async fn update(
     let tx = s.store.write().await?;
     let u = manageable(&tx, id).await?;
     check_links(&tx, b.department_id, b.person_id).await?;
+    check_supervisor(&tx, b.supervisor_id).await?;
     let roles = accounts::roles_of(&tx, id).await?;
     if b.department_id.is_none() && roles.iter().any(|r| r.needs_department()) {
         return Err(ApiError::invalid(
@@ -281,7 +306,8 @@ async fn update(
         ));
     }
     let before = json!({ "display_name": u.display_name, "department_id": u.department_id, "person_id": u.person_id });
-    let u = accounts::update_profile(&tx, id, display_name, b.department_id, b.person_id, s.clock.now()).await?;
+    accounts::update_profile(&tx, id, display_name, b.department_id, b.person_id, s.clock.now()).await?;
+    let u = accounts::set_supervisor(&tx, id, b.supervisor_id).await?;
     let after = json!({ "display_name": u.display_name, "department_id": u.department_id, "person_id": u.person_id });
     audit::append(
         &tx,

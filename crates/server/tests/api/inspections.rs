@@ -372,3 +372,58 @@ both!(an_appeal_after_the_deadline_is_refused, |app: TestApp| async move {
     assert_eq!(r.ok()["state"], "upheld");
     assert_eq!(r.json["counts"], true);
 });
+
+both!(external_supervisors_act_only_within_their_term, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let sys = app.login("sysadmin").await;
+    // Two NPC deputies: one appointed through 2026, one whose term ended in October.
+    let mut ids = Vec::new();
+    for (code, end) in [("JD1", "2026-12-31"), ("JD2", "2026-10-31")] {
+        let r = app
+            .post(
+                "/api/v1/supervisors",
+                &office,
+                json!({"code": code, "name": "代表", "kind": "npc_deputy", "term_start": "2026-01-01", "term_end": end}),
+            )
+            .await;
+        ids.push(r.json["id"].as_i64().unwrap());
+    }
+    let current = app.add_user("deputy1", Role::Inspector, None).await;
+    let former = app.add_user("deputy2", Role::Inspector, None).await;
+    for (user, sup) in [(current, ids[0]), (former, ids[1])] {
+        let r = app
+            .put(&format!("/api/v1/users/{user}"), &sys, json!({"display_name": "代表", "supervisor_id": sup}))
+            .await;
+        assert_eq!(r.ok()["supervisor_id"], sup);
+    }
+    let plan = |team: Vec<i64>| {
+        json!({"title": "十一月暗访", "period_start": "2026-11-01", "period_end": "2026-11-30", "status": "active",
+               "targets": [{"department_id": app.ids["dept_a"]}], "team": team})
+    };
+    let r = app.post("/api/v1/plans", &office, plan(vec![former])).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["code"], "supervisor_out_of_term");
+    let r = app.post("/api/v1/plans", &office, plan(vec![current])).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    let visit = app
+        .post(
+            &format!("/api/v1/plans/{id}/visits"),
+            &office,
+            json!({"department_id": app.ids["dept_a"], "scheduled_on": "2026-11-02"}),
+        )
+        .await;
+    let visit = visit.json["id"].as_i64().unwrap();
+    let deputy = app.login("deputy1").await;
+    let cat = category(&app, &deputy, "RUDE").await;
+    assert_eq!(app.post("/api/v1/findings", &deputy, finding_body(&app, visit, cat)).await.status, 201);
+    // Their record retired, the deputy records nothing more.
+    app.post(&format!("/api/v1/supervisors/{}/retire", ids[0]), &office, json!({"reason": "辞去代表职务"})).await.ok();
+    let r = app.post("/api/v1/findings", &deputy, finding_body(&app, visit, cat)).await;
+    assert_eq!(r.json["details"][0]["code"], "supervisor_out_of_term", "{}", r.json);
+    // A link to a record that does not exist is refused.
+    let r = app
+        .put(&format!("/api/v1/users/{current}"), &sys, json!({"display_name": "代表", "supervisor_id": 999999}))
+        .await;
+    assert_eq!(r.json["details"][0]["code"], "supervisor_not_found");
+});

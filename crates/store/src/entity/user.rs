@@ -10,6 +10,8 @@ pub struct Model {
     pub password_hash: String,
     pub person_id: Option<i64>,
     pub department_id: Option<i64>,
+    /// Set for an external supervisor's account: their term limits what they may do.
+    pub supervisor_id: Option<i64>,
     pub must_change_password: bool,
     pub password_changed_at: DateTimeUtc,
     pub failed_logins: i32,

@@ -127,6 +127,7 @@ enum Posts {
 enum Users {
     Table,
     Id,
+    SupervisorId,
 }
 
 fn fk(
@@ -313,6 +314,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index(FindingEvents::Table, "idx_finding_events_finding", &["finding_id"])).await?;
+
+        // An external supervisor's account names their record, so their term can be enforced.
+        // (No foreign key: SQLite cannot add one to an existing table; the API checks it.)
+        m.alter_table(Table::alter().table(Users::Table).add_column(big_integer_null(Users::SupervisorId)).to_owned())
+            .await?;
 
         // The office's taxonomy starts with the speech's categories; it edits them from there.
         let now = chrono::Utc::now();
