@@ -363,7 +363,57 @@ pub async fn seed(
         plans += 1;
         (year, month) = next;
     }
-    Ok((plans, findings))
+    seed_current_month(tx, &units, (office, inspector), today, now, rng).await?;
+    Ok((plans + 1, findings))
+}
+
+/// This month's plan, active, with visits from today to the month's end and nothing recorded
+/// yet: what a demo inspector opens the recording page to.
+async fn seed_current_month(
+    tx: &DatabaseTransaction,
+    units: &[Unit],
+    (office, inspector): (i64, i64),
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let start = today.with_day(1).context("month start")?;
+    let next = if today.month() == 12 { (today.year() + 1, 1) } else { (today.year(), today.month() + 1) };
+    let end = NaiveDate::from_ymd_opt(next.0, next.1, 1).context("month end")? - Duration::days(1);
+    let mut left: Vec<(usize, u32)> = units.iter().enumerate().map(|(i, u)| (i, u.weight)).collect();
+    let mut chosen = Vec::new();
+    while chosen.len() < 4.min(units.len()) {
+        let Some(i) = pick_weighted(rng, &left) else { break };
+        chosen.push(i);
+        left.retain(|(j, _)| *j != i);
+    }
+    let targets: Vec<(i64, Option<i64>)> =
+        chosen.iter().map(|&i| (units[i].id, units[i].windows.first().map(|w| w.id))).collect();
+    let plan = inspections::save_plan(
+        tx,
+        None,
+        inspections::PlanInput {
+            title: format!("{}年{}月机关效能暗访", today.year(), today.month()),
+            period_start: start,
+            period_end: end,
+            notes: "本月暗访进行中：请暗访组按日程到窗口暗访，发现问题当场记录。".into(),
+            status: "active".into(),
+            targets: targets.clone(),
+        },
+        office,
+        now,
+    )
+    .await?;
+    inspections::set_team(tx, plan.id, &[inspector, office], office, now).await?;
+    // Today, then the working days left in the month, one target each.
+    let mut days = vec![today];
+    days.extend(today.iter_days().skip(1).take_while(|d| *d <= end).filter(|d| is_working_day(*d)).take(4));
+    for (n, day) in days.into_iter().enumerate() {
+        let (department_id, window_id) = targets[n % targets.len()];
+        let visit = inspections::VisitInput { department_id, window_id, scheduled_on: day, notes: String::new() };
+        inspections::add_visit(tx, &plan, visit, now).await?;
+    }
+    Ok(())
 }
 
 struct Month {
