@@ -44,7 +44,8 @@ pub struct Supervisor {
     pub kind: String,
     /// Where they work or which body appointed them.
     pub organisation: String,
-    /// Masked (`138****5678`) except for those who may edit supervisors.
+    /// Masked (`138****5678`) in lists; in full on `GET /api/v1/supervisors/{id}` for those who may
+    /// edit supervisors.
     pub mobile: Option<String>,
     pub term_start: NaiveDate,
     pub term_end: NaiveDate,
