@@ -9,7 +9,7 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 
     /// Today's date in the city's time zone (Asia/Shanghai).
     fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&Shanghai).date_naive()
+        city_day(self.now())
     }
 }
 
@@ -41,6 +41,11 @@ impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The city's (Asia/Shanghai) calendar day of an instant: deadlines and periods count these.
+pub fn city_day(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&Shanghai).date_naive()
 }
 
 /// PostgreSQL keeps microseconds and SQLite nanoseconds: values that are hashed or compared after

@@ -12,23 +12,7 @@ use utoipa::ToSchema;
 
 use crate::ValidationError;
 
-macro_rules! coded {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        pub enum $name { $(#[serde(rename = $code)] $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
-            pub fn label_zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
-            pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
-            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.code() == s) }
-        }
-    };
-}
-
-coded! {
+labelled_enum! {
     /// How serious a finding is (轻微 / 一般 / 严重).
     Severity {
         Minor = "minor", "轻微", "minor";
@@ -37,7 +21,7 @@ coded! {
     }
 }
 
-coded! {
+labelled_enum! {
     /// Where a finding is in its life.
     FindingState {
         Draft = "draft", "草稿", "draft";
@@ -50,7 +34,7 @@ coded! {
     }
 }
 
-coded! {
+labelled_enum! {
     /// A step in a finding's life.
     FindingAction {
         Confirm = "confirm", "确认", "confirm";

@@ -3,6 +3,9 @@
 //!
 //! Pure: no I/O, no clock reads. Time comes in as a parameter (see [`clock`]).
 
+#[macro_use]
+mod macros;
+
 pub mod audit;
 pub mod auth;
 pub mod calendar;

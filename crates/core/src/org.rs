@@ -1,32 +1,7 @@
 //! The organisation's value types: department categories, post types, supervisor kinds, and the
 //! checks that codes, names and phone numbers must pass before they exist anywhere else.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::ValidationError;
-
-macro_rules! labelled_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        pub enum $name { $(#[serde(rename = $code)] $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
-            pub fn label_zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
-            pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
-            /// Accepts the code, the Chinese label or the English label (for imported files).
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                Self::ALL.iter().copied().find(|v| {
-                    v.code() == s || v.label_zh() == s || v.label_en().eq_ignore_ascii_case(s)
-                })
-            }
-        }
-    };
-}
 
 labelled_enum! {
     /// Department category (部门类别). The first two are the speech's focus.

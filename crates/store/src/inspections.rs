@@ -295,14 +295,17 @@ pub async fn set_team<C: ConnectionTrait>(
     Ok((added, removed))
 }
 
-pub async fn is_member<C: ConnectionTrait>(c: &C, plan_id: i64, user_id: i64) -> Result<bool> {
-    Ok(plan_member::Entity::find()
-        .filter(plan_member::Column::PlanId.eq(plan_id))
+/// The plans a user is on the team of now.
+pub async fn member_plan_ids<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = plan_member::Entity::find()
+        .select_only()
+        .column(plan_member::Column::PlanId)
         .filter(plan_member::Column::UserId.eq(user_id))
         .filter(plan_member::Column::RemovedAt.is_null())
-        .count(c)
-        .await?
-        > 0)
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
 
 pub async fn plan_visits<C: ConnectionTrait>(c: &C, plan_id: i64) -> Result<Vec<visit::Model>> {

@@ -1,7 +1,7 @@
 //! Findings (问题) of covert inspections, and the office's taxonomy of them. A team member records
 //! a draft; the office confirms and notifies; the department sees it from notification on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::{
     Json,
@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
     calendar::WorkCalendar,
+    clock::city_day,
     inspection::{Actor, FindingAction, FindingState, InspectionPolicy, Severity},
     org::{parse_code, parse_name, parse_text},
     rbac::Permission,
@@ -121,7 +122,7 @@ impl CategoryBody {
         let name_en = v.take(parse_text("name_en", &self.name_en, 200));
         let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.code()).collect();
         let default_severity = v.take(
-            parse_enum("default_severity", &self.default_severity, Severity::parse, &severities)
+            parse_enum("default_severity", &self.default_severity, Severity::from_code, &severities)
                 .map(|s| s.code().to_owned()),
         );
         v.done()?;
@@ -230,30 +231,49 @@ impl FromRequestParts<AppState> for FindingViewer {
         if user.must_change_password {
             return Err(ApiError::PasswordChangeRequired);
         }
+        let viewer = FindingViewer::of(user);
+        if !viewer.vis.all && viewer.vis.member.is_none() && viewer.vis.subject.is_none() {
+            audit_denial(state, parts, &viewer.user, Permission::FindingRead).await;
+            return Err(ApiError::Forbidden);
+        }
+        Ok(viewer)
+    }
+}
+
+/// Which findings a viewer sees from the inside — as the office or the plan's team, who may know
+/// which plan, visit and inspector a finding came from — rather than only as its subject.
+enum Inside {
+    All,
+    Plans(HashSet<i64>),
+}
+
+impl Inside {
+    fn covers(&self, f: &finding::Model) -> bool {
+        match self {
+            Inside::All => true,
+            Inside::Plans(plans) => f.plan_id.is_some_and(|p| plans.contains(&p)),
+        }
+    }
+}
+
+impl FindingViewer {
+    /// What the user's grants let them see of findings.
+    fn of(user: CurrentUser) -> Self {
         let vis = FindingVisibility {
             all: user.grants.has(Permission::InspectionManage),
             member: user.grants.has(Permission::InspectionRecord).then_some(user.id),
             subject: user.scope(Permission::FindingRead),
         };
-        if !vis.all && vis.member.is_none() && vis.subject.is_none() {
-            audit_denial(state, parts, &user, Permission::FindingRead).await;
-            return Err(ApiError::Forbidden);
-        }
-        Ok(Self { user, vis })
+        Self { user, vis }
     }
-}
 
-impl FindingViewer {
-    /// Whether this viewer sees the finding as the office or its team (who may know which plan,
-    /// visit and inspector it came from) rather than only as its subject.
-    async fn inside(&self, s: &AppState, f: &finding::Model) -> ApiResult<bool> {
-        if self.vis.all {
-            return Ok(true);
-        }
-        match (self.vis.member, f.plan_id) {
-            (Some(u), Some(p)) => Ok(inspections::is_member(s.store.db(), p, u).await?),
-            _ => Ok(false),
-        }
+    /// Loaded once per request, whatever the number of findings it shows.
+    async fn inside(&self, s: &AppState) -> ApiResult<Inside> {
+        Ok(match (self.vis.all, self.vis.member) {
+            (true, _) => Inside::All,
+            (false, Some(u)) => Inside::Plans(inspections::member_plan_ids(s.store.db(), u).await?),
+            (false, None) => Inside::Plans(HashSet::new()),
+        })
     }
 }
 
@@ -298,11 +318,6 @@ struct Names {
     calendar: WorkCalendar,
 }
 
-/// The city-time day of an instant.
-fn city_day(t: DateTime<Utc>) -> chrono::NaiveDate {
-    t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
-}
-
 impl Names {
     async fn of(s: &AppState, rows: &[finding::Model]) -> ApiResult<Self> {
         let db = s.store.db();
@@ -317,7 +332,7 @@ impl Names {
     }
 
     fn dto(&self, f: finding::Model, inside: bool) -> Finding {
-        let state = FindingState::parse(&f.state);
+        let state = FindingState::from_code(&f.state);
         Finding {
             id: f.id,
             plan_id: f.plan_id.filter(|_| inside),
@@ -388,12 +403,9 @@ async fn list(
     };
     let rows = inspections::list_findings(s.store.db(), &viewer.vis, &f, page).await?;
     let names = Names::of(&s, &rows.items).await?;
-    let mut inside = HashMap::new();
-    for r in &rows.items {
-        inside.insert(r.id, viewer.inside(&s, r).await?);
-    }
+    let inside = viewer.inside(&s).await?;
     Ok(Json(Page::from(rows, |r| {
-        let i = inside.get(&r.id).copied().unwrap_or(false);
+        let i = inside.covers(&r);
         names.dto(r, i)
     })))
 }
@@ -435,10 +447,10 @@ pub struct FindingDetail {
 }
 
 async fn detail(s: &AppState, viewer: &FindingViewer, f: finding::Model) -> ApiResult<FindingDetail> {
-    let inside = viewer.inside(s, &f).await?;
+    let inside = viewer.inside(s).await?.covers(&f);
     let mut history = Vec::new();
     for e in inspections::finding_history(s.store.db(), f.id).await? {
-        if !(inside || FindingState::parse(&e.to_state).is_some_and(FindingState::visible_to_subject)) {
+        if !(inside || FindingState::from_code(&e.to_state).is_some_and(FindingState::visible_to_subject)) {
             continue;
         }
         let actor_name = if inside {
@@ -487,22 +499,15 @@ async fn create(
     auth: Authorized<perm::InspectionRecord>,
     ApiJson(b): ApiJson<FindingBody>,
 ) -> ApiResult<(StatusCode, Json<FindingDetail>)> {
-    let user = &auth.user;
-    let viewer = FindingViewer {
-        vis: FindingVisibility {
-            all: user.grants.has(Permission::InspectionManage),
-            member: Some(user.id),
-            subject: user.scope(Permission::FindingRead),
-        },
-        user: user.clone(),
-    };
+    let viewer = FindingViewer::of(auth.user);
+    let user = &viewer.user;
     let mut v = Checks::default();
     let description = v.take(parse_name("description", &b.description, 4000));
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.code()).collect();
     let severity = b
         .severity
         .as_deref()
-        .map(|sv| v.take(parse_enum("severity", sv, Severity::parse, &severities).map(|s| s.code().to_owned())));
+        .map(|sv| v.take(parse_enum("severity", sv, Severity::from_code, &severities).map(|s| s.code().to_owned())));
     let now = s.clock.now();
     if b.occurred_at > now {
         v.push(xiaoneng_core::ValidationError::new(
@@ -534,7 +539,7 @@ async fn create(
     if plan.status == "closed" {
         return Err(ApiError::invalid("visit_id", "plan_closed", "该暗访计划已结束", "This inspection plan is closed"));
     }
-    let day = b.occurred_at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let day = city_day(b.occurred_at);
     if day < plan.period_start || day > plan.period_end {
         return Err(ApiError::invalid(
             "occurred_at",
@@ -593,7 +598,7 @@ async fn step(
     ApiJson(b): ApiJson<StepBody>,
 ) -> ApiResult<Json<FindingDetail>> {
     let actions: Vec<&str> = FindingAction::ALL.iter().map(|a| a.code()).collect();
-    let action = parse_enum("action", &b.action, FindingAction::parse, &actions)?;
+    let action = parse_enum("action", &b.action, FindingAction::from_code, &actions)?;
     let reason = parse_text("reason", &b.reason, 2000)?;
     if FindingState::needs_reason(action) && reason.is_empty() {
         return Err(ApiError::invalid("reason", "required", "请说明理由", "Give a reason"));
@@ -602,7 +607,7 @@ async fn step(
     let f = inspections::get_finding(&tx, &viewer.vis, id).await?;
     let actor = if viewer.vis.all {
         Actor::Office
-    } else if viewer.inside(&s, &f).await? {
+    } else if viewer.inside(&s).await?.covers(&f) {
         Actor::Recorder
     } else if action == FindingAction::Appeal && is_subject(&tx, &viewer.user, id).await? {
         Actor::Subject
@@ -623,7 +628,7 @@ async fn step(
             ));
         }
     }
-    let state = FindingState::parse(&f.state)
+    let state = FindingState::from_code(&f.state)
         .ok_or_else(|| ApiError::Internal(format!("finding {id} has state {:?}", f.state)))?;
     let to = state.after(action, actor).map_err(|e| match e.code {
         "not_your_step" => ApiError::Forbidden,
