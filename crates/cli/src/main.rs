@@ -471,6 +471,7 @@ async fn restore(from: &std::path::Path, data_dir: &std::path::Path, force: bool
 
 async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> anyhow::Result<ExitCode> {
     let location = settings.location(db.data_dir.clone(), db.database_url.clone());
+    let db_dir = db.data_dir.clone();
     let store = open(&settings, db).await?;
     if demo {
         demo::seed(&store).await?;
@@ -485,12 +486,13 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
         trust_forwarded_headers: settings.server.trust_forwarded_headers,
         max_body_bytes: settings.server.max_body_mb * 1024 * 1024,
     };
-    let state = AppState::new(store.clone(), clock.clone(), config);
+    let objects = settings.objects(db_dir.as_deref())?;
+    let state = AppState::new(store.clone(), clock.clone(), config, objects.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = settings.server.jobs.then(|| {
         let worker =
             format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "xiaoneng".into()), std::process::id());
-        tokio::spawn(xiaoneng_server::jobs::runner(store.clone(), clock.clone(), worker).run(stop_rx))
+        tokio::spawn(xiaoneng_server::jobs::runner(store.clone(), clock.clone(), objects, worker).run(stop_rx))
     });
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;

@@ -1,12 +1,16 @@
 //! Settings: defaults, then a TOML file, then `XIAONENG__SECTION__KEY` environment variables, then
 //! command-line flags. Secrets (the database URL, which may hold a password) are never printed.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
 };
+use object_store::{ObjectStore, aws::AmazonS3Builder, local::LocalFileSystem};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use xiaoneng_store::{HashAlgo, Location};
@@ -18,6 +22,27 @@ pub struct Settings {
     pub server: ServerSettings,
     pub audit: AuditSettings,
     pub log: LogSettings,
+    pub storage: StorageSettings,
+}
+
+/// Where evidence files are kept.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `local` (a folder; shared by every instance when there are several) or `s3` (any
+    /// S3-compatible store: MinIO, Ceph, Aliyun OSS, Tencent COS, Huawei OBS).
+    pub backend: String,
+    /// For `local`: the folder; when unset, `objects/` under the database's `data_dir`.
+    pub path: Option<PathBuf>,
+    pub s3_bucket: String,
+    /// For S3-compatible stores other than AWS, such as `https://oss-cn-hangzhou.aliyuncs.com`.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    #[serde(serialize_with = "skip_secret")]
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Allow plain http to the endpoint (a store on the same private network).
+    pub s3_allow_http: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -79,6 +104,16 @@ impl Default for Settings {
             },
             audit: AuditSettings { algo: "sha256".into() },
             log: LogSettings { level: "info,sea_orm_migration=warn".into(), format: "text".into() },
+            storage: StorageSettings {
+                backend: "local".into(),
+                path: None,
+                s3_bucket: String::new(),
+                s3_endpoint: None,
+                s3_region: "us-east-1".into(),
+                s3_access_key_id: None,
+                s3_secret_access_key: None,
+                s3_allow_http: false,
+            },
         }
     }
 }
@@ -104,6 +139,40 @@ impl Settings {
     pub fn audit_algo(&self) -> anyhow::Result<HashAlgo> {
         HashAlgo::parse(&self.audit.algo)
             .ok_or_else(|| anyhow::anyhow!("audit.algo must be sha256 or sm3, not {:?}", self.audit.algo))
+    }
+
+    /// The evidence store these settings name; a local folder is created if missing.
+    pub fn objects(&self, data_dir: Option<&Path>) -> anyhow::Result<Arc<dyn ObjectStore>> {
+        let st = &self.storage;
+        match st.backend.as_str() {
+            "local" => {
+                let dir = match &st.path {
+                    Some(p) => p.clone(),
+                    None => data_dir.unwrap_or(&self.database.data_dir).join("objects"),
+                };
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create the evidence folder {}: {e}", dir.display()))?;
+                Ok(Arc::new(LocalFileSystem::new_with_prefix(&dir)?))
+            }
+            "s3" => {
+                anyhow::ensure!(!st.s3_bucket.is_empty(), "storage.s3_bucket must be set for the s3 backend");
+                let mut b = AmazonS3Builder::from_env()
+                    .with_bucket_name(&st.s3_bucket)
+                    .with_region(&st.s3_region)
+                    .with_allow_http(st.s3_allow_http);
+                if let Some(e) = &st.s3_endpoint {
+                    b = b.with_endpoint(e);
+                }
+                if let Some(k) = &st.s3_access_key_id {
+                    b = b.with_access_key_id(k);
+                }
+                if let Some(k) = &st.s3_secret_access_key {
+                    b = b.with_secret_access_key(k.expose_secret());
+                }
+                Ok(Arc::new(b.build()?))
+            }
+            other => anyhow::bail!("storage.backend must be local or s3, not {other:?}"),
+        }
     }
 
     /// Flags win over the file and the environment.

@@ -124,11 +124,20 @@ pub struct InspectionPolicy {
     /// Working days after notification within which a finding may be appealed.
     #[schema(minimum = 1, maximum = 30)]
     pub appeal_working_days: u32,
+    /// Largest evidence file, in MiB.
+    #[schema(minimum = 1, maximum = 16384)]
+    pub evidence_max_mb: u32,
+    /// The kinds of evidence files accepted (told by content, not by name).
+    pub evidence_kinds: Vec<crate::evidence::EvidenceKind>,
 }
 
 impl Default for InspectionPolicy {
     fn default() -> Self {
-        Self { appeal_working_days: 5 }
+        Self {
+            appeal_working_days: 5,
+            evidence_max_mb: 4096,
+            evidence_kinds: crate::evidence::EvidenceKind::ALL.to_vec(),
+        }
     }
 }
 
@@ -142,7 +151,20 @@ impl InspectionPolicy {
                 "The appeal period must be 1 to 30 working days",
             ));
         }
+        if !(1..=16384).contains(&self.evidence_max_mb) {
+            return Err(ValidationError::new(
+                "evidence_max_mb",
+                "out_of_range",
+                "证据文件大小上限须在 1 MB 到 16 GB 之间",
+                "The evidence size limit must be 1 MB to 16 GB",
+            ));
+        }
         Ok(())
+    }
+
+    /// Largest evidence file, in bytes.
+    pub fn evidence_max_bytes(&self) -> u64 {
+        u64::from(self.evidence_max_mb) * 1024 * 1024
     }
 
     /// The last day an appeal may be made, for a finding notified at `notified` (city time).

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod calendar;
 pub mod clock;
 pub mod error;
+pub mod evidence;
 pub mod inspection;
 pub mod org;
 pub mod rbac;

@@ -55,6 +55,9 @@ pub enum ApiError {
     ImportRejected(Vec<RowError>),
     #[error("bad request: {code}")]
     BadRequest { code: &'static str, zh: String, en: String },
+    /// A refusal with its own status (a tus precondition, a range, a type, a corrupt file).
+    #[error("refused ({status}): {code}")]
+    Refused { status: StatusCode, code: &'static str, zh: String, en: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]
@@ -63,6 +66,16 @@ pub enum ApiError {
     Busy,
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<object_store::Error> for ApiError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            // The object changed between the check and the read: the caller may retry.
+            object_store::Error::Precondition { .. } => ApiError::Busy,
+            e => ApiError::Internal(format!("object store: {e}")),
+        }
+    }
 }
 
 /// One problem in one row of an imported file. `row` is the spreadsheet's row number.
@@ -80,6 +93,10 @@ pub struct RowError {
 impl ApiError {
     pub fn bad_request(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         ApiError::BadRequest { code, zh: zh.into(), en: en.into() }
+    }
+
+    pub fn refused(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::Refused { status, code, zh: zh.into(), en: en.into() }
     }
 
     pub fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
@@ -100,6 +117,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Validation(_) | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Refused { status, .. } => *status,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -189,6 +207,7 @@ impl ApiError {
                 ),
             ),
             ApiError::BadRequest { code, zh, en: e } => (code, pick(zh, e), Value::Null),
+            ApiError::Refused { code, zh, en: e, .. } => (code, pick(zh, e), Value::Null),
             ApiError::MethodNotAllowed => {
                 ("method_not_allowed", pick("不支持该请求方法", "This method is not allowed here"), Value::Null)
             }

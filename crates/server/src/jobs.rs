@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use object_store::ObjectStore;
 use xiaoneng_core::{auth::SecurityPolicy, clock::Clock};
 use xiaoneng_store::{
     Store, accounts,
@@ -13,6 +14,7 @@ use xiaoneng_store::{
 
 pub const SESSION_SWEEP: &str = "session.sweep";
 pub const AUDIT_VERIFY: &str = "audit.verify";
+pub const UPLOAD_SWEEP: &str = "upload.sweep";
 
 /// Ends sessions past their idle or absolute limit, so the sessions table tells the truth about
 /// who is logged in even for users who never come back.
@@ -58,10 +60,29 @@ impl JobHandler for AuditVerify {
     }
 }
 
-pub fn runner(store: Store, clock: Arc<dyn Clock>, worker: String) -> JobRunner {
+/// Removes evidence uploads that were started and then abandoned, with the parts they stored.
+struct UploadSweep(Arc<dyn Clock>, Arc<dyn ObjectStore>);
+
+impl JobHandler for UploadSweep {
+    fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
+        Box::pin(async move {
+            let n = crate::routes::evidence::sweep_abandoned(store, self.1.as_ref(), self.0.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::info!(removed = n, "abandoned uploads removed");
+            }
+            Ok(())
+        })
+    }
+}
+
+pub fn runner(store: Store, clock: Arc<dyn Clock>, objects: Arc<dyn ObjectStore>, worker: String) -> JobRunner {
     JobRunner::new(store, clock.clone(), worker)
         .handle(SESSION_SWEEP, Arc::new(SessionSweep(clock.clone())))
         .handle(AUDIT_VERIFY, Arc::new(AuditVerify))
+        .handle(UPLOAD_SWEEP, Arc::new(UploadSweep(clock.clone(), objects)))
+        .every(Recurring { kind: UPLOAD_SWEEP, every: Duration::hours(1) })
         .every(Recurring { kind: SESSION_SWEEP, every: Duration::minutes(10) })
         .every(Recurring { kind: AUDIT_VERIFY, every: Duration::hours(24) })
 }

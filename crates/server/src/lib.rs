@@ -16,7 +16,7 @@ use std::{
 
 use axum::{Router, middleware};
 use tokio::sync::RwLock;
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::trace::TraceLayer;
 use xiaoneng_core::{auth::SecurityPolicy, clock::Clock};
 use xiaoneng_store::{Store, settings};
 
@@ -44,6 +44,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
+    /// Where evidence files live: a local folder by default, an S3-compatible bucket at scale.
+    pub objects: Arc<dyn object_store::ObjectStore>,
     policy_cache: Arc<RwLock<Option<(Instant, SecurityPolicy)>>>,
 }
 
@@ -51,8 +53,13 @@ pub struct AppState {
 const POLICY_TTL: Duration = Duration::from_secs(5);
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
-        Self { store, clock, config: Arc::new(config), policy_cache: Arc::default() }
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+        objects: Arc<dyn object_store::ObjectStore>,
+    ) -> Self {
+        Self { store, clock, config: Arc::new(config), objects, policy_cache: Arc::default() }
     }
 
     pub async fn policy(&self) -> ApiResult<SecurityPolicy> {
@@ -85,7 +92,8 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::Internal("a request handler panicked".into()))
         }))
-        .layer(RequestBodyLimitLayer::new(max_body))
+        // Bodies read whole (JSON, imports) are limited; evidence uploads stream and have their own.
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(web::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

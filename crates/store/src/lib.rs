@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod entity;
+pub mod evidence;
 pub mod inspections;
 pub mod jobs;
 mod migration;

@@ -242,13 +242,13 @@ impl FromRequestParts<AppState> for FindingViewer {
 
 /// Which findings a viewer sees from the inside — as the office or the plan's team, who may know
 /// which plan, visit and inspector a finding came from — rather than only as its subject.
-enum Inside {
+pub(crate) enum Inside {
     All,
     Plans(HashSet<i64>),
 }
 
 impl Inside {
-    fn covers(&self, f: &finding::Model) -> bool {
+    pub(crate) fn covers(&self, f: &finding::Model) -> bool {
         match self {
             Inside::All => true,
             Inside::Plans(plans) => f.plan_id.is_some_and(|p| plans.contains(&p)),
@@ -268,7 +268,7 @@ impl FindingViewer {
     }
 
     /// Loaded once per request, whatever the number of findings it shows.
-    async fn inside(&self, s: &AppState) -> ApiResult<Inside> {
+    pub(crate) async fn inside(&self, s: &AppState) -> ApiResult<Inside> {
         Ok(match (self.vis.all, self.vis.member) {
             (true, _) => Inside::All,
             (false, Some(u)) => Inside::Plans(inspections::member_plan_ids(s.store.db(), u).await?),
@@ -444,6 +444,10 @@ pub struct FindingDetail {
     /// Who did what, when and why; the office and the team see every step, the department the
     /// steps from notification on.
     pub history: Vec<Step>,
+    /// Its files: the inspection's evidence and any offered with an appeal.
+    pub evidence: Vec<super::evidence::Evidence>,
+    /// What files the caller may add now: `evidence` and/or `appeal`.
+    pub can_attach: Vec<String>,
 }
 
 async fn detail(s: &AppState, viewer: &FindingViewer, f: finding::Model) -> ApiResult<FindingDetail> {
@@ -462,7 +466,11 @@ async fn detail(s: &AppState, viewer: &FindingViewer, f: finding::Model) -> ApiR
         history.push(Step { actor_user_id, actor_name, ..e.into() });
     }
     let names = Names::of(s, std::slice::from_ref(&f)).await?;
-    Ok(FindingDetail { finding: names.dto(f, inside), history })
+    let evidence = super::evidence::listing(s, f.id, inside).await?;
+    let db = s.store.db();
+    let can_attach =
+        super::evidence::attachable(s, db, viewer, &f, inside).await?.into_iter().map(String::from).collect();
+    Ok(FindingDetail { finding: names.dto(f, inside), history, evidence, can_attach })
 }
 
 #[utoipa::path(get, operation_id = "findings_get_one", path = "/api/v1/findings/{id}", tag = "inspections",
@@ -568,7 +576,7 @@ async fn create(
 
 /// Whether the user is the finding's subject: the head of its department (or above), or the
 /// person it names — the ones who may appeal it.
-async fn is_subject(tx: &sea_orm::DatabaseTransaction, user: &CurrentUser, id: i64) -> ApiResult<bool> {
+pub(crate) async fn is_subject<C: sea_orm::ConnectionTrait>(tx: &C, user: &CurrentUser, id: i64) -> ApiResult<bool> {
     let Some(scope) = user.scope(Permission::FindingAppeal) else { return Ok(false) };
     let vis = FindingVisibility { all: false, member: None, subject: Some(scope) };
     match inspections::get_finding(tx, &vis, id).await {
@@ -576,6 +584,19 @@ async fn is_subject(tx: &sea_orm::DatabaseTransaction, user: &CurrentUser, id: i
         Err(xiaoneng_store::StoreError::NotFound) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The last day a notified finding may be appealed: `Ok` while that day has not passed,
+/// `Err` once it has.
+pub(crate) async fn appeal_open<C: sea_orm::ConnectionTrait>(
+    s: &AppState,
+    c: &C,
+    f: &finding::Model,
+) -> ApiResult<Result<chrono::NaiveDate, chrono::NaiveDate>> {
+    let notified = city_day(f.notified_at.unwrap_or(f.updated_at));
+    let policy: InspectionPolicy = settings::get(c, settings::INSPECTION_POLICY).await?;
+    let deadline = policy.appeal_deadline(&WorkCalendar::default(), notified);
+    Ok(if city_day(s.clock.now()) > deadline { Err(deadline) } else { Ok(deadline) })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -615,18 +636,15 @@ async fn step(
         return Err(ApiError::Forbidden);
     };
     if action == FindingAction::Appeal
-        && let Some(notified) = f.notified_at
+        && f.notified_at.is_some()
+        && let Err(deadline) = appeal_open(&s, &tx, &f).await?
     {
-        let policy: InspectionPolicy = settings::get(&tx, settings::INSPECTION_POLICY).await?;
-        let deadline = policy.appeal_deadline(&WorkCalendar::default(), city_day(notified));
-        if city_day(s.clock.now()) > deadline {
-            return Err(ApiError::invalid(
-                "action",
-                "appeal_deadline_passed",
-                format!("申诉期限已过（截止 {deadline}）"),
-                format!("The time to appeal has passed (it ended on {deadline})"),
-            ));
-        }
+        return Err(ApiError::invalid(
+            "action",
+            "appeal_deadline_passed",
+            format!("申诉期限已过（截止 {deadline}）"),
+            format!("The time to appeal has passed (it ended on {deadline})"),
+        ));
     }
     let state = FindingState::from_code(&f.state)
         .ok_or_else(|| ApiError::Internal(format!("finding {id} has state {:?}", f.state)))?;

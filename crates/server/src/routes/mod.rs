@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod departments;
+pub mod evidence;
 pub mod findings;
 pub mod health;
 pub mod me;
@@ -56,6 +57,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(stats::router())
         .merge(plans::router())
         .merge(findings::router())
+        .merge(evidence::router())
 }
 
 /// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).

@@ -126,7 +126,12 @@ both!(sm3_chains_verify_and_can_follow_sha256, |app: TestApp| async move {
     changes(&app).await;
     // The office switches to the national algorithm: old entries keep theirs, new ones use SM3.
     let sm3 = app.store.clone().with_audit_algo(xiaoneng_store::HashAlgo::Sm3);
-    let state = xiaoneng_server::AppState::new(sm3, std::sync::Arc::new(app.clock.clone()), Default::default());
+    let state = xiaoneng_server::AppState::new(
+        sm3,
+        std::sync::Arc::new(app.clock.clone()),
+        Default::default(),
+        app.state.objects.clone(),
+    );
     let router = xiaoneng_server::app(state);
     let s = app.login("office").await;
     use axum::{

@@ -155,7 +155,12 @@ both!(cookie_is_secure_behind_a_trusted_tls_proxy, |app: TestApp| async move {
     // Untrusted headers change nothing.
     assert!(!login(app.router.clone()).await.contains("Secure"));
     let config = xiaoneng_server::ServerConfig { trust_forwarded_headers: true, ..Default::default() };
-    let state = xiaoneng_server::AppState::new(app.store.clone(), std::sync::Arc::new(app.clock.clone()), config);
+    let state = xiaoneng_server::AppState::new(
+        app.store.clone(),
+        std::sync::Arc::new(app.clock.clone()),
+        config,
+        app.state.objects.clone(),
+    );
     assert!(login(xiaoneng_server::app(state)).await.contains("; Secure"));
     // And the audit log has the client's address from the proxy.
     let auditor = app.login("auditor").await;

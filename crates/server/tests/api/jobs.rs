@@ -102,7 +102,12 @@ both!(session_sweep_ends_stale_sessions, |app: TestApp| async move {
     let s = app.login("office").await;
     let _ = s;
     app.clock.advance(chrono::Duration::minutes(31));
-    let r = xiaoneng_server::jobs::runner(app.store.clone(), Arc::new(app.clock.clone()), "w".into());
+    let r = xiaoneng_server::jobs::runner(
+        app.store.clone(),
+        Arc::new(app.clock.clone()),
+        app.state.objects.clone(),
+        "w".into(),
+    );
     r.tick_recurring().await.unwrap();
     while r.run_one().await.unwrap() {}
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};

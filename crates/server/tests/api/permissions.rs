@@ -61,6 +61,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/api/v1/findings") => Needs(InspectionRecord),
         ("get", "/api/v1/settings/inspection-policy") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
         ("put", "/api/v1/settings/inspection-policy") => Needs(InspectionManage),
+        ("post" | "options", "/api/v1/findings/{id}/uploads")
+        | ("head" | "patch" | "delete" | "options", "/api/v1/uploads/{id}")
+        | ("get", "/api/v1/evidence/{id}/content") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
         _ => return None,
     })
 }
@@ -110,7 +113,9 @@ both!(every_route_for_every_role, |app: TestApp| async move {
                     );
                 } else {
                     assert_eq!(r.status, 403, "{username} ({role}) was not refused {method} {path}: {}", r.json);
-                    assert_eq!(r.code(), "forbidden");
+                    if m != Method::HEAD {
+                        assert_eq!(r.code(), "forbidden");
+                    }
                 }
                 checked += 1;
             }

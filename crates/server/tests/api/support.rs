@@ -138,6 +138,8 @@ pub struct TestApp {
     pub store: Store,
     pub clock: ManualClock,
     pub db: TestDb,
+    /// The evidence store's folder.
+    pub objects_dir: tempfile::TempDir,
     /// Fixture ids by name: departments, people, users.
     pub ids: HashMap<&'static str, i64>,
 }
@@ -168,9 +170,11 @@ impl TestApp {
         store.migrate().await.expect("migrate");
         // Monday 2026-11-02, 09:00 in Shanghai.
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).single().expect("time"));
-        let state = AppState::new(store.clone(), Arc::new(clock.clone()), ServerConfig::default());
+        let objects_dir = tempfile::tempdir().expect("objects dir");
+        let objects = object_store::local::LocalFileSystem::new_with_prefix(objects_dir.path()).expect("objects");
+        let state = AppState::new(store.clone(), Arc::new(clock.clone()), ServerConfig::default(), Arc::new(objects));
         let router = app(state.clone());
-        let mut t = TestApp { router, state, store, clock, db, ids: HashMap::new() };
+        let mut t = TestApp { router, state, store, clock, db, objects_dir, ids: HashMap::new() };
         t.seed().await;
         Some(t)
     }

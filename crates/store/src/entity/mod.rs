@@ -3,6 +3,7 @@
 pub mod audit_entry;
 pub mod audit_head;
 pub mod department;
+pub mod evidence;
 pub mod finding;
 pub mod finding_category;
 pub mod finding_event;
@@ -15,6 +16,8 @@ pub mod post;
 pub mod session;
 pub mod setting;
 pub mod supervisor;
+pub mod upload;
+pub mod upload_part;
 pub mod user;
 pub mod user_role;
 pub mod visit;
