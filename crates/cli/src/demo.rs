@@ -11,7 +11,7 @@ use xiaoneng_core::{
     rbac::Role,
 };
 use xiaoneng_store::{
-    Store, accounts, audit,
+    Store, accounts, audit, inspections,
     org::{self, DepartmentInput, PersonInput, PostInput, SupervisorInput, WindowInput},
     settings,
 };
@@ -240,7 +240,7 @@ fn headcount(code: &str, category: &str) -> usize {
     }
 }
 
-pub async fn seed(store: &Store) -> anyhow::Result<()> {
+pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> anyhow::Result<()> {
     let db = store.db();
     let marker: Option<serde_json::Value> = settings::get(db, MARKER).await?;
     if marker.is_some() {
@@ -408,7 +408,16 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         .await?;
         accounts::set_roles(&tx, u.id, &[a.role], None, now).await?;
     }
-    let (plans, findings) = crate::demo_inspections::seed(&tx, &dept_ids, &window_ids, now, &mut rng).await?;
+    let mut recorded = Vec::new();
+    let (plans, findings) =
+        crate::demo_inspections::seed(&tx, &dept_ids, &window_ids, now, &mut rng, &mut recorded).await?;
+    let codes: std::collections::HashMap<i64, String> =
+        inspections::list_categories(&tx, true).await?.into_iter().map(|c| (c.id, c.code)).collect();
+    let mut files = 0;
+    for f in &recorded {
+        let code = codes.get(&f.category_id).map_or("", String::as_str);
+        files += crate::demo_evidence::attach(&tx, objects, &mut rng, f, code).await?;
+    }
     settings::put(&tx, MARKER, &json!({ "seeded_at": now }), None, now).await?;
     audit::append(
         &tx,
@@ -417,13 +426,13 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files }),
         ),
     )
     .await?;
     tx.commit().await?;
     println!(
-        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings",
+        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files",
         DEPARTMENTS.len(),
         WINDOWS.len(),
         supervisors().len()

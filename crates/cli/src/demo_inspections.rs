@@ -301,6 +301,7 @@ pub async fn seed(
     window_ids: &HashMap<&str, Vec<i64>>,
     now: DateTime<Utc>,
     rng: &mut StdRng,
+    made: &mut Vec<finding::Model>,
 ) -> anyhow::Result<(usize, usize)> {
     let office = accounts::find_by_username(tx, "xnb_admin").await?.context("the demo office admin account")?.id;
     let inspector = accounts::find_by_username(tx, "inspector").await?.context("the demo inspector account")?.id;
@@ -358,6 +359,7 @@ pub async fn seed(
             (office, inspector),
             now,
             rng,
+            made,
         )
         .await?;
         plans += 1;
@@ -437,6 +439,7 @@ async fn seed_month(
     (office, inspector): (i64, i64),
     now: DateTime<Utc>,
     rng: &mut StdRng,
+    made: &mut Vec<finding::Model>,
 ) -> anyhow::Result<usize> {
     let not_after = |t: DateTime<Utc>| t.min(now - Duration::minutes(1));
 
@@ -590,6 +593,7 @@ async fn seed_month(
                 recorded,
             )
             .await?;
+            made.push(f.clone());
             let steps = path_to(rng, m.latest, v.scheduled_on.day() > 15);
             walk(tx, rng, f, steps, (office, recorder), minute, not_after).await?;
             count += 1;

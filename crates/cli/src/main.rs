@@ -2,6 +2,7 @@
 //! commands: migrate, demo, user, audit, backup, restore.
 
 mod demo;
+mod demo_evidence;
 mod demo_inspections;
 mod settings;
 
@@ -243,8 +244,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { db } => {
+            let objects = settings.objects(db.data_dir.as_deref())?;
             let store = open(&settings, db).await?;
-            demo::seed(&store).await?;
+            demo::seed(&store, objects.as_ref()).await?;
             demo::print_accounts();
             store.close().await?;
             Ok(ExitCode::SUCCESS)
@@ -471,10 +473,10 @@ async fn restore(from: &std::path::Path, data_dir: &std::path::Path, force: bool
 
 async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> anyhow::Result<ExitCode> {
     let location = settings.location(db.data_dir.clone(), db.database_url.clone());
-    let db_dir = db.data_dir.clone();
+    let objects = settings.objects(db.data_dir.as_deref())?;
     let store = open(&settings, db).await?;
     if demo {
-        demo::seed(&store).await?;
+        demo::seed(&store, objects.as_ref()).await?;
         demo::print_accounts();
     }
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
@@ -486,7 +488,6 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
         trust_forwarded_headers: settings.server.trust_forwarded_headers,
         max_body_bytes: settings.server.max_body_mb * 1024 * 1024,
     };
-    let objects = settings.objects(db_dir.as_deref())?;
     let state = AppState::new(store.clone(), clock.clone(), config, objects.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = settings.server.jobs.then(|| {

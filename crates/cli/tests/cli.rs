@@ -10,13 +10,21 @@ use std::{
 
 use sea_orm::ConnectionTrait;
 
+/// Runs in cargo's scratch folder: a command on PostgreSQL keeps its evidence files in
+/// `./data/objects`, which must not land in the source tree.
 fn xn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xiaoneng")).args(args).env("NO_COLOR", "1").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
+        .args(args)
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
 
 fn xn_stdin(args: &[&str], input: &str) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
         .args(args)
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

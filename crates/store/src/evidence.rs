@@ -131,14 +131,9 @@ pub struct NewEvidence {
     pub verified_tag: Option<String>,
 }
 
-/// Files an upload's object as evidence, once: `None` if another request already did.
-pub async fn file_evidence<C: ConnectionTrait>(
-    c: &C,
-    upload_id: &str,
-    e: NewEvidence,
-    now: DateTime<Utc>,
-) -> Result<Option<evidence::Model>> {
-    let ev = evidence::ActiveModel {
+/// Records a stored object as evidence.
+pub async fn insert_evidence<C: ConnectionTrait>(c: &C, e: NewEvidence, now: DateTime<Utc>) -> Result<evidence::Model> {
+    Ok(evidence::ActiveModel {
         finding_id: Set(e.finding_id),
         purpose: Set(e.purpose),
         kind: Set(e.kind),
@@ -156,7 +151,17 @@ pub async fn file_evidence<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(c)
-    .await?;
+    .await?)
+}
+
+/// Files an upload's object as evidence, once: `None` if another request already did.
+pub async fn file_evidence<C: ConnectionTrait>(
+    c: &C,
+    upload_id: &str,
+    e: NewEvidence,
+    now: DateTime<Utc>,
+) -> Result<Option<evidence::Model>> {
+    let ev = insert_evidence(c, e, now).await?;
     let claimed = upload::Entity::update_many()
         .col_expr(upload::Column::EvidenceId, Expr::value(ev.id))
         .col_expr(upload::Column::Head, Expr::value(Vec::<u8>::new()))
