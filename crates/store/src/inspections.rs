@@ -371,6 +371,21 @@ pub async fn get_visit<C: ConnectionTrait>(c: &C, id: i64) -> Result<visit::Mode
     visit::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
 }
 
+/// Records what became of a visit: `scheduled`, `done` or `cancelled`, with notes.
+pub async fn update_visit<C: ConnectionTrait>(
+    c: &C,
+    v: visit::Model,
+    status: &str,
+    notes: String,
+    now: DateTime<Utc>,
+) -> Result<visit::Model> {
+    let mut am: visit::ActiveModel = v.into();
+    am.status = Set(status.into());
+    am.notes = Set(notes);
+    am.updated_at = Set(now);
+    Ok(am.update(c).await?)
+}
+
 // ------------------------------------------------------------------ findings
 
 /// Who sees which findings. A user may be several of these at once; they see the union.

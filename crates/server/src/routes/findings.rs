@@ -567,7 +567,12 @@ async fn create(
         occurred_at: xiaoneng_core::clock::truncate_micros(b.occurred_at),
         description,
     };
+    let visit_done = (input.visit.status == "scheduled").then(|| input.visit.clone());
     let f = inspections::create_finding(&tx, input, user.id, now).await?;
+    if let Some(v) = visit_done {
+        let notes = v.notes.clone();
+        inspections::update_visit(&tx, v, "done", notes, now).await?;
+    }
     let d = json!({ "plan_id": f.plan_id, "visit_id": f.visit_id, "department_id": f.department_id, "category_id": f.category_id, "severity": f.severity });
     audit::append(&tx, s.store.audit_algo(), &user.audit(&s, "finding.record", "finding", f.id, d)).await?;
     tx.commit().await?;

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
     ValidationError,
+    clock::city_day,
     org::{parse_name, parse_text},
     rbac::{Permission, Role},
 };
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get_one, update))
         .routes(routes!(add_visit))
+        .routes(routes!(update_visit))
         .routes(routes!(team_candidates))
 }
 
@@ -341,6 +343,57 @@ async fn update(
     audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "plan.update", "plan", id, detail_json)).await?;
     tx.commit().await?;
     Ok(Json(detail(&s, p).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VisitUpdate {
+    /// `scheduled`, `done` (visited: with or without findings) or `cancelled` (the office only).
+    pub status: String,
+    /// What happened: "visited, nothing to report", why it was called off…
+    #[serde(default)]
+    pub notes: String,
+}
+
+const VISIT_STATUSES: &[&str] = &["scheduled", "done", "cancelled"];
+
+/// Records what became of a visit: the team marks it done (also when nothing was found); the
+/// office may also call it off. Recording a finding on a visit marks it done by itself.
+#[utoipa::path(put, operation_id = "plans_update_visit", path = "/api/v1/visits/{id}", tag = "inspections",
+    request_body = VisitUpdate,
+    responses((status = 200, body = Visit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_visit(
+    State(s): State<AppState>,
+    reader: PlanReader,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VisitUpdate>,
+) -> ApiResult<Json<Visit>> {
+    let status = parse_enum("status", &b.status, |v| VISIT_STATUSES.iter().copied().find(|s| *s == v), VISIT_STATUSES)?;
+    let notes = parse_text("notes", &b.notes, 2000)?;
+    let tx = s.store.write().await?;
+    let v = inspections::get_visit(&tx, id).await?;
+    // A visit of a plan the caller is not on does not exist for them.
+    let p = inspections::get_plan(&tx, reader.member_of, v.plan_id).await?;
+    if status == "cancelled" && reader.member_of.is_some() {
+        return Err(ApiError::Forbidden);
+    }
+    if p.status == "closed" {
+        return Err(ApiError::invalid("status", "plan_closed", "该暗访计划已结束", "This inspection plan is closed"));
+    }
+    if status == "done" && v.scheduled_on > city_day(s.clock.now()) {
+        return Err(ApiError::invalid(
+            "status",
+            "not_yet",
+            "暗访日期未到，不能标记为已完成",
+            "The visit's day has not come: it cannot be done yet",
+        ));
+    }
+    let from = v.status.clone();
+    let v = inspections::update_visit(&tx, v, status, notes, s.clock.now()).await?;
+    let d = json!({ "plan_id": p.id, "from": from, "to": status, "notes": v.notes });
+    audit::append(&tx, s.store.audit_algo(), &reader.user.audit(&s, "visit.update", "visit", id, d)).await?;
+    tx.commit().await?;
+    let names = super::department_names(&s, [v.department_id]).await?;
+    Ok(Json(visit_dto(v, &names)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -427,3 +427,61 @@ both!(external_supervisors_act_only_within_their_term, |app: TestApp| async move
         .await;
     assert_eq!(r.json["details"][0]["code"], "supervisor_not_found");
 });
+
+both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (plan, visit) = plan_on_a(&app, &office).await;
+    let later = app
+        .post(
+            &format!("/api/v1/plans/{plan}/visits"),
+            &office,
+            json!({"department_id": app.ids["dept_a"], "scheduled_on": "2026-11-20"}),
+        )
+        .await;
+    let later = later.ok()["id"].as_i64().unwrap();
+    let inspector = app.login("inspector").await;
+    // The team: done when visited, even with nothing to report; not before the day; not called off.
+    let r = app
+        .put(
+            &format!("/api/v1/visits/{visit}"),
+            &inspector,
+            json!({"status": "done", "notes": "窗口秩序良好，未发现问题"}),
+        )
+        .await;
+    assert_eq!(r.ok()["status"], "done");
+    assert_eq!(r.json["notes"], "窗口秩序良好，未发现问题");
+    app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "done"}))
+        .await
+        .expect(422, "validation_failed");
+    app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "cancelled"}))
+        .await
+        .expect(403, "forbidden");
+    app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "gone"}))
+        .await
+        .expect(422, "validation_failed");
+    // The office calls it off; outsiders find no visit at all.
+    let r = app.put(&format!("/api/v1/visits/{later}"), &office, json!({"status": "cancelled", "notes": "改期"})).await;
+    assert_eq!(r.ok()["status"], "cancelled");
+    let head_a = app.login("head_a").await;
+    app.put(&format!("/api/v1/visits/{visit}"), &head_a, json!({"status": "done"})).await.expect(404, "not_found");
+    app.add_user("inspector2", Role::Inspector, None).await;
+    let other = app.login("inspector2").await;
+    app.put(&format!("/api/v1/visits/{visit}"), &other, json!({"status": "done"})).await.expect(404, "not_found");
+    // Recording a finding on a scheduled visit marks it done.
+    let third = app
+        .post(
+            &format!("/api/v1/plans/{plan}/visits"),
+            &office,
+            json!({"department_id": app.ids["dept_a"], "scheduled_on": "2026-11-02"}),
+        )
+        .await;
+    let third = third.ok()["id"].as_i64().unwrap();
+    let cat = category(&app, &inspector, "RUDE").await;
+    app.post("/api/v1/findings", &inspector, finding_body(&app, third, cat)).await.ok();
+    let detail = app.get(&format!("/api/v1/plans/{plan}"), &office).await;
+    let statuses: Vec<&str> =
+        detail.ok()["visits"].as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "done").count(), 2, "{statuses:?}");
+    let log = app.get("/api/v1/audit?action=visit.update", &app.login("auditor").await).await;
+    assert_eq!(log.ok()["total"], 2);
+});
