@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disable))
         .routes(routes!(enable))
         .routes(routes!(set_roles))
+        .routes(routes!(link_candidates))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -494,4 +495,71 @@ async fn set_roles(
     .await?;
     tx.commit().await?;
     Ok(Json(dto(&s, u).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkParams {
+    /// `person` (a person of the roster) or `supervisor` (an external supervisor's record).
+    pub kind: String,
+    /// Name, employee number or certificate number.
+    #[serde(default)]
+    pub q: String,
+}
+
+/// Something an account may be linked to, as the account form offers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkCandidate {
+    pub id: i64,
+    pub label: String,
+    /// The department, or the supervisor's kind and term.
+    pub detail: String,
+}
+
+/// People and external supervisors an account may be linked to (active ones, at most 20): what
+/// the system admin needs to link an account without reading the roster.
+#[utoipa::path(operation_id = "users_link_candidates", get, path = "/api/v1/account-links", tag = "accounts", params(LinkParams),
+    responses((status = 200, body = Vec<LinkCandidate>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn link_candidates(
+    State(s): State<AppState>,
+    _auth: Authorized<perm::UserWrite>,
+    ApiQuery(p): ApiQuery<LinkParams>,
+) -> ApiResult<Json<Vec<LinkCandidate>>> {
+    let db = s.store.db();
+    let q = Some(p.q.trim().to_owned()).filter(|q| !q.is_empty());
+    let page = xiaoneng_store::PageReq { page: 1, page_size: 20 };
+    let out = match p.kind.as_str() {
+        "person" => {
+            let f = org::PeopleFilter { q, status: Some("active".into()), ..Default::default() };
+            let rows = org::list_people(db, &org::Scope::All, &f, page).await?.items;
+            let names = super::department_names(&s, rows.iter().map(|r| r.department_id)).await?;
+            rows.into_iter()
+                .map(|r| LinkCandidate {
+                    id: r.id,
+                    label: format!("{}（{}）", r.name, r.employee_no),
+                    detail: names.get(&r.department_id).cloned().unwrap_or_default(),
+                })
+                .collect()
+        }
+        "supervisor" => {
+            let f = org::UnitFilter { q, status: Some("active".into()), ..Default::default() };
+            let rows = org::list_supervisors(db, &f, None, page).await?.items;
+            rows.into_iter()
+                .map(|r| LinkCandidate {
+                    id: r.id,
+                    label: format!("{}（{}）", r.name, r.code),
+                    detail: format!("{} {} — {}", r.organisation, r.term_start, r.term_end),
+                })
+                .collect()
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "kind",
+                "invalid_choice",
+                "取值无效，可选：person、supervisor",
+                "Not a valid choice; one of: person, supervisor",
+            ));
+        }
+    };
+    Ok(Json(out))
 }

@@ -99,3 +99,30 @@ both!(security_admin_sets_the_policy, |app: TestApp| async move {
     app.post(&format!("/api/v1/users/{}/unlock", app.ids["leader"]), &sys, json!({})).await.ok();
     app.login("leader").await;
 });
+
+both!(the_system_admin_finds_people_and_supervisors_to_link, |app: TestApp| async move {
+    let sys = app.login("sysadmin").await;
+    // The system admin reads no roster, but may look up whom to link an account to.
+    app.get("/api/v1/people", &sys).await.expect(403, "forbidden");
+    let found = app.get("/api/v1/account-links?kind=person&q=P-A1", &sys).await;
+    let found = found.ok().as_array().unwrap().clone();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["id"], app.ids["person_a1"]);
+    assert_eq!(found[0]["detail"], "登记注册科");
+    assert!(found[0].get("mobile").is_none());
+    let office = app.login("office").await;
+    let sup = app
+        .post(
+            "/api/v1/supervisors",
+            &office,
+            serde_json::json!({"code": "JD-2026-01", "name": "王监督", "kind": "npc_deputy", "organisation": "市人大",
+                               "mobile": "13800001111", "term_start": "2026-01-01", "term_end": "2027-12-31"}),
+        )
+        .await;
+    let sup_id = sup.ok()["id"].as_i64().unwrap();
+    let sups = app.get("/api/v1/account-links?kind=supervisor&q=JD-2026", &sys).await;
+    assert_eq!(sups.ok()[0]["id"], sup_id);
+    assert!(!sups.json.to_string().contains("13800001111"));
+    app.get("/api/v1/account-links?kind=robot", &sys).await.expect(422, "validation_failed");
+    app.get("/api/v1/account-links?kind=person", &office).await.expect(403, "forbidden");
+});

@@ -45,6 +45,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/supervisors" | "/api/v1/supervisors/{id}") => Needs(SupervisorRead),
         ("post" | "put", p) if p.starts_with("/api/v1/supervisors") => Needs(SupervisorWrite),
         ("get", "/api/v1/users" | "/api/v1/users/{id}") => Needs(UserRead),
+        ("get", "/api/v1/account-links") => Needs(UserWrite),
         ("put", "/api/v1/users/{id}/roles") => Needs(RoleGrant),
         ("post" | "put", p) if p.starts_with("/api/v1/users") => Needs(UserWrite),
         ("get", "/api/v1/settings/security-policy") => Needs(PolicyRead),
