@@ -427,7 +427,8 @@ impl FindingVisibility {
 #[derive(Debug, Default, Clone)]
 pub struct FindingFilter {
     pub q: Option<String>,
-    pub state: Option<String>,
+    /// Any of these states.
+    pub states: Vec<String>,
     /// This department and, unless `exact_department`, its sub-departments.
     pub department_id: Option<i64>,
     pub exact_department: bool,
@@ -436,7 +437,17 @@ pub struct FindingFilter {
     pub plan_id: Option<i64>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// One of [`FINDING_SORTS`], `-` in front for descending; newest first by default.
+    pub sort: Option<String>,
 }
+
+pub const FINDING_SORTS: &[(&str, finding::Column)] = &[
+    ("occurred_at", finding::Column::OccurredAt),
+    ("created_at", finding::Column::CreatedAt),
+    ("severity", finding::Column::Severity),
+    ("state", finding::Column::State),
+    ("department_id", finding::Column::DepartmentId),
+];
 
 pub async fn list_findings<C: ConnectionTrait>(
     c: &C,
@@ -448,8 +459,8 @@ pub async fn list_findings<C: ConnectionTrait>(
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(contains(finding::Column::Description, q));
     }
-    if let Some(s) = f.state.as_deref().filter(|s| !s.is_empty()) {
-        cond = cond.add(finding::Column::State.eq(s));
+    if !f.states.is_empty() {
+        cond = cond.add(finding::Column::State.is_in(f.states.clone()));
     }
     if let Some(d) = f.department_id {
         cond = cond.add(crate::org::in_department(c, finding::Column::DepartmentId, d, f.exact_department).await?);
@@ -471,8 +482,8 @@ pub async fn list_findings<C: ConnectionTrait>(
     }
     let q = finding::Entity::find().filter(cond);
     let total = q.clone().count(c).await?;
-    let items = q
-        .order_by_desc(finding::Column::OccurredAt)
+    let sort = f.sort.as_deref().unwrap_or("-occurred_at");
+    let items = crate::org::order(q, Some(sort), FINDING_SORTS, finding::Column::OccurredAt)
         .order_by_desc(finding::Column::Id)
         .offset(page.offset())
         .limit(page.page_size)

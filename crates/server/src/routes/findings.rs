@@ -366,6 +366,7 @@ pub struct ListParams {
     pub page_size: Option<u64>,
     /// Part of the description.
     pub q: Option<String>,
+    /// One state, or several separated by commas (`confirmed,notified`).
     pub state: Option<String>,
     /// This department and its sub-departments (only this one with `exact_department=true`).
     pub department_id: Option<i64>,
@@ -377,6 +378,9 @@ pub struct ListParams {
     pub from: Option<DateTime<Utc>>,
     /// Occurred before this time (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// `occurred_at`, `created_at`, `severity`, `state` or `department_id`; `-` in front for
+    /// descending. Default `-occurred_at` (newest first).
+    pub sort: Option<String>,
 }
 
 /// The findings the caller may see, newest first.
@@ -389,10 +393,32 @@ async fn list(
 ) -> ApiResult<Json<Page<Finding>>> {
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
+    let states: Vec<String> = p
+        .state
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect();
+    let codes: Vec<&str> = FindingState::ALL.iter().map(|s| s.code()).collect();
+    for st in &states {
+        if let Err(e) = parse_enum("state", st, FindingState::from_code, &codes) {
+            v.push(e);
+        }
+    }
+    let sorts: Vec<&str> = inspections::FINDING_SORTS.iter().map(|(k, _)| *k).collect();
+    if let Some(sort) = p.sort.as_deref()
+        && let Err(e) = parse_enum("sort", sort.trim_start_matches('-'), |k| sorts.contains(&k).then_some(()), &sorts)
+    {
+        v.push(e);
+    }
     v.done()?;
     let f = FindingFilter {
         q: p.q,
-        state: p.state,
+        states,
+        sort: p.sort,
         department_id: p.department_id,
         exact_department: p.exact_department.unwrap_or(false),
         category_id: p.category_id,

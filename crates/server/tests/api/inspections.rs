@@ -485,3 +485,27 @@ both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
     let log = app.get("/api/v1/audit?action=visit.update", &app.login("auditor").await).await;
     assert_eq!(log.ok()["total"], 2);
 });
+
+both!(findings_filter_by_several_states_and_sort, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (_, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let rude = category(&app, &inspector, "RUDE").await;
+    let mut ids = Vec::new();
+    for minute in [10, 20, 30] {
+        let mut b = finding_body(&app, visit, rude);
+        b["occurred_at"] = json!(format!("2026-11-02T00:{minute}:00Z"));
+        ids.push(app.post("/api/v1/findings", &inspector, b).await.ok()["id"].as_i64().unwrap());
+    }
+    app.post(&format!("/api/v1/findings/{}/steps", ids[0]), &office, json!({"action": "confirm"})).await.ok();
+    app.post(&format!("/api/v1/findings/{}/steps", ids[1]), &office, json!({"action": "withdraw", "reason": "不属实"}))
+        .await
+        .ok();
+    let page = app.get("/api/v1/findings?state=draft,confirmed&sort=occurred_at", &office).await;
+    let got: Vec<i64> = page.ok()["items"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    assert_eq!(got, vec![ids[0], ids[2]]);
+    let newest = app.get("/api/v1/findings", &office).await;
+    assert_eq!(newest.ok()["items"][0]["id"], ids[2]);
+    app.get("/api/v1/findings?state=draft,lost", &office).await.expect(422, "validation_failed");
+    app.get("/api/v1/findings?sort=-mood", &office).await.expect(422, "validation_failed");
+});
