@@ -13,6 +13,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart, path::Path as ObjectPath};
@@ -44,6 +45,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 const TUS_VERSION: &str = "1.0.0";
 /// Bytes gathered before each write to the store: S3's smallest part.
 const PART_BUFFER: usize = 5 * 1024 * 1024;
+/// Bytes hashed at a time.
+const HASH_BATCH: usize = 1024 * 1024;
 /// A file whose object has not changed since it last matched its digests is served without
 /// hashing it again, for this long; then it is hashed again on the next view.
 const REVERIFY_AFTER: Duration = Duration::hours(24);
@@ -455,10 +458,21 @@ async fn receive(
     let mut writer = WriteMultipart::new_with_chunk_size(s.objects.put_multipart(&part).await?, PART_BUFFER);
     let mut received: i64 = 0;
     let mut stream = body.into_data_stream();
+    // Bytes gather into batches, each hashed off the async threads (two digests, two threads)
+    // and then written.
+    let mut batch = BytesMut::new();
     let outcome: ApiResult<()> = async {
-        while let Some(chunk) = stream.next().await {
-            // A broken connection ends the request; what came before it is kept.
-            let Ok(chunk) = chunk else { break };
+        loop {
+            let next = stream.next().await;
+            let ended = !matches!(next, Some(Ok(_)));
+            if (ended && !batch.is_empty()) || batch.len() >= HASH_BATCH {
+                let bytes = batch.split().freeze();
+                digest = hash_apart(std::mem::take(&mut digest), bytes.clone()).await?;
+                writer.wait_for_capacity(1).await?;
+                writer.write(&bytes);
+            }
+            // The end, or a broken connection: what came before it is kept.
+            let Some(Ok(chunk)) = next else { break };
             let len = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
             if received + len > room {
                 return Err(ApiError::bad_request(
@@ -474,9 +488,7 @@ async fn receive(
             if told.is_none() && head.len() == head_len {
                 told = Some(accept(&policy, &head)?);
             }
-            digest.update(&chunk);
-            writer.wait_for_capacity(1).await?;
-            writer.write(&chunk);
+            batch.extend_from_slice(&chunk);
             received += len;
         }
         Ok(())
@@ -514,6 +526,16 @@ async fn receive(
         finish(s, viewer, &u).await?;
     }
     Ok((u.clone(), u.received_bytes))
+}
+
+/// Feeds `bytes` to the digests on a blocking thread.
+async fn hash_apart(mut digest: StreamDigest, bytes: Bytes) -> ApiResult<StreamDigest> {
+    tokio::task::spawn_blocking(move || {
+        digest.update(&bytes);
+        digest
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("hashing failed: {e}")))
 }
 
 /// The file's type, told from its first bytes, if the office accepts it.
