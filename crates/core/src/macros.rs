@@ -2,9 +2,10 @@
 //! languages.
 
 /// Declares such an enum: `code()`, `label_zh()`, `label_en()`, `from_code()` (codes only: for
-/// API fields and stored values) and `parse()` (a code or either label: for imported files).
+/// API fields and stored values) and `parse()` (a code or either label: for imported files). The
+/// code is a `tt`, not a `literal`: derives (serde, utoipa) then see the plain string.
 macro_rules! labelled_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:tt, $zh:literal, $en:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name { $(#[serde(rename = $code)] $variant),+ }

@@ -356,10 +356,14 @@ async fn own_upload(s: &AppState, viewer: &FindingViewer, token: &str) -> ApiRes
     Ok(u)
 }
 
+/// The tus answer; once the file is filed, `Upload-Evidence-Id` names it.
 fn offset_response(status: StatusCode, u: &upload::Model, received: i64) -> Response {
     let mut res = status.into_response();
     res.headers_mut().insert("upload-offset", HeaderValue::from(received));
     res.headers_mut().insert("upload-length", HeaderValue::from(u.total_bytes));
+    if let Some(id) = u.evidence_id {
+        res.headers_mut().insert("upload-evidence-id", HeaderValue::from(id));
+    }
     tus_headers(res)
 }
 
@@ -376,9 +380,12 @@ async fn upload_offset(
         require_tus(&h)?;
         let u = own_upload(&s, &viewer, &token).await?;
         // Everything arrived but the request that brought the last byte ended before filing it.
-        if u.received_bytes == u.total_bytes && u.evidence_id.is_none() {
+        let u = if u.received_bytes == u.total_bytes && u.evidence_id.is_none() {
             finish(&s, &viewer, &u).await?;
-        }
+            store::get_upload(s.store.db(), &token).await?
+        } else {
+            u
+        };
         Ok::<_, ApiError>(offset_response(StatusCode::OK, &u, u.received_bytes))
     };
     run.await.unwrap_or_else(tus_error)
@@ -388,7 +395,7 @@ async fn upload_offset(
 /// `Upload-Offset` = what has arrived). Bytes that arrive before a connection breaks are kept.
 #[utoipa::path(patch, operation_id = "evidence_append", path = "/api/v1/uploads/{id}", tag = "inspections",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Upload-Offset: what has now arrived"), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 204, description = "Upload-Offset: what has now arrived; Upload-Evidence-Id once the file is filed"), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
 async fn append(
     State(s): State<AppState>,
@@ -444,7 +451,7 @@ async fn receive(
         if u.evidence_id.is_none() {
             finish(s, viewer, &u).await?;
         }
-        return Ok((u, from));
+        return Ok((store::get_upload(s.store.db(), token).await?, from));
     }
     let policy: InspectionPolicy = settings::get(s.store.db(), settings::INSPECTION_POLICY).await?;
     let room = u.total_bytes - from;
@@ -521,11 +528,13 @@ async fn receive(
         ));
     }
     tx.commit().await?;
-    let u = store::get_upload(s.store.db(), token).await?;
+    let mut u = store::get_upload(s.store.db(), token).await?;
     if u.received_bytes == u.total_bytes {
         finish(s, viewer, &u).await?;
+        u = store::get_upload(s.store.db(), token).await?;
     }
-    Ok((u.clone(), u.received_bytes))
+    let received = u.received_bytes;
+    Ok((u, received))
 }
 
 /// Feeds `bytes` to the digests on a blocking thread.

@@ -171,6 +171,12 @@ both!(an_upload_broken_off_resumes_and_its_digest_matches_sha256sum, |app: TestA
     assert_eq!(offset_of(&r), data.len());
     let ev = evidence(&app, &inspector, f).await;
     assert_eq!(ev.len(), 1);
+    // The last answer names the file it became; so does a HEAD asked afterwards.
+    assert_eq!(r.headers["upload-evidence-id"], ev[0]["id"].to_string().as_str());
+    assert_eq!(
+        tus(&app, &inspector, Method::HEAD, &at).await.headers["upload-evidence-id"],
+        ev[0]["id"].to_string().as_str()
+    );
     assert_eq!(ev[0]["sha256"], sha256sum(&data));
     assert_eq!(ev[0]["kind"], "video");
     assert_eq!(ev[0]["mime"], "video/mp4");
