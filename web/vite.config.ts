@@ -15,5 +15,6 @@ export default defineConfig({
     proxy: { '/api': process.env.XN_API ?? 'http://127.0.0.1:8080', '/healthz': process.env.XN_API ?? 'http://127.0.0.1:8080' },
   },
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 900 },
-  test: { environment: 'jsdom', include: ['tests/unit/**/*.test.ts'] },
+  // Element Plus goes through Vite in tests too, so the CSS its components import is handled.
+  test: { environment: 'jsdom', include: ['tests/unit/**/*.test.ts'], server: { deps: { inline: ['element-plus'] } }, testTimeout: 20_000 },
 })

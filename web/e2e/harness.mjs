@@ -13,8 +13,13 @@ export const BIN = process.env.XN_BIN ?? join(process.env.CARGO_TARGET_DIR ?? jo
 export const PASSWORD = 'Xiaoneng@2026'
 export const SHOTS = join(here, 'screenshots')
 
-/** Starts `xiaoneng serve` on a fresh demo city; returns its base URL and a stop function. */
+/**
+ * Starts `xiaoneng serve` on a fresh demo city; returns its base URL and a stop function. With
+ * XN_E2E_URL set, the tests use that server instead (e.g. `npm run dev` while working on the UI;
+ * it must hold a demo city the tests have not changed yet).
+ */
 export async function startServer() {
+  if (process.env.XN_E2E_URL) return { url: process.env.XN_E2E_URL.replace(/\/$/, ''), async stop() {} }
   if (!existsSync(BIN)) throw new Error(`no xiaoneng binary at ${BIN}: build it with cargo build --release -p xiaoneng`)
   const dir = mkdtempSync(join(tmpdir(), 'xn-e2e-'))
   execFileSync(BIN, ['demo', '--data-dir', dir], { stdio: 'ignore' })

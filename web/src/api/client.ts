@@ -47,6 +47,11 @@ export function setLanguage(lang: string) {
   language = lang
 }
 
+/** The language the UI speaks, for requests made outside this client (resumable uploads). */
+export function currentLanguage(): string {
+  return language
+}
+
 /** Called when the server says the session is gone (the router sends the user to log in). */
 export function setUnauthorizedHandler(handler: (error: ApiError) => void) {
   onUnauthorized = handler

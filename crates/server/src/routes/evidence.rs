@@ -216,13 +216,15 @@ fn clean_filename(name: &str) -> String {
     if clean.trim().is_empty() { "evidence".to_owned() } else { clean.trim().to_owned() }
 }
 
-fn capabilities(policy: &InspectionPolicy) -> Response {
+/// tus discovery: the version, the extensions and the largest file accepted now.
+async fn capabilities(s: &AppState) -> ApiResult<Response> {
+    let policy: InspectionPolicy = settings::get(s.store.db(), settings::INSPECTION_POLICY).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();
     h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
     h.insert("tus-extension", HeaderValue::from_static("creation,termination"));
     h.insert("tus-max-size", HeaderValue::from(policy.evidence_max_bytes()));
-    tus_headers(res)
+    Ok(tus_headers(res))
 }
 
 /// tus discovery: the version, the extensions and the largest file accepted.
@@ -233,7 +235,7 @@ async fn options_finding(
     _viewer: FindingViewer,
     Path(_id): Path<i64>,
 ) -> ApiResult<Response> {
-    Ok(capabilities(&settings::get(s.store.db(), settings::INSPECTION_POLICY).await?))
+    capabilities(&s).await
 }
 
 /// tus discovery, on an upload's own address.
@@ -244,7 +246,7 @@ async fn options_upload(
     _viewer: FindingViewer,
     Path(_id): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(capabilities(&settings::get(s.store.db(), settings::INSPECTION_POLICY).await?))
+    capabilities(&s).await
 }
 
 /// Starts a resumable upload of a file to a finding (tus creation). Headers: `Tus-Resumable:

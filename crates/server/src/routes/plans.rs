@@ -347,7 +347,8 @@ async fn update(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VisitUpdate {
-    /// `scheduled`, `done` (visited: with or without findings) or `cancelled` (the office only).
+    /// `scheduled`, `done` (visited: with or without findings) or `cancelled` (the office only,
+    /// which alone may also take a cancelled visit up again).
     pub status: String,
     /// What happened: "visited, nothing to report", why it was called off…
     #[serde(default)]
@@ -373,7 +374,8 @@ async fn update_visit(
     let v = inspections::get_visit(&tx, id).await?;
     // A visit of a plan the caller is not on does not exist for them.
     let p = inspections::get_plan(&tx, reader.member_of, v.plan_id).await?;
-    if status == "cancelled" && reader.member_of.is_some() {
+    // Calling a visit off, or taking it up again, is the office's decision.
+    if (status == "cancelled" || v.status == "cancelled") && reader.member_of.is_some() {
         return Err(ApiError::Forbidden);
     }
     if p.status == "closed" {

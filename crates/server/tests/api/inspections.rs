@@ -462,6 +462,9 @@ both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
     // The office calls it off; outsiders find no visit at all.
     let r = app.put(&format!("/api/v1/visits/{later}"), &office, json!({"status": "cancelled", "notes": "改期"})).await;
     assert_eq!(r.ok()["status"], "cancelled");
+    app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "scheduled"}))
+        .await
+        .expect(403, "forbidden");
     let head_a = app.login("head_a").await;
     app.put(&format!("/api/v1/visits/{visit}"), &head_a, json!({"status": "done"})).await.expect(404, "not_found");
     app.add_user("inspector2", Role::Inspector, None).await;

@@ -4,6 +4,7 @@ export default {
   plans: 'Inspection plans',
   findings: 'Findings',
   record: 'Record a finding',
+  inspectionPolicy: 'Inspection rules',
   org: 'Organisation',
   departments: 'Departments',
   windows: 'Service windows',

@@ -26,12 +26,12 @@ export default {
     'A new account has no roles: the security admin grants them before the user can do any work. The user must change the initial password at first login.',
   initialPassword: 'Initial password',
   initialPasswordHint: 'Must follow the password rules of the security policy; tell the user through a safe channel.',
-  personHint: 'Optional: the roster entry of the person who uses this account. Choose the department first to narrow the search.',
+  personHint: 'Optional: the roster entry of the person who uses this account.',
   personSearch: 'Type a name or employee number',
-  personIdInput: 'Person ID',
-  personNoAccess:
-    'Your role cannot read the personnel roster, so people cannot be searched here; to link one, ask the Efficiency Office for the person\'s ID and enter it.',
-  personRetired: ' (retired)',
+  supervisor: 'External supervisor',
+  supervisorSearch: 'Type a name, certificate no. or organisation',
+  supervisorHint:
+    'Only for the account of an external supervisor (efficiency supervisor, NPC deputy…): the account can join inspections and record findings only during their term of appointment.',
   resetPassword: 'Reset password',
   resetTitle: 'Reset password · {name}',
   resetHint:

@@ -4,6 +4,7 @@ export default {
   plans: '暗访计划',
   findings: '问题审核',
   record: '记录问题',
+  inspectionPolicy: '暗访规则',
   org: '组织机构',
   departments: '部门管理',
   windows: '服务窗口',
