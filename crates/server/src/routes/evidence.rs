@@ -409,11 +409,8 @@ async fn append(
     // Runs apart from the request, so that a dropped connection does not cut it short: what
     // arrived before the break is stored and counted.
     let task = tokio::spawn(async move {
-        let result = receive(&s, &viewer, &token, &h, body).await;
-        match result {
-            Ok((u, received)) => Ok(offset_response(StatusCode::NO_CONTENT, &u, received)),
-            Err(e) => Err(e),
-        }
+        let (u, received) = receive(&s, &viewer, &token, &h, body).await?;
+        Ok::<_, ApiError>(offset_response(StatusCode::NO_CONTENT, &u, received))
     });
     match task.await {
         Ok(Ok(res)) => res,
