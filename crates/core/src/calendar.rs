@@ -36,6 +36,30 @@ impl WorkCalendar {
         !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
     }
 
+    /// Whether the published arrangements cover this day (else: overrides, then Monday–Friday).
+    pub fn published(d: NaiveDate) -> bool {
+        published_range(d)
+    }
+
+    /// The days of `year` that differ from Monday-to-Friday — holidays on weekdays, working
+    /// weekends — each with whether it is a working day and whether the office's override says so.
+    pub fn exceptions(&self, year: i32) -> Vec<(NaiveDate, bool, bool)> {
+        let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
+        else {
+            return Vec::new();
+        };
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter_map(|d| {
+                let working = self.is_working_day(d);
+                let weekday = !matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+                let office = self.overrides.contains_key(&d);
+                (working != weekday || office).then_some((d, working, office))
+            })
+            .collect()
+    }
+
     /// The day that is `n` working days after `from` (`from` itself not counted): the last day
     /// of a period of `n` working days that starts the day after `from`.
     pub fn add_working_days(&self, from: NaiveDate, n: u32) -> NaiveDate {
@@ -57,6 +81,19 @@ impl WorkCalendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_years_exceptions_are_the_holidays_and_working_weekends() {
+        let cal = WorkCalendar::new([(NaiveDate::from_ymd_opt(2027, 2, 8).expect("day"), false)]);
+        let y2026 = cal.exceptions(2026);
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).expect("day");
+        // 2026: National Day, a Thursday, off; Saturday 2026-10-10 worked (调休).
+        assert!(y2026.contains(&(day(10, 1), false, false)));
+        assert!(y2026.contains(&(day(10, 10), true, false)));
+        assert!(!y2026.iter().any(|(d, _, _)| *d == day(10, 12)));
+        // 2027, beyond the data: only the office's own day.
+        assert_eq!(cal.exceptions(2027), vec![(NaiveDate::from_ymd_opt(2027, 2, 8).expect("day"), false, true)]);
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod calendar;
 pub mod entity;
 pub mod evidence;
 pub mod inspections;

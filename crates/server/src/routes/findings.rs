@@ -323,7 +323,7 @@ impl Names {
         let db = s.store.db();
         Ok(Names {
             policy: settings::get(db, settings::INSPECTION_POLICY).await?,
-            calendar: WorkCalendar::default(),
+            calendar: xiaoneng_store::calendar::work_calendar(db).await?,
             departments: org::department_names(db, rows.iter().map(|f| f.department_id)).await?,
             windows: org::window_names(db, rows.iter().filter_map(|f| f.window_id)).await?,
             people: org::person_names(db, rows.iter().filter_map(|f| f.person_id)).await?,
@@ -626,7 +626,7 @@ pub(crate) async fn appeal_open<C: sea_orm::ConnectionTrait>(
 ) -> ApiResult<Result<chrono::NaiveDate, chrono::NaiveDate>> {
     let notified = city_day(f.notified_at.unwrap_or(f.updated_at));
     let policy: InspectionPolicy = settings::get(c, settings::INSPECTION_POLICY).await?;
-    let deadline = policy.appeal_deadline(&WorkCalendar::default(), notified);
+    let deadline = policy.appeal_deadline(&xiaoneng_store::calendar::work_calendar(c).await?, notified);
     Ok(if city_day(s.clock.now()) > deadline { Err(deadline) } else { Ok(deadline) })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod departments;
 pub mod evidence;
 pub mod findings;
@@ -58,6 +59,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(plans::router())
         .merge(findings::router())
         .merge(evidence::router())
+        .merge(calendar::router())
 }
 
 /// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).

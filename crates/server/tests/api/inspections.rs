@@ -278,7 +278,7 @@ both!(the_office_keeps_the_taxonomy, |app: TestApp| async move {
 });
 
 /// A notified finding on bureau A; returns its id.
-async fn notified_finding(app: &TestApp) -> i64 {
+pub async fn notified_finding(app: &TestApp) -> i64 {
     let office = app.login("office").await;
     let (_, visit) = plan_on_a(app, &office).await;
     let inspector = app.login("inspector").await;

@@ -102,7 +102,7 @@ fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
     range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
 
-fn workbook(rows: &[&[&str]]) -> Vec<u8> {
+pub fn workbook(rows: &[&[&str]]) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     for (r, row) in rows.iter().enumerate() {

@@ -55,6 +55,8 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post" | "put", p) if p.starts_with("/api/v1/finding-categories") => Needs(InspectionManage),
         ("get", "/api/v1/plans" | "/api/v1/plans/{id}") => Hidden(InspectionRecord),
         ("get", "/api/v1/inspectors") => Needs(InspectionManage),
+        ("get", "/api/v1/calendar") => LoggedIn,
+        ("put", "/api/v1/calendar/days") | ("post", "/api/v1/calendar/import") => Needs(InspectionManage),
         ("put", "/api/v1/visits/{id}") => Hidden(InspectionRecord),
         ("post" | "put", p) if p.starts_with("/api/v1/plans") => Needs(InspectionManage),
         ("get", "/api/v1/findings" | "/api/v1/findings/{id}") | ("post", "/api/v1/findings/{id}/steps") => {

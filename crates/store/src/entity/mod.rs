@@ -2,6 +2,7 @@
 
 pub mod audit_entry;
 pub mod audit_head;
+pub mod calendar_day;
 pub mod department;
 pub mod evidence;
 pub mod finding;
