@@ -27,6 +27,7 @@ export const appRoutes: RouteRecordRaw[] = [
   { path: 'inspections/plans', name: 'plans', component: () => import('@/views/inspections/PlansView.vue'), meta: { title: 'menu.plans', perm: 'inspection:record', menu: 'inspections', icon: 'Calendar' } },
   { path: 'inspections/findings', name: 'findings', component: () => import('@/views/inspections/FindingsView.vue'), meta: { title: 'menu.findings', perm: 'finding:read', menu: 'inspections', icon: 'Warning' } },
   { path: 'inspections/policy', name: 'inspection-policy', component: () => import('@/views/inspections/InspectionPolicyView.vue'), meta: { title: 'menu.inspectionPolicy', perm: 'inspection:manage', menu: 'inspections', icon: 'Setting' } },
+  { path: 'inspections/calendar', name: 'calendar', component: () => import('@/views/inspections/CalendarView.vue'), meta: { title: 'menu.calendar', perm: 'inspection:manage', menu: 'inspections', icon: 'Calendar' } },
   { path: 'system/users', name: 'users', component: () => import('@/views/system/UsersView.vue'), meta: { title: 'menu.users', perm: 'user:read', menu: 'system', icon: 'Avatar' } },
   { path: 'system/policy', name: 'policy', component: () => import('@/views/system/PolicyView.vue'), meta: { title: 'menu.policy', perm: 'policy:read', menu: 'system', icon: 'Lock' } },
   { path: 'audit', name: 'audit', component: () => import('@/views/audit/AuditView.vue'), meta: { title: 'menu.audit', perm: 'audit:read', menu: '', icon: 'Tickets' } },

@@ -5,6 +5,7 @@ export default {
   findings: 'Findings',
   record: 'Record a finding',
   inspectionPolicy: 'Inspection rules',
+  calendar: 'Working-day calendar',
   org: 'Organisation',
   departments: 'Departments',
   windows: 'Service windows',

@@ -5,6 +5,7 @@ export default {
   findings: '问题审核',
   record: '记录问题',
   inspectionPolicy: '暗访规则',
+  calendar: '工作日历',
   org: '组织机构',
   departments: '部门管理',
   windows: '服务窗口',
