@@ -50,6 +50,14 @@ pub async fn find_by_username<C: ConnectionTrait>(c: &C, username: &str) -> Resu
     Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(c).await?)
 }
 
+/// Users' display names by id, in one query.
+pub async fn display_names<C: ConnectionTrait>(
+    c: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    crate::org::names_by_id::<_, user::Entity>(c, user::Column::Id, user::Column::DisplayName, ids).await
+}
+
 pub async fn get_user<C: ConnectionTrait>(c: &C, id: i64) -> Result<user::Model> {
     user::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
 }

@@ -919,24 +919,29 @@ pub async fn retire_supervisor<C: ConnectionTrait>(c: &C, id: i64, now: DateTime
     Ok(am.update(c).await?)
 }
 
-/// Names by id for a set of ids (to show names beside ids in lists without a join per row).
-pub async fn department_names<C: ConnectionTrait>(
+/// One text column by id, for a set of ids: names beside ids in lists, in one query rather than
+/// one per row.
+pub async fn names_by_id<C: ConnectionTrait, E: EntityTrait>(
     c: &C,
+    id: E::Column,
+    name: E::Column,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>> {
     let ids: Vec<i64> = ids.into_iter().collect();
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(i64, String)> = department::Entity::find()
-        .select_only()
-        .column(department::Column::Id)
-        .column(department::Column::Name)
-        .filter(department::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(c)
-        .await?;
+    let rows: Vec<(i64, String)> =
+        E::find().select_only().column(id).column(name).filter(id.is_in(ids)).into_tuple().all(c).await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Department names by id.
+pub async fn department_names<C: ConnectionTrait>(
+    c: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    names_by_id::<_, department::Entity>(c, department::Column::Id, department::Column::Name, ids).await
 }
 
 pub async fn post_names<C: ConnectionTrait>(
@@ -963,19 +968,7 @@ pub async fn window_names<C: ConnectionTrait>(
     c: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(i64, String)> = window::Entity::find()
-        .select_only()
-        .column(window::Column::Id)
-        .column(window::Column::Name)
-        .filter(window::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(c)
-        .await?;
-    Ok(rows.into_iter().collect())
+    names_by_id::<_, window::Entity>(c, window::Column::Id, window::Column::Name, ids).await
 }
 
 /// Every post and window by code, for resolving the codes in an imported file.
@@ -1005,17 +998,5 @@ pub async fn person_names<C: ConnectionTrait>(
     c: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(i64, String)> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .column(person::Column::Name)
-        .filter(person::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(c)
-        .await?;
-    Ok(rows.into_iter().collect())
+    names_by_id::<_, person::Entity>(c, person::Column::Id, person::Column::Name, ids).await
 }

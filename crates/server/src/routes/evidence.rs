@@ -124,14 +124,16 @@ pub struct Evidence {
 }
 
 pub(crate) async fn listing(s: &AppState, finding_id: i64, inside: bool) -> ApiResult<Vec<Evidence>> {
-    let mut out = Vec::new();
-    for e in store::of_finding(s.store.db(), finding_id).await? {
-        let uploaded_by_name = if inside {
-            xiaoneng_store::accounts::get_user(s.store.db(), e.uploaded_by).await.ok().map(|u| u.display_name)
-        } else {
-            None
-        };
-        out.push(Evidence {
+    let files = store::of_finding(s.store.db(), finding_id).await?;
+    let uploaders = if inside {
+        xiaoneng_store::accounts::display_names(s.store.db(), files.iter().map(|e| e.uploaded_by)).await?
+    } else {
+        Default::default()
+    };
+    Ok(files
+        .into_iter()
+        .map(|e| Evidence {
+            uploaded_by_name: uploaders.get(&e.uploaded_by).cloned(),
             content_url: format!("/api/v1/evidence/{}/content", e.id),
             id: e.id,
             purpose: e.purpose,
@@ -142,11 +144,9 @@ pub(crate) async fn listing(s: &AppState, finding_id: i64, inside: bool) -> ApiR
             sha256: e.sha256,
             sm3: e.sm3,
             uploaded_at: e.uploaded_at,
-            uploaded_by_name,
             corrupt: e.corrupt_at.is_some(),
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 // ------------------------------------------------------------------ tus
@@ -504,7 +504,7 @@ async fn receive(
         let _ = writer.abort().await;
         if matches!(&e, ApiError::Refused { status, .. } if *status == StatusCode::UNSUPPORTED_MEDIA_TYPE) {
             // Not a type the office accepts: the whole upload goes.
-            discard(s, &u).await?;
+            discard(&s.store, s.objects.as_ref(), &u.id).await?;
         }
         return Err(e);
     }
@@ -570,13 +570,13 @@ fn accept(policy: &InspectionPolicy, head: &[u8]) -> ApiResult<(String, String)>
 }
 
 /// Forgets an unfinished upload and removes its parts from the store.
-async fn discard(s: &AppState, u: &upload::Model) -> ApiResult<()> {
-    let parts = store::parts(s.store.db(), &u.id).await?;
-    let tx = s.store.write().await?;
-    store::delete_upload(&tx, &u.id).await?;
+async fn discard(db: &xiaoneng_store::Store, objects: &dyn ObjectStore, id: &str) -> ApiResult<()> {
+    let parts = store::parts(db.db(), id).await?;
+    let tx = db.write().await?;
+    store::delete_upload(&tx, id).await?;
     tx.commit().await?;
     for p in parts {
-        let _ = s.objects.delete(&ObjectPath::from(p.object_key.as_str())).await;
+        let _ = objects.delete(&ObjectPath::from(p.object_key.as_str())).await;
     }
     Ok(())
 }
@@ -668,7 +668,7 @@ async fn terminate(
                 "The file is stored as evidence and cannot be removed",
             ));
         }
-        discard(&s, &u).await?;
+        discard(&s.store, s.objects.as_ref(), &u.id).await?;
         Ok(tus_headers(StatusCode::NO_CONTENT.into_response()))
     };
     run.await.unwrap_or_else(tus_error)
@@ -685,13 +685,7 @@ pub async fn sweep_abandoned(
 ) -> ApiResult<usize> {
     let stale = store::stale_uploads(store_.db(), now - ABANDONED_AFTER).await?;
     for u in &stale {
-        let parts = store::parts(store_.db(), &u.id).await?;
-        let tx = store_.write().await?;
-        store::delete_upload(&tx, &u.id).await?;
-        tx.commit().await?;
-        for p in parts {
-            let _ = objects.delete(&ObjectPath::from(p.object_key.as_str())).await;
-        }
+        discard(store_, objects, &u.id).await?;
     }
     Ok(stale.len())
 }

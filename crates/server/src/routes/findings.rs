@@ -478,19 +478,25 @@ pub struct FindingDetail {
 
 async fn detail(s: &AppState, viewer: &FindingViewer, f: finding::Model) -> ApiResult<FindingDetail> {
     let inside = viewer.inside(s).await?.covers(&f);
-    let mut history = Vec::new();
-    for e in inspections::finding_history(s.store.db(), f.id).await? {
-        if !(inside || FindingState::from_code(&e.to_state).is_some_and(FindingState::visible_to_subject)) {
-            continue;
-        }
-        let actor_name = if inside {
-            xiaoneng_store::accounts::get_user(s.store.db(), e.actor_user_id).await.ok().map(|u| u.display_name)
-        } else {
-            None
-        };
-        let actor_user_id = if inside { e.actor_user_id } else { 0 };
-        history.push(Step { actor_user_id, actor_name, ..e.into() });
-    }
+    let events: Vec<_> = inspections::finding_history(s.store.db(), f.id)
+        .await?
+        .into_iter()
+        .filter(|e| inside || FindingState::from_code(&e.to_state).is_some_and(FindingState::visible_to_subject))
+        .collect();
+    // Who acted is the office's and the team's to know, not the department's.
+    let actors = if inside {
+        xiaoneng_store::accounts::display_names(s.store.db(), events.iter().map(|e| e.actor_user_id)).await?
+    } else {
+        HashMap::new()
+    };
+    let history = events
+        .into_iter()
+        .map(|e| {
+            let actor_name = actors.get(&e.actor_user_id).cloned();
+            let actor_user_id = if inside { e.actor_user_id } else { 0 };
+            Step { actor_user_id, actor_name, ..e.into() }
+        })
+        .collect();
     let names = Names::of(s, std::slice::from_ref(&f)).await?;
     let evidence = super::evidence::listing(s, f.id, inside).await?;
     let db = s.store.db();
