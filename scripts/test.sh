@@ -150,6 +150,24 @@ setup_postgres() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Official documents: the PDF test typesets with Noto CJK and looks at the first page through
+# poppler's pdftoppm. Under CI both are installed when missing; elsewhere the PDF check skips.
+# ---------------------------------------------------------------------------------------------
+setup_documents() {
+    local missing=()
+    compgen -G '/usr/share/fonts/opentype/noto/NotoSerifCJK-*' >/dev/null || missing+=(fonts-noto-cjk)
+    command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if is_ci; then
+        step "installing ${missing[*]} for the PDF documents and their test (CI)"
+        apt_install "${missing[@]}"
+        step_done
+    else
+        warn "${missing[*]} missing: PDF export is unavailable and its test is SKIPPED; install with 'apt-get install -y ${missing[*]}'"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Rust
 # ---------------------------------------------------------------------------------------------
 rust_checks() {
@@ -209,6 +227,7 @@ web_e2e() {
 main() {
     echo "Xiaoneng tests in ${ROOT} (CI=${CI})"
     setup_postgres
+    setup_documents
     web_unit_and_build
     rust_checks
     web_e2e

@@ -487,6 +487,7 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
         secure_cookies: settings.server.secure_cookies,
         trust_forwarded_headers: settings.server.trust_forwarded_headers,
         max_body_bytes: settings.server.max_body_mb * 1024 * 1024,
+        fonts_dir: settings.server.fonts_dir.clone(),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, objects.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -73,6 +73,9 @@ pub struct ServerSettings {
     pub max_body_mb: usize,
     /// Run background jobs in this instance.
     pub jobs: bool,
+    /// Where the Chinese fonts for PDF documents are (searched recursively; Debian's
+    /// fonts-noto-cjk installs under the default).
+    pub fonts_dir: PathBuf,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -101,6 +104,7 @@ impl Default for Settings {
                 trust_forwarded_headers: false,
                 max_body_mb: 20,
                 jobs: true,
+                fonts_dir: PathBuf::from("/usr/share/fonts"),
             },
             audit: AuditSettings { algo: "sha256".into() },
             log: LogSettings { level: "info,sea_orm_migration=warn".into(), format: "text".into() },

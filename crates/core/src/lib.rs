@@ -15,5 +15,6 @@ pub mod evidence;
 pub mod inspection;
 pub mod org;
 pub mod rbac;
+pub mod rectification;
 
 pub use error::ValidationError;

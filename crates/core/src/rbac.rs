@@ -68,6 +68,14 @@ code_enum! {
         InspectionRecord = "inspection:record",
         FindingRead = "finding:read",
         FindingAppeal = "finding:appeal",
+        BulletinRead = "bulletin:read",
+        RectificationManage = "rectification:manage",
+        RectificationRead = "rectification:read",
+        ReportDraft = "report:draft",
+        ReportSubmit = "report:submit",
+        InstructionWrite = "instruction:write",
+        CampaignManage = "campaign:manage",
+        CampaignAnswer = "campaign:answer",
     }
 }
 
@@ -119,6 +127,10 @@ impl Role {
                 (InspectionManage, All),
                 (InspectionRecord, All),
                 (FindingRead, All),
+                (BulletinRead, All),
+                (RectificationManage, All),
+                (RectificationRead, All),
+                (CampaignManage, All),
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
@@ -129,19 +141,41 @@ impl Role {
                 (PeopleExport, DepartmentTree),
                 (FindingRead, DepartmentTree),
                 (FindingAppeal, DepartmentTree),
+                (BulletinRead, All),
+                (RectificationRead, DepartmentTree),
+                (ReportDraft, DepartmentTree),
+                (ReportSubmit, DepartmentTree),
+                (CampaignAnswer, DepartmentTree),
             ],
             Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
                 (PeopleRead, DepartmentTree),
                 (PeopleExport, DepartmentTree),
                 (FindingRead, DepartmentTree),
+                (BulletinRead, All),
+                (RectificationRead, DepartmentTree),
+                (ReportDraft, DepartmentTree),
+                (CampaignAnswer, DepartmentTree),
             ],
-            Role::Staff => {
-                &[(OrgRead, Department), (PeopleRead, SelfOnly), (FindingRead, SelfOnly), (FindingAppeal, SelfOnly)]
-            }
-            Role::CityLeader => {
-                &[(OrgRead, All), (PeopleRead, All), (PeopleExport, All), (SupervisorRead, All), (FindingRead, All)]
-            }
+            Role::Staff => &[
+                (OrgRead, Department),
+                (PeopleRead, SelfOnly),
+                (FindingRead, SelfOnly),
+                (FindingAppeal, SelfOnly),
+                (BulletinRead, All),
+                (CampaignAnswer, SelfOnly),
+            ],
+            // The city leader reads across the city and writes instructions (批示).
+            Role::CityLeader => &[
+                (OrgRead, All),
+                (PeopleRead, All),
+                (PeopleExport, All),
+                (SupervisorRead, All),
+                (FindingRead, All),
+                (BulletinRead, All),
+                (RectificationRead, All),
+                (InstructionWrite, All),
+            ],
             Role::SysAdmin => &[(UserRead, All), (UserWrite, All), (OrgRead, All)],
             Role::SecAdmin => &[(UserRead, All), (RoleGrant, All), (PolicyRead, All), (PolicyWrite, All)],
             Role::AuditAdmin => &[(AuditRead, All)],

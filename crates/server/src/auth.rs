@@ -211,7 +211,15 @@ pub mod perm {
         InspectionManage,
         InspectionRecord,
         FindingRead,
-        FindingAppeal
+        FindingAppeal,
+        BulletinRead,
+        RectificationManage,
+        RectificationRead,
+        ReportDraft,
+        ReportSubmit,
+        InstructionWrite,
+        CampaignManage,
+        CampaignAnswer
     );
 }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod excel;
 pub mod extract;
 pub mod jobs;
+pub mod notify;
 pub mod routes;
 pub mod web;
 
@@ -31,11 +32,18 @@ pub struct ServerConfig {
     pub trust_forwarded_headers: bool,
     /// Largest request body, in bytes (imports are the largest).
     pub max_body_bytes: usize,
+    /// Where the CJK fonts for PDF documents are looked for (searched recursively).
+    pub fonts_dir: std::path::PathBuf,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, trust_forwarded_headers: false, max_body_bytes: 20 * 1024 * 1024 }
+        Self {
+            secure_cookies: false,
+            trust_forwarded_headers: false,
+            max_body_bytes: 20 * 1024 * 1024,
+            fonts_dir: "/usr/share/fonts".into(),
+        }
     }
 }
 
@@ -47,6 +55,8 @@ pub struct AppState {
     /// Where evidence files live: a local folder by default, an S3-compatible bucket at scale.
     pub objects: Arc<dyn object_store::ObjectStore>,
     policy_cache: Arc<RwLock<Option<(Instant, SecurityPolicy)>>>,
+    /// Built at the first PDF asked for: loading the fonts takes a moment and ~90 MB.
+    typesetter: Arc<tokio::sync::OnceCell<Result<xiaoneng_documents::Typesetter, String>>>,
 }
 
 /// The policy is read on every request; other instances' changes are seen within this long.
@@ -59,7 +69,38 @@ impl AppState {
         config: ServerConfig,
         objects: Arc<dyn object_store::ObjectStore>,
     ) -> Self {
-        Self { store, clock, config: Arc::new(config), objects, policy_cache: Arc::default() }
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            objects,
+            policy_cache: Arc::default(),
+            typesetter: Arc::default(),
+        }
+    }
+
+    /// The PDF typesetter, or why there is none (no CJK fonts installed).
+    pub async fn typesetter(&self) -> ApiResult<xiaoneng_documents::Typesetter> {
+        let dir = self.config.fonts_dir.clone();
+        let t = self
+            .typesetter
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    xiaoneng_documents::Typesetter::new(&dir).map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+            })
+            .await;
+        t.clone().map_err(|e| {
+            tracing::error!(error = %e, "PDF documents cannot be made");
+            ApiError::refused(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "pdf_unavailable",
+                "服务器未安装中文字体，暂不能生成 PDF；请下载 Word 版，或联系系统管理员",
+                "The server has no Chinese fonts installed, so it cannot make PDFs; download the Word file or ask the system administrator",
+            )
+        })
     }
 
     pub async fn policy(&self) -> ApiResult<SecurityPolicy> {

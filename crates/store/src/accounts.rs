@@ -343,3 +343,15 @@ pub async fn set_supervisor<C: ConnectionTrait>(c: &C, id: i64, supervisor_id: O
     am.supervisor_id = Set(supervisor_id);
     Ok(am.update(c).await?)
 }
+
+/// The active accounts linked to a person (normally one).
+pub async fn users_of_person<C: ConnectionTrait>(c: &C, person_id: i64) -> Result<Vec<i64>> {
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::PersonId.eq(person_id))
+        .filter(user::Column::Status.eq("active"))
+        .into_tuple()
+        .all(c)
+        .await?)
+}

@@ -496,6 +496,18 @@ pub async fn get_finding<C: ConnectionTrait>(c: &C, vis: &FindingVisibility, id:
     finding::Entity::find_by_id(id).filter(vis.condition()).one(c).await?.ok_or(StoreError::NotFound)
 }
 
+/// Findings by id, in the order asked (for lists built elsewhere: bulletins, orders).
+pub async fn findings_by_ids<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<Vec<finding::Model>> {
+    let mut by_id: std::collections::HashMap<i64, finding::Model> = finding::Entity::find()
+        .filter(finding::Column::Id.is_in(ids.to_vec()))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 pub async fn finding_history<C: ConnectionTrait>(c: &C, finding_id: i64) -> Result<Vec<finding_event::Model>> {
     Ok(finding_event::Entity::find()
         .filter(finding_event::Column::FindingId.eq(finding_id))

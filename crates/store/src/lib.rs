@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod calendar;
+pub mod campaigns;
 pub mod entity;
 pub mod evidence;
 pub mod inspections;
@@ -13,6 +14,7 @@ pub mod jobs;
 mod migration;
 pub mod org;
 pub mod page;
+pub mod rectification;
 pub mod settings;
 
 use std::{path::Path, time::Duration};

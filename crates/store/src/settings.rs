@@ -8,6 +8,8 @@ use crate::{Result, StoreError, entity::setting};
 
 pub const SECURITY_POLICY: &str = "security_policy";
 pub const INSPECTION_POLICY: &str = "inspection_policy";
+pub const RECTIFICATION_POLICY: &str = "rectification_policy";
+pub const NOTIFY_CHANNELS: &str = "notify_channels";
 
 pub async fn get<C: ConnectionTrait, T: DeserializeOwned + Default>(c: &C, key: &str) -> Result<T> {
     match setting::Entity::find_by_id(key.to_owned()).one(c).await? {

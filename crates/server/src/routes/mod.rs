@@ -2,12 +2,16 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulletins;
 pub mod calendar;
+pub mod campaigns;
 pub mod departments;
 pub mod evidence;
 pub mod findings;
 pub mod health;
+pub mod inbox;
 pub mod me;
+pub mod orders;
 pub mod people;
 pub mod plans;
 pub mod policy;
@@ -39,6 +43,7 @@ use crate::{AppState, error::ApiError};
         (name = "accounts", description = "User accounts (system admin) and roles (security admin)"),
         (name = "audit", description = "The tamper-evident audit log (audit admin)"),
         (name = "inspections", description = "Covert inspections: secret plans, findings and their review"),
+        (name = "rectification", description = "Bulletins, rectification orders and reports, instructions, campaigns, the inbox"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +65,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(findings::router())
         .merge(evidence::router())
         .merge(calendar::router())
+        .merge(bulletins::router())
+        .merge(orders::router())
+        .merge(campaigns::router())
+        .merge(inbox::router())
 }
 
 /// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).

@@ -14,5 +14,6 @@ mod jobs;
 mod openapi;
 mod organisation;
 mod permissions;
+mod rectification;
 
 pub use support::*;

@@ -68,6 +68,27 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post" | "options", "/api/v1/findings/{id}/uploads")
         | ("head" | "patch" | "delete" | "options", "/api/v1/uploads/{id}")
         | ("get", "/api/v1/evidence/{id}/content") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
+        ("get", "/api/v1/public/bulletins" | "/public/bulletins/{year}/{number}") => Public,
+        ("get", "/api/v1/bulletins" | "/api/v1/bulletins/{id}" | "/api/v1/bulletins/{id}/document") => {
+            AnyOf(&[BulletinRead, RectificationManage])
+        }
+        ("post" | "put", p) if p.starts_with("/api/v1/bulletins") => Needs(RectificationManage),
+        ("get", "/api/v1/orders" | "/api/v1/orders/{id}" | "/api/v1/attachments/{id}/content")
+        | ("get", "/api/v1/settings/rectification-policy")
+        | ("post", "/api/v1/reports/{id}/steps") => Needs(RectificationRead),
+        ("put", "/api/v1/orders/{id}/report") | ("post", "/api/v1/reports/{id}/attachments") => Needs(ReportDraft),
+        ("put", "/api/v1/settings/rectification-policy") | (_, "/api/v1/settings/notify-channels") => {
+            Needs(RectificationManage)
+        }
+        ("post", "/api/v1/instructions") => Needs(InstructionWrite),
+        ("post", "/api/v1/instructions/{id}/follow-up") => LoggedIn,
+        ("get", "/api/v1/inbox") | ("post", "/api/v1/notifications/read") => LoggedIn,
+        ("get", "/api/v1/campaigns" | "/api/v1/campaigns/{id}" | "/api/v1/campaign-participations/{id}") => {
+            AnyOf(&[CampaignManage, CampaignAnswer])
+        }
+        ("put", "/api/v1/campaign-participations/{id}/answers")
+        | ("post", "/api/v1/campaign-participations/{id}/submit") => Needs(CampaignAnswer),
+        (_, p) if p.starts_with("/api/v1/campaigns") => Needs(CampaignManage),
         _ => return None,
     })
 }

@@ -1,19 +1,32 @@
 //! Hand-written entities matching the migrations (schema first: the migrations are the truth).
 
+pub mod attachment;
 pub mod audit_entry;
 pub mod audit_head;
+pub mod bulletin;
+pub mod bulletin_finding;
 pub mod calendar_day;
+pub mod campaign;
+pub mod campaign_item;
+pub mod campaign_participant;
 pub mod department;
 pub mod evidence;
 pub mod finding;
 pub mod finding_category;
 pub mod finding_event;
+pub mod instruction;
 pub mod job;
+pub mod notification;
+pub mod order;
+pub mod order_finding;
+pub mod order_reminder;
 pub mod person;
 pub mod plan;
 pub mod plan_member;
 pub mod plan_target;
 pub mod post;
+pub mod report;
+pub mod self_check_answer;
 pub mod session;
 pub mod setting;
 pub mod supervisor;

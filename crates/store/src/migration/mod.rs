@@ -7,6 +7,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_inspections;
 mod m20261129_000003_evidence;
 mod m20261129_000004_calendar;
+mod m20261129_000005_rectification;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_inspections::Migration),
             Box::new(m20261129_000003_evidence::Migration),
             Box::new(m20261129_000004_calendar::Migration),
+            Box::new(m20261129_000005_rectification::Migration),
         ]
     }
 }
