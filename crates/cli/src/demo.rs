@@ -418,6 +418,8 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
         let code = codes.get(&f.category_id).map_or("", String::as_str);
         files += crate::demo_evidence::attach(&tx, objects, &mut rng, f, code).await?;
     }
+    let (bulletins, orders, campaigns) =
+        crate::demo_rectification::seed(&tx, &dept_ids, &password_hash, now, &mut rng).await?;
     settings::put(&tx, MARKER, &json!({ "seeded_at": now }), None, now).await?;
     audit::append(
         &tx,
@@ -426,13 +428,13 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns }),
         ),
     )
     .await?;
     tx.commit().await?;
     println!(
-        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files",
+        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files, {bulletins} bulletins with {orders} rectification orders, {campaigns} campaign",
         DEPARTMENTS.len(),
         WINDOWS.len(),
         supervisors().len()

@@ -4,6 +4,7 @@
 mod demo;
 mod demo_evidence;
 mod demo_inspections;
+mod demo_rectification;
 mod settings;
 
 use std::{io::Read, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};

@@ -819,14 +819,17 @@ pub async fn mark_read<C: ConnectionTrait>(
     Ok(q.exec(c).await?.rows_affected)
 }
 
-/// Active accounts in a department holding one of these roles: whom to tell about its orders.
+/// Active accounts holding one of these roles in a department or above it (the head of a bureau
+/// answers for its divisions): whom to tell about the department's orders.
 pub async fn department_users<C: ConnectionTrait>(c: &C, department_id: i64, roles: &[Role]) -> Result<Vec<i64>> {
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    let path = crate::org::get_department(c, &Scope::All, department_id).await?.path;
+    let chain: Vec<i64> = path.split('/').filter_map(|p| p.parse().ok()).collect();
     Ok(user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::Status.eq("active"))
-        .filter(user::Column::DepartmentId.eq(department_id))
+        .filter(user::Column::DepartmentId.is_in(chain))
         .filter(
             user::Column::Id.in_subquery(
                 Query::select()
