@@ -128,6 +128,11 @@ pub async fn bulletin_findings<C: ConnectionTrait>(c: &C, bulletin_id: i64) -> R
     crate::inspections::findings_by_ids(c, &ids).await
 }
 
+/// How many findings a bulletin lists.
+pub async fn finding_count<C: ConnectionTrait>(c: &C, bulletin_id: i64) -> Result<u64> {
+    Ok(bulletin_finding::Entity::find().filter(bulletin_finding::Column::BulletinId.eq(bulletin_id)).count(c).await?)
+}
+
 /// Creates or rewrites a draft bulletin with its findings. The findings must be confirmed (or
 /// further on) and count; an overturned or draft finding cannot be bulletined.
 pub async fn save_bulletin<C: ConnectionTrait>(

@@ -12,9 +12,10 @@ export interface MenuGroup {
   items: MenuItem[]
 }
 
-const GROUPS: { key: '' | 'org' | 'inspections' | 'system'; title: string }[] = [
+const GROUPS: { key: '' | 'org' | 'inspections' | 'rectification' | 'system'; title: string }[] = [
   { key: '', title: '' },
   { key: 'inspections', title: 'menu.inspections' },
+  { key: 'rectification', title: 'menu.rectification' },
   { key: 'org', title: 'menu.org' },
   { key: 'system', title: 'menu.system' },
 ]

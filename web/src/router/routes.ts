@@ -6,10 +6,10 @@ declare module 'vue-router' {
   interface RouteMeta {
     /** i18n key of the page's title. */
     title?: string
-    /** Permission code the page needs; none: any logged-in user. */
+    /** Permission code the page needs ('a|b': either); none: any logged-in user. */
     perm?: string
     /** Side-menu group ('' for top level); absent: not in the menu. */
-    menu?: '' | 'org' | 'inspections' | 'system'
+    menu?: '' | 'org' | 'inspections' | 'rectification' | 'system'
     icon?: string
     /** Reachable without a session. */
     public?: boolean
@@ -18,6 +18,16 @@ declare module 'vue-router' {
 
 export const appRoutes: RouteRecordRaw[] = [
   { path: '', name: 'home', component: () => import('@/views/home/HomeView.vue'), meta: { title: 'menu.home', menu: '', icon: 'HomeFilled' } },
+  { path: 'inbox', name: 'inbox', component: () => import('@/views/inbox/InboxView.vue'), meta: { title: 'menu.inbox', menu: '', icon: 'Bell' } },
+  { path: 'my-department', name: 'my-department', component: () => import('@/views/rectification/MyDepartmentView.vue'), meta: { title: 'menu.myDepartment', perm: 'report:draft', menu: '', icon: 'School' } },
+  { path: 'bulletins', name: 'bulletins', component: () => import('@/views/rectification/BulletinsView.vue'), meta: { title: 'menu.bulletins', perm: 'bulletin:read', menu: 'rectification', icon: 'Notification' } },
+  { path: 'bulletins/:id(\\d+)', name: 'bulletin', component: () => import('@/views/rectification/BulletinDetailView.vue'), meta: { title: 'menu.bulletin', perm: 'bulletin:read' } },
+  { path: 'rectification', name: 'orders', component: () => import('@/views/rectification/OrdersView.vue'), meta: { title: 'menu.orders', perm: 'rectification:read', menu: 'rectification', icon: 'Checked' } },
+  { path: 'rectification/:id(\\d+)', name: 'order', component: () => import('@/views/rectification/OrderDetailView.vue'), meta: { title: 'menu.order', perm: 'rectification:read' } },
+  { path: 'rectification/policy', name: 'rectification-policy', component: () => import('@/views/rectification/RectificationPolicyView.vue'), meta: { title: 'menu.rectificationPolicy', perm: 'rectification:manage', menu: 'rectification', icon: 'Setting' } },
+  { path: 'campaigns', name: 'campaigns', component: () => import('@/views/campaigns/CampaignsView.vue'), meta: { title: 'menu.campaigns', perm: 'campaign:manage|campaign:answer', menu: 'rectification', icon: 'List' } },
+  { path: 'campaigns/:id(\\d+)', name: 'campaign', component: () => import('@/views/campaigns/CampaignDetailView.vue'), meta: { title: 'menu.campaign', perm: 'campaign:manage|campaign:answer' } },
+  { path: 'campaigns/participations/:id(\\d+)', name: 'participation', component: () => import('@/views/campaigns/ParticipationView.vue'), meta: { title: 'menu.participation', perm: 'campaign:answer' } },
   { path: 'org/departments', name: 'departments', component: () => import('@/views/org/DepartmentsView.vue'), meta: { title: 'menu.departments', perm: 'org:read', menu: 'org', icon: 'OfficeBuilding' } },
   { path: 'org/windows', name: 'windows', component: () => import('@/views/org/WindowsView.vue'), meta: { title: 'menu.windows', perm: 'org:read', menu: 'org', icon: 'Shop' } },
   { path: 'org/posts', name: 'posts', component: () => import('@/views/org/PostsView.vue'), meta: { title: 'menu.posts', perm: 'org:read', menu: 'org', icon: 'Document' } },

@@ -11,7 +11,8 @@ export const useAuthStore = defineStore('auth', () => {
   const permissions = computed(() => new Set(me.value?.permissions ?? []))
 
   function has(code: string | undefined): boolean {
-    return !code || permissions.value.has(code)
+    // 'a|b': either will do.
+    return !code || code.split('|').some((c) => permissions.value.has(c))
   }
 
   /** Asks the server who we are; no session means null, not an error. */

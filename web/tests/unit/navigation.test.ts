@@ -26,9 +26,9 @@ describe('the menu', () => {
     const has = (codes: string[]) => (p?: string) => !p || codes.includes(p)
     const head = buildMenu(has(['org:read', 'people:read']))
     const paths = head.flatMap((g) => g.items.map((i) => i.path))
-    expect(paths).toEqual(['/', '/org/departments', '/org/windows', '/org/posts', '/org/people'])
+    expect(paths).toEqual(['/', '/inbox', '/org/departments', '/org/windows', '/org/posts', '/org/people'])
     const auditor = buildMenu(has(['audit:read'])).flatMap((g) => g.items.map((i) => i.path))
-    expect(auditor).toEqual(['/', '/audit'])
+    expect(auditor).toEqual(['/', '/inbox', '/audit'])
   })
 })
 

@@ -143,7 +143,7 @@ async fn dto(s: &AppState, b: bulletin::Model) -> ApiResult<Bulletin> {
         None => None,
     };
     let corrected_by = rect::corrections_of(db, b.id).await?.iter().map(reference).collect();
-    let finding_count = rect::bulletin_findings(db, b.id).await?.len() as u64;
+    let finding_count = rect::finding_count(db, b.id).await?;
     Ok(Bulletin {
         id: b.id,
         corrects,

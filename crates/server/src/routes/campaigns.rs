@@ -102,8 +102,8 @@ pub struct Campaign {
     pub period_end: NaiveDate,
     /// `draft`, `open` or `closed`.
     pub status: String,
-    pub participants: u64,
-    pub submitted: u64,
+    pub participant_count: u64,
+    pub submitted_count: u64,
     pub created_at: DateTime<Utc>,
     pub opened_at: Option<DateTime<Utc>>,
 }
@@ -176,8 +176,8 @@ async fn campaign_dto(s: &AppState, k: campaign::Model) -> ApiResult<Campaign> {
         period_start: k.period_start,
         period_end: k.period_end,
         status: k.status,
-        participants: parts.len() as u64,
-        submitted: parts.iter().filter(|p| p.status == "submitted").count() as u64,
+        participant_count: parts.len() as u64,
+        submitted_count: parts.iter().filter(|p| p.status == "submitted").count() as u64,
         created_at: k.created_at,
         opened_at: k.opened_at,
     })

@@ -586,7 +586,8 @@ both!(a_campaign_collects_every_participants_self_check, |app: TestApp| async mo
 
     // The office sees completion and exports every answer.
     let all = app.get(&format!("/api/v1/campaigns/{cid}"), &office).await;
-    assert_eq!(all.ok()["submitted"], 1);
+    assert_eq!(all.ok()["submitted_count"], 1);
+    assert_eq!(all.json["participant_count"], 3);
     assert_eq!(all.json["participants"].as_array().unwrap().len(), 3);
     let x = app.get(&format!("/api/v1/campaigns/{cid}/export"), &office).await;
     assert_eq!(x.status, 200);
