@@ -1,6 +1,7 @@
-//! Messages out of the app: to a DingTalk (钉钉) or WeCom (企业微信) group robot, when the office
-//! has configured one. Sent by the `notify.send` job, so a slow or failing robot never holds up a
-//! request, and a failed send is retried.
+//! Messages out of the app: to a DingTalk (钉钉) or WeCom (企业微信) group robot, and by email
+//! through the office's mail server, when the office has configured them. Sent by the
+//! `notify.send` job, so a slow or failing channel never holds up a request, and a failed send is
+//! retried.
 
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -8,8 +9,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 use xiaoneng_core::ValidationError;
 
-/// The office's robot webhooks. Their addresses carry access tokens: they are secrets, shown
-/// back only as "set".
+/// The office's robot webhooks and mail server. The webhook addresses carry access tokens and
+/// the mail password is a password: they are secrets, shown back only as "set".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NotifyChannels {
@@ -17,6 +18,17 @@ pub struct NotifyChannels {
     /// The robot's signing secret (加签), when it has one.
     pub dingtalk_secret: String,
     pub wecom_webhook: String,
+    /// The mail server (SMTP); email is off while empty.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `tls` (implicit TLS, port 465), `starttls` (port 587) or `none` (a relay on the same host
+    /// or private network).
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    pub mail_from: String,
+    /// Where the messages go: the office's mailboxes.
+    pub mail_to: Vec<String>,
 }
 
 /// What the office sees of the channels.
@@ -28,6 +40,14 @@ pub struct ChannelsView {
     pub dingtalk_signed: bool,
     pub wecom_webhook_set: bool,
     pub wecom_host: Option<String>,
+    pub email_set: bool,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password_set: bool,
+    pub mail_from: String,
+    pub mail_to: Vec<String>,
 }
 
 /// A change: a field left out keeps its value, an empty string clears it.
@@ -37,6 +57,14 @@ pub struct ChannelsChange {
     pub dingtalk_webhook: Option<String>,
     pub dingtalk_secret: Option<String>,
     pub wecom_webhook: Option<String>,
+    /// An empty host turns email off.
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_security: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub mail_from: Option<String>,
+    pub mail_to: Option<Vec<String>>,
 }
 
 fn host_of(url: &str) -> Option<String> {
@@ -64,7 +92,19 @@ impl NotifyChannels {
             dingtalk_signed: !self.dingtalk_secret.is_empty(),
             wecom_webhook_set: !self.wecom_webhook.is_empty(),
             wecom_host: host_of(&self.wecom_webhook),
+            email_set: self.email_on(),
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: self.smtp_port,
+            smtp_security: self.smtp_security.clone(),
+            smtp_username: self.smtp_username.clone(),
+            smtp_password_set: !self.smtp_password.is_empty(),
+            mail_from: self.mail_from.clone(),
+            mail_to: self.mail_to.clone(),
         }
+    }
+
+    fn email_on(&self) -> bool {
+        !self.smtp_host.is_empty()
     }
 
     pub fn apply(&self, c: ChannelsChange) -> Result<Self, ValidationError> {
@@ -84,11 +124,67 @@ impl NotifyChannels {
         if !n.wecom_webhook.is_empty() {
             check_url("wecom_webhook", &n.wecom_webhook)?;
         }
+        let trimmed = |v: Option<String>, old: &mut String| {
+            if let Some(v) = v {
+                *old = v.trim().to_owned();
+            }
+        };
+        trimmed(c.smtp_host, &mut n.smtp_host);
+        trimmed(c.smtp_security, &mut n.smtp_security);
+        trimmed(c.smtp_username, &mut n.smtp_username);
+        trimmed(c.mail_from, &mut n.mail_from);
+        if let Some(p) = c.smtp_password {
+            n.smtp_password = p;
+        }
+        if let Some(p) = c.smtp_port {
+            n.smtp_port = p;
+        }
+        if let Some(to) = c.mail_to {
+            n.mail_to = to.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
+        }
+        if n.email_on() {
+            n.check_email()?;
+        }
         Ok(n)
     }
 
+    fn check_email(&mut self) -> Result<(), ValidationError> {
+        if self.smtp_security.is_empty() {
+            self.smtp_security = "tls".into();
+        }
+        if !matches!(self.smtp_security.as_str(), "tls" | "starttls" | "none") {
+            return Err(ValidationError::new(
+                "smtp_security",
+                "invalid_choice",
+                "取值无效，可选：tls、starttls、none",
+                "Not a valid choice; one of: tls, starttls, none",
+            ));
+        }
+        if self.smtp_port == 0 {
+            self.smtp_port = if self.smtp_security == "tls" { 465 } else { 587 };
+        }
+        let bad = |field: &str, a: &str| {
+            ValidationError::new(
+                field,
+                "invalid_email",
+                format!("“{a}”不是有效的邮箱地址"),
+                format!("\u{201c}{a}\u{201d} is not a valid email address"),
+            )
+        };
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad("mail_from", &self.mail_from));
+        }
+        if self.mail_to.is_empty() {
+            return Err(ValidationError::new("mail_to", "required", "请填写收件邮箱", "Enter at least one recipient"));
+        }
+        if let Some(a) = self.mail_to.iter().find(|a| a.parse::<lettre::message::Mailbox>().is_err()) {
+            return Err(bad("mail_to", a));
+        }
+        Ok(())
+    }
+
     pub fn any(&self) -> bool {
-        !self.dingtalk_webhook.is_empty() || !self.wecom_webhook.is_empty()
+        !self.dingtalk_webhook.is_empty() || !self.wecom_webhook.is_empty() || self.email_on()
     }
 
     /// Sends `text` to every configured robot. The error names the robot, never its address.
@@ -121,7 +217,38 @@ impl NotifyChannels {
                 failures.push(format!("wecom: {e}"));
             }
         }
+        if self.email_on()
+            && let Err(e) = self.mail(text).await
+        {
+            failures.push(format!("email: {e}"));
+        }
         if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+    }
+
+    async fn mail(&self, text: &str) -> Result<(), String> {
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::header::ContentType};
+        let mut m = lettre::Message::builder()
+            .from(self.mail_from.parse().map_err(|_| "bad sender".to_owned())?)
+            .subject(text.chars().take(60).collect::<String>())
+            .header(ContentType::TEXT_PLAIN);
+        for to in &self.mail_to {
+            m = m.to(to.parse().map_err(|_| "bad recipient".to_owned())?);
+        }
+        let message = m.body(text.to_owned()).map_err(|e| e.to_string())?;
+        let host = self.smtp_host.as_str();
+        let builder = match self.smtp_security.as_str() {
+            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(|e| e.to_string())?,
+            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            _ => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| e.to_string())?,
+        };
+        let mut builder = builder.port(self.smtp_port).timeout(Some(std::time::Duration::from_secs(20)));
+        if !self.smtp_username.is_empty() {
+            builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                self.smtp_username.clone(),
+                self.smtp_password.clone(),
+            ));
+        }
+        builder.build().send(message).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }
 

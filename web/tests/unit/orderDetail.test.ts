@@ -9,6 +9,7 @@ import { defineComponent, h } from 'vue'
 import { i18n } from '@/locales'
 import { useAuthStore } from '@/stores/auth'
 import OrderDetailView from '@/views/rectification/OrderDetailView.vue'
+import RectificationPolicyView from '@/views/rectification/RectificationPolicyView.vue'
 
 const ui = vi.hoisted(() => ({ prompt: vi.fn(), confirm: vi.fn(), success: vi.fn(), error: vi.fn(), info: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => {
@@ -420,5 +421,74 @@ describe('leaders’ instructions', () => {
     await click('[data-test="confirm-instruction"]')
     expect(sent('POST', '/api/v1/instructions').map((c) => c.body)).toEqual([{ target_kind: 'report', target_id: 101, text: '抓紧整改到位。' }])
     expect(text('[data-test="instruction-62"]')).toContain('抓紧整改到位。')
+  })
+})
+
+// ---- the office's email settings (on the rules page) ------------------------------------------------
+describe('the office’s email settings', () => {
+  const channels = (over: Record<string, unknown> = {}) => ({
+    dingtalk_webhook_set: false,
+    dingtalk_signed: false,
+    dingtalk_host: null,
+    wecom_webhook_set: false,
+    wecom_host: null,
+    email_set: true,
+    smtp_host: 'smtp.example.gov.cn',
+    smtp_port: 465,
+    smtp_security: 'tls',
+    smtp_username: 'xnb@example.gov.cn',
+    smtp_password_set: true,
+    mail_from: '效能办 <xnb@example.gov.cn>',
+    mail_to: ['duban@example.gov.cn'],
+    ...over,
+  })
+
+  async function showPolicy(saved: Record<string, unknown>) {
+    signIn(['rectification:manage'])
+    on('GET', '/api/v1/settings/rectification-policy', () => [200, { default_working_days: 10, remind_working_days_before: [3, 1, 0], resubmit_working_days: 5, masthead: 'x', issuer: 'y' }])
+    on('GET', '/api/v1/settings/notify-channels', () => [200, saved])
+    const w = mount(RectificationPolicyView, { attachTo: document.body, global: { plugins: [pinia, i18n] } })
+    mounted.push(w)
+    await flushPromises()
+  }
+
+  it('sends the recipients as a list and never shows the password', async () => {
+    await showPolicy(channels())
+    on('PUT', '/api/v1/settings/notify-channels', (c) => [200, channels({ mail_to: c.body.mail_to })])
+    // A saved password is only "set": no field holds it.
+    expect($('[data-test="email-password"]')).toBeNull()
+    expect(text('[data-test="email-password-state"]')).toContain('已设置')
+    await click('[data-test="email-password-replace"]')
+    await type('[data-test="email-password"]', 'mail-pw-42')
+    await type('[data-test="email-to"]', 'duban@example.gov.cn\n督查科 <dck@example.gov.cn>， ;zhang@example.gov.cn\n')
+    await click('[data-test="email-save"]')
+    expect(sent('PUT', '/api/v1/settings/notify-channels').map((c) => c.body)).toEqual([
+      { smtp_password: 'mail-pw-42', mail_to: ['duban@example.gov.cn', '督查科 <dck@example.gov.cn>', 'zhang@example.gov.cn'] },
+    ])
+    expect(ui.success).toHaveBeenCalledWith('邮件设置已保存')
+    expect($('[data-test="email-password"]')).toBeNull()
+    expect(document.body.innerHTML).not.toContain('mail-pw-42')
+    expect(($('[data-test="email-to"]') as HTMLTextAreaElement).value).toBe('duban@example.gov.cn\n督查科 <dck@example.gov.cn>\nzhang@example.gov.cn')
+  })
+
+  it('turns email off with an empty host, and puts the server’s problems next to the field', async () => {
+    await showPolicy(channels())
+    let refuse = true
+    on('PUT', '/api/v1/settings/notify-channels', (c) =>
+      refuse
+        ? [422, { code: 'validation_failed', message: '请求参数有误', details: [{ field: 'mail_to', code: 'invalid_email', message: '“duban”不是有效的邮箱地址' }] }]
+        : [200, channels({ email_set: false, smtp_host: c.body.smtp_host })],
+    )
+    await type('[data-test="email-to"]', 'duban')
+    await click('[data-test="email-save"]')
+    expect(sent('PUT', '/api/v1/settings/notify-channels')[0].body).toEqual({ mail_to: ['duban'] })
+    await expectFieldError('email-to', '“duban”不是有效的邮箱地址')
+    refuse = false
+    await click('[data-test="email-state"]')
+    expect($('[data-test="email-host"]')).toBeNull()
+    await click('[data-test="email-save"]')
+    expect(sent('PUT', '/api/v1/settings/notify-channels')[1].body).toEqual({ smtp_host: '' })
+    expect(ui.success).toHaveBeenCalledWith('已停止发送邮件')
+    expect(($('[data-test="email-state"]') as HTMLElement).className).not.toContain('is-checked')
   })
 })

@@ -61,17 +61,7 @@ async fn put_policy(
     ApiJson(p): ApiJson<InspectionPolicy>,
 ) -> ApiResult<Json<InspectionPolicy>> {
     p.validate()?;
-    let tx = s.store.write().await?;
-    let before: InspectionPolicy = settings::get(&tx, settings::INSPECTION_POLICY).await?;
-    settings::put(&tx, settings::INSPECTION_POLICY, &p, Some(auth.user.id), s.clock.now()).await?;
-    let d = json!({ "before": before, "after": p });
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &auth.user.audit(&s, "settings.inspection_policy", "setting", settings::INSPECTION_POLICY, d),
-    )
-    .await?;
-    tx.commit().await?;
+    super::save_setting(&s, &auth.user, settings::INSPECTION_POLICY, &p).await?;
     Ok(Json(p))
 }
 

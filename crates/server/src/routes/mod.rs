@@ -118,6 +118,27 @@ pub async fn department_names(
     Ok(xiaoneng_store::org::department_names(s.store.db(), ids).await?)
 }
 
+/// Stores one of the office's settings and audits the change, before and after, in one
+/// transaction.
+pub async fn save_setting<T>(
+    s: &AppState,
+    user: &crate::auth::CurrentUser,
+    key: &str,
+    value: &T,
+) -> Result<(), ApiError>
+where
+    T: Serialize + serde::de::DeserializeOwned + Default,
+{
+    use xiaoneng_store::{audit, settings};
+    let tx = s.store.write().await?;
+    let before: T = settings::get(&tx, key).await?;
+    settings::put(&tx, key, value, Some(user.id), s.clock.now()).await?;
+    let d = serde_json::json!({ "before": before, "after": value });
+    audit::append(&tx, s.store.audit_algo(), &user.audit(s, &format!("settings.{key}"), "setting", key, d)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Why a record is retired: required, so the audit log says why.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RetireRequest {

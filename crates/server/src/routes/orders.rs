@@ -816,17 +816,7 @@ async fn put_policy(
     ApiJson(p): ApiJson<RectificationPolicy>,
 ) -> ApiResult<Json<RectificationPolicy>> {
     p.validate()?;
-    let tx = s.store.write().await?;
-    let before: RectificationPolicy = settings::get(&tx, settings::RECTIFICATION_POLICY).await?;
-    settings::put(&tx, settings::RECTIFICATION_POLICY, &p, Some(auth.user.id), s.clock.now()).await?;
-    let d = json!({ "before": before, "after": p });
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &auth.user.audit(&s, "settings.rectification_policy", "setting", settings::RECTIFICATION_POLICY, d),
-    )
-    .await?;
-    tx.commit().await?;
+    super::save_setting(&s, &auth.user, settings::RECTIFICATION_POLICY, &p).await?;
     Ok(Json(p))
 }
 

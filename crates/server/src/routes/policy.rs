@@ -2,10 +2,9 @@
 //! admin.
 
 use axum::{Json, extract::State};
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::auth::SecurityPolicy;
-use xiaoneng_store::{audit, settings};
+use xiaoneng_store::settings;
 
 use crate::{
     ApiResult, AppState,
@@ -33,22 +32,7 @@ async fn put_policy(
     ApiJson(p): ApiJson<SecurityPolicy>,
 ) -> ApiResult<Json<SecurityPolicy>> {
     p.validate()?;
-    let tx = s.store.write().await?;
-    let before: SecurityPolicy = settings::get(&tx, settings::SECURITY_POLICY).await?;
-    settings::put(&tx, settings::SECURITY_POLICY, &p, Some(auth.user.id), s.clock.now()).await?;
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &auth.user.audit(
-            &s,
-            "settings.security_policy",
-            "setting",
-            settings::SECURITY_POLICY,
-            json!({ "before": before, "after": p }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    super::save_setting(&s, &auth.user, settings::SECURITY_POLICY, &p).await?;
     s.set_cached_policy(p.clone()).await;
     Ok(Json(p))
 }

@@ -361,9 +361,70 @@ async fn robot() -> (String, Arc<Mutex<Vec<String>>>) {
     (format!("http://{addr}/cgi-bin/webhook/send?key=secret-key-123"), got)
 }
 
+/// A mail server that accepts everything and keeps each message.
+async fn mail_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let g = got.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let g = g.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            g.lock().unwrap().push(data.take().unwrap());
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") {
+                        b"250-test\r\n250 8BITMIME\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        data = Some(String::new());
+                        b"354 go on\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
 both!(reminders_go_out_once_and_overdue_orders_are_flagged, |app: TestApp| async move {
     let office = app.login("office").await;
     let (robot_url, received) = robot().await;
+    let (smtp_port, mails) = mail_server().await;
+    let email = app
+        .put(
+            "/api/v1/settings/notify-channels",
+            &office,
+            json!({"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_security": "none", "smtp_password": "mail-pw-42",
+                   "mail_from": "效能办 <xnb@example.gov.cn>", "mail_to": ["duban@example.gov.cn"]}),
+        )
+        .await;
+    assert_eq!(email.ok()["email_set"], true);
+    assert_eq!(email.json["smtp_password_set"], true);
+    assert!(!email.json.to_string().contains("mail-pw-42"), "the mail password is not shown back");
+    let bad = app.put("/api/v1/settings/notify-channels", &office, json!({"mail_to": ["not an address"]})).await;
+    bad.expect(422, "validation_failed");
+    assert_eq!(bad.json["details"][0]["field"], "mail_to");
     let set = app.put("/api/v1/settings/notify-channels", &office, json!({"wecom_webhook": robot_url})).await;
     assert_eq!(set.ok()["wecom_webhook_set"], true);
     assert!(!set.json.to_string().contains("secret-key-123"), "the robot's key is not shown back");
@@ -461,6 +522,10 @@ both!(reminders_go_out_once_and_overdue_orders_are_flagged, |app: TestApp| async
     assert_eq!(got.len(), 5, "{got:?}");
     assert!(got.iter().filter(|m| m.contains("提醒")).count() == 3);
     assert!(got.iter().any(|m| m.contains("逾期")));
+    // The same five by email, each once.
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 5, "{mails:?}");
+    assert!(mails.iter().all(|m| m.contains("duban@example.gov.cn")));
 });
 
 both!(leaders_instruct_and_follow_ups_are_tracked, |app: TestApp| async move {
