@@ -170,8 +170,10 @@ pub struct Typesetter {
     sans: String,
 }
 
-/// The CJK faces looked for, best first: Noto (Debian's fonts-noto-cjk), then WenQuanYi.
-const SERIF_FILES: &[&str] = &["NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc"];
+/// The CJK faces looked for, best first: Noto (Debian's fonts-noto-cjk), then WenQuanYi. One file
+/// of each list is loaded — the template sets the body in the regular serif and headings in the
+/// bold sans — since each collection costs its size in memory (20–27 MB).
+const SERIF_FILES: &[&str] = &["NotoSerifCJK-Regular.ttc", "wqy-microhei.ttc", "wqy-zenhei.ttc"];
 const SANS_FILES: &[&str] = &["NotoSansCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "wqy-microhei.ttc", "wqy-zenhei.ttc"];
 
 fn find_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
@@ -195,8 +197,11 @@ fn find_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
 impl Typesetter {
     /// Loads the CJK fonts found under `fonts_dir` (searched recursively).
     pub fn new(fonts_dir: &Path) -> Result<Self, DocumentError> {
-        let files: Vec<PathBuf> =
-            find_files(fonts_dir, SERIF_FILES).into_iter().chain(find_files(fonts_dir, SANS_FILES)).collect();
+        let mut files: Vec<PathBuf> = [SERIF_FILES, SANS_FILES]
+            .iter()
+            .filter_map(|names| find_files(fonts_dir, names).into_iter().next())
+            .collect();
+        files.dedup();
         let mut fonts = Vec::new();
         for f in &files {
             match std::fs::read(f) {
