@@ -43,6 +43,15 @@ impl Clock for ManualClock {
     }
 }
 
+/// Whether the city's offices are open at an instant (08:30 to 18:00 city time, any day): when
+/// reminders and notices go out, rather than at midnight.
+pub fn office_hours(t: DateTime<Utc>) -> bool {
+    let time = t.with_timezone(&Shanghai).time();
+    let open = chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap_or_default();
+    let close = chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default();
+    (open..close).contains(&time)
+}
+
 /// The city's (Asia/Shanghai) calendar day of an instant: deadlines and periods count these.
 pub fn city_day(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Shanghai).date_naive()
@@ -53,4 +62,21 @@ pub fn city_day(t: DateTime<Utc>) -> NaiveDate {
 pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     let nanos = t.timestamp_subsec_nanos();
     t - Duration::nanoseconds(i64::from(nanos % 1_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn office_hours_are_the_citys_not_utcs() {
+        let utc = |h, m| Utc.with_ymd_and_hms(2026, 11, 2, h, m, 0).single().unwrap();
+        assert!(!office_hours(utc(0, 29))); // 08:29 in the city
+        assert!(office_hours(utc(0, 30))); // 08:30
+        assert!(office_hours(utc(9, 59))); // 17:59
+        assert!(!office_hours(utc(10, 0))); // 18:00
+        assert!(!office_hours(utc(16, 0))); // midnight
+    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use object_store::ObjectStore;
 use xiaoneng_core::{
     auth::SecurityPolicy,
-    clock::{Clock, city_day},
+    clock::{Clock, city_day, office_hours},
     rbac::Role,
     rectification::RectificationPolicy,
 };
@@ -87,8 +87,9 @@ impl JobHandler for UploadSweep {
     }
 }
 
-/// Flags orders that passed their deadline and sends the reminders due before deadlines: in the
-/// app to the department's head and liaison, and to the office's robots. Each reminder goes out
+/// Flags orders that passed their deadline and sends the reminders due before deadlines, during
+/// office hours: in the app to the department's head and liaison, and to the office's robots and
+/// mailboxes. Each reminder goes out
 /// once, however many instances run this job (a unique row per order, deadline and point).
 struct RectificationRemind(Arc<dyn Clock>);
 
@@ -99,6 +100,10 @@ impl JobHandler for RectificationRemind {
 }
 
 pub async fn remind(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result<()> {
+    // Outside office hours nothing is due yet: the day's reminders go out when offices open.
+    if !office_hours(now) {
+        return Ok(());
+    }
     let today = city_day(now);
     let db = store.db();
     let policy: RectificationPolicy = settings::get(db, settings::RECTIFICATION_POLICY).await?;

@@ -463,7 +463,11 @@ both!(reminders_go_out_once_and_overdue_orders_are_flagged, |app: TestApp| async
     };
     run_both().await; // Monday: nothing due yet
     assert_eq!(reminders().await, Vec::<i64>::new());
-    app.clock.advance(chrono::Duration::days(1)); // Tuesday: three working days before
+    // Tuesday, three working days before: not at midnight, when offices open.
+    app.clock.advance(chrono::Duration::hours(15)); // 00:00 city time
+    run_both().await;
+    assert_eq!(reminders().await, Vec::<i64>::new());
+    app.clock.advance(chrono::Duration::hours(9)); // 09:00
     run_both().await;
     run_both().await;
     assert_eq!(reminders().await, [3]);
