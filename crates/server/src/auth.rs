@@ -247,6 +247,22 @@ impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
     }
 }
 
+/// The caller, when they hold at least one of `perms` (a route open to several roles for
+/// different reasons); otherwise 403, audited under the first.
+pub async fn any_of(parts: &mut Parts, state: &AppState, perms: &[Permission]) -> Result<CurrentUser, ApiError> {
+    let user = CurrentUser::from_request_parts(parts, state).await?;
+    if user.must_change_password {
+        return Err(ApiError::PasswordChangeRequired);
+    }
+    if !perms.iter().any(|p| user.grants.has(*p)) {
+        if let Some(first) = perms.first() {
+            audit_denial(state, parts, &user, *first).await;
+        }
+        return Err(ApiError::Forbidden);
+    }
+    Ok(user)
+}
+
 /// Records a refused request in the audit log.
 pub async fn audit_denial(state: &AppState, parts: &Parts, user: &CurrentUser, permission: Permission) {
     let rec = AuditRecord {

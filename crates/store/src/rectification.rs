@@ -460,6 +460,23 @@ pub async fn order_finding_ids<C: ConnectionTrait>(c: &C, order_id: i64) -> Resu
         .await?)
 }
 
+/// How many findings each order covers, in one query.
+pub async fn order_finding_counts<C: ConnectionTrait>(
+    c: &C,
+    order_ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, u64>> {
+    let rows: Vec<(i64, i64)> = order_finding::Entity::find()
+        .select_only()
+        .column(order_finding::Column::OrderId)
+        .column_as(order_finding::Column::Id.count(), "n")
+        .filter(order_finding::Column::OrderId.is_in(order_ids))
+        .group_by(order_finding::Column::OrderId)
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().map(|(o, n)| (o, u64::try_from(n).unwrap_or(0))).collect())
+}
+
 /// Marks orders past their deadline as overdue (once each); returns those newly marked.
 pub async fn mark_overdue<C: ConnectionTrait>(
     c: &C,

@@ -214,15 +214,8 @@ impl axum::extract::FromRequestParts<AppState> for Reader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, ApiError> {
-        let user = CurrentUser::from_request_parts(parts, s).await?;
-        if user.must_change_password {
-            return Err(ApiError::PasswordChangeRequired);
-        }
-        if !user.grants.has(Permission::BulletinRead) && !user.grants.has(Permission::RectificationManage) {
-            crate::auth::audit_denial(s, parts, &user, Permission::BulletinRead).await;
-            return Err(ApiError::Forbidden);
-        }
-        Ok(Reader(user))
+        let perms = [Permission::BulletinRead, Permission::RectificationManage];
+        Ok(Reader(crate::auth::any_of(parts, s, &perms).await?))
     }
 }
 

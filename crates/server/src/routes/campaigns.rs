@@ -78,15 +78,8 @@ impl axum::extract::FromRequestParts<AppState> for Viewer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, ApiError> {
-        let user = CurrentUser::from_request_parts(parts, s).await?;
-        if user.must_change_password {
-            return Err(ApiError::PasswordChangeRequired);
-        }
+        let user = crate::auth::any_of(parts, s, &[Permission::CampaignAnswer, Permission::CampaignManage]).await?;
         let office = user.grants.has(Permission::CampaignManage);
-        if !office && !user.grants.has(Permission::CampaignAnswer) {
-            crate::auth::audit_denial(s, parts, &user, Permission::CampaignAnswer).await;
-            return Err(ApiError::Forbidden);
-        }
         Ok(Viewer { user, office })
     }
 }

@@ -27,7 +27,7 @@ use xiaoneng_store::{
     org, settings,
 };
 
-use super::{Checks, Page, RetireRequest, page_req, parse_enum};
+use super::{Checks, Page, RetireRequest, page_req, parse_codes, parse_enum};
 use crate::{
     ApiResult, AppState,
     auth::{Authorized, CurrentUser, audit_denial, perm},
@@ -383,21 +383,8 @@ async fn list(
 ) -> ApiResult<Json<Page<Finding>>> {
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
-    let states: Vec<String> = p
-        .state
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(String::from)
-        .collect();
     let codes: Vec<&str> = FindingState::ALL.iter().map(|s| s.code()).collect();
-    for st in &states {
-        if let Err(e) = parse_enum("state", st, FindingState::from_code, &codes) {
-            v.push(e);
-        }
-    }
+    let states = parse_codes("state", p.state.as_deref(), FindingState::from_code, &codes, &mut v);
     let sorts: Vec<&str> = inspections::FINDING_SORTS.iter().map(|(k, _)| *k).collect();
     if let Some(sort) = p.sort.as_deref()
         && let Err(e) = parse_enum("sort", sort.trim_start_matches('-'), |k| sorts.contains(&k).then_some(()), &sorts)

@@ -168,6 +168,25 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
+/// A comma-separated list of codes (`open,returned`), each checked; the unknown ones are reported
+/// into `v` and left out.
+pub fn parse_codes<T>(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    allowed: &[&str],
+    v: &mut Checks,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for code in raw.unwrap_or_default().split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        match parse_enum(field, code, &parse, allowed) {
+            Ok(_) => out.push(code.to_owned()),
+            Err(e) => v.push(e),
+        }
+    }
+    out
+}
+
 pub fn parse_enum<T>(
     field: &str,
     raw: &str,

@@ -32,7 +32,7 @@ use xiaoneng_store::{
     settings,
 };
 
-use super::{Checks, Page, page_req, parse_enum};
+use super::{Checks, Page, page_req, parse_codes, parse_enum};
 use crate::{
     ApiResult, AppState,
     auth::{Authorized, CurrentUser, perm},
@@ -177,6 +177,7 @@ pub(crate) async fn order_dtos(s: &AppState, rows: Vec<order::Model>) -> ApiResu
     let db = s.store.db();
     let today = city_day(s.clock.now());
     let departments = org::department_names(db, rows.iter().map(|o| o.department_id)).await?;
+    let counts = rect::order_finding_counts(db, rows.iter().map(|o| o.id).collect::<Vec<_>>()).await?;
     let mut bulletins = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for o in rows {
@@ -191,7 +192,7 @@ pub(crate) async fn order_dtos(s: &AppState, rows: Vec<order::Model>) -> ApiResu
             None => None,
         };
         let state = OrderState::from_code(&o.status).unwrap_or(OrderState::Open);
-        let finding_count = rect::order_finding_ids(db, o.id).await?.len() as u64;
+        let finding_count = counts.get(&o.id).copied().unwrap_or(0);
         out.push(Order {
             id: o.id,
             bulletin_id: o.bulletin_id,
@@ -352,20 +353,7 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     let codes: Vec<&str> = OrderState::ALL.iter().map(|s| s.code()).collect();
-    let status: Vec<String> = p
-        .status
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(String::from)
-        .collect();
-    for st in &status {
-        if let Err(e) = parse_enum("status", st, OrderState::from_code, &codes) {
-            v.push(e);
-        }
-    }
+    let status = parse_codes("status", p.status.as_deref(), OrderState::from_code, &codes, &mut v);
     v.done()?;
     let f = OrderFilter {
         status,
