@@ -6,15 +6,49 @@ use chrono::NaiveDate;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::json;
 use xiaoneng_core::{
+    audit::HashAlgo,
     auth::hash_password,
     clock::{Clock, SystemClock},
+    org::{DepartmentCategory, Gender, PostType, SupervisorKind},
     rbac::Role,
 };
+use xiaoneng_server::auth::{Act, CurrentUser};
 use xiaoneng_store::{
     Store, accounts, audit, inspections,
     org::{self, DepartmentInput, PersonInput, PostInput, SupervisorInput, WindowInput},
     settings,
 };
+
+/// The demo's accounts, acting through the same commands as the API's handlers, each at the
+/// moment the demo's story has it act.
+pub struct Cast {
+    users: std::collections::HashMap<i64, CurrentUser>,
+    algo: HashAlgo,
+}
+
+impl Cast {
+    pub fn new(algo: HashAlgo) -> Self {
+        Cast { users: Default::default(), algo }
+    }
+
+    /// An account as it acts (loaded once).
+    pub async fn user<C: sea_orm::ConnectionTrait>(&mut self, c: &C, id: i64) -> anyhow::Result<CurrentUser> {
+        if let Some(u) = self.users.get(&id) {
+            return Ok(u.clone());
+        }
+        let u = CurrentUser::load(c, id, "demo").await?;
+        self.users.insert(id, u.clone());
+        Ok(u)
+    }
+
+    pub fn algo(&self) -> HashAlgo {
+        self.algo
+    }
+
+    pub fn act<'a>(&self, user: &'a CurrentUser, now: chrono::DateTime<chrono::Utc>) -> Act<'a> {
+        Act { user, now, algo: self.algo }
+    }
+}
 
 pub const DEMO_PASSWORD: &str = "Xiaoneng@2026";
 const MARKER: &str = "demo_seeded";
@@ -264,7 +298,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
                 code: (*code).into(),
                 name: (*name).into(),
                 parent_id: parent.map(|p| dept_ids[p]),
-                category: (*category).into(),
+                category: DepartmentCategory::parse(category).unwrap_or(DepartmentCategory::General),
                 is_focus: *category != "general",
                 sort_order: i32::try_from(i).unwrap_or(0),
             },
@@ -317,7 +351,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
                     code: format!("{code}-{suffix}"),
                     name: (*name).into(),
                     department_id: dept,
-                    post_type: (*kind).into(),
+                    post_type: PostType::parse(kind).unwrap_or(PostType::GeneralStaff),
                     duties: (*duties).into(),
                 },
                 now,
@@ -357,7 +391,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
             people.push(PersonInput {
                 employee_no,
                 name,
-                gender: if female { "female" } else { "male" }.into(),
+                gender: if female { Gender::Female } else { Gender::Male },
                 department_id: dept,
                 post_id: post_ids.get(kind).copied(),
                 window_id,
@@ -376,7 +410,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
             SupervisorInput {
                 code,
                 name: name.into(),
-                kind: kind.into(),
+                kind: SupervisorKind::parse(kind).unwrap_or(SupervisorKind::EfficiencySupervisor),
                 organisation: organisation.into(),
                 mobile: Some(format!("139{:08}", rng.random_range(0..100_000_000u32))),
                 term_start: start,
@@ -408,18 +442,19 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
         .await?;
         accounts::set_roles(&tx, u.id, &[a.role], None, now).await?;
     }
+    let mut cast = Cast::new(store.audit_algo());
     let mut recorded = Vec::new();
     let (plans, findings) =
-        crate::demo_inspections::seed(&tx, &dept_ids, &window_ids, now, &mut rng, &mut recorded).await?;
+        crate::demo_inspections::seed(&tx, &mut cast, &dept_ids, &window_ids, now, &mut rng, &mut recorded).await?;
     let codes: std::collections::HashMap<i64, String> =
         inspections::list_categories(&tx, true).await?.into_iter().map(|c| (c.id, c.code)).collect();
     let mut files = 0;
     for f in &recorded {
         let code = codes.get(&f.category_id).map_or("", String::as_str);
-        files += crate::demo_evidence::attach(&tx, objects, &mut rng, f, code).await?;
+        files += crate::demo_evidence::attach(&tx, &mut cast, objects, &mut rng, f, code).await?;
     }
     let (bulletins, orders, campaigns) =
-        crate::demo_rectification::seed(&tx, &dept_ids, &password_hash, now, &mut rng).await?;
+        crate::demo_rectification::seed(&tx, &mut cast, &dept_ids, &password_hash, now, &mut rng).await?;
     settings::put(&tx, MARKER, &json!({ "seeded_at": now }), None, now).await?;
     audit::append(
         &tx,

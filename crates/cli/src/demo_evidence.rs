@@ -3,16 +3,19 @@
 //! written record of the visit (PDF, in Chinese with a standard CJK font every viewer has).
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path as ObjectPath};
 use rand::{Rng, rngs::StdRng};
 use sea_orm::DatabaseTransaction;
-use xiaoneng_core::evidence::StreamDigest;
+use xiaoneng_core::evidence::{EvidenceKind, EvidencePurpose, StreamDigest};
+use xiaoneng_server::auth::Act;
 use xiaoneng_store::{entity::finding, evidence as store};
+
+use crate::demo::Cast;
 
 /// Attaches the files an inspector would have brought back from the visit of `f`.
 pub async fn attach(
     tx: &DatabaseTransaction,
+    cast: &mut Cast,
     objects: &dyn ObjectStore,
     rng: &mut StdRng,
     f: &finding::Model,
@@ -41,7 +44,8 @@ pub async fn attach(
         files.push(("document", "application/pdf", format!("暗访记录-{}.pdf", f.id), record(&lines)));
     }
     for (i, (kind, mime, filename, bytes)) in files.iter().enumerate() {
-        put(tx, objects, f.id, i, (kind, mime, filename), bytes.clone(), by, when).await?;
+        let recorder = cast.user(tx, by).await?;
+        put(tx, cast.act(&recorder, when), objects, f, i, (kind, mime, filename), bytes.clone()).await?;
     }
     Ok(files.len())
 }
@@ -49,14 +53,14 @@ pub async fn attach(
 #[allow(clippy::too_many_arguments)]
 async fn put(
     tx: &DatabaseTransaction,
+    act: Act<'_>,
     objects: &dyn ObjectStore,
-    finding: i64,
+    f: &finding::Model,
     n: usize,
     (kind, mime, filename): (&str, &str, &str),
     bytes: Vec<u8>,
-    by: i64,
-    at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let finding = f.id;
     let mut d = StreamDigest::default();
     d.update(&bytes);
     let d = d.finish();
@@ -65,24 +69,20 @@ async fn put(
     let size = i64::try_from(bytes.len()).context("size")?;
     objects.put(&path, PutPayload::from(bytes)).await.context("storing a demo evidence file")?;
     let tag = objects.head(&path).await?.e_tag;
-    store::insert_evidence(
-        tx,
-        store::NewEvidence {
-            finding_id: finding,
-            purpose: "evidence".into(),
-            kind: kind.into(),
-            mime: mime.into(),
-            filename: filename.into(),
-            bytes: size,
-            sha256: d.sha256,
-            sm3: d.sm3,
-            object_key: key,
-            uploaded_by: by,
-            verified_tag: tag,
-        },
-        at,
-    )
-    .await?;
+    let e = store::NewEvidence {
+        finding_id: finding,
+        purpose: EvidencePurpose::Evidence,
+        kind: EvidenceKind::parse(kind).unwrap_or(EvidenceKind::Document),
+        mime: mime.into(),
+        filename: filename.into(),
+        bytes: size,
+        sha256: d.sha256,
+        sm3: d.sm3,
+        object_key: key,
+        uploaded_by: act.user.id,
+        verified_tag: tag,
+    };
+    xiaoneng_server::inspections::evidence::file(tx, act, f, e, None).await?;
     Ok(())
 }
 

@@ -16,13 +16,19 @@ use rand::{
     seq::{IndexedRandom, SliceRandom},
 };
 use sea_orm::DatabaseTransaction;
-use xiaoneng_core::inspection::{Actor, FindingAction, FindingState, Severity};
+use xiaoneng_core::{
+    inspection::{FindingAction, PlanState, Severity},
+    org::{DepartmentCategory, Status},
+};
+use xiaoneng_server::inspections::{access::FindingViewer, findings, plans};
 use xiaoneng_store::{
     accounts,
     entity::{finding, finding_category, person, window},
-    inspections::{self, FindingInput, PlanInput, VisitInput},
+    inspections::{self, FindingInput, FindingVisibility, PlanInput, VisitInput},
     org::{self, PeopleFilter, Scope},
 };
+
+use crate::demo::Cast;
 
 /// The first month the demo city's office ran covert inspections.
 const FIRST_MONTH: (i32, u32) = (2026, 1);
@@ -131,7 +137,7 @@ fn pick_weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> Option<T> {
 struct Unit {
     id: i64,
     name: String,
-    category: String,
+    category: DepartmentCategory,
     windows: Vec<window::Model>,
     weight: u32,
 }
@@ -211,19 +217,19 @@ fn templates(code: &str, at_window: bool, morning: bool) -> &'static [&'static s
 }
 
 /// What an office visit asks about, by department category.
-fn office_topics(category: &str) -> &'static [&'static str] {
+fn office_topics(category: DepartmentCategory) -> &'static [&'static str] {
     match category {
-        "law_enforcement" => &["行政处罚案件办理进度", "投诉举报处理", "行政许可事项", "执法检查结果"],
-        "economic_service" => &["项目申报", "企业扶持政策兑现", "专项资金拨付", "企业诉求办理"],
+        DepartmentCategory::LawEnforcement => &["行政处罚案件办理进度", "投诉举报处理", "行政许可事项", "执法检查结果"],
+        DepartmentCategory::EconomicService => &["项目申报", "企业扶持政策兑现", "专项资金拨付", "企业诉求办理"],
         _ => &["业务办理流程", "政策咨询", "办件进度查询"],
     }
 }
 
 /// Offices within a department a covert visit walks into, by department category.
-fn rooms(category: &str) -> &'static [&'static str] {
+fn rooms(category: DepartmentCategory) -> &'static [&'static str] {
     match category {
-        "law_enforcement" => &["法规科", "执法监督科", "行政审批科", "综合科", "执法大队"],
-        "economic_service" => &["综合科", "项目科", "产业发展科", "政策法规科"],
+        DepartmentCategory::LawEnforcement => &["法规科", "执法监督科", "行政审批科", "综合科", "执法大队"],
+        DepartmentCategory::EconomicService => &["综合科", "项目科", "产业发展科", "政策法规科"],
         _ => &["综合科", "业务科"],
     }
 }
@@ -241,9 +247,9 @@ fn describe(rng: &mut StdRng, code: &str, unit: &Unit, window: Option<&window::M
         templates(code, window.is_some(), morning).choose(rng).copied().unwrap_or("{t}，发现违反效能规定的问题。");
     let topic = match window {
         Some(w) => w.name.split_once(' ').map_or(w.name.as_str(), |(_, what)| what).to_owned(),
-        None => office_topics(&unit.category).choose(rng).copied().unwrap_or("业务办理").to_owned(),
+        None => office_topics(unit.category).choose(rng).copied().unwrap_or("业务办理").to_owned(),
     };
-    let room = rooms(&unit.category).choose(rng).copied().unwrap_or("综合科");
+    let room = rooms(unit.category).choose(rng).copied().unwrap_or("综合科");
     let wait = if code == "LATE" && !morning {
         17 * 60 + 30 - minute_of_day.min(17 * 60 + 29)
     } else {
@@ -260,9 +266,9 @@ fn describe(rng: &mut StdRng, code: &str, unit: &Unit, window: Option<&window::M
 }
 
 /// The default severity, now and then a step lighter or heavier.
-fn vary(rng: &mut StdRng, default: &str) -> String {
+fn vary(rng: &mut StdRng, default: Severity) -> Severity {
     let ranks = [Severity::Minor, Severity::General, Severity::Serious];
-    let i = ranks.iter().position(|s| s.code() == default).unwrap_or(1);
+    let i = ranks.iter().position(|s| *s == default).unwrap_or(1);
     let r: f64 = rng.random();
     let j = if r < 0.12 {
         i.saturating_sub(1)
@@ -271,7 +277,7 @@ fn vary(rng: &mut StdRng, default: &str) -> String {
     } else {
         i
     };
-    ranks[j].code().to_owned()
+    ranks[j]
 }
 
 /// Where a finding ends up: the steps it has been through, in order. Older months are done
@@ -297,6 +303,7 @@ fn path_to(rng: &mut StdRng, latest_month: bool, late_in_month: bool) -> &'stati
 /// Seeds the year's covert inspections; returns (plans, findings).
 pub async fn seed(
     tx: &DatabaseTransaction,
+    cast: &mut Cast,
     dept_ids: &HashMap<&str, i64>,
     window_ids: &HashMap<&str, Vec<i64>>,
     now: DateTime<Utc>,
@@ -312,18 +319,18 @@ pub async fn seed(
     codes.sort_by_key(|(_, id)| *id);
     for (code, id) in codes {
         let d = org::get_department(tx, &Scope::All, id).await?;
-        if !d.is_focus || d.status != "active" {
+        if !d.is_focus || d.status != Status::Active {
             continue;
         }
         let mut windows = Vec::new();
         for w in window_ids.get(code).map(Vec::as_slice).unwrap_or_default() {
             windows.push(org::get_window(tx, &Scope::All, *w).await?);
         }
-        let weight = match (d.category.as_str(), windows.is_empty()) {
-            ("window_service", false) => 6,
-            ("law_enforcement", false) => 5,
-            ("law_enforcement", true) => 3,
-            ("economic_service", false) => 2,
+        let weight = match (d.category, windows.is_empty()) {
+            (DepartmentCategory::WindowService, false) => 6,
+            (DepartmentCategory::LawEnforcement, false) => 5,
+            (DepartmentCategory::LawEnforcement, true) => 3,
+            (DepartmentCategory::EconomicService, false) => 2,
             _ => 1,
         };
         units.push(Unit { id, name: d.name, category: d.category, windows, weight });
@@ -351,6 +358,7 @@ pub async fn seed(
         let latest = (year, month) == last;
         findings += seed_month(
             tx,
+            cast,
             Month { year, month, start, end, latest },
             &units,
             &categories,
@@ -365,7 +373,7 @@ pub async fn seed(
         plans += 1;
         (year, month) = next;
     }
-    seed_current_month(tx, &units, (office, inspector), today, now, rng).await?;
+    seed_current_month(tx, cast, &units, (office, inspector), today, now, rng).await?;
     Ok((plans + 1, findings))
 }
 
@@ -373,6 +381,7 @@ pub async fn seed(
 /// yet: what a demo inspector opens the recording page to.
 async fn seed_current_month(
     tx: &DatabaseTransaction,
+    cast: &mut Cast,
     units: &[Unit],
     (office, inspector): (i64, i64),
     today: NaiveDate,
@@ -391,29 +400,22 @@ async fn seed_current_month(
     }
     let targets: Vec<(i64, Option<i64>)> =
         chosen.iter().map(|&i| (units[i].id, units[i].windows.first().map(|w| w.id))).collect();
-    let plan = inspections::save_plan(
-        tx,
-        None,
-        inspections::PlanInput {
-            title: format!("{}年{}月机关效能暗访", today.year(), today.month()),
-            period_start: start,
-            period_end: end,
-            notes: "本月暗访进行中：请暗访组按日程到窗口暗访，发现问题当场记录。".into(),
-            status: "active".into(),
-            targets: targets.clone(),
-        },
-        office,
-        now,
-    )
-    .await?;
-    inspections::set_team(tx, plan.id, &[inspector, office], office, now).await?;
+    let input = PlanInput {
+        title: format!("{}年{}月机关效能暗访", today.year(), today.month()),
+        period_start: start,
+        period_end: end,
+        notes: "本月暗访进行中：请暗访组按日程到窗口暗访，发现问题当场记录。".into(),
+        targets: targets.clone(),
+    };
+    let boss = cast.user(tx, office).await?;
+    let plan = plans::create_plan(tx, cast.act(&boss, now), input, PlanState::Active, &[inspector, office]).await?;
     // Today, then the working days left in the month, one target each.
     let mut days = vec![today];
     days.extend(today.iter_days().skip(1).take_while(|d| *d <= end).filter(|d| is_working_day(*d)).take(4));
     for (n, day) in days.into_iter().enumerate() {
         let (department_id, window_id) = targets[n % targets.len()];
         let visit = inspections::VisitInput { department_id, window_id, scheduled_on: day, notes: String::new() };
-        inspections::add_visit(tx, &plan, visit, now).await?;
+        plans::schedule_visit(tx, cast.act(&boss, now), &plan, visit).await?;
     }
     Ok(())
 }
@@ -431,6 +433,7 @@ struct Month {
 #[allow(clippy::too_many_arguments)]
 async fn seed_month(
     tx: &DatabaseTransaction,
+    cast: &mut Cast,
     m: Month,
     units: &[Unit],
     categories: &[(finding_category::Model, u32)],
@@ -456,7 +459,7 @@ async fn seed_month(
     let mut targets = Vec::new();
     for &i in &chosen {
         let u = &units[i];
-        if u.windows.is_empty() || u.category != "window_service" {
+        if u.windows.is_empty() || u.category != DepartmentCategory::WindowService {
             targets.push((u.id, None));
         }
         targets.extend(u.windows.iter().map(|w| (u.id, Some(w.id))));
@@ -475,16 +478,21 @@ async fn seed_month(
     );
     let title = format!("{}年{}月机关效能暗访", m.year, m.month);
     let created = at(working_day_before(m.start), 10 * 60 + rng.random_range(0..60));
-    let input = |status: &str| PlanInput {
+    let input = || PlanInput {
         title: title.clone(),
         period_start: m.start,
         period_end: m.end,
         notes: notes.clone(),
-        status: status.into(),
         targets: targets.clone(),
     };
-    let plan = inspections::save_plan(tx, None, input("active"), office, created).await?;
-    inspections::set_team(tx, plan.id, &[inspector, office], office, created).await?;
+    let boss = cast.user(tx, office).await?;
+    let team = [inspector, office];
+    let plan = plans::create_plan(tx, cast.act(&boss, created), input(), PlanState::Active, &team).await?;
+    // The team as the findings' pages see them, once the plan exists.
+    let mut viewers = HashMap::new();
+    for id in team {
+        viewers.insert(id, FindingViewer::of(tx, cast.user(tx, id).await?).await?);
+    }
 
     // Visits on working days of the month: every chosen department once, then some again.
     let days: Vec<NaiveDate> = m.start.iter_days().take_while(|d| *d <= m.end).filter(|d| is_working_day(*d)).collect();
@@ -509,13 +517,8 @@ async fn seed_month(
             Some(w) => format!("以办事群众身份到{}{}窗口（{}）暗访", w.hall, w.number, w.name),
             None => format!("随机进入{}办公区域，检查在岗情况和工作纪律", u.name),
         };
-        let v = inspections::add_visit(
-            tx,
-            &plan,
-            VisitInput { department_id: u.id, window_id: window.map(|w| w.id), scheduled_on: day, notes },
-            created + Duration::minutes(1),
-        )
-        .await?;
+        let visit = VisitInput { department_id: u.id, window_id: window.map(|w| w.id), scheduled_on: day, notes };
+        let v = plans::schedule_visit(tx, cast.act(&boss, created + Duration::minutes(1)), &plan, visit).await?;
         // Morning or afternoon: the team goes once and stays a while.
         let morning = rng.random_bool(0.6);
         visits.push((v, u, window.cloned(), morning));
@@ -543,7 +546,7 @@ async fn seed_month(
                 let f = PeopleFilter {
                     department_id: Some(u.id),
                     exact_department: true,
-                    status: Some("active".into()),
+                    status: Some(Status::Active.code().into()),
                     ..Default::default()
                 };
                 let p = org::export_people(tx, &Scope::All, &f, 1000).await?;
@@ -576,33 +579,30 @@ async fn seed_month(
             let description = describe(rng, &cat.code, u, window.as_ref(), minute);
             let recorder = if rng.random_bool(0.75) { inspector } else { office };
             let recorded = not_after(occurred + Duration::minutes(rng.random_range(40..=180)));
-            let f = inspections::create_finding(
-                tx,
-                FindingInput {
-                    visit: v.clone(),
-                    department_id: u.id,
-                    window_id: window.as_ref().map(|w| w.id),
-                    person_id: person.map(|p| p.id),
-                    post_id: person.and_then(|p| p.post_id),
-                    category_id: cat.id,
-                    severity: Some(vary(rng, &cat.default_severity)),
-                    occurred_at: occurred,
-                    description,
-                },
-                recorder,
-                recorded,
-            )
-            .await?;
+            let input = FindingInput {
+                visit: inspections::get_visit(tx, v.id).await?,
+                department_id: u.id,
+                window_id: window.as_ref().map(|w| w.id),
+                person_id: person.map(|p| p.id),
+                post_id: person.and_then(|p| p.post_id),
+                category_id: cat.id,
+                severity: Some(vary(rng, cat.default_severity)),
+                occurred_at: occurred,
+                description,
+            };
+            let viewer = &viewers[&recorder];
+            let f = findings::record_finding(tx, cast.act(&viewer.user, recorded), viewer, input).await?;
             made.push(f.clone());
             let steps = path_to(rng, m.latest, v.scheduled_on.day() > 15);
-            walk(tx, rng, f, steps, (office, recorder), minute, not_after).await?;
+            walk(tx, cast, &viewers, rng, f, steps, (office, recorder), minute, &not_after).await?;
             count += 1;
         }
     }
 
     let closed_on = working_day_after(m.end + Duration::days(1), rng.random_range(0..=1));
     let closed = not_after(at(closed_on, 16 * 60 + rng.random_range(0..60)));
-    inspections::save_plan(tx, Some(plan.id), input("closed"), office, closed).await?;
+    let plan = inspections::get_plan(tx, None, plan.id).await?;
+    plans::update_plan(tx, cast.act(&boss, closed), &plan, input(), PlanState::Closed, &team).await?;
     Ok(count)
 }
 
@@ -620,22 +620,25 @@ fn choose_person<'a>(rng: &mut StdRng, staff: &'a [person::Model], window: Optio
     pool.choose(rng).copied()
 }
 
-/// Takes a fresh draft through `steps`, each as the state machine allows, at plausible times:
-/// the office reviews within days, notifies a few days later; the team withdraws its own.
+/// Takes a fresh draft through `steps`, each through the finding's own command, at plausible
+/// times: the office reviews within days, notifies a few days later; the team withdraws its own.
+#[allow(clippy::too_many_arguments)]
 async fn walk(
     tx: &DatabaseTransaction,
+    cast: &Cast,
+    viewers: &HashMap<i64, FindingViewer>,
     rng: &mut StdRng,
     mut f: finding::Model,
     steps: &[FindingAction],
     (office, recorder): (i64, i64),
     minute: u32,
-    not_after: impl Fn(DateTime<Utc>) -> DateTime<Utc>,
+    not_after: &impl Fn(DateTime<Utc>) -> DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let mut state = FindingState::Draft;
     let mut day = f.created_at.with_timezone(&shanghai()).date_naive();
     let mut last = f.created_at;
+    let all = FindingVisibility { all: true, ..Default::default() };
     for &action in steps {
-        let (actor, by, reason) = match action {
+        let (by, reason) = match action {
             FindingAction::Withdraw => {
                 let lunch = (11 * 60 + 30..12 * 60).contains(&minute) || (13 * 60 + 30..14 * 60).contains(&minute);
                 let reason = if lunch && rng.random_bool(0.7) {
@@ -643,21 +646,22 @@ async fn walk(
                 } else {
                     WITHDRAW_REASONS.choose(rng).copied().unwrap_or("核实后情况不属实")
                 };
-                (Actor::Recorder, recorder, reason)
+                (recorder, reason)
             }
-            FindingAction::Confirm => (Actor::Office, office, "经审看暗访视频资料，情况属实"),
-            FindingAction::Notify => (Actor::Office, office, "书面通知被查单位"),
-            _ => (Actor::Office, office, ""),
+            FindingAction::Confirm => (office, "经审看暗访视频资料，情况属实"),
+            FindingAction::Notify => (office, "书面通知被查单位"),
+            _ => (office, ""),
         };
-        let next = state.after(action, actor)?;
         let wait = match action {
             FindingAction::Notify => rng.random_range(1..=4),
             _ => rng.random_range(1..=2),
         };
         day = working_day_after(day, wait);
         let when = not_after(at(day, office_time(rng)).max(last + Duration::minutes(5)));
-        f = inspections::record_step(tx, f, action, next, by, reason.to_owned(), when).await?;
-        state = next;
+        let viewer = &viewers[&by];
+        let access = viewer.access_one(tx, &f).await?;
+        findings::step_finding(tx, cast.act(&viewer.user, when), access, &f, action, reason).await?;
+        f = inspections::get_finding(tx, &all, f.id).await?;
         last = when;
     }
     Ok(())

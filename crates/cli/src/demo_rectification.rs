@@ -1,7 +1,9 @@
 //! The demo city's bulletins and what followed them: one bulletin a month for the last three
 //! months, each with its orders answered on time, late, returned and resubmitted, or not at all;
 //! a leader's instructions; a draft for this month; and a "look back" campaign with some
-//! self-checks in.
+//! self-checks in. Every step goes through the command the API's handler uses, at the moment the
+//! story has it happen, and the newest bulletin is always published before today, so that on
+//! any day the office sees orders overdue, returned, awaiting review and accepted.
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -9,18 +11,27 @@ use rand::{Rng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::DatabaseTransaction;
 use xiaoneng_core::{
     calendar::WorkCalendar,
+    campaign::{CampaignAction, ParticipantKind},
     clock::city_day,
-    inspection::FindingState,
     rbac::Role,
-    rectification::{Deadline, ReportState},
+    rectification::{BulletinScope, Deadline, FollowUp, InstructionTarget, OrderAction},
+    scope::Scope,
+};
+use xiaoneng_server::{
+    campaigns as camp_cmd, jobs,
+    rectification::{bulletins, instructions, orders},
 };
 use xiaoneng_store::{
     accounts,
     campaigns::{self, AnswerInput, CampaignInput},
     entity::{finding, order},
     inspections, org,
-    rectification::{self as rect, BulletinInput, NewInstruction, Note, ReportInput},
+    rectification::{self as rect, BulletinInput, NewInstruction, ReportInput},
 };
+
+use xiaoneng_server::auth::CurrentUser;
+
+use crate::demo::Cast;
 
 /// 09:30 city time on a day.
 fn morning(d: NaiveDate) -> DateTime<Utc> {
@@ -91,6 +102,7 @@ impl Signers {
 /// Seeds it all; returns (bulletins, orders, campaigns).
 pub async fn seed(
     tx: &DatabaseTransaction,
+    cast: &mut Cast,
     dept_ids: &std::collections::HashMap<&str, i64>,
     password_hash: &str,
     now: DateTime<Utc>,
@@ -101,9 +113,12 @@ pub async fn seed(
     };
     let actors = Actors { office: who("xnb_admin").await?, leader: who("city_leader").await? };
     let signers = Signers { password_hash: password_hash.to_owned(), now };
-    // The demo's market regulator (sj_head) gets orders still to answer: one returned, one overdue.
-    let showcase_head = who("sj_head").await?;
-    let mut showcased = 0;
+    // The demo's market regulator and police chief (sj_head, ga_head) get orders still to
+    // answer: one returned, one overdue.
+    let showcase_heads = [who("sj_head").await?, who("ga_head").await?];
+    let mut showcased: std::collections::HashMap<i64, u32> = Default::default();
+    let office = cast.user(tx, actors.office).await?;
+    let leader = cast.user(tx, actors.leader).await?;
     let calendar = xiaoneng_store::calendar::work_calendar(tx).await?;
     let today = city_day(now);
 
@@ -112,6 +127,17 @@ pub async fn seed(
     // The last three full months, oldest first; the newest is public.
     let mut months = Vec::new();
     let mut m = (today.year(), today.month());
+    // On the first working day of a month last month cannot be published yet: the newest
+    // bulletin is then the month before's.
+    let mut yesterday = today - Duration::days(1);
+    while !calendar.is_working_day(yesterday) {
+        yesterday -= Duration::days(1);
+    }
+    if yesterday.year() * 12 + i32::try_from(yesterday.month()).unwrap_or(0)
+        < today.year() * 12 + i32::try_from(today.month()).unwrap_or(0)
+    {
+        m = (yesterday.year(), yesterday.month());
+    }
     for _ in 0..3 {
         m = if m.1 == 1 { (m.0 - 1, 12) } else { (m.0, m.1 - 1) };
         months.push(m);
@@ -122,23 +148,33 @@ pub async fn seed(
         let start = NaiveDate::from_ymd_opt(year, month, 1).context("month")?;
         let next = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
         let end = NaiveDate::from_ymd_opt(next.0, next.1, 1).context("month")? - Duration::days(1);
-        // Published on the office's fifth working day of the next month.
-        let published_on = calendar.add_working_days(end, 5);
+        // Published on the office's fifth working day of the next month — the newest, whatever
+        // today is, by the last working day before today.
+        let mut published_on = calendar.add_working_days(end, 5);
         if published_on >= today {
-            continue;
+            if !newest {
+                continue;
+            }
+            published_on = yesterday;
+            if published_on <= end {
+                continue;
+            }
         }
-        let findings = month_findings(tx, start, end).await?;
+        let at = morning(published_on);
+        let findings: Vec<_> =
+            month_findings(tx, start, end).await?.into_iter().filter(|f| f.updated_at < at).collect();
         if findings.is_empty() {
             continue;
         }
         let deadline = if newest {
             Deadline::WorkingDays { days: 10 }
         } else {
-            // "Before the 20th", as the speech asked.
-            Deadline::Date { date: NaiveDate::from_ymd_opt(next.0, next.1, 20).context("the 20th")? }
+            // "Before the 20th", as the speech asked (or ten working days, published after it).
+            let the_20th = NaiveDate::from_ymd_opt(next.0, next.1, 20).context("the 20th")?;
+            if the_20th > published_on { Deadline::Date { date: the_20th } } else { Deadline::WorkingDays { days: 10 } }
         };
         let input = BulletinInput {
-            scope: if newest { "public" } else { "internal" }.into(),
+            scope: if newest { BulletinScope::Public } else { BulletinScope::Internal },
             title: format!("关于{year}年{month}月机关效能暗访情况的通报"),
             body: format!(
                 "各部门：\n{year}年{month}月，市效能办组织对全市重点执法管理部门、经济服务部门和窗口单位开展了暗访，共发现问题{}个。现将有关情况通报如下。\n从暗访情况看，多数单位工作人员精神饱满、服务规范，但仍有少数窗口存在工作时间脱岗离岗、上网聊天玩游戏、业务不熟解答不了群众咨询等问题，损害了机关形象。\n各部门一把手要切实履行效能建设第一责任人职责，对照问题认真分析、举一反三、严肃整改。",
@@ -149,32 +185,20 @@ pub async fn seed(
             mask_names: true,
             corrects_id: None,
             requirement: "请有关部门认真分析原因，逐项落实整改，将整改情况（原因分析、整改措施、整改结果、责任人处理情况）书面报送市效能办。".into(),
-            deadline: serde_json::to_string(&deadline)?,
+            deadline,
             finding_ids: findings.iter().map(|f| f.id).collect(),
         };
-        let at = morning(published_on);
-        let draft = rect::save_bulletin(tx, None, input, actors.office, at - Duration::days(2)).await?;
-        let due = deadline.resolve(&calendar, published_on);
-        let p = rect::publish_bulletin(tx, draft.id, published_on.year(), due, actors.office, at).await?;
+        let draft = bulletins::compose(tx, cast.act(&office, at - Duration::hours(20)), None, input).await?;
+        let (published, issued) = bulletins::publish(tx, cast.act(&office, at), &draft).await?;
         bulletins += 1;
-        for o in &p.orders {
-            let users = rect::department_users(tx, o.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
-            let note = Note {
-                kind: "order.issued",
-                title: format!("整改通知：{}", p.bulletin.title),
-                body: format!("请于 {} 前书面报送整改情况。", o.deadline),
-                link: format!("/rectification/{}", o.id),
-                due: Some(o.deadline),
-            };
-            rect::notify(tx, &users, &note, None, at).await?;
-        }
-        orders += p.orders.len();
-        for (k, o) in p.orders.iter().enumerate() {
+        orders += issued.len();
+        for (k, o) in issued.iter().enumerate() {
             let (head, liaison) = signers.of(tx, o.department_id).await?;
-            let showcase = i > 0 && head == showcase_head && showcased < 2;
+            let n = showcased.entry(head).or_default();
+            let showcase = showcase_heads.contains(&head) && *n < 2;
             let fate = if showcase {
-                showcased += 1;
-                if showcased == 1 { Fate::Returned } else { Fate::Nothing }
+                *n += 1;
+                if *n == 1 { Fate::Returned } else { Fate::Nothing }
             } else if newest {
                 // This month's: in every state an office sees at once.
                 match k % 5 {
@@ -184,50 +208,43 @@ pub async fn seed(
                     3 => Fate::Drafted,
                     _ => Fate::Nothing,
                 }
+            } else if k + 1 == issued.len() {
+                // Each older bulletin leaves one order unanswered: overdue.
+                Fate::Nothing
             } else {
-                match k % 6 {
-                    0..=2 => Fate::AcceptedOnTime,
-                    3 => Fate::ReturnedThenAccepted,
-                    4 => Fate::AcceptedLate,
-                    _ => Fate::Nothing,
+                match k % 4 {
+                    1 => Fate::AcceptedLate,
+                    2 => Fate::ReturnedThenAccepted,
+                    _ => Fate::AcceptedOnTime,
                 }
             };
-            answer(tx, o, fate, &calendar, today, head, liaison, &actors, rng).await?;
+            let people = (cast.user(tx, head).await?, cast.user(tx, liaison).await?, office.clone(), leader.clone());
+            answer(tx, cast, o, fate, &calendar, now, &people, rng).await?;
         }
         if newest {
-            let i = rect::add_instruction(
-                tx,
-                NewInstruction {
-                    target_kind: "bulletin",
-                    target_id: p.bulletin.id,
-                    text:
-                        "暗访发现的问题要一查到底，各部门一把手要亲自抓整改，效能办要跟踪督办，整改不到位的要追究责任。"
-                            .into(),
-                    follow_up: Some((None, calendar.add_working_days(published_on, 15))),
-                },
-                actors.leader,
-                at + Duration::hours(28),
-            )
-            .await?;
-            let office_users = rect::users_with_roles(tx, &[Role::OfficeAdmin]).await?;
-            let note = Note {
-                kind: "instruction",
-                title: format!("市领导的批示：{}", p.bulletin.title),
-                body: i.text.clone(),
-                link: format!("/bulletins/{}", p.bulletin.id),
-                due: i.follow_up_due,
+            let new = NewInstruction {
+                target_kind: InstructionTarget::Bulletin,
+                target_id: published.id,
+                text: "暗访发现的问题要一查到底，各部门一把手要亲自抓整改，效能办要跟踪督办，整改不到位的要追究责任。"
+                    .into(),
+                follow_up: Some(FollowUp { department_id: None, due: calendar.add_working_days(published_on, 15) }),
             };
-            rect::notify(tx, &office_users, &note, None, i.created_at).await?;
+            let when = (at + Duration::hours(6)).min(now - Duration::minutes(30));
+            instructions::write(tx, cast.act(&leader, when), &Scope::All, new).await?;
         }
     }
+    // Whatever is past its deadline now is on record as overdue, and today's reminders are out.
+    jobs::mark_overdue(tx, cast.algo(), now).await?;
+    jobs::send_reminders(tx, cast.algo(), now).await?;
 
     // A draft for this month, waiting for the office.
     let start = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).context("month")?;
-    rect::save_bulletin(
+    bulletins::compose(
         tx,
+        cast.act(&office, now - Duration::hours(3)),
         None,
         BulletinInput {
-            scope: "internal".into(),
+            scope: BulletinScope::Internal,
             title: format!("关于{}年{}月机关效能暗访情况的通报（草稿）", today.year(), today.month()),
             body: "各部门：\n（本月暗访情况汇总中）".into(),
             period_start: start,
@@ -235,15 +252,13 @@ pub async fn seed(
             mask_names: true,
             corrects_id: None,
             requirement: "请有关部门认真分析原因，逐项落实整改，按期书面报送整改情况。".into(),
-            deadline: serde_json::to_string(&Deadline::WorkingDays { days: 10 })?,
+            deadline: Deadline::WorkingDays { days: 10 },
             finding_ids: Vec::new(),
         },
-        actors.office,
-        now - Duration::hours(3),
     )
     .await?;
 
-    let campaigns = seed_campaign(tx, dept_ids, today, now, &signers, &actors).await?;
+    let campaigns = seed_campaign(tx, cast, dept_ids, today, now, &signers, &office).await?;
     Ok((bulletins, orders, campaigns))
 }
 
@@ -261,7 +276,7 @@ async fn month_findings(
     };
     let vis = inspections::FindingVisibility { all: true, ..Default::default() };
     let rows = inspections::list_findings(tx, &vis, &f, xiaoneng_store::PageReq { page: 1, page_size: 200 }).await?;
-    Ok(rows.items.into_iter().filter(|f| FindingState::from_code(&f.state).is_some_and(FindingState::counts)).collect())
+    Ok(rows.items.into_iter().filter(|f| f.state.counts()).collect())
 }
 
 #[derive(Clone, Copy)]
@@ -275,77 +290,93 @@ enum Fate {
     Nothing,
 }
 
+/// Takes an order through its fate as the department and the office would, each step through
+/// the order's commands at its moment (never after `now`); overdue is recorded as the days pass.
 #[allow(clippy::too_many_arguments)]
 async fn answer(
     tx: &DatabaseTransaction,
+    cast: &Cast,
     o: &order::Model,
     fate: Fate,
     calendar: &WorkCalendar,
-    today: NaiveDate,
-    head: i64,
-    liaison: i64,
-    actors: &Actors,
+    now: DateTime<Utc>,
+    (head, liaison, office, leader): &(CurrentUser, CurrentUser, CurrentUser, CurrentUser),
     rng: &mut StdRng,
 ) -> anyhow::Result<()> {
     let issued = city_day(o.issued_at);
+    let today = city_day(now);
     let report = |rng: &mut StdRng| ReportInput {
         cause: pick(rng, CAUSES).into(),
         measures: pick(rng, MEASURES).into(),
         results: pick(rng, RESULTS).into(),
         responsible: "对当事人进行诫勉谈话，责令作出书面检查；科室负责人作出检讨，取消本年度评优资格。".into(),
     };
-    // A day that has happened, for a step meant for `d`.
-    let past = |d: NaiveDate| morning(d.min(today - Duration::days(1)).max(issued));
-    let step = |o: order::Model, r, to, by, comment: &str, when, new_deadline| {
-        let comment = comment.to_owned();
-        async move { rect::step_report(tx, o, r, to, by, comment, new_deadline, when).await }
+    // The moment for a step meant for day `d`: after the order was issued, before now.
+    let past = |d: NaiveDate, hour: i64| {
+        (morning(d.min(today)) + Duration::hours(hour))
+            .max(o.issued_at + Duration::minutes(30))
+            .min(now - Duration::minutes(10))
+    };
+    let draft = |o: order::Model, when: DateTime<Utc>, rng: &mut StdRng| {
+        let input = report(rng);
+        async move {
+            jobs::mark_overdue(tx, cast.algo(), when).await?;
+            orders::draft_report(tx, cast.act(liaison, when), &o, input).await?;
+            anyhow::Ok(rect::get_order(tx, &Scope::All, o.id).await?)
+        }
+    };
+    let step = |o: order::Model,
+                who: &'static str,
+                action: OrderAction,
+                comment: &'static str,
+                when: DateTime<Utc>,
+                resubmit_by| async move {
+        let user = if who == "head" { head } else { office };
+        jobs::mark_overdue(tx, cast.algo(), when).await?;
+        let (o, r) = orders::step_report(tx, cast.act(user, when), &o, action, comment, resubmit_by).await?;
+        anyhow::Ok((o, r))
     };
     match fate {
-        Fate::Nothing => return Ok(()),
+        Fate::Nothing => {}
         Fate::Drafted => {
-            rect::save_draft(tx, o, report(rng), liaison, past(calendar.add_working_days(issued, 3))).await?;
+            draft(o.clone(), past(calendar.add_working_days(issued, 3), 0), rng).await?;
         }
         Fate::Submitted | Fate::AcceptedOnTime | Fate::AcceptedLate => {
             let on = match fate {
                 Fate::AcceptedLate => o.deadline + Duration::days(rng.random_range(2..6)),
                 _ => calendar.add_working_days(issued, rng.random_range(4..8)).min(o.deadline),
             };
-            let r = rect::save_draft(tx, o, report(rng), liaison, past(on) - Duration::hours(20)).await?;
-            let (o, r) = step(o.clone(), r, ReportState::Submitted, head, "", past(on), None).await?;
+            let o = draft(o.clone(), past(on, -1), rng).await?;
+            let (o, _) = step(o, "head", OrderAction::SubmitReport, "", past(on, 1), None).await?;
             if !matches!(fate, Fate::Submitted) {
-                let review = past(calendar.add_working_days(on, 2));
-                step(o, r, ReportState::Accepted, actors.office, "整改措施具体，同意。", review, None).await?;
+                let review = past(calendar.add_working_days(on, 2), 2);
+                step(o, "office", OrderAction::Accept, "整改措施具体，同意。", review, None).await?;
             }
         }
         Fate::Returned | Fate::ReturnedThenAccepted => {
             let on = calendar.add_working_days(issued, 5).min(o.deadline);
-            let r = rect::save_draft(tx, o, report(rng), liaison, past(on) - Duration::hours(20)).await?;
-            let (o, r) = step(o.clone(), r, ReportState::Submitted, head, "", past(on), None).await?;
+            let o = draft(o.clone(), past(on, -1), rng).await?;
+            let (o, _) = step(o, "head", OrderAction::SubmitReport, "", past(on, 1), None).await?;
             let back = calendar.add_working_days(on, 2);
-            let again = calendar.add_working_days(back, 5).max(today + Duration::days(3));
+            let back_at = past(back, 2);
+            let again = calendar.add_working_days(city_day(back_at), 5);
+            let due = if matches!(fate, Fate::Returned) { again.max(today + Duration::days(3)) } else { again };
             let comment = "原因分析不够深入，未写明对责任人的处理情况，请补充后重新报送。";
-            let due = if matches!(fate, Fate::Returned) { again } else { calendar.add_working_days(back, 5) };
-            let (o, _) = step(o, r, ReportState::Returned, actors.office, comment, past(back), Some(due)).await?;
+            let (o, _) = step(o, "office", OrderAction::Return, comment, back_at, Some(due)).await?;
             if matches!(fate, Fate::ReturnedThenAccepted) {
                 let resubmit = calendar.add_working_days(back, 3);
-                let r2 = rect::save_draft(tx, &o, report(rng), liaison, past(resubmit) - Duration::hours(20)).await?;
-                let (o, r2) = step(o, r2, ReportState::Submitted, head, "", past(resubmit), None).await?;
-                let review = past(calendar.add_working_days(resubmit, 1));
-                let (_, r2) =
-                    step(o, r2, ReportState::Accepted, actors.office, "补充完善，同意。", review, None).await?;
-                if rng.random_bool(0.5) {
-                    rect::add_instruction(
-                        tx,
-                        NewInstruction {
-                            target_kind: "report",
-                            target_id: r2.id,
-                            text: "整改态度端正，措施有力，要防止反弹，长效机制要落实。".into(),
-                            follow_up: None,
-                        },
-                        actors.leader,
-                        review + Duration::hours(30),
-                    )
-                    .await?;
+                let o = draft(o, past(resubmit, -1), rng).await?;
+                let (o, _) = step(o, "head", OrderAction::SubmitReport, "", past(resubmit, 1), None).await?;
+                let review = past(calendar.add_working_days(resubmit, 1), 2);
+                let (_, r2) = step(o, "office", OrderAction::Accept, "补充完善，同意。", review, None).await?;
+                if rng.random_bool(0.5) && review + Duration::hours(30) < now {
+                    let new = NewInstruction {
+                        target_kind: InstructionTarget::Report,
+                        target_id: r2.id,
+                        text: "整改态度端正，措施有力，要防止反弹，长效机制要落实。".into(),
+                        follow_up: None,
+                    };
+                    instructions::write(tx, cast.act(leader, review + Duration::hours(30)), &Scope::All, new).await?;
                 }
             }
         }
@@ -356,11 +387,12 @@ async fn answer(
 /// A "look back" campaign, open, with the five checks and five looks, some answers in.
 async fn seed_campaign(
     tx: &DatabaseTransaction,
+    cast: &mut Cast,
     dept_ids: &std::collections::HashMap<&str, i64>,
     today: NaiveDate,
     now: DateTime<Utc>,
     signers: &Signers,
-    actors: &Actors,
+    office: &CurrentUser,
 ) -> anyhow::Result<usize> {
     let items = [
         ("查思想观念，看服务意识是否牢固", "是否存在“门难进、脸难看、话难听、事难办”的现象"),
@@ -372,18 +404,19 @@ async fn seed_campaign(
     let mut participants = Vec::new();
     for code in ["SJ", "GA", "ZW-ZX", "RS", "CG", "SWJ"] {
         if let Some(id) = dept_ids.get(code) {
-            participants.push(("department".to_owned(), *id, None));
+            participants.push((ParticipantKind::Department, *id, None));
         }
     }
     for code in ["SJ", "GA"] {
         if let Some(id) = dept_ids.get(code) {
-            participants.push(("leadership".to_owned(), *id, None));
+            participants.push((ParticipantKind::Leadership, *id, None));
         }
     }
     let start = today - Duration::days(10);
     let opened = morning(start);
-    let k = campaigns::save_campaign(
+    let k = camp_cmd::compose(
         tx,
+        cast.act(office, opened - Duration::days(1)),
         None,
         CampaignInput {
             title: format!("{}年机关效能“回头看”活动", today.year()),
@@ -393,30 +426,12 @@ async fn seed_campaign(
             items: items.iter().map(|(t, g)| ((*t).to_owned(), (*g).to_owned())).collect(),
             participants,
         },
-        actors.office,
-        opened - Duration::days(1),
     )
     .await?;
-    campaigns::set_status(tx, k.id, "open", opened).await?;
+    let k = camp_cmd::step_campaign(tx, cast.act(office, opened), &k, CampaignAction::Open).await?;
     let items = campaigns::items_of(tx, k.id).await?;
     let parts = campaigns::participants_of(tx, k.id, None).await?;
-    let names = org::department_names(tx, parts.iter().map(|p| p.department_id)).await?;
     for (i, p) in parts.iter().enumerate() {
-        let mut users = rect::department_users(tx, p.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
-        users.sort_unstable();
-        users.dedup();
-        let note = Note {
-            kind: "campaign.open",
-            title: format!("请开展自查：{}", k.title),
-            body: format!(
-                "{}：请于 {} 前逐项填报自查情况并提交。",
-                names.get(&p.department_id).cloned().unwrap_or_default(),
-                k.period_end
-            ),
-            link: format!("/campaigns/participations/{}", p.id),
-            due: Some(k.period_end),
-        };
-        rect::notify(tx, &users, &note, Some(&format!("campaign.open:{}:{}", k.id, p.id)), opened).await?;
         // Half have answered and submitted; the market regulator's liaison is halfway.
         let answered = match i % 4 {
             0 => 2,
@@ -447,9 +462,11 @@ async fn seed_campaign(
             .collect();
         let at = now - Duration::days(2);
         let (head, liaison) = signers.of(tx, p.department_id).await?;
-        campaigns::save_answers(tx, p, answers, liaison, at).await?;
+        let (liaison, head) = (cast.user(tx, liaison).await?, cast.user(tx, head).await?);
+        camp_cmd::answer(tx, cast.act(&liaison, at), p, answers).await?;
         if answered == items.len() {
-            campaigns::submit(tx, p.clone(), head, at + Duration::hours(2)).await?;
+            let p = campaigns::get_participant(tx, None, p.id).await?;
+            camp_cmd::submit_self_check(tx, cast.act(&head, at + Duration::hours(2)), &p).await?;
         }
     }
     Ok(1)

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use xiaoneng_core::{
-    auth::{SecurityPolicy, hash_password},
+    auth::{AccountStatus, SecurityPolicy, hash_password},
     clock::{Clock, SystemClock},
     org::parse_username,
     rbac::Role,
@@ -79,6 +79,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The event ledger.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
     },
     /// Write a consistent copy of the embedded database to FILE, while the server runs.
     Backup {
@@ -156,6 +161,16 @@ enum UserCommand {
         username: String,
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Replay every record's events and compare with the state stored: exit 0 when they agree,
+    /// 1 naming each record that differs.
+    Check {
         #[command(flatten)]
         db: Db,
     },
@@ -291,10 +306,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command: UserCommand::Disable { username, reason, db } } => {
-            set_status(&settings, db, &username, "disabled", &reason).await
+            set_status(&settings, db, &username, AccountStatus::Disabled, &reason).await
         }
         Command::User { command: UserCommand::Enable { username, reason, db } } => {
-            set_status(&settings, db, &username, "active", &reason).await
+            set_status(&settings, db, &username, AccountStatus::Active, &reason).await
         }
         Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = open_db(&settings, db, false).await?;
@@ -310,6 +325,21 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        Command::Events { command: EventsCommand::Check { db } } => {
+            let store = open_db(&settings, db, false).await?;
+            let problems = xiaoneng_store::ledger::check(store.db()).await?;
+            let events = xiaoneng_store::ledger::count(store.db()).await?;
+            store.close().await?;
+            if problems.is_empty() {
+                println!("the ledger ({events} events) and the records agree");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} records differ from their events", problems.len());
+            Ok(ExitCode::FAILURE)
         }
         Command::Backup { to, db } => {
             let store = open_db(&settings, db, false).await?;
@@ -344,7 +374,7 @@ async fn set_status(
     settings: &Settings,
     db: Db,
     username: &str,
-    status: &str,
+    status: AccountStatus,
     reason: &str,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!reason.trim().is_empty(), "--reason must say why");
@@ -353,7 +383,7 @@ async fn set_status(
     anyhow::ensure!(u.status != status, "{username} is already {status}");
     let tx = store.write().await?;
     accounts::set_status(&tx, u.id, status, SystemClock.now()).await?;
-    let action = if status == "disabled" { "user.disable" } else { "user.enable" };
+    let action = if status == AccountStatus::Disabled { "user.disable" } else { "user.enable" };
     audit::append(&tx, store.audit_algo(), &cli_record(action, "user", u.id, json!({ "reason": reason }))).await?;
     tx.commit().await?;
     store.close().await?;
@@ -383,7 +413,7 @@ async fn add_user(
         Some(code) => Some(
             org::department_by_code(store.db(), &code.to_ascii_uppercase())
                 .await?
-                .filter(|d| d.status == "active")
+                .filter(|d| d.status == xiaoneng_core::org::Status::Active)
                 .ok_or_else(|| anyhow::anyhow!("no active department with code {code}"))?
                 .id,
         ),
@@ -394,7 +424,7 @@ async fn add_user(
         Some(no) => {
             let p = org::person_by_employee_no(store.db(), no)
                 .await?
-                .filter(|p| p.status == "active")
+                .filter(|p| p.status == xiaoneng_core::org::Status::Active)
                 .ok_or_else(|| anyhow::anyhow!("no active person with employee number {no}"))?;
             if department_id.is_some_and(|d| d != p.department_id) {
                 bail!("person {no} does not belong to department {}", department.unwrap_or_default());

@@ -10,6 +10,14 @@ use utoipa::ToSchema;
 
 use crate::ValidationError;
 
+labelled_enum! {
+    /// Whether an account may log in.
+    AccountStatus {
+        Active = "active", "在用", "active";
+        Disabled = "disabled", "已停用", "disabled";
+    }
+}
+
 /// The office's password and session policy. Stored as a setting; defaults are the issue's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]

@@ -57,6 +57,18 @@ pub fn city_day(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Shanghai).date_naive()
 }
 
+/// The instant a city day begins (00:00 in Asia/Shanghai).
+pub fn city_midnight(d: NaiveDate) -> DateTime<Utc> {
+    city_time(d, 0, 0)
+}
+
+/// An instant given as a city day and a time of day (Asia/Shanghai, which has kept UTC+8 since
+/// 1991).
+pub fn city_time(d: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    let local = d.and_hms_opt(hour, minute, 0).unwrap_or_default();
+    chrono::TimeZone::from_utc_datetime(&Utc, &(local - Duration::hours(8)))
+}
+
 /// PostgreSQL keeps microseconds and SQLite nanoseconds: values that are hashed or compared after
 /// a round trip must be truncated first.
 pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {

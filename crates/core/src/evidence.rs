@@ -15,6 +15,15 @@ labelled_enum! {
     }
 }
 
+labelled_enum! {
+    /// Why a file was added to a finding: what the inspection saw (`evidence`), or what the
+    /// department or the person named offers with an appeal (`appeal`).
+    EvidencePurpose {
+        Evidence = "evidence", "取证材料", "inspection evidence";
+        Appeal = "appeal", "申诉材料", "appeal file";
+    }
+}
+
 /// Pieces at least this large are hashed on two threads.
 pub const PARALLEL_FROM: usize = 256 * 1024;
 

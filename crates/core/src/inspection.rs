@@ -1,16 +1,29 @@
-//! Covert inspection (暗访): finding severities and the life of a finding, as a state machine
-//! that says which steps are allowed, to whom, and what happened.
+//! Covert inspection (暗访): plans, visits and findings, each a state machine that says which
+//! steps are allowed, to whom and when, and which events record them; and how a user stands to a
+//! finding ([`FindingAccess`]), from which all they may see and do with it follows.
 //!
-//! draft ─confirm→ confirmed ─notify→ notified ─appeal→ appealed ─uphold→ upheld
-//!   └─withdraw→ withdrawn                                        └─overturn→ overturned
+//! plan:    planned ─activate→ active ─close→ closed
+//! visit:   scheduled ─mark_done→ done, ─cancel→ cancelled; both ─reopen→ scheduled
+//! finding:
+//!   draft ─confirm→ confirmed ─notify→ notified ─appeal→ appealed ─uphold→ upheld
+//!     └─withdraw→ withdrawn                                        └─overturn→ overturned
 //!
 //! A finding counts against its department once confirmed, unless an appeal overturns it; an
 //! overturned or withdrawn finding stays on record and counts nowhere.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ValidationError;
+use crate::{
+    ValidationError,
+    calendar::WorkCalendar,
+    clock::city_day,
+    event::{Event, FindingStep, Payload, PlanStep, Subject, VisitStep, finding_step_payload},
+    evidence::EvidencePurpose,
+    labels,
+    workflow::{Decision, Refusal},
+};
 
 labelled_enum! {
     /// How serious a finding is (轻微 / 一般 / 严重).
@@ -46,15 +59,489 @@ labelled_enum! {
     }
 }
 
-/// Who is acting, as far as a finding is concerned.
+labelled_enum! {
+    /// A covert inspection plan's state. Secret throughout.
+    PlanState {
+        Planned = "planned", "计划中", "planned";
+        Active = "active", "进行中", "active";
+        Closed = "closed", "已结束", "closed";
+    }
+}
+
+labelled_enum! {
+    /// What the office does with a plan.
+    PlanAction {
+        Edit = "edit", "修改", "edit";
+        Activate = "activate", "开始", "start";
+        Close = "close", "结束", "close";
+        Schedule = "schedule", "安排暗访", "schedule a visit";
+    }
+}
+
+labelled_enum! {
+    /// What became of a visit.
+    VisitState {
+        Scheduled = "scheduled", "待暗访", "scheduled";
+        Done = "done", "已完成", "done";
+        Cancelled = "cancelled", "已取消", "cancelled";
+    }
+}
+
+labelled_enum! {
+    VisitAction {
+        Note = "note", "记录情况", "write notes";
+        MarkDone = "mark_done", "标记完成", "mark done";
+        Cancel = "cancel", "取消", "cancel";
+        Reopen = "reopen", "重新安排", "reopen";
+    }
+}
+
+impl PlanState {
+    /// Whether visits may still be recorded and findings taken on it.
+    pub fn open(self) -> bool {
+        !matches!(self, PlanState::Closed)
+    }
+
+    /// The action that takes a plan from this state to `to`; staying put is an edit.
+    pub fn action_to(self, to: PlanState) -> PlanAction {
+        match to {
+            t if t == self => PlanAction::Edit,
+            PlanState::Active => PlanAction::Activate,
+            PlanState::Closed => PlanAction::Close,
+            // Back to planned: no such step; refused as an activation would be.
+            PlanState::Planned => PlanAction::Activate,
+        }
+    }
+
+    /// Only the office acts on plans. planned ─activate→ active ─close→ closed; a planned one may
+    /// also be closed (called off); a closed plan is final.
+    pub fn decide(
+        self,
+        action: PlanAction,
+        office: bool,
+        plan_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Decision<PlanState>, Refusal> {
+        use PlanAction::*;
+        use PlanState::*;
+        let next = match (self, action) {
+            (Planned | Active, Edit | Schedule) => self,
+            (Planned, Activate) => Active,
+            (Planned | Active, Close) => Closed,
+            _ => return Err(Refusal::by_state(labels!(self), labels!(action), ("暗访计划", "plan"))),
+        };
+        if !office {
+            return Err(Refusal::by_actor(self.code(), labels!(action), ("暗访计划", "plan")));
+        }
+        let step = PlanStep { from: self, to: next };
+        let events = match next {
+            _ if next == self => vec![],
+            Active => vec![Event::new(Payload::PlanActivated(step), plan_id, Subject::default(), at)],
+            _ => vec![Event::new(Payload::PlanClosed(step), plan_id, Subject::default(), at)],
+        };
+        Ok(Decision::new(next, events))
+    }
+
+    /// A new plan starts planned, or active at once.
+    pub fn create(initial: PlanState, at: DateTime<Utc>) -> Result<Decision<PlanState>, Refusal> {
+        match initial {
+            PlanState::Planned => Ok(Decision::new(initial, vec![])),
+            PlanState::Active => Ok(Decision::new(
+                initial,
+                vec![Event::of_new(
+                    Payload::PlanActivated(PlanStep { from: PlanState::Planned, to: PlanState::Active }),
+                    Subject::default(),
+                    at,
+                )],
+            )),
+            PlanState::Closed => Err(Refusal::invalid(
+                "status",
+                "closed_at_creation",
+                "新计划不能是已结束状态",
+                "A new plan cannot start closed",
+            )),
+        }
+    }
+
+    pub fn allowed_actions(self, office: bool) -> Vec<PlanAction> {
+        let at = DateTime::<Utc>::default();
+        PlanAction::ALL.iter().copied().filter(|a| self.decide(*a, office, 0, at).is_ok()).collect()
+    }
+}
+
+/// A visit as its rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// The Efficiency Office, which reviews findings.
-    Office,
-    /// A member of the inspection team that recorded it.
-    Recorder,
-    /// The department the finding names, or the person it names.
-    Subject,
+pub struct VisitFacts {
+    pub id: i64,
+    pub plan_id: i64,
+    pub plan_state: PlanState,
+    pub state: VisitState,
+    pub department_id: i64,
+    pub window_id: Option<i64>,
+    pub scheduled_on: NaiveDate,
+}
+
+/// Who acts on a visit: the office, or a member of the plan's team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitActor {
+    pub office: bool,
+    pub team: bool,
+}
+
+impl VisitFacts {
+    /// The team marks a visit done once its day has come (also when nothing was found), and may
+    /// take that back; calling a visit off, or taking a called-off visit up again, is the
+    /// office's decision. Nothing changes once the plan is closed.
+    pub fn decide(
+        &self,
+        action: VisitAction,
+        who: VisitActor,
+        now: DateTime<Utc>,
+    ) -> Result<Decision<VisitState>, Refusal> {
+        use VisitAction::*;
+        use VisitState::*;
+        let what = ("暗访", "visit");
+        let next = match (self.state, action) {
+            (s, Note) => s,
+            (Scheduled, MarkDone) => Done,
+            (Scheduled, Cancel) => Cancelled,
+            (Done | Cancelled, Reopen) => Scheduled,
+            _ => return Err(Refusal::by_state(labels!(self.state), labels!(action), what)),
+        };
+        let office_only = matches!(action, Cancel) || (action == Reopen && self.state == Cancelled);
+        if !(who.office || (who.team && !office_only)) {
+            return Err(Refusal::by_actor(self.state.code(), labels!(action), what));
+        }
+        if !self.plan_state.open() {
+            return Err(Refusal::transition(
+                self.state.code(),
+                action.code(),
+                "plan_closed",
+                "该暗访计划已结束",
+                "This inspection plan is closed",
+            ));
+        }
+        if action == MarkDone && self.scheduled_on > city_day(now) {
+            return Err(Refusal::transition(
+                self.state.code(),
+                action.code(),
+                "not_yet",
+                "暗访日期未到，不能标记为已完成",
+                "The visit's day has not come: it cannot be done yet",
+            ));
+        }
+        let step = VisitStep { plan_id: self.plan_id, from: self.state, to: next, scheduled_on: self.scheduled_on };
+        let subject =
+            Subject { department_id: Some(self.department_id), window_id: self.window_id, ..Default::default() };
+        let payload = match next {
+            _ if next == self.state => None,
+            Done => Some(Payload::VisitDone(step)),
+            Cancelled => Some(Payload::VisitCancelled(step)),
+            Scheduled => Some(Payload::VisitReopened(step)),
+        };
+        Ok(Decision::new(next, payload.map(|p| Event::new(p, self.id, subject, now)).into_iter().collect()))
+    }
+
+    /// The action that takes the visit to `to`; staying put writes notes.
+    pub fn action_to(&self, to: VisitState) -> VisitAction {
+        match to {
+            t if t == self.state => VisitAction::Note,
+            VisitState::Done => VisitAction::MarkDone,
+            VisitState::Cancelled => VisitAction::Cancel,
+            VisitState::Scheduled => VisitAction::Reopen,
+        }
+    }
+
+    pub fn allowed_actions(&self, who: VisitActor, now: DateTime<Utc>) -> Vec<VisitAction> {
+        VisitAction::ALL.iter().copied().filter(|a| self.decide(*a, who, now).is_ok()).collect()
+    }
+}
+
+/// How a user stands to one finding: worked out by the server from their grants, the plans
+/// they are on and how far their permissions reach. Everything a caller may see or do with a
+/// finding follows from it (with the finding's state and the time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FindingAccess {
+    /// The Efficiency Office (`inspection:manage`): every finding in every state.
+    pub office: bool,
+    /// On the team of the plan it was found on.
+    pub team: bool,
+    /// It is about the caller's department or the caller (`finding:read` reaches it).
+    pub reader: bool,
+    /// The caller may appeal it: its department's head, or the person named (`finding:appeal`).
+    pub appellant: bool,
+}
+
+impl FindingAccess {
+    /// The office and the plan's team see a finding from the start; its department (or the
+    /// person named) only once notified.
+    pub fn sees(self, state: FindingState) -> bool {
+        self.inside() || ((self.reader || self.appellant) && state.visible_to_subject())
+    }
+
+    /// Sees it from the inside: which plan, visit and inspector it came from, and every step.
+    pub fn inside(self) -> bool {
+        self.office || self.team
+    }
+
+    /// Whether a step of its history (the one that led to `to`) is shown.
+    pub fn sees_step(self, to: FindingState) -> bool {
+        self.inside() || to.visible_to_subject()
+    }
+}
+
+/// A finding as its rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingFacts {
+    pub id: i64,
+    pub state: FindingState,
+    pub subject: Subject,
+    pub category_id: i64,
+    pub severity: Severity,
+    pub notified_at: Option<DateTime<Utc>>,
+}
+
+/// The office's rules and calendar a finding's decisions need.
+#[derive(Debug, Clone, Copy)]
+pub struct FindingRules<'a> {
+    pub policy: &'a InspectionPolicy,
+    pub calendar: &'a WorkCalendar,
+}
+
+impl FindingFacts {
+    /// The last day (city time) it may be appealed, once notified.
+    pub fn appeal_deadline(&self, rules: FindingRules<'_>) -> Option<NaiveDate> {
+        self.notified_at.map(|t| rules.policy.appeal_deadline(rules.calendar, city_day(t)))
+    }
+
+    /// Whether the state, the caller's part and the time allow `action`; the state it leads to.
+    pub fn permits(
+        &self,
+        action: FindingAction,
+        access: FindingAccess,
+        now: DateTime<Utc>,
+        rules: FindingRules<'_>,
+    ) -> Result<FindingState, Refusal> {
+        use FindingAction::*;
+        use FindingState::*;
+        let what = ("问题", "finding");
+        let next = match (self.state, action) {
+            (Draft, Confirm) => Confirmed,
+            (Draft, Withdraw) => Withdrawn,
+            (Confirmed, Notify) => Notified,
+            (Notified, Appeal) => Appealed,
+            (Appealed, Uphold) => Upheld,
+            (Appealed, Overturn) => Overturned,
+            _ => return Err(Refusal::by_state(labels!(self.state), labels!(action), what)),
+        };
+        let allowed = match action {
+            Confirm | Notify | Uphold | Overturn => access.office,
+            Withdraw => access.office || access.team,
+            Appeal => access.appellant,
+        };
+        if !allowed {
+            return Err(Refusal::by_actor(self.state.code(), labels!(action), what));
+        }
+        if action == Appeal
+            && let Some(deadline) = self.appeal_deadline(rules)
+            && city_day(now) > deadline
+        {
+            return Err(Refusal::transition(
+                self.state.code(),
+                action.code(),
+                "appeal_deadline_passed",
+                format!("申诉期限已过（截止 {deadline}）"),
+                format!("The time to appeal has passed (it ended on {deadline})"),
+            ));
+        }
+        Ok(next)
+    }
+
+    /// Takes a step: the state it leads to and the event that records it.
+    pub fn decide(
+        &self,
+        action: FindingAction,
+        access: FindingAccess,
+        reason: &str,
+        now: DateTime<Utc>,
+        rules: FindingRules<'_>,
+    ) -> Result<Decision<FindingState>, Refusal> {
+        let next = self.permits(action, access, now, rules)?;
+        if FindingState::needs_reason(action) && reason.trim().is_empty() {
+            return Err(Refusal::invalid("reason", "required", "请说明理由", "Give a reason"));
+        }
+        Ok(self.step(next, reason, None, now))
+    }
+
+    /// Notified with a bulletin: the office's step, taken by publishing.
+    pub fn notify_with(
+        &self,
+        bulletin_id: i64,
+        number: &str,
+        now: DateTime<Utc>,
+        rules: FindingRules<'_>,
+    ) -> Result<Decision<FindingState>, Refusal> {
+        let office = FindingAccess { office: true, ..Default::default() };
+        let next = self.permits(FindingAction::Notify, office, now, rules)?;
+        Ok(self.step(next, &format!("随{number}发布"), Some(bulletin_id), now))
+    }
+
+    fn step(
+        &self,
+        next: FindingState,
+        reason: &str,
+        bulletin_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Decision<FindingState> {
+        let step = FindingStep {
+            from: Some(self.state),
+            to: next,
+            category_id: self.category_id,
+            severity: self.severity,
+            reason: reason.trim().to_owned(),
+            plan_id: None,
+            visit_id: None,
+            bulletin_id,
+        };
+        Decision::new(next, vec![Event::new(finding_step_payload(step), self.id, self.subject, now)])
+    }
+
+    /// The steps open to the caller now.
+    pub fn allowed_actions(
+        &self,
+        access: FindingAccess,
+        now: DateTime<Utc>,
+        rules: FindingRules<'_>,
+    ) -> Vec<FindingAction> {
+        FindingAction::ALL.iter().copied().filter(|a| self.permits(*a, access, now, rules).is_ok()).collect()
+    }
+
+    /// What files the caller may add now: the inspection's evidence (the office and the team to
+    /// a draft, the office also to a confirmed finding), or appeal files (the department's head
+    /// or the person named, while an appeal may be made or is being decided).
+    pub fn attachable(
+        &self,
+        access: FindingAccess,
+        now: DateTime<Utc>,
+        rules: FindingRules<'_>,
+    ) -> Vec<EvidencePurpose> {
+        use FindingState::*;
+        match self.state {
+            Draft if access.inside() => vec![EvidencePurpose::Evidence],
+            Confirmed if access.office => vec![EvidencePurpose::Evidence],
+            Notified if !access.inside() && self.permits(FindingAction::Appeal, access, now, rules).is_ok() => {
+                vec![EvidencePurpose::Appeal]
+            }
+            Appealed if !access.inside() && access.appellant => vec![EvidencePurpose::Appeal],
+            _ => vec![],
+        }
+    }
+}
+
+/// A file filed as evidence of a finding (or with an appeal of it): its event, about the
+/// finding's subject. Whether it may be added was the finding's to say ([`FindingFacts::attachable`]).
+pub fn evidence_filed(
+    f: &FindingFacts,
+    evidence_id: i64,
+    filed: crate::event::EvidenceFiled,
+    now: DateTime<Utc>,
+) -> Event {
+    Event::new(Payload::EvidenceFiled(filed), evidence_id, f.subject, now)
+}
+
+/// What a new finding names and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFinding {
+    pub subject: Subject,
+    pub category_id: i64,
+    pub severity: Severity,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Where the recorder stands: their plan's period and state, the visit, and an external
+/// supervisor's term of appointment.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordingFacts {
+    pub visit: VisitFacts,
+    pub plan_period: (NaiveDate, NaiveDate),
+    /// `Some` for an external supervisor's account: the term, if any is in force.
+    pub supervisor_term: Option<Option<(NaiveDate, NaiveDate)>>,
+}
+
+/// Records a draft finding on a visit; a visit still scheduled is done by it (the finding shows
+/// the team was there): the finding's decision, and the visit's when it changes.
+pub fn record(
+    f: &NewFinding,
+    at: &RecordingFacts,
+    now: DateTime<Utc>,
+) -> Result<(Decision<FindingState>, Option<Decision<VisitState>>), Refusal> {
+    let today = city_day(now);
+    if let Some(term) = at.supervisor_term
+        && !term.is_some_and(|(start, end)| start <= today && today <= end)
+    {
+        return Err(Refusal::transition(
+            "draft",
+            "record",
+            "supervisor_out_of_term",
+            "您的监督员任期已结束或尚未开始，不能记录问题",
+            "Your term as a supervisor has ended or not begun: you cannot record findings",
+        ));
+    }
+    if !at.visit.plan_state.open() {
+        return Err(Refusal::transition(
+            at.visit.plan_state.code(),
+            "record",
+            "plan_closed",
+            "该暗访计划已结束",
+            "This inspection plan is closed",
+        ));
+    }
+    if f.occurred_at > now {
+        return Err(Refusal::invalid(
+            "occurred_at",
+            "in_the_future",
+            "发生时间不能晚于现在",
+            "It cannot have happened in the future",
+        ));
+    }
+    let day = city_day(f.occurred_at);
+    if day < at.plan_period.0 || day > at.plan_period.1 {
+        return Err(Refusal::invalid(
+            "occurred_at",
+            "outside_period",
+            "发生时间须在暗访计划期间内",
+            "It must have happened within the plan's period",
+        ));
+    }
+    if f.subject.department_id != Some(at.visit.department_id) {
+        return Err(Refusal::invalid(
+            "department_id",
+            "not_the_visited_department",
+            "问题须属于本次暗访的部门",
+            "The finding must name the department this visit went to",
+        ));
+    }
+    let step = FindingStep {
+        from: None,
+        to: FindingState::Draft,
+        category_id: f.category_id,
+        severity: f.severity,
+        reason: String::new(),
+        plan_id: Some(at.visit.plan_id),
+        visit_id: Some(at.visit.id),
+        bulletin_id: None,
+    };
+    let finding = Decision::new(
+        FindingState::Draft,
+        vec![Event::of_new(Payload::FindingRecorded(step), f.subject, f.occurred_at)],
+    );
+    let visit = (at.visit.state == VisitState::Scheduled).then(|| {
+        let v = &at.visit;
+        let step = VisitStep { plan_id: v.plan_id, from: v.state, to: VisitState::Done, scheduled_on: v.scheduled_on };
+        let subject = Subject { department_id: Some(v.department_id), window_id: v.window_id, ..Default::default() };
+        Decision::new(VisitState::Done, vec![Event::new(Payload::VisitDone(step), v.id, subject, now)])
+    });
+    Ok((finding, visit))
 }
 
 impl FindingState {
@@ -69,43 +556,6 @@ impl FindingState {
     /// Whether the finding counts against its department (scores, sanctions, statistics).
     pub fn counts(self) -> bool {
         matches!(self, FindingState::Confirmed | FindingState::Notified | FindingState::Appealed | FindingState::Upheld)
-    }
-
-    /// The state after `action` by `actor`, or why it is refused.
-    pub fn after(self, action: FindingAction, actor: Actor) -> Result<FindingState, ValidationError> {
-        use Actor::*;
-        use FindingAction::*;
-        use FindingState::*;
-        let next = match (self, action) {
-            (Draft, Confirm) => Confirmed,
-            (Draft, Withdraw) => Withdrawn,
-            (Confirmed, Notify) => Notified,
-            (Notified, Appeal) => Appealed,
-            (Appealed, Uphold) => Upheld,
-            (Appealed, Overturn) => Overturned,
-            _ => {
-                return Err(ValidationError::new(
-                    "action",
-                    "transition_not_allowed",
-                    format!("“{}”状态的问题不能{}", self.label_zh(), action.label_zh()),
-                    format!("Cannot {} a finding that is {}", action.code(), self.label_en()),
-                ));
-            }
-        };
-        let allowed = match action {
-            Confirm | Notify | Uphold | Overturn => actor == Office,
-            Withdraw => matches!(actor, Office | Recorder),
-            Appeal => actor == Subject,
-        };
-        if !allowed {
-            return Err(ValidationError::new(
-                "action",
-                "not_your_step",
-                format!("您不能对该问题执行“{}”", action.label_zh()),
-                format!("You may not {} this finding", action.code()),
-            ));
-        }
-        Ok(next)
     }
 
     /// Whether a reason must be written for the step (every decision against someone's interest).
@@ -192,51 +642,143 @@ pub const SEED_CATEGORIES: &[(&str, &str, &str, Severity)] = &[
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
-    use Actor::*;
+    use crate::event::EventKind;
     use FindingAction::*;
     use FindingState::*;
 
-    /// Every (state, action, actor): exactly the transitions in the diagram are allowed, each
-    /// only to its actor.
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        // h o'clock in the city (UTC+8).
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap() - chrono::Duration::hours(8)
+    }
+
+    const OFFICE: FindingAccess = FindingAccess { office: true, team: false, reader: false, appellant: false };
+    const TEAM: FindingAccess = FindingAccess { office: false, team: true, reader: false, appellant: false };
+    const HEAD: FindingAccess = FindingAccess { office: false, team: false, reader: true, appellant: true };
+    const LIAISON: FindingAccess = FindingAccess { office: false, team: false, reader: true, appellant: false };
+
+    fn finding(state: FindingState, notified_at: Option<DateTime<Utc>>) -> FindingFacts {
+        FindingFacts {
+            id: 7,
+            state,
+            subject: Subject { department_id: Some(4), window_id: Some(2), person_id: Some(9), post_id: None },
+            category_id: 3,
+            severity: Severity::General,
+            notified_at,
+        }
+    }
+
+    /// Every (state, action, actor): exactly the transitions in the diagram are allowed, each only
+    /// to its actor, and each records one event of its kind about the finding's subject.
     #[test]
-    fn every_transition_allowed_and_refused() {
-        let allowed: &[(FindingState, FindingAction, Actor, FindingState)] = &[
-            (Draft, Confirm, Office, Confirmed),
-            (Draft, Withdraw, Office, Withdrawn),
-            (Draft, Withdraw, Recorder, Withdrawn),
-            (Confirmed, Notify, Office, Notified),
-            (Notified, Appeal, Subject, Appealed),
-            (Appealed, Uphold, Office, Upheld),
-            (Appealed, Overturn, Office, Overturned),
+    fn every_finding_transition_allowed_and_refused() {
+        let allowed: &[(FindingState, FindingAction, &str, FindingState, EventKind)] = &[
+            (Draft, Confirm, "office", Confirmed, EventKind::FindingConfirmed),
+            (Draft, Withdraw, "office", Withdrawn, EventKind::FindingWithdrawn),
+            (Draft, Withdraw, "team", Withdrawn, EventKind::FindingWithdrawn),
+            (Confirmed, Notify, "office", Notified, EventKind::FindingNotified),
+            (Notified, Appeal, "head", Appealed, EventKind::FindingAppealed),
+            (Appealed, Uphold, "office", Upheld, EventKind::FindingUpheld),
+            (Appealed, Overturn, "office", Overturned, EventKind::FindingOverturned),
         ];
+        let cal = WorkCalendar::default();
+        let policy = InspectionPolicy::default();
+        let rules = FindingRules { policy: &policy, calendar: &cal };
+        let now = at(2026, 11, 3, 10);
         let mut checked = 0;
         for &state in FindingState::ALL {
             for &action in FindingAction::ALL {
-                for actor in [Office, Recorder, Subject] {
-                    let expected = allowed.iter().find(|(s, a, who, _)| *s == state && *a == action && *who == actor);
-                    match (state.after(action, actor), expected) {
-                        (Ok(next), Some((_, _, _, want))) => assert_eq!(next, *want),
-                        (Err(e), None) => assert!(
-                            matches!(e.code, "transition_not_allowed" | "not_your_step"),
-                            "{state:?} {action:?} {actor:?}: {}",
-                            e.code
-                        ),
-                        (got, want) => panic!("{state:?} {action:?} {actor:?}: got {got:?}, expected {want:?}"),
+                for (who, access) in [("office", OFFICE), ("team", TEAM), ("head", HEAD), ("liaison", LIAISON)] {
+                    let f = finding(state, Some(at(2026, 11, 2, 9)));
+                    let want = allowed.iter().find(|(s, a, w, _, _)| *s == state && *a == action && *w == who);
+                    match (f.decide(action, access, "理由", now, rules), want) {
+                        (Ok(d), Some((_, _, _, next, kind))) => {
+                            assert_eq!(d.next, *next);
+                            assert_eq!(d.events.len(), 1);
+                            assert_eq!(d.events[0].kind(), *kind);
+                            assert_eq!(d.events[0].aggregate_id, crate::event::AggregateId::Known(7));
+                            assert_eq!(d.events[0].subject.department_id, Some(4));
+                            assert_eq!(d.events[0].occurred_at, now);
+                            assert!(f.allowed_actions(access, now, rules).contains(&action));
+                        }
+                        (Err(Refusal::Transition(t)), None) => {
+                            assert!(matches!(t.reason, "state" | "actor"), "{state:?} {action:?} {who}: {t:?}");
+                            assert_eq!((t.state, t.action), (state.code(), action.code()));
+                            assert!(!f.allowed_actions(access, now, rules).contains(&action));
+                        }
+                        (got, want) => panic!("{state:?} {action:?} {who}: got {got:?}, expected {want:?}"),
                     }
                     checked += 1;
                 }
             }
         }
-        assert_eq!(checked, 7 * 6 * 3);
+        assert_eq!(checked, 7 * 6 * 4);
     }
 
     #[test]
     fn refusals_say_why() {
-        assert_eq!(Draft.after(Notify, Office).unwrap_err().code, "transition_not_allowed");
-        assert_eq!(Draft.after(Confirm, Recorder).unwrap_err().code, "not_your_step");
-        assert_eq!(Notified.after(Appeal, Office).unwrap_err().code, "not_your_step");
-        assert_eq!(Overturned.after(Appeal, Subject).unwrap_err().zh, "“已撤销”状态的问题不能申诉");
+        let cal = WorkCalendar::default();
+        let policy = InspectionPolicy::default();
+        let rules = FindingRules { policy: &policy, calendar: &cal };
+        let now = at(2026, 11, 3, 10);
+        let refusal = |f: FindingFacts, a, who, reason: &str| match f.decide(a, who, reason, now, rules) {
+            Err(r) => r,
+            Ok(d) => panic!("allowed: {d:?}"),
+        };
+        assert_eq!(refusal(finding(Draft, None), Notify, OFFICE, "").reason(), "state");
+        assert_eq!(refusal(finding(Draft, None), Confirm, TEAM, "").reason(), "actor");
+        assert_eq!(refusal(finding(Notified, Some(now)), Appeal, LIAISON, "x").reason(), "actor");
+        match refusal(finding(Overturned, None), Appeal, HEAD, "x") {
+            Refusal::Transition(t) => assert_eq!(t.zh, "“已撤销”的问题不能申诉"),
+            r => panic!("{r:?}"),
+        }
+        // A reason is input: 422 naming the field, after the transition itself is allowed.
+        match refusal(finding(Draft, None), Withdraw, TEAM, "  ") {
+            Refusal::Invalid(v) => assert_eq!((v.field.as_str(), v.code), ("reason", "required")),
+            r => panic!("{r:?}"),
+        }
+    }
+
+    #[test]
+    fn appeals_close_after_the_working_days_of_the_policy() {
+        let cal = WorkCalendar::default();
+        let policy = InspectionPolicy::default(); // 5 working days
+        let rules = FindingRules { policy: &policy, calendar: &cal };
+        // Notified Monday 2 November 2026: the last day is Monday 9 November.
+        let f = finding(Notified, Some(at(2026, 11, 2, 15)));
+        assert_eq!(f.appeal_deadline(rules), NaiveDate::from_ymd_opt(2026, 11, 9));
+        assert!(f.decide(Appeal, HEAD, "不属实", at(2026, 11, 9, 17), rules).is_ok());
+        assert_eq!(
+            f.decide(Appeal, HEAD, "不属实", at(2026, 11, 10, 9), rules).unwrap_err().reason(),
+            "appeal_deadline_passed"
+        );
+        assert_eq!(f.attachable(HEAD, at(2026, 11, 9, 17), rules), vec![EvidencePurpose::Appeal]);
+        assert!(f.attachable(HEAD, at(2026, 11, 10, 9), rules).is_empty());
+        assert!(f.attachable(LIAISON, at(2026, 11, 9, 17), rules).is_empty());
+        let appealed = finding(Appealed, f.notified_at);
+        assert_eq!(appealed.attachable(HEAD, at(2026, 11, 20, 9), rules), vec![EvidencePurpose::Appeal]);
+        assert_eq!(finding(Draft, None).attachable(TEAM, at(2026, 11, 20, 9), rules), vec![EvidencePurpose::Evidence]);
+        assert!(finding(Confirmed, None).attachable(TEAM, at(2026, 11, 20, 9), rules).is_empty());
+        assert_eq!(
+            finding(Confirmed, None).attachable(OFFICE, at(2026, 11, 20, 9), rules),
+            vec![EvidencePurpose::Evidence]
+        );
+    }
+
+    #[test]
+    fn who_sees_what_of_a_finding() {
+        for s in [Draft, Confirmed, Withdrawn] {
+            assert!(OFFICE.sees(s) && TEAM.sees(s));
+            assert!(!HEAD.sees(s) && !LIAISON.sees(s), "{s:?} is the office's");
+        }
+        for s in [Notified, Appealed, Upheld, Overturned] {
+            assert!(HEAD.sees(s) && LIAISON.sees(s));
+        }
+        assert!(!FindingAccess::default().sees(Notified));
+        assert!(!HEAD.inside() && TEAM.inside());
+        assert!(!HEAD.sees_step(Confirmed) && HEAD.sees_step(Notified) && TEAM.sees_step(Draft));
     }
 
     #[test]
@@ -245,6 +787,139 @@ mod tests {
         assert!(Notified.visible_to_subject() && Overturned.visible_to_subject());
         assert!(Confirmed.counts() && Upheld.counts());
         assert!(!Overturned.counts() && !Withdrawn.counts() && !Draft.counts());
+    }
+
+    #[test]
+    fn every_plan_transition() {
+        use PlanAction::*;
+        use PlanState::*;
+        let allowed: &[(PlanState, PlanAction, PlanState)] = &[
+            (Planned, Edit, Planned),
+            (Planned, Schedule, Planned),
+            (Planned, Activate, Active),
+            (Planned, Close, Closed),
+            (Active, Edit, Active),
+            (Active, Schedule, Active),
+            (Active, Close, Closed),
+        ];
+        let now = at(2026, 11, 3, 10);
+        for &state in PlanState::ALL {
+            for &action in PlanAction::ALL {
+                for office in [true, false] {
+                    let want = allowed.iter().find(|(s, a, _)| *s == state && *a == action);
+                    match (state.decide(action, office, 5, now), want) {
+                        (Ok(d), Some((_, _, next))) if office => {
+                            assert_eq!(d.next, *next);
+                            let kinds: Vec<_> = d.events.iter().map(|e| e.kind()).collect();
+                            match next {
+                                _ if *next == state => assert!(kinds.is_empty()),
+                                Active => assert_eq!(kinds, [EventKind::PlanActivated]),
+                                _ => assert_eq!(kinds, [EventKind::PlanClosed]),
+                            }
+                            assert!(d.events.iter().all(|e| e.office_only()));
+                        }
+                        (Err(r), Some(_)) if !office => assert_eq!(r.reason(), "actor"),
+                        (Err(r), None) => assert_eq!(r.reason(), "state"),
+                        (got, _) => panic!("{state:?} {action:?} office={office}: {got:?}"),
+                    }
+                }
+            }
+        }
+        assert_eq!(Planned.action_to(Active), Activate);
+        assert_eq!(Active.action_to(Active), Edit);
+        assert_eq!(Active.decide(Active.action_to(Planned), true, 5, now).unwrap_err().reason(), "state");
+        assert!(PlanState::create(Closed, now).is_err());
+        assert_eq!(PlanState::create(Active, now).unwrap().events[0].aggregate_id, crate::event::AggregateId::Pending);
+        assert!(Closed.allowed_actions(true).is_empty());
+    }
+
+    #[test]
+    fn every_visit_transition() {
+        use VisitAction::*;
+        use VisitState::*;
+        let office = VisitActor { office: true, team: false };
+        let team = VisitActor { office: false, team: true };
+        let nobody = VisitActor { office: false, team: false };
+        let now = at(2026, 11, 3, 10);
+        let v = |state, plan_state, on: u32| VisitFacts {
+            id: 3,
+            plan_id: 5,
+            plan_state,
+            state,
+            department_id: 4,
+            window_id: None,
+            scheduled_on: NaiveDate::from_ymd_opt(2026, 11, on).unwrap(),
+        };
+        let allowed: &[(VisitState, VisitAction, bool, bool)] = &[
+            // (from, action, team may, office may)
+            (Scheduled, Note, true, true),
+            (Done, Note, true, true),
+            (Cancelled, Note, true, true),
+            (Scheduled, MarkDone, true, true),
+            (Scheduled, Cancel, false, true),
+            (Done, Reopen, true, true),
+            (Cancelled, Reopen, false, true),
+        ];
+        for &state in VisitState::ALL {
+            for &action in VisitAction::ALL {
+                for (who, may) in [(team, 0), (office, 1), (nobody, 2)] {
+                    let row = allowed.iter().find(|(s, a, _, _)| *s == state && *a == action);
+                    let ok = row.is_some_and(|r| match may {
+                        0 => r.2,
+                        1 => r.3,
+                        _ => false,
+                    });
+                    let got = v(state, PlanState::Active, 3).decide(action, who, now);
+                    assert_eq!(got.is_ok(), ok, "{state:?} {action:?} {who:?}: {got:?}");
+                    if let Ok(d) = got {
+                        assert_eq!(d.events.len(), usize::from(d.next != state));
+                    }
+                }
+            }
+        }
+        assert_eq!(v(Scheduled, PlanState::Active, 4).decide(MarkDone, team, now).unwrap_err().reason(), "not_yet");
+        assert_eq!(v(Scheduled, PlanState::Closed, 3).decide(MarkDone, team, now).unwrap_err().reason(), "plan_closed");
+        assert_eq!(v(Done, PlanState::Active, 3).action_to(Scheduled), Reopen);
+    }
+
+    #[test]
+    fn recording_checks_the_plan_the_period_and_the_term() {
+        let now = at(2026, 11, 3, 10);
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let visit = VisitFacts {
+            id: 3,
+            plan_id: 5,
+            plan_state: PlanState::Active,
+            state: VisitState::Scheduled,
+            department_id: 4,
+            window_id: Some(2),
+            scheduled_on: day(3),
+        };
+        let facts = RecordingFacts { visit, plan_period: (day(1), day(30)), supervisor_term: None };
+        let f = NewFinding {
+            subject: Subject { department_id: Some(4), window_id: Some(2), person_id: None, post_id: None },
+            category_id: 3,
+            severity: Severity::Minor,
+            occurred_at: at(2026, 11, 3, 9),
+        };
+        let (d, v) = record(&f, &facts, now).unwrap();
+        assert_eq!(d.events[0].kind(), EventKind::FindingRecorded);
+        assert_eq!(d.events[0].occurred_at, f.occurred_at, "when it happened, not when it was typed in");
+        assert_eq!(v.unwrap().events[0].kind(), EventKind::VisitDone);
+        let done = RecordingFacts { visit: VisitFacts { state: VisitState::Done, ..visit }, ..facts };
+        assert!(record(&f, &done, now).unwrap().1.is_none());
+        let closed = RecordingFacts { visit: VisitFacts { plan_state: PlanState::Closed, ..visit }, ..facts };
+        assert_eq!(record(&f, &closed, now).unwrap_err().reason(), "plan_closed");
+        let out_of_term = RecordingFacts { supervisor_term: Some(Some((day(4), day(30)))), ..facts };
+        assert_eq!(record(&f, &out_of_term, now).unwrap_err().reason(), "supervisor_out_of_term");
+        assert_eq!(
+            record(&f, &RecordingFacts { supervisor_term: Some(None), ..facts }, now).unwrap_err().reason(),
+            "supervisor_out_of_term"
+        );
+        let future = NewFinding { occurred_at: now + chrono::Duration::hours(1), ..f.clone() };
+        assert_eq!(record(&future, &facts, now).unwrap_err().reason(), "in_the_future");
+        let elsewhere = NewFinding { subject: Subject::department(9), ..f };
+        assert_eq!(record(&elsewhere, &facts, now).unwrap_err().reason(), "not_the_visited_department");
     }
 
     #[test]

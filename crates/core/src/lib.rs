@@ -1,5 +1,7 @@
 //! Xiaoneng's domain: who may do what (roles, permissions, data scope), the rules that accounts
-//! and sessions follow, the organisation's value types, and the audit hash chain.
+//! and sessions follow, the organisation's value types, the audit hash chain, and every workflow
+//! of the regime as a state machine that decides a command and returns the domain events that
+//! record it ([`workflow`], [`event`]).
 //!
 //! Pure: no I/O, no clock reads. Time comes in as a parameter (see [`clock`]).
 
@@ -9,12 +11,23 @@ mod macros;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod campaign;
 pub mod clock;
 pub mod error;
+pub mod event;
 pub mod evidence;
 pub mod inspection;
 pub mod org;
 pub mod rbac;
 pub mod rectification;
+pub mod replay;
+pub mod scope;
+pub mod workflow;
 
 pub use error::ValidationError;
+
+/// An enum of stable codes (see `labelled_enum!`): what an API field or stored value is read as.
+pub trait Coded: Sized + Copy {
+    fn from_code(s: &str) -> Option<Self>;
+    fn codes() -> Vec<&'static str>;
+}

@@ -76,6 +76,7 @@ code_enum! {
         InstructionWrite = "instruction:write",
         CampaignManage = "campaign:manage",
         CampaignAnswer = "campaign:answer",
+        EventRead = "event:read",
     }
 }
 
@@ -131,6 +132,7 @@ impl Role {
                 (RectificationManage, All),
                 (RectificationRead, All),
                 (CampaignManage, All),
+                (EventRead, All),
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
@@ -146,6 +148,7 @@ impl Role {
                 (ReportDraft, DepartmentTree),
                 (ReportSubmit, DepartmentTree),
                 (CampaignAnswer, DepartmentTree),
+                (EventRead, DepartmentTree),
             ],
             Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
@@ -156,6 +159,7 @@ impl Role {
                 (RectificationRead, DepartmentTree),
                 (ReportDraft, DepartmentTree),
                 (CampaignAnswer, DepartmentTree),
+                (EventRead, DepartmentTree),
             ],
             Role::Staff => &[
                 (OrgRead, Department),
@@ -175,6 +179,7 @@ impl Role {
                 (BulletinRead, All),
                 (RectificationRead, All),
                 (InstructionWrite, All),
+                (EventRead, All),
             ],
             Role::SysAdmin => &[(UserRead, All), (UserWrite, All), (OrgRead, All)],
             Role::SecAdmin => &[(UserRead, All), (RoleGrant, All), (PolicyRead, All), (PolicyWrite, All)],

@@ -17,7 +17,7 @@ use rand::RngCore;
 use serde_json::json;
 use xiaoneng_core::{
     audit::HashAlgo,
-    auth::SessionState,
+    auth::{AccountStatus, SessionState},
     rbac::{DataScope, Grants, Permission, Role},
 };
 use xiaoneng_store::{
@@ -26,7 +26,7 @@ use xiaoneng_store::{
     org::Scope,
 };
 
-use crate::{AppState, error::ApiError};
+use crate::{ApiResult, AppState, error::ApiError};
 
 pub const SESSION_COOKIE: &str = "xn_session";
 
@@ -89,7 +89,10 @@ pub struct CurrentUser {
     pub display_name: String,
     pub department_id: Option<i64>,
     pub department_path: Option<String>,
+    pub department_name: Option<String>,
     pub person_id: Option<i64>,
+    /// Set for an external supervisor's account: their term limits what they may record.
+    pub supervisor_id: Option<i64>,
     pub roles: Vec<Role>,
     pub grants: Grants,
     pub session_hash: String,
@@ -120,17 +123,45 @@ impl CurrentUser {
     }
 }
 
+impl CurrentUser {
+    /// The user an account's identity describes, for a request from `ip`.
+    pub fn of(i: accounts::Identity, session_hash: String, must_change_password: bool, ip: String) -> Self {
+        CurrentUser {
+            id: i.user.id,
+            username: i.user.username,
+            display_name: i.user.display_name,
+            department_id: i.user.department_id,
+            department_path: i.department_path,
+            department_name: i.department_name,
+            person_id: i.user.person_id,
+            supervisor_id: i.user.supervisor_id,
+            grants: Grants::of(&i.roles),
+            roles: i.roles,
+            session_hash,
+            must_change_password,
+            ip,
+        }
+    }
+
+    /// An account acting without a request (the demo, an operator's tool).
+    pub async fn load<C: sea_orm::ConnectionTrait>(c: &C, user_id: i64, ip: &str) -> ApiResult<Self> {
+        let i = accounts::identity(c, user_id).await?;
+        Ok(CurrentUser::of(i, String::new(), false, ip.to_owned()))
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
+    /// One query: the session with its account, roles and department (decision 0018).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(u) = parts.extensions.get::<CurrentUser>() {
             return Ok(u.clone());
         }
         let token = cookie_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let hash = token_hash(&token);
-        let db = state.store.db();
-        let (session, user) = accounts::load_session(db, &hash).await?.ok_or(ApiError::Unauthenticated)?;
+        let (session, identity) =
+            accounts::load_session(state.store.db(), &hash).await?.ok_or(ApiError::Unauthenticated)?;
         let policy = state.policy().await?;
         let now = state.clock.now();
         match policy.session_state(session.created_at, session.last_seen_at, now) {
@@ -143,7 +174,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 return Err(ApiError::SessionExpired);
             }
         }
-        if user.status != "active" {
+        if identity.user.status != AccountStatus::Active {
             return Err(ApiError::AccountDisabled);
         }
         // Writing on every request would serialise reads behind SQLite's one writer; a minute
@@ -153,27 +184,47 @@ impl FromRequestParts<AppState> for CurrentUser {
             accounts::touch_session(&tx, &hash, now).await?;
             tx.commit().await?;
         }
-        let roles = accounts::roles_of(db, user.id).await?;
-        let department_path = match user.department_id {
-            Some(d) => xiaoneng_store::org::get_department(db, &Scope::All, d).await.ok().map(|d| d.path),
-            None => None,
-        };
-        let must_change = user.must_change_password || policy.password_expired(user.password_changed_at, now);
-        let cu = CurrentUser {
-            id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            department_id: user.department_id,
-            department_path,
-            person_id: user.person_id,
-            grants: Grants::of(&roles),
-            roles,
-            session_hash: hash,
-            must_change_password: must_change,
-            ip: client_ip(state, parts),
-        };
+        let must_change =
+            identity.user.must_change_password || policy.password_expired(identity.user.password_changed_at, now);
+        let cu = CurrentUser::of(identity, hash, must_change, client_ip(state, parts));
         parts.extensions.insert(cu.clone());
         Ok(cu)
+    }
+}
+
+/// Who acts, and when: what every command takes besides its input. A handler makes it from the
+/// request and the server's clock; a tool acting for an account (the demo) from its own clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Act<'a> {
+    pub user: &'a CurrentUser,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub algo: HashAlgo,
+}
+
+impl<'a> Act<'a> {
+    pub fn new(s: &AppState, user: &'a CurrentUser) -> Self {
+        Act { user, now: s.clock.now(), algo: s.store.audit_algo() }
+    }
+
+    /// The audit record of this act.
+    pub fn audit(
+        &self,
+        action: &str,
+        target_type: &str,
+        target_id: impl ToString,
+        detail: serde_json::Value,
+    ) -> AuditRecord {
+        AuditRecord {
+            at: self.now,
+            actor_user_id: Some(self.user.id),
+            actor: self.user.username.clone(),
+            ip: self.user.ip.clone(),
+            action: action.into(),
+            target_type: target_type.into(),
+            target_id: target_id.to_string(),
+            outcome: Outcome::Ok,
+            detail,
+        }
     }
 }
 
@@ -219,7 +270,8 @@ pub mod perm {
         ReportSubmit,
         InstructionWrite,
         CampaignManage,
-        CampaignAnswer
+        CampaignAnswer,
+        EventRead
     );
 }
 

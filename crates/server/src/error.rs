@@ -48,6 +48,13 @@ pub enum ApiError {
     NotFound,
     #[error("conflict on {field}")]
     Conflict { field: String },
+    /// The record's state, the caller's part in it or the time does not allow the action.
+    #[error("invalid transition: {0}")]
+    InvalidTransition(xiaoneng_core::workflow::TransitionRefused),
+    /// Someone else changed the record first (a conditional update found it moved on, or it is
+    /// no longer in the state the caller acted on).
+    #[error("state changed")]
+    StateChanged { current: Option<String> },
     #[error("validation failed")]
     Validation(Vec<ValidationError>),
     /// Rows of an uploaded file that failed; nothing was imported.
@@ -114,7 +121,9 @@ impl ApiError {
             | ApiError::Forbidden
             | ApiError::CsrfRejected => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::InvalidTransition(_) | ApiError::StateChanged { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::Validation(_) | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Refused { status, .. } => *status,
@@ -180,6 +189,19 @@ impl ApiError {
                     format!("{} 已被使用", field_zh(field))
                 },
                 json!({ "field": field }),
+            ),
+            ApiError::InvalidTransition(t) => (
+                "invalid_transition",
+                pick(&t.zh, &t.en),
+                json!({ "state": t.state, "action": t.action, "reason": t.reason }),
+            ),
+            ApiError::StateChanged { current } => (
+                "state_changed",
+                pick(
+                    "该记录刚被他人处理，状态已变化；请刷新后再操作",
+                    "Someone else has just acted on this record and its state has changed; reload and try again",
+                ),
+                json!({ "current_state": current }),
             ),
             ApiError::Validation(errs) => (
                 "validation_failed",
@@ -300,10 +322,37 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { field } => ApiError::Conflict { field },
+            StoreError::StateChanged => ApiError::StateChanged { current: None },
             StoreError::Invalid(v) => ApiError::Validation(vec![v]),
             StoreError::Busy => ApiError::Busy,
             StoreError::Db(e) => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+impl From<xiaoneng_core::workflow::Refusal> for ApiError {
+    fn from(r: xiaoneng_core::workflow::Refusal) -> Self {
+        match r {
+            // Not this caller's step (the recorder confirming their own finding): a question of
+            // who they are, as for a route they may not use.
+            xiaoneng_core::workflow::Refusal::Transition(t) if t.reason == "actor" => ApiError::Forbidden,
+            xiaoneng_core::workflow::Refusal::Transition(t) => ApiError::InvalidTransition(t),
+            xiaoneng_core::workflow::Refusal::Invalid(v) => ApiError::Validation(vec![v]),
+        }
+    }
+}
+
+/// A value the checks have already vouched for.
+pub fn checked<T>(v: Option<T>) -> ApiResult<T> {
+    v.ok_or_else(|| ApiError::Internal("a checked value was missing".into()))
+}
+
+/// The caller acted on a record in the state they last saw (`expected`); if it has moved on since,
+/// they lost a race: 409 `state_changed`, naming the state it is in now.
+pub fn expect_state<S: PartialEq + std::fmt::Display>(expected: Option<S>, current: S) -> ApiResult<()> {
+    match expected {
+        Some(e) if e != current => Err(ApiError::StateChanged { current: Some(current.to_string()) }),
+        _ => Ok(()),
     }
 }
 

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use object_store::ObjectStore;
+use serde_json::json;
 use xiaoneng_core::{
+    audit::HashAlgo,
     auth::SecurityPolicy,
     clock::{Clock, city_day, office_hours},
     rbac::Role,
@@ -12,8 +14,10 @@ use xiaoneng_core::{
 };
 use xiaoneng_store::{
     Store, accounts,
+    audit::{AuditRecord, Outcome},
     entity::job,
     jobs::{JobFuture, JobHandler, JobRunner, NewJob, Recurring, enqueue},
+    ledger,
     rectification::{self as rect, Note},
     settings,
 };
@@ -76,7 +80,7 @@ struct UploadSweep(Arc<dyn Clock>, Arc<dyn ObjectStore>);
 impl JobHandler for UploadSweep {
     fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
         Box::pin(async move {
-            let n = crate::routes::evidence::sweep_abandoned(store, self.1.as_ref(), self.0.now())
+            let n = crate::inspections::evidence::sweep_abandoned(store, self.1.as_ref(), self.0.now())
                 .await
                 .map_err(|e| e.to_string())?;
             if n > 0 {
@@ -99,22 +103,41 @@ impl JobHandler for RectificationRemind {
     }
 }
 
-pub async fn remind(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result<()> {
-    // Outside office hours nothing is due yet: the day's reminders go out when offices open.
-    if !office_hours(now) {
-        return Ok(());
+/// An entry for a step the system takes itself (no user, no address).
+fn system_audit(action: &str, order_id: i64, detail: serde_json::Value, now: DateTime<Utc>) -> AuditRecord {
+    AuditRecord {
+        at: now,
+        actor_user_id: None,
+        actor: "system".into(),
+        ip: String::new(),
+        action: action.into(),
+        target_type: "order".into(),
+        target_id: order_id.to_string(),
+        outcome: Outcome::Ok,
+        detail,
     }
-    let today = city_day(now);
-    let db = store.db();
-    let policy: RectificationPolicy = settings::get(db, settings::RECTIFICATION_POLICY).await?;
-    let calendar = xiaoneng_store::calendar::work_calendar(db).await?;
-    let dept_roles = [Role::DeptHead, Role::DeptLiaison];
+}
 
-    let tx = store.write().await?;
-    let overdue = rect::mark_overdue(&tx, today, now).await?;
-    let office = rect::users_with_roles(&tx, &[Role::OfficeAdmin]).await?;
-    let names = xiaoneng_store::org::department_names(&tx, overdue.iter().map(|o| o.department_id)).await?;
-    for o in &overdue {
+/// Records each owed order past its deadline as overdue, once per deadline, as its machine
+/// decides (the event is dated the first day past the deadline), and tells the department and
+/// the office. Returns how many became overdue.
+pub async fn mark_overdue<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    algo: HashAlgo,
+    now: DateTime<Utc>,
+) -> xiaoneng_store::Result<usize> {
+    let candidates = rect::overdue_unmarked(c, city_day(now)).await?;
+    let office = rect::users_with_roles(c, &[Role::OfficeAdmin]).await?;
+    let names = xiaoneng_store::org::department_names(c, candidates.iter().map(|o| o.department_id)).await?;
+    let mut n = 0;
+    for o in &candidates {
+        let Some(event) = rect::order_facts(o, None).overdue(now) else { continue };
+        // Another instance (or a new deadline) got there first: nothing to record.
+        if !rect::mark_overdue(c, o, now).await? {
+            continue;
+        }
+        let rec = system_audit("order.overdue", o.id, json!({ "deadline": o.deadline }), now);
+        ledger::append(c, algo, &rec, &[event], None).await?;
         let dept = names.get(&o.department_id).cloned().unwrap_or_default();
         let key = format!("order.overdue:{}:{}", o.id, o.deadline);
         let note = Note {
@@ -124,44 +147,70 @@ pub async fn remind(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result
             link: format!("/rectification/{}", o.id),
             due: Some(o.deadline),
         };
-        let mut users = rect::department_users(&tx, o.department_id, &dept_roles).await?;
+        let mut users = rect::department_users(c, o.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
         users.extend(&office);
-        rect::notify(&tx, &users, &note, Some(&key), now).await?;
+        rect::notify(c, &users, &note, Some(&key), now).await?;
         let text = format!("【效能办】{dept}的整改通知已逾期（期限 {}），请尽快书面报送整改情况。", o.deadline);
-        enqueue_notice(&tx, &text, Some(key), now).await?;
+        enqueue_notice(c, &text, Some(key), now).await?;
+        n += 1;
     }
-    tx.commit().await?;
-    if !overdue.is_empty() {
-        tracing::info!(orders = overdue.len(), "orders became overdue");
-    }
+    Ok(n)
+}
 
+/// Sends the reminders due today before deadlines, each once (a unique row per order, deadline
+/// and point), with its event. Returns how many went out.
+pub async fn send_reminders<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    algo: HashAlgo,
+    now: DateTime<Utc>,
+) -> xiaoneng_store::Result<usize> {
+    let policy: RectificationPolicy = settings::get(c, settings::RECTIFICATION_POLICY).await?;
+    let calendar = xiaoneng_store::calendar::work_calendar(c).await?;
+    let owed = rect::orders_owed(c, &xiaoneng_store::org::Scope::All).await?;
+    let names = xiaoneng_store::org::department_names(c, owed.iter().map(|o| o.department_id)).await?;
     let mut sent = 0;
-    for o in rect::orders_owed(db, &xiaoneng_store::org::Scope::All).await? {
-        let Some(point) = policy.reminders_due(&calendar, o.deadline, today) else { continue };
-        let tx = store.write().await?;
-        if rect::claim_reminder(&tx, o.id, o.deadline, point, now).await? {
-            let dept = xiaoneng_store::org::department_names(&tx, [o.department_id])
-                .await?
-                .remove(&o.department_id)
-                .unwrap_or_default();
-            let when =
-                if point == 0 { "今天".to_owned() } else { format!("{} 个工作日后（{}）", point, o.deadline) };
-            let key = format!("order.remind:{}:{}:{point}", o.id, o.deadline);
-            let note = Note {
-                kind: "order.reminder",
-                title: format!("整改期限提醒：{when}到期"),
-                body: format!("请于 {} 前书面报送整改情况。", o.deadline),
-                link: format!("/rectification/{}", o.id),
-                due: Some(o.deadline),
-            };
-            let users = rect::department_users(&tx, o.department_id, &dept_roles).await?;
-            rect::notify(&tx, &users, &note, Some(&key), now).await?;
-            let text = format!("【效能办】提醒：{dept}的整改报告{when}到期（{}），请按时书面报送。", o.deadline);
-            enqueue_notice(&tx, &text, Some(key), now).await?;
-            sent += 1;
+    for o in &owed {
+        let Some((point, event)) = rect::order_facts(o, None).reminder(&policy, &calendar, now) else { continue };
+        if !rect::claim_reminder(c, o.id, o.deadline, point, now).await? {
+            continue;
         }
-        tx.commit().await?;
+        let rec = system_audit("order.remind", o.id, json!({ "deadline": o.deadline, "point": point }), now);
+        ledger::append(c, algo, &rec, &[event], None).await?;
+        let dept = names.get(&o.department_id).cloned().unwrap_or_default();
+        let when =
+            if point == 0 { "今天".to_owned() } else { format!("{} 个工作日后（{}）", point, o.deadline) };
+        let key = format!("order.remind:{}:{}:{point}", o.id, o.deadline);
+        let note = Note {
+            kind: "order.reminder",
+            title: format!("整改期限提醒：{when}到期"),
+            body: format!("请于 {} 前书面报送整改情况。", o.deadline),
+            link: format!("/rectification/{}", o.id),
+            due: Some(o.deadline),
+        };
+        let users = rect::department_users(c, o.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
+        rect::notify(c, &users, &note, Some(&key), now).await?;
+        let text = format!("【效能办】提醒：{dept}的整改报告{when}到期（{}），请按时书面报送。", o.deadline);
+        enqueue_notice(c, &text, Some(key), now).await?;
+        sent += 1;
     }
+    Ok(sent)
+}
+
+/// The rectification job: overdue orders recorded at any hour; reminders sent in office hours
+/// (the day's reminders go out when offices open).
+pub async fn remind(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result<()> {
+    let tx = store.write().await?;
+    let overdue = mark_overdue(&tx, store.audit_algo(), now).await?;
+    tx.commit().await?;
+    if overdue > 0 {
+        tracing::info!(orders = overdue, "orders became overdue");
+    }
+    if !office_hours(now) {
+        return Ok(());
+    }
+    let tx = store.write().await?;
+    let sent = send_reminders(&tx, store.audit_algo(), now).await?;
+    tx.commit().await?;
     if sent > 0 {
         tracing::info!(reminders = sent, "rectification reminders sent");
     }

@@ -1,13 +1,26 @@
-//! Xiaoneng's HTTP API: axum routes under `/api/v1`, the auth and permission extractors, the
-//! OpenAPI document, and the background job runner's handlers.
+//! Xiaoneng's HTTP API: axum routes under `/api/v1`, cut by domain — the platform, the
+//! organisation, inspections, rectification, campaigns, the inbox and the event ledger — with the
+//! auth and permission extractors, the OpenAPI document, and the background jobs.
+//!
+//! A handler parses, authorises, loads, asks core's machine and applies its decision; the
+//! commands that do the last three are functions of their module, so the demo city is built
+//! through the very same ones.
 
+pub mod api;
 pub mod auth;
+pub mod campaigns;
 pub mod error;
+pub mod events;
 pub mod excel;
 pub mod extract;
+pub mod inbox;
+pub mod inspections;
 pub mod jobs;
 pub mod notify;
-pub mod routes;
+pub mod organisation;
+pub mod platform;
+pub mod rectification;
+pub mod tasks;
 pub mod web;
 
 use std::{
@@ -122,11 +135,11 @@ impl AppState {
 /// The whole application: API, OpenAPI document and Swagger UI, health checks.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    let (api, openapi) = routes::api().split_for_parts();
+    let (api, openapi) = api::api().split_for_parts();
     Router::new()
         .merge(api)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .merge(routes::health::router())
+        .merge(platform::health::router())
         .fallback(web::serve)
         .layer(middleware::from_fn(auth::csrf_guard))
         .layer(middleware::from_fn(error::localize))
@@ -142,5 +155,5 @@ pub fn app(state: AppState) -> Router {
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api().split_for_parts().1
+    api::api().split_for_parts().1
 }

@@ -5,7 +5,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, sea_query::Expr,
 };
-use xiaoneng_core::rbac::Role;
+use xiaoneng_core::{auth::AccountStatus, rbac::Role};
 
 use crate::{
     PageReq, Paged, Result, Store, StoreError, contains,
@@ -36,7 +36,7 @@ pub async fn create_user<C: ConnectionTrait>(c: &C, u: NewUser, now: DateTime<Ut
         password_changed_at: Set(now),
         failed_logins: Set(0),
         locked_until: Set(None),
-        status: Set("active".into()),
+        status: Set(AccountStatus::Active),
         last_login_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -161,20 +161,87 @@ pub async fn create_session<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A live (not ended) session and its user.
-pub async fn load_session<C: ConnectionTrait>(
-    c: &C,
-    token_hash: &str,
-) -> Result<Option<(session::Model, user::Model)>> {
-    let Some(s) =
-        session::Entity::find_by_id(token_hash.to_owned()).filter(session::Column::EndedAt.is_null()).one(c).await?
-    else {
-        return Ok(None);
-    };
-    let Some(u) = user::Entity::find_by_id(s.user_id).one(c).await? else {
-        return Ok(None);
-    };
-    Ok(Some((s, u)))
+/// Who an account is, as every request needs it: the account, its current roles, and its
+/// department's path (for data scope) and name.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: user::Model,
+    pub roles: Vec<Role>,
+    pub department_path: Option<String>,
+    pub department_name: Option<String>,
+}
+
+/// The account with its roles and department, from one query (one row per current role).
+fn identity_query() -> sea_orm::sea_query::SelectStatement {
+    use crate::entity::department;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+    let mut q = Query::select();
+    q.from(user::Entity);
+    for col in <user::Column as sea_orm::Iterable>::iter() {
+        q.expr_as(Expr::col((user::Entity, col)), Alias::new(format!("u_{}", sea_orm::IdenStatic::as_str(&col))));
+    }
+    q.expr_as(Expr::col((department::Entity, department::Column::Path)), Alias::new("d_path"))
+        .expr_as(Expr::col((department::Entity, department::Column::Name)), Alias::new("d_name"))
+        .expr_as(Expr::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
+        .join(
+            JoinType::LeftJoin,
+            department::Entity,
+            Expr::col((department::Entity, department::Column::Id)).equals((user::Entity, user::Column::DepartmentId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            user_role::Entity,
+            Expr::col((user_role::Entity, user_role::Column::UserId))
+                .equals((user::Entity, user::Column::Id))
+                .and(Expr::col((user_role::Entity, user_role::Column::RevokedAt)).is_null()),
+        );
+    q
+}
+
+fn identity_of(rows: &[sea_orm::QueryResult]) -> Result<Option<Identity>> {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let user = <user::Model as sea_orm::FromQueryResult>::from_query_result(first, "u_")?;
+    let mut roles: Vec<Role> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>>("", "r_role").ok().flatten())
+        .filter_map(|code| Role::parse(&code))
+        .collect();
+    roles.sort();
+    roles.dedup();
+    Ok(Some(Identity {
+        user,
+        roles,
+        department_path: first.try_get("", "d_path")?,
+        department_name: first.try_get("", "d_name")?,
+    }))
+}
+
+/// An account's identity, by id (for tools acting as a user, such as the demo).
+pub async fn identity<C: ConnectionTrait>(c: &C, user_id: i64) -> Result<Identity> {
+    use sea_orm::sea_query::ExprTrait;
+    let mut q = identity_query();
+    q.and_where(sea_orm::sea_query::Expr::col((user::Entity, user::Column::Id)).eq(user_id));
+    identity_of(&c.query_all(&q).await?)?.ok_or(StoreError::NotFound)
+}
+
+/// A live (not ended) session and whose it is, in one query.
+pub async fn load_session<C: ConnectionTrait>(c: &C, token_hash: &str) -> Result<Option<(session::Model, Identity)>> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
+    let mut q = identity_query();
+    for col in <session::Column as sea_orm::Iterable>::iter() {
+        q.expr_as(Expr::col((session::Entity, col)), Alias::new(format!("s_{}", sea_orm::IdenStatic::as_str(&col))));
+    }
+    q.join(
+        JoinType::InnerJoin,
+        session::Entity,
+        Expr::col((session::Entity, session::Column::UserId)).equals((user::Entity, user::Column::Id)),
+    )
+    .and_where(Expr::col((session::Entity, session::Column::Id)).eq(token_hash))
+    .and_where(Expr::col((session::Entity, session::Column::EndedAt)).is_null());
+    let rows = c.query_all(&q).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let s = <session::Model as sea_orm::FromQueryResult>::from_query_result(first, "s_")?;
+    Ok(identity_of(&rows)?.map(|i| (s, i)))
 }
 
 pub async fn touch_session<C: ConnectionTrait>(c: &C, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
@@ -287,13 +354,18 @@ pub async fn unlock<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> R
     Ok(am.update(c).await?)
 }
 
-/// `active` or `disabled`; disabling ends the account's sessions.
-pub async fn set_status<C: ConnectionTrait>(c: &C, id: i64, status: &str, now: DateTime<Utc>) -> Result<user::Model> {
+/// Enables or disables an account; disabling ends the account's sessions.
+pub async fn set_status<C: ConnectionTrait>(
+    c: &C,
+    id: i64,
+    status: AccountStatus,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
     let mut am: user::ActiveModel = get_user(c, id).await?.into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status);
     am.updated_at = Set(now);
     let u = am.update(c).await?;
-    if status == "disabled" {
+    if status == AccountStatus::Disabled {
         end_user_sessions(c, id, None, "disabled", now).await?;
     }
     Ok(u)
@@ -320,7 +392,7 @@ pub async fn active_users_with_roles<C: ConnectionTrait>(c: &C, roles: &[Role]) 
     use sea_orm::sea_query::Query;
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
     Ok(user::Entity::find()
-        .filter(user::Column::Status.eq("active"))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
         .filter(
             user::Column::Id.in_subquery(
                 Query::select()
@@ -350,7 +422,7 @@ pub async fn users_of_person<C: ConnectionTrait>(c: &C, person_id: i64) -> Resul
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::PersonId.eq(person_id))
-        .filter(user::Column::Status.eq("active"))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
         .into_tuple()
         .all(c)
         .await?)

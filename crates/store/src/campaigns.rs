@@ -1,15 +1,24 @@
 //! Self-check campaigns ("look back", 回头看): a checklist, participants (departments, leadership
-//! teams, staff) and each participant's answers per item.
+//! teams, staff) and each participant's answers per item. Opening, closing and submitting are
+//! applied conditional on the state they were decided from; answers change only while their
+//! self-check is pending, so what was submitted is what stays.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::OnConflict,
+    QuerySelect, Set,
+    sea_query::{Expr, OnConflict},
+};
+use xiaoneng_core::campaign::{
+    CampaignFacts, CampaignState, ItemAnswer, ParticipantKind, ParticipationFacts, ParticipationState,
 };
 
 use crate::{
     Result, StoreError,
     entity::{campaign, campaign_item, campaign_participant, self_check_answer},
+    one_row,
     org::{Scope, in_dept_scope},
     page::{PageReq, Paged},
 };
@@ -26,7 +35,7 @@ pub struct CampaignInput {
     pub period_end: NaiveDate,
     pub items: Vec<(String, String)>,
     /// (kind, department, person)
-    pub participants: Vec<(String, i64, Option<i64>)>,
+    pub participants: Vec<(ParticipantKind, i64, Option<i64>)>,
 }
 
 /// Which participations a user answers for: their departments' (and leadership teams') within a
@@ -43,14 +52,14 @@ impl Answerer {
         if let Some(scope) = &self.departments {
             any = any.add(
                 Condition::all()
-                    .add(campaign_participant::Column::Kind.ne("person"))
+                    .add(campaign_participant::Column::Kind.ne(ParticipantKind::Person))
                     .add(in_dept_scope(campaign_participant::Column::DepartmentId, scope)),
             );
         }
         if let Some(p) = self.person_id {
             any = any.add(
                 Condition::all()
-                    .add(campaign_participant::Column::Kind.eq("person"))
+                    .add(campaign_participant::Column::Kind.eq(ParticipantKind::Person))
                     .add(campaign_participant::Column::PersonId.eq(p)),
             );
         }
@@ -59,12 +68,20 @@ impl Answerer {
         }
         any
     }
+
+    /// Whether this participation is one the user answers for (the same rule as the query).
+    pub fn covers(&self, p: &campaign_participant::Model, department_path: &str) -> bool {
+        match p.kind {
+            ParticipantKind::Person => p.person_id.is_some() && p.person_id == self.person_id,
+            _ => self.departments.as_ref().is_some_and(|s| s.covers_department(p.department_id, department_path)),
+        }
+    }
 }
 
 pub async fn list_campaigns<C: ConnectionTrait>(
     c: &C,
     answerer: Option<&Answerer>,
-    status: Option<&str>,
+    status: Option<CampaignState>,
     page: PageReq,
 ) -> Result<Paged<campaign::Model>> {
     let mut q = campaign::Entity::find();
@@ -76,9 +93,9 @@ pub async fn list_campaigns<C: ConnectionTrait>(
             .into_tuple()
             .all(c)
             .await?;
-        q = q.filter(campaign::Column::Id.is_in(ids)).filter(campaign::Column::Status.ne("draft"));
+        q = q.filter(campaign::Column::Id.is_in(ids)).filter(campaign::Column::Status.ne(CampaignState::Draft));
     }
-    if let Some(s) = status.filter(|s| !s.is_empty()) {
+    if let Some(s) = status {
         q = q.filter(campaign::Column::Status.eq(s));
     }
     let total = q.clone().count(c).await?;
@@ -94,6 +111,45 @@ pub async fn list_campaigns<C: ConnectionTrait>(
 
 pub async fn get_campaign<C: ConnectionTrait>(c: &C, id: i64) -> Result<campaign::Model> {
     campaign::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
+}
+
+/// (participants, submitted) of each campaign, in one query.
+pub async fn participant_counts<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<HashMap<i64, (u64, u64)>> {
+    let rows: Vec<(i64, ParticipationState, i64)> = campaign_participant::Entity::find()
+        .select_only()
+        .column(campaign_participant::Column::CampaignId)
+        .column(campaign_participant::Column::Status)
+        .column_as(campaign_participant::Column::Id.count(), "n")
+        .filter(campaign_participant::Column::CampaignId.is_in(ids.to_vec()))
+        .group_by(campaign_participant::Column::CampaignId)
+        .group_by(campaign_participant::Column::Status)
+        .into_tuple()
+        .all(c)
+        .await?;
+    let mut out: HashMap<i64, (u64, u64)> = HashMap::new();
+    for (k, status, n) in rows {
+        let n = u64::try_from(n).unwrap_or(0);
+        let e = out.entry(k).or_default();
+        e.0 += n;
+        if status == ParticipationState::Submitted {
+            e.1 += n;
+        }
+    }
+    Ok(out)
+}
+
+/// A campaign as opening and closing it see it.
+pub async fn campaign_facts<C: ConnectionTrait>(c: &C, k: &campaign::Model) -> Result<CampaignFacts> {
+    let (participants, submitted) = participant_counts(c, &[k.id]).await?.remove(&k.id).unwrap_or_default();
+    Ok(CampaignFacts {
+        id: k.id,
+        state: k.status,
+        title: k.title.clone(),
+        period_start: k.period_start,
+        period_end: k.period_end,
+        participants: u32::try_from(participants).unwrap_or(u32::MAX),
+        submitted: u32::try_from(submitted).unwrap_or(u32::MAX),
+    })
 }
 
 pub async fn items_of<C: ConnectionTrait>(c: &C, campaign_id: i64) -> Result<Vec<campaign_item::Model>> {
@@ -128,6 +184,20 @@ pub async fn get_participant<C: ConnectionTrait>(
     q.one(c).await?.ok_or(StoreError::NotFound)
 }
 
+/// A participation as its rules see it.
+pub fn participation_facts(p: &campaign_participant::Model, k: &campaign::Model) -> ParticipationFacts {
+    ParticipationFacts {
+        id: p.id,
+        campaign_id: k.id,
+        campaign_state: k.status,
+        period_end: k.period_end,
+        state: p.status,
+        kind: p.kind,
+        department_id: p.department_id,
+        person_id: p.person_id,
+    }
+}
+
 /// The open participations a user answers for, across campaigns.
 pub async fn pending_for<C: ConnectionTrait>(
     c: &C,
@@ -135,13 +205,13 @@ pub async fn pending_for<C: ConnectionTrait>(
 ) -> Result<Vec<(campaign_participant::Model, campaign::Model)>> {
     let parts = campaign_participant::Entity::find()
         .filter(answerer.condition())
-        .filter(campaign_participant::Column::Status.eq("pending"))
+        .filter(campaign_participant::Column::Status.eq(ParticipationState::Pending))
         .all(c)
         .await?;
     let ids: Vec<i64> = parts.iter().map(|p| p.campaign_id).collect();
     let campaigns = campaign::Entity::find()
         .filter(campaign::Column::Id.is_in(ids))
-        .filter(campaign::Column::Status.eq("open"))
+        .filter(campaign::Column::Status.eq(CampaignState::Open))
         .all(c)
         .await?;
     Ok(parts
@@ -161,45 +231,51 @@ pub async fn answers_of<C: ConnectionTrait>(
         .await?)
 }
 
-fn draft_only(k: &campaign::Model) -> Result<()> {
-    if k.status != "draft" {
-        return Err(invalid(
-            "status",
-            "not_a_draft",
-            "活动已开始，清单和参加对象不能再修改",
-            "The campaign has started: its checklist and participants can no longer change",
-        ));
-    }
-    Ok(())
+/// A participant's checklist with what they answered, item by item.
+pub async fn item_answers<C: ConnectionTrait>(c: &C, p: &campaign_participant::Model) -> Result<Vec<ItemAnswer>> {
+    let items = items_of(c, p.campaign_id).await?;
+    let answers = answers_of(c, [p.id]).await?;
+    Ok(items
+        .into_iter()
+        .map(|i| ItemAnswer {
+            item_id: i.id,
+            answer: answers.iter().find(|a| a.item_id == i.id).map(|a| (a.found.clone(), a.measures.clone(), a.due)),
+            title: i.title,
+        })
+        .collect())
 }
 
-/// Creates or rewrites a draft campaign with its checklist and participants.
+/// Creates a draft campaign with its checklist and participants, or rewrites one (conditional on
+/// its still being a draft).
 pub async fn save_campaign<C: ConnectionTrait>(
     c: &C,
-    id: Option<i64>,
+    draft: Option<&campaign::Model>,
     input: CampaignInput,
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<campaign::Model> {
-    let k = match id {
-        Some(id) => {
-            let k = get_campaign(c, id).await?;
-            draft_only(&k)?;
-            let mut am: campaign::ActiveModel = k.into();
-            am.title = Set(input.title);
-            am.description = Set(input.description);
-            am.period_start = Set(input.period_start);
-            am.period_end = Set(input.period_end);
-            am.updated_at = Set(now);
-            let k = am.update(c).await?;
+    let k = match draft {
+        Some(d) => {
+            one_row(
+                campaign::Entity::update_many()
+                    .col_expr(campaign::Column::Title, Expr::value(input.title))
+                    .col_expr(campaign::Column::Description, Expr::value(input.description))
+                    .col_expr(campaign::Column::PeriodStart, Expr::value(input.period_start))
+                    .col_expr(campaign::Column::PeriodEnd, Expr::value(input.period_end))
+                    .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+                    .filter(campaign::Column::Id.eq(d.id))
+                    .filter(campaign::Column::Status.eq(CampaignState::Draft))
+                    .exec(c)
+                    .await?,
+            )?;
             // A draft's checklist and list of participants are rewritten whole; no one has
-            // answered a draft.
-            campaign_item::Entity::delete_many().filter(campaign_item::Column::CampaignId.eq(k.id)).exec(c).await?;
+            // answered a draft (decision 0015).
+            campaign_item::Entity::delete_many().filter(campaign_item::Column::CampaignId.eq(d.id)).exec(c).await?;
             campaign_participant::Entity::delete_many()
-                .filter(campaign_participant::Column::CampaignId.eq(k.id))
+                .filter(campaign_participant::Column::CampaignId.eq(d.id))
                 .exec(c)
                 .await?;
-            k
+            get_campaign(c, d.id).await?
         }
         None => {
             campaign::ActiveModel {
@@ -207,7 +283,7 @@ pub async fn save_campaign<C: ConnectionTrait>(
                 description: Set(input.description),
                 period_start: Set(input.period_start),
                 period_end: Set(input.period_end),
-                status: Set("draft".into()),
+                status: Set(CampaignState::Draft),
                 created_by: Set(by),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -244,7 +320,7 @@ pub async fn save_campaign<C: ConnectionTrait>(
             department_id: Set(dept),
             person_id: Set(person),
             target_key: Set(key),
-            status: Set("pending".into()),
+            status: Set(ParticipationState::Pending),
             submitted_by: Set(None),
             submitted_at: Set(None),
             ..Default::default()
@@ -255,25 +331,23 @@ pub async fn save_campaign<C: ConnectionTrait>(
     Ok(k)
 }
 
-/// draft → open → closed.
-pub async fn set_status<C: ConnectionTrait>(c: &C, id: i64, to: &str, now: DateTime<Utc>) -> Result<campaign::Model> {
-    let k = get_campaign(c, id).await?;
-    let ok = matches!((k.status.as_str(), to), ("draft", "open") | ("open", "closed"));
-    if !ok {
-        return Err(invalid(
-            "status",
-            "transition_not_allowed",
-            "活动当前状态不允许该操作",
-            "The campaign's state does not allow this",
-        ));
+/// Moves a campaign to `to`, conditional on the state it was read in.
+pub async fn apply_campaign_state<C: ConnectionTrait>(
+    c: &C,
+    k: &campaign::Model,
+    to: CampaignState,
+    now: DateTime<Utc>,
+) -> Result<campaign::Model> {
+    let mut q = campaign::Entity::update_many()
+        .col_expr(campaign::Column::Status, Expr::value(to))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+        .filter(campaign::Column::Id.eq(k.id))
+        .filter(campaign::Column::Status.eq(k.status));
+    if to == CampaignState::Open {
+        q = q.col_expr(campaign::Column::OpenedAt, Expr::value(now));
     }
-    let mut am: campaign::ActiveModel = k.into();
-    am.status = Set(to.into());
-    am.updated_at = Set(now);
-    if to == "open" {
-        am.opened_at = Set(Some(now));
-    }
-    Ok(am.update(c).await?)
+    one_row(q.exec(c).await?)?;
+    get_campaign(c, k.id).await
 }
 
 #[derive(Debug, Clone)]
@@ -284,7 +358,9 @@ pub struct AnswerInput {
     pub due: Option<NaiveDate>,
 }
 
-/// Saves a participant's answers (each item at most once; later saves overwrite).
+/// Saves a participant's answers while their self-check is pending (each item at most once; a
+/// later save rewrites the draft). Locks the participation first, so that a submission racing it
+/// either sees these answers or makes this save fail: what was submitted does not change.
 pub async fn save_answers<C: ConnectionTrait>(
     c: &C,
     p: &campaign_participant::Model,
@@ -292,14 +368,14 @@ pub async fn save_answers<C: ConnectionTrait>(
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if p.status != "pending" {
-        return Err(invalid(
-            "status",
-            "already_submitted",
-            "自查已提交，不能修改",
-            "The self-check has been submitted",
-        ));
-    }
+    one_row(
+        campaign_participant::Entity::update_many()
+            .col_expr(campaign_participant::Column::Status, Expr::value(ParticipationState::Pending))
+            .filter(campaign_participant::Column::Id.eq(p.id))
+            .filter(campaign_participant::Column::Status.eq(ParticipationState::Pending))
+            .exec(c)
+            .await?,
+    )?;
     let items: Vec<i64> = items_of(c, p.campaign_id).await?.into_iter().map(|i| i.id).collect();
     for a in answers {
         if !items.contains(&a.item_id) {
@@ -338,31 +414,23 @@ pub async fn save_answers<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Submits a participant's self-check: every item must be answered.
-pub async fn submit<C: ConnectionTrait>(
+/// Records a self-check submitted, conditional on its still being pending.
+pub async fn apply_submission<C: ConnectionTrait>(
     c: &C,
-    p: campaign_participant::Model,
+    p: &campaign_participant::Model,
+    to: ParticipationState,
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<campaign_participant::Model> {
-    if p.status != "pending" {
-        return Err(invalid("status", "already_submitted", "自查已提交", "The self-check has been submitted already"));
-    }
-    let items = items_of(c, p.campaign_id).await?;
-    let answered = answers_of(c, [p.id]).await?;
-    if let Some(missing) =
-        items.iter().find(|i| !answered.iter().any(|a| a.item_id == i.id && !a.found.trim().is_empty()))
-    {
-        return Err(invalid(
-            "answers",
-            "incomplete",
-            format!("“{}”尚未填写自查情况", missing.title),
-            format!("\u{201c}{}\u{201d} has not been answered", missing.title),
-        ));
-    }
-    let mut am: campaign_participant::ActiveModel = p.into();
-    am.status = Set("submitted".into());
-    am.submitted_by = Set(Some(by));
-    am.submitted_at = Set(Some(now));
-    Ok(am.update(c).await?)
+    one_row(
+        campaign_participant::Entity::update_many()
+            .col_expr(campaign_participant::Column::Status, Expr::value(to))
+            .col_expr(campaign_participant::Column::SubmittedBy, Expr::value(by))
+            .col_expr(campaign_participant::Column::SubmittedAt, Expr::value(now))
+            .filter(campaign_participant::Column::Id.eq(p.id))
+            .filter(campaign_participant::Column::Status.eq(p.status))
+            .exec(c)
+            .await?,
+    )?;
+    get_participant(c, None, p.id).await
 }

@@ -8,9 +8,9 @@ pub mod backup;
 pub mod calendar;
 pub mod campaigns;
 pub mod entity;
-pub mod evidence;
 pub mod inspections;
 pub mod jobs;
+pub mod ledger;
 mod migration;
 pub mod org;
 pub mod page;
@@ -26,6 +26,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 pub use xiaoneng_core::audit::HashAlgo;
 
+pub use inspections::evidence;
 pub use migration::Migrator;
 pub use page::{PageReq, Paged};
 
@@ -41,6 +42,10 @@ pub enum StoreError {
     /// The change would break a rule (a reference that does not exist, a cycle, a retired parent).
     #[error(transparent)]
     Invalid(#[from] xiaoneng_core::ValidationError),
+    /// A change conditional on the state it read found the record moved on: someone else's
+    /// change got there first.
+    #[error("the record changed meanwhile")]
+    StateChanged,
     /// The database is busy past its timeout; the caller may retry.
     #[error("database busy")]
     Busy,
@@ -84,6 +89,11 @@ fn is_busy(e: &DbErr) -> bool {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An update conditional on the state it read touched its one row, or the record had moved on.
+pub(crate) fn one_row(r: sea_orm::UpdateResult) -> Result<()> {
+    if r.rows_affected == 1 { Ok(()) } else { Err(StoreError::StateChanged) }
+}
 
 #[derive(Debug, Clone)]
 pub struct Store {

@@ -80,6 +80,14 @@ function bulletin(id: number, over: Record<string, unknown> = {}) {
     ...over,
   }
 }
+/** What the server offers the signed-in user on a bulletin (the office, a leader or a reader). */
+function offered<T extends { status: string }>(b: T): T & { allowed_actions: string[] } {
+  const office = useAuthStore().has('rectification:manage')
+  const leader = useAuthStore().has('instruction:write')
+  const actions =
+    b.status === 'draft' ? (office ? ['edit', 'publish', 'withdraw'] : []) : b.status === 'published' ? [...(office ? ['correct'] : []), ...(leader ? ['instruct'] : [])] : []
+  return { ...b, allowed_actions: actions }
+}
 const PUBLISHED = bulletin(3, {
   status: 'published',
   scope: 'public',
@@ -117,11 +125,11 @@ function finding(id: number, occurred_at: string, state = 'confirmed') {
 const FINDINGS = [finding(11, '2026-12-01T02:00:00Z'), finding(12, '2026-12-02T02:00:00Z', 'notified'), finding(13, '2026-12-03T02:00:00Z')]
 
 function detailOf(b: ReturnType<typeof bulletin>, findings: ReturnType<typeof finding>[] = []) {
-  return { ...b, findings, orders: [], instructions: [] }
+  return offered({ ...b, findings, orders: [], instructions: [] })
 }
 
 function office() {
-  on('GET', '/api/v1/bulletins', () => [200, page([DRAFT, PUBLISHED])])
+  on('GET', '/api/v1/bulletins', () => [200, page([DRAFT, PUBLISHED].map(offered))])
   on('GET', '/api/v1/settings/rectification-policy', () => [200, { default_working_days: 7, remind_working_days_before: [1], resubmit_working_days: 5, masthead: '市效能办', issuer: '市效能办' }])
   on('GET', '/api/v1/findings', () => [200, page(FINDINGS)])
   on('GET', '/api/v1/bulletins/3', () => [200, detailOf(PUBLISHED, [FINDINGS[1]])])
@@ -238,7 +246,7 @@ describe('the bulletin list', () => {
 
   it('gives a reader the published list only, and nothing to compose', async () => {
     signIn(['bulletin:read'])
-    on('GET', '/api/v1/bulletins', () => [200, page([PUBLISHED])])
+    on('GET', '/api/v1/bulletins', () => [200, page([PUBLISHED].map(offered))])
     const w = await show()
     expect(w.text()).toContain('效能通报〔2026〕7号')
     expect(w.find('[data-test="bulletin-new"]').exists()).toBe(false)
@@ -402,7 +410,7 @@ describe('the bulletin page', () => {
     office()
     const draft = detailOf(bulletin(4, { title: '十二月通报', finding_count: 2 }), [FINDINGS[0], FINDINGS[2]])
     on('GET', '/api/v1/bulletins/4', () => [200, draft])
-    on('POST', '/api/v1/bulletins/4/publish', () => [200, { ...draft, status: 'published', year: 2026, number: 8, number_text: '效能通报〔2026〕8号', published_at: '2026-12-05T02:00:00Z' }])
+    on('POST', '/api/v1/bulletins/4/publish', () => [200, offered({ ...draft, status: 'published', year: 2026, number: 8, number_text: '效能通报〔2026〕8号', published_at: '2026-12-05T02:00:00Z' })])
     const w = await showDetail(4)
     expect(w.get('[data-test="bulletin-document"]').text()).toContain('效能通报〔草稿〕')
     expect(w.get('[data-test="bulletin-findings"]').text()).toContain('问题 13 的情况')
@@ -426,7 +434,7 @@ describe('the bulletin page', () => {
     signIn(['bulletin:read', 'instruction:write', 'rectification:read', 'rectification:manage'])
     const instruction = {
       id: 21, author_name: '王市长', created_at: '2026-12-06T01:00:00Z', follow_up: true, follow_up_department_id: null, follow_up_department_name: null,
-      follow_up_due: '2999-12-31', follow_up_note: '', follow_up_status: 'open', follow_up_done_at: null, target_id: 3, target_kind: 'bulletin', text: '请抓好整改落实。',
+      follow_up_due: '2999-12-31', follow_up_note: '', follow_up_status: 'open', follow_up_done_at: null, can_complete: true, target_id: 3, target_kind: 'bulletin', text: '请抓好整改落实。',
     }
     on('GET', '/api/v1/bulletins/3', () => [200, { ...detailOf(PUBLISHED, [FINDINGS[1]]), instructions: [instruction], orders: [{ id: 31, department_name: '市市场监督管理局', deadline: '2026-12-20', status: 'open', overdue: false, finding_count: 1 }] }])
     on('POST', '/api/v1/instructions', (c) => [201, { ...instruction, id: 22, text: c.body.text, follow_up: false, follow_up_status: null, follow_up_due: null }])

@@ -78,9 +78,13 @@ function report(version: number, status: string, over: Record<string, unknown> =
     review_comment: status === 'returned' ? '整改措施不具体，请补充时限和责任人' : '',
     attachments: [],
     instructions: [],
+    can_instruct: status === 'submitted' || status === 'accepted',
     ...over,
   }
 }
+
+/** What the server would allow, in the page's old shorthand: draft, submit, review. */
+const ACTIONS: Record<string, string[]> = { draft: ['draft_report'], submit: ['submit_report'], review: ['accept', 'return'] }
 
 function order(status: string, reports: unknown[], can: string[], over: Record<string, unknown> = {}) {
   return {
@@ -116,7 +120,7 @@ function order(status: string, reports: unknown[], can: string[], over: Record<s
     ],
     reports,
     reminders: [{ deadline: '2026-11-20', point: 3, sent_at: '2026-11-17T01:00:00Z' }],
-    can,
+    allowed_actions: can.flatMap((c) => ACTIONS[c] ?? []),
     ...over,
   }
 }
@@ -287,7 +291,7 @@ describe('the department’s report', () => {
     expect(sent('POST', '/api/v1/reports/101/steps')).toHaveLength(0)
     await click('[data-test="confirm-submit"]')
     expect(sent('PUT', '/api/v1/orders/5/report')[0].body.results).toBe('已整改到位')
-    expect(sent('POST', '/api/v1/reports/101/steps').map((c) => c.body)).toEqual([{ action: 'submit' }])
+    expect(sent('POST', '/api/v1/reports/101/steps').map((c) => c.body)).toEqual([{ action: 'submit_report', expected_state: 'draft' }])
     // The order now waits for the office: no form, the report in the history.
     expect(text('[data-test="order-status"]')).toBe('待审核')
     expect($('[data-test="report-form"]')).toBeNull()
@@ -363,7 +367,7 @@ describe('the office’s review', () => {
     await expectFieldError('return-comment', '退回时请写明意见')
     await type('[data-test="return-comment"]', '  请补充责任人处理情况  ')
     await click('[data-test="confirm-return"]')
-    expect(sent('POST', '/api/v1/reports/101/steps').map((c) => c.body)).toEqual([{ action: 'return', comment: '请补充责任人处理情况' }])
+    expect(sent('POST', '/api/v1/reports/101/steps').map((c) => c.body)).toEqual([{ action: 'return', comment: '请补充责任人处理情况', expected_state: 'submitted' }])
     expect(text('[data-test="order-status"]')).toBe('已退回')
     expect(text('[data-test="review-comment-1"]')).toContain('请补充责任人处理情况')
     expect($('[data-test="review-panel"]')).toBeNull()
@@ -375,7 +379,7 @@ describe('the office’s review', () => {
     on('POST', '/api/v1/reports/101/steps', () => [200, order('accepted', [report(1, 'accepted')], [], { accepted_at: '2026-11-06T01:00:00Z' })])
     await show()
     await click('[data-test="review-accept"]')
-    expect(sent('POST', '/api/v1/reports/101/steps').map((c) => c.body)).toEqual([{ action: 'accept', comment: '' }])
+    expect(sent('POST', '/api/v1/reports/101/steps').map((c) => c.body)).toEqual([{ action: 'accept', comment: '', expected_state: 'submitted' }])
     expect(text('[data-test="order-status"]')).toBe('已办结')
     expect(ui.success).toHaveBeenCalledWith('整改报告已采纳，整改通知已办结')
   })
@@ -410,6 +414,7 @@ describe('leaders’ instructions', () => {
       follow_up_status: 'open',
       follow_up_note: '',
       follow_up_done_at: null,
+      can_complete: false,
     }
     on('GET', '/api/v1/orders/5', () => [200, order('submitted', [report(1, 'submitted', { instructions: [earlier] })], [])])
     on('POST', '/api/v1/instructions', (c) => [201, { ...earlier, id: 62, text: c.body.text, follow_up: false, follow_up_department_id: null, follow_up_department_name: null, follow_up_due: null, follow_up_status: null }])

@@ -52,8 +52,7 @@ function participation(over: Record<string, unknown> = {}, answers: unknown[] = 
     participant: { id: 4, kind: 'department', department_id: 7, department_name: '市市场监督管理局', person_id: null, person_name: null, status: 'pending', answered: 0, problems: 0, submitted_at: null },
     items: ITEMS,
     answers,
-    can_edit: true,
-    can_submit: true,
+    allowed_actions: ['answer', 'submit'],
     ...over,
   }
 }
@@ -138,7 +137,7 @@ describe('a self-check', () => {
       if (c.method === 'PUT') return [200, participation({}, answered)]
       if (c.method === 'POST') {
         const submitted = { ...participation().participant, status: 'submitted', answered: 2, submitted_at: '2026-11-03T02:05:00Z' }
-        return [200, participation({ participant: submitted, can_edit: false, can_submit: false }, answered)]
+        return [200, participation({ participant: submitted, allowed_actions: [] }, answered)]
       }
       return [200, participation({}, answered.slice(0, 1))]
     }
@@ -190,7 +189,7 @@ describe('a self-check', () => {
   })
 
   it('lets the liaison save but leaves submitting to the head', async () => {
-    reply = () => [200, participation({ can_submit: false })]
+    reply = () => [200, participation({ allowed_actions: ['answer'] })]
     const w = await show()
     expect(w.find('[data-test="save-answers"]').exists()).toBe(true)
     expect(w.find('[data-test="submit-self-check"]').exists()).toBe(false)
@@ -207,7 +206,7 @@ describe('a self-check', () => {
       }
       if (!submitted) return [200, participation()]
       const p = { ...participation().participant, status: 'submitted', submitted_at: '2026-11-03T02:05:00Z' }
-      return [200, participation({ participant: p, can_edit: false, can_submit: false })]
+      return [200, participation({ participant: p, allowed_actions: [] })]
     }
     const w = await show()
     await type(w, '[data-test="answer-found-0"]', '无')

@@ -111,8 +111,13 @@ afterEach(() => {
 })
 
 // ---- visits ----------------------------------------------------------------------------------------
+/** What the server offers the office on a visit of an open plan. */
+function officeActions(status: string, scheduled_on: string): string[] {
+  if (status !== 'scheduled') return ['note', 'reopen']
+  return scheduled_on <= TODAY ? ['note', 'mark_done', 'cancel'] : ['note', 'cancel']
+}
 function visit(id: number, scheduled_on: string, status: string, notes = '') {
-  return { id, department_id: 7, department_name: '市市场监督管理局', window_id: null, scheduled_on, notes, status }
+  return { id, department_id: 7, department_name: '市市场监督管理局', window_id: null, scheduled_on, notes, status, allowed_actions: officeActions(status, scheduled_on) }
 }
 const VISITS = [
   visit(1, TODAY, 'scheduled', '上午到场'),
@@ -121,6 +126,7 @@ const VISITS = [
   visit(4, cityDay(-1), 'cancelled', '部门搬迁'),
 ]
 function plan(status = 'active', visits = VISITS) {
+  if (status === 'closed') visits = visits.map((v) => ({ ...v, allowed_actions: [] }))
   return {
     id: 5,
     title: '端到端暗访计划',
@@ -131,6 +137,7 @@ function plan(status = 'active', visits = VISITS) {
     targets: [{ department_id: 7, window_id: null }],
     team: [{ user_id: 9, display_name: '暗访人员' }],
     visits,
+    allowed_actions: status === 'closed' ? [] : ['edit', 'close', 'schedule'],
   }
 }
 function planServer(detail = plan()) {
@@ -146,7 +153,7 @@ function answerVisitUpdate() {
   on('PUT', /^\/api\/v1\/visits\/\d+$/, (c) => {
     const id = Number(c.path.split('/').pop())
     const before = VISITS.find((v) => v.id === id)!
-    return [200, { ...before, status: c.body.status, notes: c.body.notes }]
+    return [200, { ...before, status: c.body.status, notes: c.body.notes, allowed_actions: officeActions(c.body.status, before.scheduled_on) }]
   })
 }
 function puts() {
@@ -193,7 +200,7 @@ describe('the office’s plan drawer', () => {
     const [, , options] = ui.prompt.mock.calls[0]
     expect(options.inputValidator('  ')).toBe('请填写原因')
     expect(options.inputValidator('停业')).toBe(true)
-    expect(puts()).toEqual([expect.objectContaining({ path: '/api/v1/visits/2', body: { status: 'cancelled', notes: '部门临时停业' } })])
+    expect(puts()).toEqual([expect.objectContaining({ path: '/api/v1/visits/2', body: { status: 'cancelled', notes: '部门临时停业', expected_state: 'scheduled' } })])
     expect($('[data-test="plans-visit-status-2"]')?.textContent).toBe('已取消')
     expect($('[data-test="plans-visit-reopen-2"]')).not.toBeNull()
   })
@@ -205,7 +212,7 @@ describe('the office’s plan drawer', () => {
     const [, , options] = ui.prompt.mock.calls[0]
     expect(options.inputValue).toBe('上午到场')
     expect(options.inputValidator('')).toBe(true)
-    expect(puts()[0].body).toEqual({ status: 'done', notes: '' })
+    expect(puts()[0].body).toEqual({ status: 'done', notes: '', expected_state: 'scheduled' })
     expect($('[data-test="plans-visit-status-1"]')?.textContent).toBe('已完成')
   })
 
@@ -213,7 +220,7 @@ describe('the office’s plan drawer', () => {
     await openDrawer()
     ui.confirm.mockResolvedValue('confirm')
     await click('[data-test="plans-visit-reopen-4"]')
-    expect(puts()[0]).toMatchObject({ path: '/api/v1/visits/4', body: { status: 'scheduled', notes: '部门搬迁' } })
+    expect(puts()[0]).toMatchObject({ path: '/api/v1/visits/4', body: { status: 'scheduled', notes: '部门搬迁', expected_state: 'cancelled' } })
     expect($('[data-test="plans-visit-status-4"]')?.textContent).toBe('已安排')
   })
 
@@ -223,7 +230,7 @@ describe('the office’s plan drawer', () => {
     await click('[data-test="plans-visit-cancel-1"]')
     expect(puts()).toHaveLength(0)
 
-    handlers.unshift((c) => (c.method === 'PUT' ? [422, { code: 'validation_failed', message: '该暗访计划已结束', details: [{ field: 'status', code: 'plan_closed', message: '该暗访计划已结束' }] }] : undefined))
+    handlers.unshift((c) => (c.method === 'PUT' ? [409, { code: 'invalid_transition', message: '该暗访计划已结束', details: { state: 'scheduled', action: 'mark_done', reason: 'plan_closed' } }] : undefined))
     ui.prompt.mockResolvedValueOnce({ value: '' })
     await click('[data-test="plans-visit-done-1"]')
     expect(ui.error).toHaveBeenCalledWith('该暗访计划已结束')
@@ -260,7 +267,7 @@ describe('the inspector’s phone page', () => {
     await openPlan()
     ui.prompt.mockImplementation(async (_m: string, _t: string, o: { inputValue: string }) => ({ value: o.inputValue }))
     await click('[data-test="record-nothing-found-1"]')
-    expect(puts()).toEqual([expect.objectContaining({ path: '/api/v1/visits/1', body: { status: 'done', notes: '窗口秩序良好，未发现问题。' } })])
+    expect(puts()).toEqual([expect.objectContaining({ path: '/api/v1/visits/1', body: { status: 'done', notes: '窗口秩序良好，未发现问题。', expected_state: 'scheduled' } })])
     expect($('[data-test="record-status-1"]')?.textContent).toBe('已完成')
     expect($('[data-test="record-nothing-found-1"]')).toBeNull()
     expect(ui.success).toHaveBeenCalled()

@@ -47,7 +47,7 @@ both!(the_offices_calendar_moves_appeal_deadlines, |app: TestApp| async move {
         .expect(422, "validation_failed");
     app.put("/api/v1/calendar/days", &office, json!({"day": "2026-13-01", "working": false}))
         .await
-        .expect(400, "invalid_json");
+        .expect(422, "validation_failed");
     app.get("/api/v1/calendar?year=1900", &office).await.expect(422, "validation_failed");
     let auditor = app.login("auditor").await;
     let log = app.get("/api/v1/audit?action=calendar.", &auditor).await;

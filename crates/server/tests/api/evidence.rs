@@ -384,10 +384,10 @@ both!(who_may_add_and_see_files, |app: TestApp| async move {
     app.get(&url, &head_a).await.expect(404, "not_found");
     // Once confirmed, only the office adds evidence.
     app.post(&format!("/api/v1/findings/{f}/steps"), &office, json!({"action": "confirm"})).await.ok();
-    create(&app, &inspector, f, 100, "x.png", "evidence").await.expect(409, "not_open_for_files");
+    create(&app, &inspector, f, 100, "x.png", "evidence").await.expect(409, "invalid_transition");
     assert_eq!(upload(&app, &office, f, &png(1000), "o.png", "evidence").await.status, 204);
     app.post(&format!("/api/v1/findings/{f}/steps"), &office, json!({"action": "notify"})).await.ok();
-    create(&app, &office, f, 100, "x.png", "evidence").await.expect(409, "not_open_for_files");
+    create(&app, &office, f, 100, "x.png", "evidence").await.expect(409, "invalid_transition");
     // Notified: the department sees the files, not who took them, and may add appeal files.
     let seen = app.get(&format!("/api/v1/findings/{f}"), &head_a).await;
     assert_eq!(seen.ok()["can_attach"], json!(["appeal"]));
@@ -397,7 +397,7 @@ both!(who_may_add_and_see_files, |app: TestApp| async move {
     assert_eq!(app.get(&url, &head_a).await.status, 200);
     app.get(&url, &head_b).await.expect(404, "not_found");
     create(&app, &head_b, f, 100, "x.png", "appeal").await.expect(404, "not_found");
-    create(&app, &office, f, 100, "x.png", "appeal").await.expect(409, "not_open_for_files");
+    create(&app, &office, f, 100, "x.png", "appeal").await.expect(409, "invalid_transition");
     let doc =
         b"%PDF-1.4\n% appeal statement\n".iter().copied().chain(std::iter::repeat_n(b' ', 500)).collect::<Vec<u8>>();
     assert_eq!(upload(&app, &head_a, f, &doc, "申诉说明.pdf", "appeal").await.status, 204);
@@ -409,5 +409,5 @@ both!(who_may_add_and_see_files, |app: TestApp| async move {
     // After the appeal deadline, no more appeal files.
     app.clock.advance(chrono::Duration::days(14));
     let head_a = app.login("head_a").await;
-    create(&app, &head_a, f, 100, "late.png", "appeal").await.expect(409, "not_open_for_files");
+    create(&app, &head_a, f, 100, "late.png", "appeal").await.expect(409, "invalid_transition");
 });

@@ -129,7 +129,11 @@ both!(a_finding_reaches_its_department_only_when_notified, |app: TestApp| async 
         .await
         .expect(403, "forbidden");
     let r = app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "notify"})).await;
-    assert_eq!(r.json["details"][0]["code"], "transition_not_allowed");
+    r.expect(409, "invalid_transition");
+    assert_eq!(
+        (r.json["details"]["state"].as_str(), r.json["details"]["action"].as_str()),
+        (Some("draft"), Some("notify"))
+    );
     let r = app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "confirm"})).await;
     assert_eq!(r.ok()["state"], "confirmed");
     hidden(head_a.clone()).await;
@@ -186,8 +190,11 @@ both!(a_finding_must_fit_its_visit, |app: TestApp| async move {
     let rude = category(&app, &inspector, "RUDE").await;
     let mut body = finding_body(&app, visit, rude);
     body["department_id"] = json!(app.ids["dept_b"]);
+    body["person_id"] = json!(null);
+    body["window_id"] = json!(null);
     let r = app.post("/api/v1/findings", &inspector, body).await;
-    assert_eq!(r.json["details"][0]["code"], "not_the_visited_department");
+    let codes: Vec<&str> = r.json["details"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"not_the_visited_department"), "{codes:?}");
     let mut body = finding_body(&app, visit, rude);
     body["person_id"] = json!(app.ids["person_b"]);
     assert_eq!(
@@ -220,9 +227,10 @@ both!(a_finding_must_fit_its_visit, |app: TestApp| async move {
                            "targets": [{"department_id": app.ids["dept_a"]}], "team": [app.ids["inspector"]]});
     app.put(&format!("/api/v1/plans/{plan}"), &office, plan_body).await.ok();
     let late = category(&app, &inspector, "LATE").await;
+    let r = app.post("/api/v1/findings", &inspector, finding_body(&app, visit, late)).await;
     assert_eq!(
-        app.post("/api/v1/findings", &inspector, finding_body(&app, visit, late)).await.json["details"][0]["code"],
-        "plan_closed"
+        (r.status.as_u16(), r.json["code"].as_str(), r.json["details"]["reason"].as_str()),
+        (409, Some("invalid_transition"), Some("plan_closed"))
     );
     // Nothing was recorded by any refused request.
     assert_eq!(app.get("/api/v1/findings", &office).await.ok()["total"], 0);
@@ -246,7 +254,7 @@ both!(the_recorder_may_withdraw_a_draft_with_a_reason, |app: TestApp| async move
     assert_eq!(app.get("/api/v1/findings?state=withdrawn", &office).await.ok()["total"], 1);
     app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "confirm"}))
         .await
-        .expect(422, "validation_failed");
+        .expect(409, "invalid_transition");
 });
 
 both!(the_office_keeps_the_taxonomy, |app: TestApp| async move {
@@ -335,7 +343,7 @@ both!(a_department_appeals_within_its_working_days, |app: TestApp| async move {
     assert_eq!(seen.json["history"][2]["reason"], "经核实登记记录属实");
     app.post(&format!("/api/v1/findings/{id}/steps"), &head_a, json!({"action": "appeal", "reason": "again"}))
         .await
-        .expect(422, "validation_failed");
+        .expect(409, "invalid_transition");
 });
 
 both!(an_appeal_after_the_deadline_is_refused, |app: TestApp| async move {
@@ -346,8 +354,8 @@ both!(an_appeal_after_the_deadline_is_refused, |app: TestApp| async move {
     let r = app
         .post(&format!("/api/v1/findings/{id}/steps"), &staff, json!({"action": "appeal", "reason": "我当时在岗"}))
         .await;
-    r.expect(422, "validation_failed");
-    assert_eq!(r.json["details"][0]["code"], "appeal_deadline_passed");
+    r.expect(409, "invalid_transition");
+    assert_eq!(r.json["details"]["reason"], "appeal_deadline_passed");
     assert_eq!(r.json["message"], "申诉期限已过（截止 2026-11-09）");
     // The office can lengthen the period: ten working days run to 16 November.
     let office = app.login("office").await;
@@ -420,7 +428,7 @@ both!(external_supervisors_act_only_within_their_term, |app: TestApp| async move
     // Their record retired, the deputy records nothing more.
     app.post(&format!("/api/v1/supervisors/{}/retire", ids[0]), &office, json!({"reason": "辞去代表职务"})).await.ok();
     let r = app.post("/api/v1/findings", &deputy, finding_body(&app, visit, cat)).await;
-    assert_eq!(r.json["details"][0]["code"], "supervisor_out_of_term", "{}", r.json);
+    assert_eq!(r.json["details"]["reason"], "supervisor_out_of_term", "{}", r.json);
     // A link to a record that does not exist is refused.
     let r = app
         .put(&format!("/api/v1/users/{current}"), &sys, json!({"display_name": "代表", "supervisor_id": 999999}))
@@ -452,7 +460,7 @@ both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
     assert_eq!(r.json["notes"], "窗口秩序良好，未发现问题");
     app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "done"}))
         .await
-        .expect(422, "validation_failed");
+        .expect(409, "invalid_transition");
     app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "cancelled"}))
         .await
         .expect(403, "forbidden");

@@ -11,6 +11,7 @@ mod calendar;
 mod evidence;
 mod inspections;
 mod jobs;
+mod ledger;
 mod openapi;
 mod organisation;
 mod permissions;

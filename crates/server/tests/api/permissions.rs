@@ -51,6 +51,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/settings/security-policy") => Needs(PolicyRead),
         ("put", "/api/v1/settings/security-policy") => Needs(PolicyWrite),
         ("get", "/api/v1/audit" | "/api/v1/audit/verify") => Needs(AuditRead),
+        ("get", "/api/v1/events") => Needs(EventRead),
         ("get", "/api/v1/finding-categories") => LoggedIn,
         ("post" | "put", p) if p.starts_with("/api/v1/finding-categories") => Needs(InspectionManage),
         ("get", "/api/v1/plans" | "/api/v1/plans/{id}") => Hidden(InspectionRecord),
@@ -74,8 +75,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         }
         ("post" | "put", p) if p.starts_with("/api/v1/bulletins") => Needs(RectificationManage),
         ("get", "/api/v1/orders" | "/api/v1/orders/{id}" | "/api/v1/attachments/{id}/content")
-        | ("get", "/api/v1/settings/rectification-policy")
-        | ("post", "/api/v1/reports/{id}/steps") => Needs(RectificationRead),
+        | ("get", "/api/v1/settings/rectification-policy") => Needs(RectificationRead),
+        // Submitting is the head's, reviewing the office's: each step checks its own permission.
+        ("post", "/api/v1/reports/{id}/steps") => AnyOf(&[ReportSubmit, RectificationManage]),
         ("put", "/api/v1/orders/{id}/report") | ("post", "/api/v1/reports/{id}/attachments") => Needs(ReportDraft),
         ("put", "/api/v1/settings/rectification-policy") | (_, "/api/v1/settings/notify-channels") => {
             Needs(RectificationManage)

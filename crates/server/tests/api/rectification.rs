@@ -15,7 +15,7 @@ use crate::{
 
 /// Confirmed findings: one on bureau A naming 张伟 and one on commission B, recorded on
 /// 2 November 2026 by `inspector` and confirmed by the office. Returns their ids.
-async fn confirmed_findings(app: &TestApp, office: &Session) -> (i64, i64) {
+pub async fn confirmed_findings(app: &TestApp, office: &Session) -> (i64, i64) {
     let (a, b) = (app.ids["dept_a"], app.ids["dept_b"]);
     let plan = app
         .post(
@@ -56,7 +56,7 @@ async fn confirmed_findings(app: &TestApp, office: &Session) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
-fn bulletin_body(findings: &[i64], scope: &str, deadline: Value) -> Value {
+pub fn bulletin_body(findings: &[i64], scope: &str, deadline: Value) -> Value {
     json!({"scope": scope, "title": "关于11月机关效能暗访情况的通报", "period_start": "2026-11-01", "period_end": "2026-11-30",
            "body": "各部门：\n近期，市效能办对部分窗口单位进行了暗访，现将发现的问题通报如下。",
            "finding_ids": findings, "requirement": "请认真分析原因，逐项整改，按期书面报送整改情况。", "deadline": deadline})
@@ -104,10 +104,10 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
     let oa = order_a["id"].as_i64().unwrap();
     let ob = order_of(p, app.ids["dept_b"])["id"].as_i64().unwrap();
     // Publishing is final.
-    app.post(&format!("/api/v1/bulletins/{id}/publish"), &office, json!({})).await.expect(409, "already_published");
+    app.post(&format!("/api/v1/bulletins/{id}/publish"), &office, json!({})).await.expect(409, "invalid_transition");
     app.put(&format!("/api/v1/bulletins/{id}"), &office, bulletin_body(&[fa], "public", Value::Null))
         .await
-        .expect(409, "not_a_draft");
+        .expect(409, "invalid_transition");
     // Now the department sees its finding, notified; and its own order only.
     assert_eq!(app.get(&format!("/api/v1/findings/{fa}"), &head_a).await.ok()["state"], "notified");
     let mine = app.get("/api/v1/orders", &head_a).await;
@@ -131,8 +131,8 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
     let d = app.put(&format!("/api/v1/orders/{oa}/report"), &liaison, report.clone()).await;
     let v1 = d.ok()["reports"][0]["id"].as_i64().unwrap();
     assert_eq!(d.json["reports"][0]["status"], "draft");
-    assert_eq!(d.json["can"], json!(["draft"]));
-    app.post(&format!("/api/v1/reports/{v1}/steps"), &liaison, json!({"action": "submit"}))
+    assert_eq!(d.json["allowed_actions"], json!(["draft_report"]));
+    app.post(&format!("/api/v1/reports/{v1}/steps"), &liaison, json!({"action": "submit_report"}))
         .await
         .expect(403, "forbidden");
     // The head of another department cannot touch it.
@@ -162,7 +162,7 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
         )
         .await;
     exe.expect(415, "unsupported_type");
-    let s = app.post(&format!("/api/v1/reports/{v1}/steps"), &head_a, json!({"action": "submit"})).await;
+    let s = app.post(&format!("/api/v1/reports/{v1}/steps"), &head_a, json!({"action": "submit_report"})).await;
     assert_eq!(s.ok()["status"], "submitted");
     assert_eq!(s.json["reports"][0]["attachments"][0]["filename"], "整改.pdf");
     assert_eq!(s.json["submitted_late"], false);
@@ -176,7 +176,7 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
             .any(|t| t["kind"] == "review_report" && t["link"] == format!("/rectification/{oa}"))
     );
     // Submitted: the department can no longer change it.
-    app.put(&format!("/api/v1/orders/{oa}/report"), &liaison, report.clone()).await.expect(409, "not_awaiting_report");
+    app.put(&format!("/api/v1/orders/{oa}/report"), &liaison, report.clone()).await.expect(409, "invalid_transition");
 
     // Returned with comments, and a new deadline.
     app.post(&format!("/api/v1/reports/{v1}/steps"), &office, json!({"action": "return"}))
@@ -205,7 +205,7 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
     // Accepting a returned report is not a step.
     app.post(&format!("/api/v1/reports/{v1}/steps"), &office, json!({"action": "accept"}))
         .await
-        .expect(409, "transition_not_allowed");
+        .expect(409, "invalid_transition");
 
     // Version 2, drafted anew, submitted, accepted; version 1 stays with its comments.
     let d2 = app
@@ -217,7 +217,7 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
         .await;
     let v2 = d2.ok()["reports"][1]["id"].as_i64().unwrap();
     assert_eq!(d2.json["reports"][1]["version"], 2);
-    app.post(&format!("/api/v1/reports/{v2}/steps"), &head_a, json!({"action": "submit"})).await.ok();
+    app.post(&format!("/api/v1/reports/{v2}/steps"), &head_a, json!({"action": "submit_report"})).await.ok();
     let done =
         app.post(&format!("/api/v1/reports/{v2}/steps"), &office, json!({"action": "accept", "comment": "同意"})).await;
     assert_eq!(done.ok()["status"], "accepted");
@@ -581,7 +581,7 @@ both!(leaders_instruct_and_follow_ups_are_tracked, |app: TestApp| async move {
     assert_eq!(done.ok()["follow_up_status"], "done");
     app.post(&format!("/api/v1/instructions/{iid}/follow-up"), &head_a, json!({"note": "again"}))
         .await
-        .expect(409, "not_open");
+        .expect(409, "invalid_transition");
     // Past due dates are refused.
     app.post(
         "/api/v1/instructions",
@@ -609,7 +609,7 @@ both!(a_campaign_collects_every_participants_self_check, |app: TestApp| async mo
     // A draft is not shown to participants.
     assert_eq!(app.get("/api/v1/campaigns", &head_a).await.ok()["total"], 0);
     app.post(&format!("/api/v1/campaigns/{cid}/open"), &office, json!({})).await.ok();
-    app.post(&format!("/api/v1/campaigns/{cid}/open"), &office, json!({})).await.expect(409, "transition_not_allowed");
+    app.post(&format!("/api/v1/campaigns/{cid}/open"), &office, json!({})).await.expect(409, "invalid_transition");
 
     // The head of A sees A's participation only; the task is in the inbox.
     let mine = app.get(&format!("/api/v1/campaigns/{cid}"), &head_a).await;
@@ -646,7 +646,7 @@ both!(a_campaign_collects_every_participants_self_check, |app: TestApp| async mo
     assert_eq!(done.json["participant"]["problems"], 1);
     app.put(&format!("/api/v1/campaign-participations/{pa}/answers"), &liaison, json!({"answers": []}))
         .await
-        .expect(409, "already_submitted");
+        .expect(409, "invalid_transition");
 
     // The person answers for themself.
     let staff = app.login("staff_a").await;

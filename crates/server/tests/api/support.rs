@@ -187,7 +187,7 @@ impl TestApp {
             code: code.into(),
             name: name.into(),
             parent_id: parent,
-            category: cat.into(),
+            category: xiaoneng_core::org::DepartmentCategory::parse(cat).unwrap(),
             is_focus: false,
             sort_order: 0,
         };
@@ -203,7 +203,7 @@ impl TestApp {
         let person = |no: &str, name: &str, d: i64| PersonInput {
             employee_no: no.into(),
             name: name.into(),
-            gender: "male".into(),
+            gender: xiaoneng_core::org::Gender::Male,
             department_id: d,
             post_id: None,
             window_id: None,

@@ -1,12 +1,13 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::rectification::{BulletinScope, BulletinState};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "bulletins")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub status: String,
-    pub scope: String,
+    pub status: BulletinState,
+    pub scope: BulletinScope,
     pub title: String,
     pub body: String,
     pub period_start: Date,

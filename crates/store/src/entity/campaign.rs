@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::campaign::CampaignState;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "campaigns")]
@@ -9,7 +10,7 @@ pub struct Model {
     pub description: String,
     pub period_start: Date,
     pub period_end: Date,
-    pub status: String,
+    pub status: CampaignState,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

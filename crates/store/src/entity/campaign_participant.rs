@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::campaign::{ParticipantKind, ParticipationState};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "campaign_participants")]
@@ -6,11 +7,11 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub campaign_id: i64,
-    pub kind: String,
+    pub kind: ParticipantKind,
     pub department_id: i64,
     pub person_id: Option<i64>,
     pub target_key: String,
-    pub status: String,
+    pub status: ParticipationState,
     pub submitted_by: Option<i64>,
     pub submitted_at: Option<DateTimeUtc>,
 }

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::org::{DepartmentCategory, Status};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "departments")]
@@ -11,10 +12,10 @@ pub struct Model {
     /// Materialised path of ids, `/1/4/9/`: a subtree is `path LIKE '/1/4/%'`.
     pub path: String,
     pub depth: i32,
-    pub category: String,
+    pub category: DepartmentCategory,
     pub is_focus: bool,
     pub sort_order: i32,
-    pub status: String,
+    pub status: Status,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,

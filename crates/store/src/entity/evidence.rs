@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::evidence::{EvidenceKind, EvidencePurpose};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "evidence")]
@@ -6,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub finding_id: i64,
-    pub purpose: String,
-    pub kind: String,
+    pub purpose: EvidencePurpose,
+    pub kind: EvidenceKind,
     pub mime: String,
     pub filename: String,
     pub bytes: i64,

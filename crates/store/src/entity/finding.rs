@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::inspection::{FindingState, Severity};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "findings")]
@@ -12,10 +13,10 @@ pub struct Model {
     pub person_id: Option<i64>,
     pub post_id: Option<i64>,
     pub category_id: i64,
-    pub severity: String,
+    pub severity: Severity,
     pub occurred_at: DateTimeUtc,
     pub description: String,
-    pub state: String,
+    pub state: FindingState,
     pub recorded_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

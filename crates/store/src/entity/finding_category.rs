@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::{inspection::Severity, org::Status};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "finding_categories")]
@@ -8,9 +9,9 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub name_en: String,
-    pub default_severity: String,
+    pub default_severity: Severity,
     pub sort_order: i32,
-    pub status: String,
+    pub status: Status,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::rectification::OrderState;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "rectification_orders")]
@@ -9,7 +10,7 @@ pub struct Model {
     pub department_id: i64,
     pub requirement: String,
     pub deadline: Date,
-    pub status: String,
+    pub status: OrderState,
     pub issued_by: i64,
     pub issued_at: DateTimeUtc,
     pub first_submitted_at: Option<DateTimeUtc>,

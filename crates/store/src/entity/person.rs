@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::org::{Gender, Status};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "people")]
@@ -7,14 +8,14 @@ pub struct Model {
     pub id: i64,
     pub employee_no: String,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     pub department_id: i64,
     pub post_id: Option<i64>,
     pub window_id: Option<i64>,
     pub mobile: Option<String>,
     pub is_head: bool,
     pub is_leader_in_charge: bool,
-    pub status: String,
+    pub status: Status,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,

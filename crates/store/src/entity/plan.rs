@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::inspection::PlanState;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "inspection_plans")]
@@ -9,7 +10,7 @@ pub struct Model {
     pub period_start: Date,
     pub period_end: Date,
     pub notes: String,
-    pub status: String,
+    pub status: PlanState,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::org::{PostType, Status};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "posts")]
@@ -8,9 +9,9 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub department_id: i64,
-    pub post_type: String,
+    pub post_type: PostType,
     pub duties: String,
-    pub status: String,
+    pub status: Status,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::rectification::ReportState;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "rectification_reports")]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub order_id: i64,
     pub version: i32,
-    pub status: String,
+    pub status: ReportState,
     pub cause: String,
     pub measures: String,
     pub results: String,
@@ -20,6 +21,8 @@ pub struct Model {
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTimeUtc>,
     pub review_comment: String,
+    /// The deadline in force when it was submitted: late or on time is judged against it.
+    pub due: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

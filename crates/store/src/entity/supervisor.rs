@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::org::{Status, SupervisorKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "supervisors")]
@@ -7,12 +8,12 @@ pub struct Model {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: SupervisorKind,
     pub organisation: String,
     pub mobile: Option<String>,
     pub term_start: Date,
     pub term_end: Date,
-    pub status: String,
+    pub status: Status,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::evidence::{EvidenceKind, EvidencePurpose};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "uploads")]
@@ -6,13 +7,13 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub finding_id: i64,
-    pub purpose: String,
+    pub purpose: EvidencePurpose,
     pub filename: String,
     pub total_bytes: i64,
     pub received_bytes: i64,
     pub head: Vec<u8>,
     pub mime: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<EvidenceKind>,
     pub digest_state: Vec<u8>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::auth::AccountStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -16,7 +17,7 @@ pub struct Model {
     pub password_changed_at: DateTimeUtc,
     pub failed_logins: i32,
     pub locked_until: Option<DateTimeUtc>,
-    pub status: String,
+    pub status: AccountStatus,
     pub last_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

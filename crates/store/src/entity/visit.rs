@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+use xiaoneng_core::inspection::VisitState;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "visits")]
@@ -10,7 +11,7 @@ pub struct Model {
     pub window_id: Option<i64>,
     pub scheduled_on: Date,
     pub notes: String,
-    pub status: String,
+    pub status: VisitState,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

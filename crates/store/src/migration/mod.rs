@@ -8,6 +8,8 @@ mod m20261129_000002_inspections;
 mod m20261129_000003_evidence;
 mod m20261129_000004_calendar;
 mod m20261129_000005_rectification;
+mod m20261203_000006_ledger;
+mod m20261203_000007_backfill_ledger;
 
 pub struct Migrator;
 
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_evidence::Migration),
             Box::new(m20261129_000004_calendar::Migration),
             Box::new(m20261129_000005_rectification::Migration),
+            Box::new(m20261203_000006_ledger::Migration),
+            Box::new(m20261203_000007_backfill_ledger::Migration),
         ]
     }
 }

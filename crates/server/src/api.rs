@@ -1,0 +1,190 @@
+//! The API under `/api/v1`: each domain module's routes gathered into one OpenAPI document,
+//! and what every handler uses to check input and shape lists.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use xiaoneng_core::{Coded, ValidationError};
+use xiaoneng_store::{PageReq, page::MAX_PAGE_SIZE};
+
+use crate::{AppState, error::ApiError};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Xiaoneng API",
+        description = "效能 — supervising the efficiency of government services. Errors are \
+                       `{code, message, details}`; messages follow `Accept-Language` (zh-CN default, en). \
+                       Log in with `POST /api/v1/auth/login`; the session is an HttpOnly cookie.",
+    ),
+    tags(
+        (name = "auth", description = "Login, logout, password"),
+        (name = "organisation", description = "Departments, windows, posts, people, supervisors"),
+        (name = "accounts", description = "User accounts (system admin) and roles (security admin)"),
+        (name = "audit", description = "The tamper-evident audit log (audit admin)"),
+        (name = "inspections", description = "Covert inspections: secret plans, findings and their review"),
+        (name = "rectification", description = "Bulletins, rectification orders and reports, instructions, campaigns, the inbox"),
+        (name = "events", description = "The regime's event ledger: what happened, to whom, when"),
+    )
+)]
+struct ApiDoc;
+
+pub fn api() -> OpenApiRouter<AppState> {
+    use crate::{campaigns, events, inbox, inspections, organisation, platform, rectification};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(platform::router())
+        .merge(organisation::router())
+        .merge(inspections::router())
+        .merge(rectification::router())
+        .merge(campaigns::router())
+        .merge(inbox::router())
+        .merge(events::router())
+}
+
+/// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).
+pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> PageReq {
+    let page = page.unwrap_or(1);
+    let page_size = page_size.unwrap_or(20);
+    if page == 0 {
+        v.push(ValidationError::new("page", "out_of_range", "页码从 1 开始", "page starts at 1"));
+    }
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        v.push(ValidationError::new(
+            "page_size",
+            "out_of_range",
+            format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间"),
+            format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
+    }
+    PageReq { page: page.max(1), page_size: page_size.clamp(1, MAX_PAGE_SIZE) }
+}
+
+/// Collects every validation problem of a request, so the form can show them all at once.
+#[derive(Debug, Default)]
+pub struct Checks(Vec<ValidationError>);
+
+impl Checks {
+    pub fn take<T: Default>(&mut self, r: Result<T, ValidationError>) -> T {
+        r.unwrap_or_else(|e| {
+            self.0.push(e);
+            T::default()
+        })
+    }
+
+    /// One of a set of codes, checked with the rest of the form (so that all its problems are
+    /// told at once); `None` when it is not one.
+    pub fn choice<T: Coded>(&mut self, field: &str, raw: &str) -> Option<T> {
+        let t = T::from_code(raw.trim());
+        if t.is_none() {
+            self.push(invalid_choice(field, &T::codes()));
+        }
+        t
+    }
+
+    pub fn push(&mut self, e: ValidationError) {
+        self.0.push(e);
+    }
+
+    pub fn done(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.0)) }
+    }
+}
+
+/// Department names by id, to show beside the ids in responses.
+pub async fn department_names(
+    s: &AppState,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>, ApiError> {
+    Ok(xiaoneng_store::org::department_names(s.store.db(), ids).await?)
+}
+
+/// Stores one of the office's settings and audits the change, before and after, in one
+/// transaction.
+pub async fn save_setting<T>(
+    s: &AppState,
+    user: &crate::auth::CurrentUser,
+    key: &str,
+    value: &T,
+) -> Result<(), ApiError>
+where
+    T: Serialize + serde::de::DeserializeOwned + Default,
+{
+    use xiaoneng_store::{audit, settings};
+    let tx = s.store.write().await?;
+    let before: T = settings::get(&tx, key).await?;
+    settings::put(&tx, key, value, Some(user.id), s.clock.now()).await?;
+    let d = serde_json::json!({ "before": before, "after": value });
+    audit::append(&tx, s.store.audit_algo(), &user.audit(s, &format!("settings.{key}"), "setting", key, d)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Why a record is retired: required, so the audit log says why.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RetireRequest {
+    pub reason: String,
+}
+
+impl RetireRequest {
+    pub fn reason(&self) -> Result<String, ApiError> {
+        Ok(xiaoneng_core::org::parse_name("reason", &self.reason, 500)?)
+    }
+}
+
+/// The shape of every list response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Matching records in all pages.
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl<T: ToSchema> Page<T> {
+    pub fn from<M>(p: xiaoneng_store::Paged<M>, f: impl FnMut(M) -> T) -> Self {
+        let p = p.map(f);
+        Page { items: p.items, total: p.total, page: p.page, page_size: p.page_size }
+    }
+}
+
+/// A comma-separated list of codes (`open,returned`), each checked; the unknown ones are reported
+/// into `v` and left out.
+pub fn parse_codes<T: Coded>(field: &str, raw: Option<&str>, v: &mut Checks) -> Vec<T> {
+    let mut out = Vec::new();
+    for code in raw.unwrap_or_default().split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        match T::from_code(code) {
+            Some(t) => out.push(t),
+            None => v.push(invalid_choice(field, &T::codes())),
+        }
+    }
+    out
+}
+
+/// An optional code (empty counts as absent), checked; an unknown one is reported into `v`.
+pub fn parse_opt<T: Coded>(field: &str, raw: Option<&str>, v: &mut Checks) -> Option<T> {
+    let raw = raw.map(str::trim).filter(|x| !x.is_empty())?;
+    let t = T::from_code(raw);
+    if t.is_none() {
+        v.push(invalid_choice(field, &T::codes()));
+    }
+    t
+}
+
+fn invalid_choice(field: &str, allowed: &[&str]) -> ValidationError {
+    ValidationError::new(
+        field,
+        "invalid_choice",
+        format!("取值无效，可选：{}", allowed.join("、")),
+        format!("Not a valid choice; one of: {}", allowed.join(", ")),
+    )
+}
+
+pub fn parse_enum<T>(
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    allowed: &[&str],
+) -> Result<T, ValidationError> {
+    parse(raw).ok_or_else(|| invalid_choice(field, allowed))
+}

@@ -1,0 +1,329 @@
+//! The regime's event ledger (`domain_events`). A decision's events are written here by
+//! [`append`], in the transaction of the change they describe and right after its audit entry:
+//! the audit chain's head is locked until commit, so events are numbered in the order their
+//! transactions commit and a reader's cursor (`after = seq`) never skips one that commits late.
+//! Read through the reader's data scope; events of covert plans, visits and findings not yet
+//! notified are the office's alone.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use xiaoneng_core::{
+    audit::HashAlgo,
+    event::{Aggregate, AggregateId, Event, EventKind, PAYLOAD_VERSION, Payload},
+    replay::Recorded,
+    scope::Scope,
+};
+
+use crate::{
+    Result, StoreError,
+    audit::{self, AuditRecord},
+    entity::domain_event,
+    org::in_dept_scope,
+};
+
+/// Appends the audit entry of a change, then the events of its decision, with the entry's
+/// sequence number. `created` is the id of the record the decision made, for its events.
+pub async fn append<C: ConnectionTrait>(
+    c: &C,
+    algo: HashAlgo,
+    rec: &AuditRecord,
+    events: &[Event],
+    created: Option<i64>,
+) -> Result<i64> {
+    let audit_seq = audit::append(c, algo, rec).await?;
+    let recorded_at = xiaoneng_core::clock::truncate_micros(rec.at);
+    for e in events {
+        let aggregate_id = match (e.aggregate_id, created) {
+            (AggregateId::Known(id), _) | (AggregateId::Pending, Some(id)) => id,
+            (AggregateId::Pending, None) => {
+                return Err(StoreError::Db(sea_orm::DbErr::Custom(format!("{}: no id for the new record", e.kind()))));
+            }
+        };
+        domain_event::ActiveModel {
+            kind: Set(e.kind()),
+            aggregate: Set(e.aggregate()),
+            aggregate_id: Set(aggregate_id),
+            department_id: Set(e.subject.department_id),
+            window_id: Set(e.subject.window_id),
+            person_id: Set(e.subject.person_id),
+            post_id: Set(e.subject.post_id),
+            occurred_at: Set(xiaoneng_core::clock::truncate_micros(e.occurred_at)),
+            recorded_at: Set(recorded_at),
+            actor_user_id: Set(rec.actor_user_id),
+            office_only: Set(e.office_only()),
+            payload: Set(e.payload.encode().to_string()),
+            payload_version: Set(PAYLOAD_VERSION),
+            audit_seq: Set(Some(audit_seq)),
+            ..Default::default()
+        }
+        .insert(c)
+        .await?;
+    }
+    Ok(audit_seq)
+}
+
+/// Who reads the ledger: how far their `event:read` reaches, and whether they are the office
+/// (who alone sees the events of covert plans, visits and findings not yet notified).
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub scope: Scope,
+    pub office: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Any of these kinds.
+    pub kinds: Vec<EventKind>,
+    /// This department and those below it.
+    pub department_path: Option<String>,
+    pub aggregate: Option<Aggregate>,
+    pub aggregate_id: Option<i64>,
+    /// Happened from (inclusive) and before (exclusive).
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only events after this sequence number (the cursor).
+    pub after: i64,
+    pub limit: u64,
+}
+
+fn reach(r: &Reader) -> Condition {
+    let mut c = Condition::all();
+    if !r.office {
+        c = c.add(domain_event::Column::OfficeOnly.eq(false));
+    }
+    match &r.scope {
+        Scope::All => c,
+        // Events about nobody in particular (a bulletin published, a campaign opened) are everyone's.
+        Scope::Person(Some(p)) => c.add(
+            Condition::any()
+                .add(domain_event::Column::PersonId.eq(*p))
+                .add(domain_event::Column::DepartmentId.is_null()),
+        ),
+        scope => c.add(
+            Condition::any()
+                .add(in_dept_scope(domain_event::Column::DepartmentId, scope))
+                .add(domain_event::Column::DepartmentId.is_null()),
+        ),
+    }
+}
+
+/// A page of the ledger in sequence order, as the reader may see it.
+pub async fn read<C: ConnectionTrait>(c: &C, r: &Reader, f: &EventFilter) -> Result<Vec<domain_event::Model>> {
+    let mut cond = reach(r).add(domain_event::Column::Seq.gt(f.after));
+    if !f.kinds.is_empty() {
+        cond = cond.add(domain_event::Column::Kind.is_in(f.kinds.clone()));
+    }
+    if let Some(path) = &f.department_path {
+        cond = cond.add(in_dept_scope(domain_event::Column::DepartmentId, &Scope::Tree(path.clone())));
+    }
+    if let Some(a) = f.aggregate {
+        cond = cond.add(domain_event::Column::Aggregate.eq(a));
+    }
+    if let Some(id) = f.aggregate_id {
+        cond = cond.add(domain_event::Column::AggregateId.eq(id));
+    }
+    if let Some(t) = f.from {
+        cond = cond.add(domain_event::Column::OccurredAt.gte(t));
+    }
+    if let Some(t) = f.to {
+        cond = cond.add(domain_event::Column::OccurredAt.lt(t));
+    }
+    Ok(domain_event::Entity::find().filter(cond).order_by_asc(domain_event::Column::Seq).limit(f.limit).all(c).await?)
+}
+
+/// Every event of one record, in order: its history.
+pub async fn of<C: ConnectionTrait>(c: &C, aggregate: Aggregate, id: i64) -> Result<Vec<domain_event::Model>> {
+    Ok(domain_event::Entity::find()
+        .filter(domain_event::Column::Aggregate.eq(aggregate))
+        .filter(domain_event::Column::AggregateId.eq(id))
+        .order_by_asc(domain_event::Column::Seq)
+        .all(c)
+        .await?)
+}
+
+/// The events of several records of one kind, in order, grouped by record.
+pub async fn of_many<C: ConnectionTrait>(
+    c: &C,
+    aggregate: Aggregate,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<domain_event::Model>>> {
+    let mut out: std::collections::HashMap<i64, Vec<domain_event::Model>> = Default::default();
+    for chunk in ids.chunks(500) {
+        let rows = domain_event::Entity::find()
+            .filter(domain_event::Column::Aggregate.eq(aggregate))
+            .filter(domain_event::Column::AggregateId.is_in(chunk.to_vec()))
+            .order_by_asc(domain_event::Column::Seq)
+            .all(c)
+            .await?;
+        for r in rows {
+            out.entry(r.aggregate_id).or_default().push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// An event's typed payload.
+/// How many events the ledger holds.
+pub async fn count<C: ConnectionTrait>(c: &C) -> Result<u64> {
+    Ok(domain_event::Entity::find().count(c).await?)
+}
+
+pub fn payload(m: &domain_event::Model) -> Result<Payload> {
+    let value = serde_json::from_str(&m.payload)
+        .map_err(|e| StoreError::Db(sea_orm::DbErr::Json(format!("event {}: {e}", m.seq))))?;
+    Payload::decode(m.kind, m.payload_version, value)
+        .map_err(|e| StoreError::Db(sea_orm::DbErr::Json(format!("event {}: {e}", m.seq))))
+}
+
+/// An event as replay reads it.
+pub fn recorded(m: &domain_event::Model) -> Result<Recorded> {
+    Ok(Recorded { payload: payload(m)?, occurred_at: m.occurred_at, recorded_at: m.recorded_at })
+}
+
+/// Replays every record's events and compares the state they give with the state stored:
+/// findings, orders, bulletins, plans, visits, campaigns, self-checks and follow-ups. Returns
+/// one line per record that differs (none when the ledger and the records agree).
+pub async fn check<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
+    use xiaoneng_core::{campaign::ParticipationState, inspection::PlanState, inspection::VisitState, replay};
+
+    use crate::entity::{bulletin, campaign, campaign_participant, finding, instruction, order, plan, visit};
+
+    let mut out = Vec::new();
+    async fn events_of<C: ConnectionTrait>(
+        c: &C,
+        a: Aggregate,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<Recorded>>> {
+        let mut out = std::collections::HashMap::new();
+        for (id, rows) in of_many(c, a, ids).await? {
+            out.insert(id, rows.iter().map(recorded).collect::<Result<Vec<_>>>()?);
+        }
+        Ok(out)
+    }
+    let none: Vec<Recorded> = Vec::new();
+    let micros = xiaoneng_core::clock::truncate_micros;
+
+    // Batches by id, so a province's records are never all in memory at once.
+    const BATCH: u64 = 1000;
+    let mut after = 0;
+    loop {
+        let rows = finding::Entity::find()
+            .filter(finding::Column::Id.gt(after))
+            .order_by_asc(finding::Column::Id)
+            .limit(BATCH)
+            .all(c)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let evs = events_of(c, Aggregate::Finding, &ids).await?;
+        for f in rows {
+            let r = replay::finding(evs.get(&f.id).unwrap_or(&none));
+            let want = replay::FindingReplay { state: Some(f.state), notified_at: f.notified_at.map(micros) };
+            if r != want {
+                out.push(format!("finding {}: stored {want:?}, events give {r:?}", f.id));
+            }
+        }
+    }
+    let mut after = 0;
+    loop {
+        let rows = order::Entity::find()
+            .filter(order::Column::Id.gt(after))
+            .order_by_asc(order::Column::Id)
+            .limit(BATCH)
+            .all(c)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let evs = events_of(c, Aggregate::Order, &ids).await?;
+        for o in rows {
+            let r = replay::order(evs.get(&o.id).unwrap_or(&none));
+            let want = replay::OrderReplay {
+                state: Some(o.status),
+                deadline: Some(o.deadline),
+                first_submitted_at: o.first_submitted_at.map(micros),
+                accepted_at: o.accepted_at.map(micros),
+                overdue_at: o.overdue_at.map(micros),
+            };
+            if r != want {
+                out.push(format!("order {}: stored {want:?}, events give {r:?}", o.id));
+            }
+        }
+    }
+    let mut after = 0;
+    loop {
+        let rows = bulletin::Entity::find()
+            .filter(bulletin::Column::Id.gt(after))
+            .order_by_asc(bulletin::Column::Id)
+            .limit(BATCH)
+            .all(c)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let evs = events_of(c, Aggregate::Bulletin, &ids).await?;
+        for b in rows {
+            let r = replay::bulletin(evs.get(&b.id).unwrap_or(&none));
+            let want = replay::BulletinReplay {
+                state: Some(b.status).filter(|s| *s != xiaoneng_core::rectification::BulletinState::Draft),
+                year: b.year,
+                number: b.number,
+                published_at: b.published_at.map(micros),
+            };
+            if r != want {
+                out.push(format!("bulletin {}: stored {want:?}, events give {r:?}", b.id));
+            }
+        }
+    }
+    // The smaller records: one state each, `None` where no event has moved them yet.
+    let plans = plan::Entity::find().all(c).await?;
+    let evs = events_of(c, Aggregate::Plan, &plans.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    for p in plans {
+        let r = replay::plan(evs.get(&p.id).unwrap_or(&none)).unwrap_or(PlanState::Planned);
+        if r != p.status {
+            out.push(format!("plan {}: stored {}, events give {r}", p.id, p.status));
+        }
+    }
+    let visits = visit::Entity::find().all(c).await?;
+    let evs = events_of(c, Aggregate::Visit, &visits.iter().map(|v| v.id).collect::<Vec<_>>()).await?;
+    for v in visits {
+        let r = replay::visit(evs.get(&v.id).unwrap_or(&none)).unwrap_or(VisitState::Scheduled);
+        if r != v.status {
+            out.push(format!("visit {}: stored {}, events give {r}", v.id, v.status));
+        }
+    }
+    let campaigns = campaign::Entity::find().all(c).await?;
+    let evs = events_of(c, Aggregate::Campaign, &campaigns.iter().map(|k| k.id).collect::<Vec<_>>()).await?;
+    for k in campaigns {
+        let r =
+            replay::campaign(evs.get(&k.id).unwrap_or(&none)).unwrap_or(xiaoneng_core::campaign::CampaignState::Draft);
+        if r != k.status {
+            out.push(format!("campaign {}: stored {}, events give {r}", k.id, k.status));
+        }
+    }
+    let parts = campaign_participant::Entity::find().all(c).await?;
+    let evs = events_of(c, Aggregate::Participation, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    for p in parts {
+        let r = replay::participation(evs.get(&p.id).unwrap_or(&none)).unwrap_or(ParticipationState::Pending);
+        if r != p.status {
+            out.push(format!("self-check {}: stored {}, events give {r}", p.id, p.status));
+        }
+    }
+    let instructions = instruction::Entity::find().all(c).await?;
+    let evs = events_of(c, Aggregate::Instruction, &instructions.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
+    for i in instructions {
+        let events = evs.get(&i.id).unwrap_or(&none);
+        if events.is_empty() {
+            out.push(format!("instruction {}: no event records it", i.id));
+        }
+        let r = replay::follow_up(events);
+        if r != i.follow_up_status {
+            out.push(format!("instruction {}: stored follow-up {:?}, events give {r:?}", i.id, i.follow_up_status));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,19 @@
+//! Bulletins, rectification orders and their reports (with attachments and reminders), leaders'
+//! instructions, and each user's notifications. State changes are applied conditional on the
+//! state they were decided from; a lost race is [`crate::StoreError::StateChanged`].
+
+mod bulletins;
+mod instructions;
+mod notifications;
+mod orders;
+
+pub use bulletins::*;
+pub use instructions::*;
+pub use notifications::*;
+pub use orders::*;
+
+use crate::StoreError;
+
+fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> StoreError {
+    StoreError::Invalid(xiaoneng_core::ValidationError::new(field, code, zh, en))
+}
