@@ -333,9 +333,9 @@ impl From<StoreError> for ApiError {
 impl From<xiaoneng_core::workflow::Refusal> for ApiError {
     fn from(r: xiaoneng_core::workflow::Refusal) -> Self {
         match r {
-            // Not this caller's step (the recorder confirming their own finding): a question of
-            // who they are, as for a route they may not use.
-            xiaoneng_core::workflow::Refusal::Transition(t) if t.reason == "actor" => ApiError::Forbidden,
+            // Whether the state or the actor does not allow it (`details.reason` is `actor` when
+            // it is not this caller's step): one answer in every workflow. A route the caller's
+            // permissions do not reach at all stays 403 (the extractor's).
             xiaoneng_core::workflow::Refusal::Transition(t) => ApiError::InvalidTransition(t),
             xiaoneng_core::workflow::Refusal::Invalid(v) => ApiError::Validation(vec![v]),
         }

@@ -125,9 +125,16 @@ both!(a_finding_reaches_its_department_only_when_notified, |app: TestApp| async 
     hidden(leader.clone()).await;
 
     // The recorder cannot confirm their own finding; the office can, and still nobody outside sees it.
-    app.post(&format!("/api/v1/findings/{id}/steps"), &inspector, json!({"action": "confirm"}))
-        .await
-        .expect(403, "forbidden");
+    let r = app.post(&format!("/api/v1/findings/{id}/steps"), &inspector, json!({"action": "confirm"})).await;
+    r.expect(409, "invalid_transition");
+    assert_eq!(
+        (
+            r.json["details"]["state"].as_str(),
+            r.json["details"]["action"].as_str(),
+            r.json["details"]["reason"].as_str()
+        ),
+        (Some("draft"), Some("confirm"), Some("actor"))
+    );
     let r = app.post(&format!("/api/v1/findings/{id}/steps"), &office, json!({"action": "notify"})).await;
     r.expect(409, "invalid_transition");
     assert_eq!(
@@ -176,7 +183,7 @@ both!(a_finding_reaches_its_department_only_when_notified, |app: TestApp| async 
     // Watching is not being the subject: the city leader cannot appeal it.
     app.post(&format!("/api/v1/findings/{id}/steps"), &leader, json!({"action": "appeal", "reason": "x"}))
         .await
-        .expect(403, "forbidden");
+        .expect(409, "invalid_transition");
     // Every step is in the audit log.
     let auditor = app.login("auditor").await;
     let log = app.get("/api/v1/audit?action=finding.", &auditor).await;
@@ -463,7 +470,7 @@ both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
         .expect(409, "invalid_transition");
     app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "cancelled"}))
         .await
-        .expect(403, "forbidden");
+        .expect(409, "invalid_transition");
     app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "gone"}))
         .await
         .expect(422, "validation_failed");
@@ -472,7 +479,7 @@ both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
     assert_eq!(r.ok()["status"], "cancelled");
     app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "scheduled"}))
         .await
-        .expect(403, "forbidden");
+        .expect(409, "invalid_transition");
     let head_a = app.login("head_a").await;
     app.put(&format!("/api/v1/visits/{visit}"), &head_a, json!({"status": "done"})).await.expect(404, "not_found");
     app.add_user("inspector2", Role::Inspector, None).await;

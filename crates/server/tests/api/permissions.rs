@@ -118,6 +118,7 @@ both!(every_route_for_every_role, |app: TestApp| async move {
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 let body = (m != Method::GET).then(|| json!({"nothing": "valid"}));
                 let r = app.call(m.clone(), &uri, Some(&session), body).await;
+                assert!(r.status.as_u16() < 500, "{username} ({role}) broke {method} {path}: {} {}", r.status, r.json);
                 let allowed = match rule {
                     Rule::Public | Rule::LoggedIn => true,
                     Rule::Needs(p) => grants.has(p),

@@ -182,6 +182,7 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
     app.post(&format!("/api/v1/reports/{v1}/steps"), &office, json!({"action": "return"}))
         .await
         .expect(422, "validation_failed");
+    // Reviewing is beyond a head's permissions altogether.
     app.post(&format!("/api/v1/reports/{v1}/steps"), &head_a, json!({"action": "accept"}))
         .await
         .expect(403, "forbidden");
@@ -633,9 +634,9 @@ both!(a_campaign_collects_every_participants_self_check, |app: TestApp| async mo
     let items: Vec<i64> = form.ok()["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
     let first = json!({"answers": [{"item_id": items[0], "found": "个别窗口人员服务意识不强", "measures": "开展服务礼仪培训", "due": "2026-11-30"}]});
     app.put(&format!("/api/v1/campaign-participations/{pa}/answers"), &liaison, first).await.ok();
-    app.post(&format!("/api/v1/campaign-participations/{pa}/submit"), &liaison, json!({}))
-        .await
-        .expect(403, "forbidden");
+    let r = app.post(&format!("/api/v1/campaign-participations/{pa}/submit"), &liaison, json!({})).await;
+    r.expect(409, "invalid_transition");
+    assert_eq!(r.json["details"]["reason"], "actor");
     let early = app.post(&format!("/api/v1/campaign-participations/{pa}/submit"), &head_a, json!({})).await;
     early.expect(422, "validation_failed");
     assert_eq!(early.json["details"][0]["code"], "incomplete");
