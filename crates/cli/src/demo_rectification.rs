@@ -354,13 +354,24 @@ async fn answer(
             }
         }
         Fate::Returned | Fate::ReturnedThenAccepted => {
-            let on = calendar.add_working_days(issued, 5).min(o.deadline);
+            let mut on = calendar.add_working_days(issued, 5).min(o.deadline);
+            if matches!(fate, Fate::Returned) {
+                // Still being revised today: submitted (late, on an older order) four working
+                // days ago and returned two days later, however old the order is.
+                let mut recent = today;
+                let mut back = 0;
+                while back < 4 {
+                    recent -= Duration::days(1);
+                    back += u32::from(calendar.is_working_day(recent));
+                }
+                on = on.max(recent);
+            }
             let o = draft(o.clone(), past(on, -1), rng).await?;
             let (o, _) = step(o, "head", OrderAction::SubmitReport, "", past(on, 1), None).await?;
             let back = calendar.add_working_days(on, 2);
             let back_at = past(back, 2);
             let again = calendar.add_working_days(city_day(back_at), 5);
-            let due = if matches!(fate, Fate::Returned) { again.max(today + Duration::days(3)) } else { again };
+            let due = again;
             let comment = "原因分析不够深入，未写明对责任人的处理情况，请补充后重新报送。";
             let (o, _) = step(o, "office", OrderAction::Return, comment, back_at, Some(due)).await?;
             if matches!(fate, Fate::ReturnedThenAccepted) {
