@@ -359,8 +359,14 @@ pub async fn record_finding<C: ConnectionTrait>(
     let f = inspections::insert_finding(c, input, severity, d.next, act.user.id, act.now).await?;
     let mut events = d.events;
     if let Some(vd) = visit {
-        inspections::apply_visit(c, &v, vd.next, None, act.now).await?;
-        events.extend(vd.events);
+        match inspections::apply_visit(c, &v, vd.next, None, act.now).await {
+            Ok(_) => events.extend(vd.events),
+            // Another finding on the same visit, recorded at the same moment, marked it done
+            // first (with its event): this one is recorded all the same.
+            Err(xiaoneng_store::StoreError::StateChanged)
+                if inspections::get_visit(c, v.id).await?.status == vd.next => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let detail = json!({ "plan_id": f.plan_id, "visit_id": f.visit_id, "department_id": f.department_id, "category_id": f.category_id, "severity": f.severity });
     ledger::append(c, act.algo, &act.audit("finding.record", "finding", f.id, detail), &events, Some(f.id)).await?;

@@ -11,7 +11,7 @@ use crate::{
 
 /// A plan on bureau A (November 2026) with `inspector` on the team and one visit; returns
 /// (plan id, visit id).
-async fn plan_on_a(app: &TestApp, office: &Session) -> (i64, i64) {
+pub async fn plan_on_a(app: &TestApp, office: &Session) -> (i64, i64) {
     let a = app.ids["dept_a"];
     let r = app
         .post(
@@ -34,12 +34,12 @@ async fn plan_on_a(app: &TestApp, office: &Session) -> (i64, i64) {
     (plan, v.json["id"].as_i64().unwrap())
 }
 
-async fn category(app: &TestApp, s: &Session, code: &str) -> i64 {
+pub async fn category(app: &TestApp, s: &Session, code: &str) -> i64 {
     let cats = app.get("/api/v1/finding-categories", s).await;
     cats.ok().as_array().unwrap().iter().find(|c| c["code"] == code).unwrap()["id"].as_i64().unwrap()
 }
 
-fn finding_body(app: &TestApp, visit: i64, category: i64) -> Value {
+pub fn finding_body(app: &TestApp, visit: i64, category: i64) -> Value {
     json!({"visit_id": visit, "department_id": app.ids["dept_a"], "person_id": app.ids["person_a"], "category_id": category,
            "occurred_at": "2026-11-02T00:30:00Z", "description": "工作时间窗口无人，离岗约二十分钟"})
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     both,
-    inspections::notified_finding,
+    inspections::{category, finding_body, notified_finding, plan_on_a},
     rectification::{bulletin_body, confirmed_findings},
     support::{Resp, Session, TestApp},
 };
@@ -106,6 +106,27 @@ both!(two_users_taking_one_step_at_once_make_one_event, |app: TestApp| async mov
     let stale = app.post(&step, &office, json!({"action": "accept", "expected_state": "draft"})).await;
     stale.expect(409, "state_changed");
     assert_eq!(events(&app, &office, &format!("aggregate=order&aggregate_id={oa}")).await, before);
+});
+
+both!(two_findings_recorded_at_once_on_one_visit_are_both_kept, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (_, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let cat = category(&app, &inspector, "RUDE").await;
+    // Two of the team at the same window, each recording what they saw: the first finding marks
+    // the visit done, and neither is refused for it.
+    let body = || finding_body(&app, visit, cat);
+    let (a, b, c, d) = tokio::join!(
+        app.post("/api/v1/findings", &inspector, body()),
+        app.post("/api/v1/findings", &office, body()),
+        app.post("/api/v1/findings", &inspector, body()),
+        app.post("/api/v1/findings", &office, body())
+    );
+    for r in [&a, &b, &c, &d] {
+        assert_eq!(r.status, 201, "{}", r.json);
+    }
+    assert_eq!(events(&app, &office, "kind=finding.recorded").await.len(), 4);
+    assert_eq!(events(&app, &office, &format!("aggregate=visit&aggregate_id={visit}")).await.len(), 1);
 });
 
 both!(two_heads_submitting_one_self_check_make_one_event, |app: TestApp| async move {
