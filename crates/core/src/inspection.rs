@@ -496,6 +496,15 @@ pub fn record(
             "This inspection plan is closed",
         ));
     }
+    if at.visit.state == VisitState::Cancelled {
+        return Err(Refusal::transition(
+            at.visit.state.code(),
+            "record",
+            "visit_cancelled",
+            "该次暗访已取消，不能在其上记录问题",
+            "This visit was called off: no finding can be recorded on it",
+        ));
+    }
     if f.occurred_at > now {
         return Err(Refusal::invalid(
             "occurred_at",

@@ -346,6 +346,12 @@ pub async fn submit_self_check<C: ConnectionTrait>(
     p: &campaign_participant::Model,
 ) -> ApiResult<campaign_participant::Model> {
     let k = camp::get_campaign(c, p.campaign_id).await?;
+    // The answers read are the ones submitted: no save can slip in between. (Already submitted,
+    // there is nothing to hold: the machine refuses, or the conditional apply below says so.)
+    match camp::hold_pending(c, p).await {
+        Ok(()) | Err(xiaoneng_store::StoreError::StateChanged) => {}
+        Err(e) => return Err(e.into()),
+    }
     let items = camp::item_answers(c, p).await?;
     let d = camp::participation_facts(p, &k).submit(actor_of(c, act.user, p).await?, &items, act.now)?;
     let out = camp::apply_submission(c, p, d.next, act.user.id, act.now).await?;

@@ -11,7 +11,6 @@ use xiaoneng_core::{
     ValidationError,
     event::{Aggregate, EventKind, Payload},
     rbac::Permission,
-    scope::Scope,
 };
 use xiaoneng_store::{
     ledger::{self, EventFilter, Reader},
@@ -155,7 +154,7 @@ async fn list(
             post_id: e.post_id,
             occurred_at: e.occurred_at,
             recorded_at: e.recorded_at,
-            actor_user_id: e.actor_user_id.filter(|_| office || auth.scope == Scope::All),
+            actor_user_id: e.actor_user_id.filter(|_| office),
         });
     }
     Ok(Json(EventPage { items, next_after }))

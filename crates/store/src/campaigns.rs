@@ -358,16 +358,10 @@ pub struct AnswerInput {
     pub due: Option<NaiveDate>,
 }
 
-/// Saves a participant's answers while their self-check is pending (each item at most once; a
-/// later save rewrites the draft). Locks the participation first, so that a submission racing it
-/// either sees these answers or makes this save fail: what was submitted does not change.
-pub async fn save_answers<C: ConnectionTrait>(
-    c: &C,
-    p: &campaign_participant::Model,
-    answers: Vec<AnswerInput>,
-    by: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
+/// Holds a pending participation for the rest of the transaction (a row lock on PostgreSQL;
+/// SQLite's writer is alone anyway): a save and a submission of one self-check take it in turn,
+/// so what is submitted is what the submission read. `StateChanged` once it is submitted.
+pub async fn hold_pending<C: ConnectionTrait>(c: &C, p: &campaign_participant::Model) -> Result<()> {
     one_row(
         campaign_participant::Entity::update_many()
             .col_expr(campaign_participant::Column::Status, Expr::value(ParticipationState::Pending))
@@ -375,7 +369,19 @@ pub async fn save_answers<C: ConnectionTrait>(
             .filter(campaign_participant::Column::Status.eq(ParticipationState::Pending))
             .exec(c)
             .await?,
-    )?;
+    )
+}
+
+/// Saves a participant's answers while their self-check is pending (each item at most once; a
+/// later save rewrites the draft), holding the participation first.
+pub async fn save_answers<C: ConnectionTrait>(
+    c: &C,
+    p: &campaign_participant::Model,
+    answers: Vec<AnswerInput>,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    hold_pending(c, p).await?;
     let items: Vec<i64> = items_of(c, p.campaign_id).await?.into_iter().map(|i| i.id).collect();
     for a in answers {
         if !items.contains(&a.item_id) {

@@ -94,19 +94,17 @@ fn reach(r: &Reader) -> Condition {
     if !r.office {
         c = c.add(domain_event::Column::OfficeOnly.eq(false));
     }
+    // Of the events about no department in particular, a reader below city-wide sees only what
+    // was published to every department (a campaign's or the office's own follow-up are not).
+    let public = || {
+        Condition::all()
+            .add(domain_event::Column::DepartmentId.is_null())
+            .add(domain_event::Column::Kind.is_in([EventKind::BulletinPublished, EventKind::BulletinCorrected]))
+    };
     match &r.scope {
         Scope::All => c,
-        // Events about nobody in particular (a bulletin published, a campaign opened) are everyone's.
-        Scope::Person(Some(p)) => c.add(
-            Condition::any()
-                .add(domain_event::Column::PersonId.eq(*p))
-                .add(domain_event::Column::DepartmentId.is_null()),
-        ),
-        scope => c.add(
-            Condition::any()
-                .add(in_dept_scope(domain_event::Column::DepartmentId, scope))
-                .add(domain_event::Column::DepartmentId.is_null()),
-        ),
+        Scope::Person(Some(p)) => c.add(Condition::any().add(domain_event::Column::PersonId.eq(*p)).add(public())),
+        scope => c.add(Condition::any().add(in_dept_scope(domain_event::Column::DepartmentId, scope)).add(public())),
     }
 }
 
@@ -165,12 +163,12 @@ pub async fn of_many<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// An event's typed payload.
 /// How many events the ledger holds.
 pub async fn count<C: ConnectionTrait>(c: &C) -> Result<u64> {
     Ok(domain_event::Entity::find().count(c).await?)
 }
 
+/// An event's typed payload.
 pub fn payload(m: &domain_event::Model) -> Result<Payload> {
     let value = serde_json::from_str(&m.payload)
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Json(format!("event {}: {e}", m.seq))))?;

@@ -482,21 +482,9 @@ async fn add_attachment(
             "Only documents (PDF, Word, Excel), photos, audio or video can be attached",
         ));
     };
-    let db = s.store.db();
-    let rep = rect::get_report(db, id).await?;
-    let o = rect::get_order(db, &auth.scope, rep.order_id).await?;
-    // Files go with the draft being written: the order's machine allows drafting, and this is
-    // the draft.
-    let (f, latest) = facts(db, &o).await?;
-    f.permits(OrderAction::DraftReport, actor(db, &auth.user, &o).await?)?;
-    if rep.status != ReportState::Draft || latest.is_some_and(|l| l.id != rep.id) {
-        return Err(xiaoneng_core::workflow::Refusal::by_state(
-            (rep.status.code(), rep.status.label_zh(), rep.status.label_en()),
-            ("attach", "添加附件", "attach a file to"),
-            ("整改报告", "report"),
-        )
-        .into());
-    }
+    // Asked before the file is stored (so a refused file costs nothing) and again, holding the
+    // draft, in the transaction that records it.
+    attachable(s.store.db(), &auth, id).await?;
     let sha256 = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&body))
@@ -508,6 +496,8 @@ async fn add_attachment(
         .await
         .map_err(|e| ApiError::Internal(format!("storing an attachment: {e}")))?;
     let tx = s.store.write().await?;
+    let (o, rep) = attachable(&tx, &auth, id).await?;
+    rect::hold_draft(&tx, &rep, s.clock.now()).await?;
     let new = NewAttachment {
         owner_kind: "report",
         owner_id: id,
@@ -523,6 +513,28 @@ async fn add_attachment(
     ledger::append(&tx, act.algo, &act.audit("attachment.add", "attachment", a.id, d), &[], None).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+/// Files go with the draft being written: the order's machine allows drafting, and this report
+/// is its draft.
+async fn attachable<C: ConnectionTrait>(
+    c: &C,
+    auth: &Authorized<perm::ReportDraft>,
+    id: i64,
+) -> ApiResult<(order::Model, report::Model)> {
+    let rep = rect::get_report(c, id).await?;
+    let o = rect::get_order(c, &auth.scope, rep.order_id).await?;
+    let (f, latest) = facts(c, &o).await?;
+    f.permits(OrderAction::DraftReport, actor(c, &auth.user, &o).await?)?;
+    if rep.status != ReportState::Draft || latest.is_some_and(|l| l.id != rep.id) {
+        return Err(xiaoneng_core::workflow::Refusal::by_state(
+            (rep.status.code(), rep.status.label_zh(), rep.status.label_en()),
+            ("attach", "添加附件", "attach a file to"),
+            ("整改报告", "report"),
+        )
+        .into());
+    }
+    Ok((o, rep))
 }
 
 fn random_key() -> String {

@@ -477,6 +477,11 @@ both!(visits_are_marked_done_or_called_off, |app: TestApp| async move {
     // The office calls it off; outsiders find no visit at all.
     let r = app.put(&format!("/api/v1/visits/{later}"), &office, json!({"status": "cancelled", "notes": "改期"})).await;
     assert_eq!(r.ok()["status"], "cancelled");
+    // Nothing is recorded on a visit called off.
+    let cat = category(&app, &inspector, "RUDE").await;
+    let refused = app.post("/api/v1/findings", &inspector, finding_body(&app, later, cat)).await;
+    refused.expect(409, "invalid_transition");
+    assert_eq!(refused.json["details"]["reason"], "visit_cancelled");
     app.put(&format!("/api/v1/visits/{later}"), &inspector, json!({"status": "scheduled"}))
         .await
         .expect(409, "invalid_transition");

@@ -150,6 +150,8 @@ both!(two_heads_submitting_one_self_check_make_one_event, |app: TestApp| async m
     let (a, b) = tokio::join!(app.post(&submit, &head_a, json!({})), app.post(&submit, &head_a, json!({})));
     one_won(&a, &b);
     assert_eq!(events(&app, &office, "kind=self_check.submitted").await.len(), 1);
+    // A department not taking part reads nothing of the campaign.
+    assert_eq!(events(&app, &app.login("head_b").await, "").await, Vec::<Value>::new());
 });
 
 both!(a_late_report_stays_late_and_overdue_is_recorded, |app: TestApp| async move {
@@ -270,7 +272,10 @@ both!(the_ledger_keeps_covert_work_from_departments_and_leaders, |app: TestApp| 
     r.expect(422, "validation_failed");
     assert_eq!(r.json["details"][0]["code"], "unknown_department");
     app.get("/api/v1/events", &app.login("inspector").await).await.expect(403, "forbidden");
-    // The office sees who acted.
+    // A city leader reads the outcomes across the city, but not who acted; the office does.
+    let leader_sees = events(&app, &leader, "").await;
+    assert!(kinds(&leader_sees).contains(&"bulletin.published"));
+    assert!(leader_sees.iter().all(|e| e["actor_user_id"].is_null()), "who acted is the office's to know");
     assert!(events(&app, &office, "kind=bulletin.published").await[0]["actor_user_id"].is_i64());
 });
 

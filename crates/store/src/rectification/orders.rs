@@ -155,6 +155,17 @@ pub async fn get_report<C: ConnectionTrait>(c: &C, id: i64) -> Result<report::Mo
     report::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
 }
 
+/// Holds a draft as a draft for the rest of the transaction (a file is being added to it): the
+/// row is touched only while it is still a draft, so a submit racing the file waits for it, and
+/// a draft submitted meanwhile is `StateChanged`.
+pub async fn hold_draft<C: ConnectionTrait>(c: &C, r: &report::Model, now: DateTime<Utc>) -> Result<()> {
+    let q = report::Entity::update_many()
+        .col_expr(report::Column::UpdatedAt, Expr::value(now))
+        .filter(report::Column::Id.eq(r.id))
+        .filter(report::Column::Status.eq(ReportState::Draft));
+    crate::one_row(q.exec(c).await?)
+}
+
 /// Reports by id, in one query.
 pub async fn reports_by_ids<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<HashMap<i64, report::Model>> {
     if ids.is_empty() {
