@@ -17,6 +17,7 @@ pub mod error;
 pub mod event;
 pub mod evidence;
 pub mod inspection;
+pub mod job;
 pub mod org;
 pub mod rbac;
 pub mod rectification;

@@ -12,7 +12,10 @@ use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Set, Sta
 use tokio::sync::watch;
 use xiaoneng_core::clock::Clock;
 
-use crate::{Result, Store, entity::job};
+use crate::{
+    Result, Store,
+    entity::job::{self, JobStatus},
+};
 
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -37,7 +40,7 @@ pub async fn enqueue<C: ConnectionTrait>(c: &C, j: NewJob, now: DateTime<Utc>) -
         payload: Set(j.payload.to_string()),
         dedupe_key: Set(j.dedupe_key),
         run_at: Set(j.run_at),
-        status: Set("pending".into()),
+        status: Set(JobStatus::Pending),
         attempts: Set(0),
         max_attempts: Set(j.max_attempts.max(1)),
         locked_by: Set(None),
@@ -133,12 +136,14 @@ impl JobRunner {
             _ => ("", ["?", "?", "?"]),
         };
         let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = {w}, locked_until = {u} \
+            "UPDATE jobs SET status = '{running}', attempts = attempts + 1, locked_by = {w}, locked_until = {u} \
              WHERE id = (SELECT id FROM jobs \
-                 WHERE (status = 'pending' AND run_at <= {n}) \
-                    OR (status = 'running' AND locked_until < {n2} AND attempts < max_attempts) \
+                 WHERE (status = '{pending}' AND run_at <= {n}) \
+                    OR (status = '{running}' AND locked_until < {n2} AND attempts < max_attempts) \
                  ORDER BY run_at, id LIMIT 1 {lock}) \
              RETURNING *",
+            running = JobStatus::Running.code(),
+            pending = JobStatus::Pending.code(),
             w = p[0],
             u = p[1],
             n = p[2],
@@ -163,18 +168,18 @@ impl JobRunner {
             .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
             .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
         q = match outcome {
-            Ok(()) => {
-                q.col_expr(job::Column::Status, Expr::value("done")).col_expr(job::Column::FinishedAt, Expr::value(now))
-            }
+            Ok(()) => q
+                .col_expr(job::Column::Status, Expr::value(JobStatus::Done))
+                .col_expr(job::Column::FinishedAt, Expr::value(now)),
             Err(e) => {
                 tracing::warn!(job = j.id, kind = %j.kind, attempt = j.attempts, error = %e, "job failed");
                 let q = q.col_expr(job::Column::LastError, Expr::value(e));
                 if j.attempts >= j.max_attempts {
-                    q.col_expr(job::Column::Status, Expr::value("failed"))
+                    q.col_expr(job::Column::Status, Expr::value(JobStatus::Failed))
                         .col_expr(job::Column::FinishedAt, Expr::value(now))
                 } else {
                     let retry = now + chrono::Duration::seconds(30 * i64::from(j.attempts.max(1)));
-                    q.col_expr(job::Column::Status, Expr::value("pending"))
+                    q.col_expr(job::Column::Status, Expr::value(JobStatus::Pending))
                         .col_expr(job::Column::RunAt, Expr::value(retry))
                 }
             }
@@ -182,7 +187,7 @@ impl JobRunner {
         let tx = self.store.write().await?;
         let r = q
             .filter(job::Column::Id.eq(j.id))
-            .filter(job::Column::Status.eq("running"))
+            .filter(job::Column::Status.eq(JobStatus::Running))
             .filter(job::Column::LockedBy.eq(self.worker.as_str()))
             .exec(&tx)
             .await?;
@@ -201,10 +206,10 @@ impl JobRunner {
         };
         let tx = self.store.write().await?;
         job::Entity::update_many()
-            .col_expr(job::Column::Status, Expr::value("failed"))
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Failed))
             .col_expr(job::Column::FinishedAt, Expr::value(now))
             .col_expr(job::Column::LastError, Expr::value("the worker stopped during the last attempt"))
-            .filter(job::Column::Status.eq("running"))
+            .filter(job::Column::Status.eq(JobStatus::Running))
             .filter(job::Column::LockedUntil.lt(now))
             .filter(Expr::col(job::Column::Attempts).gte(Expr::col(job::Column::MaxAttempts)))
             .exec(&tx)
@@ -258,7 +263,7 @@ impl JobRunner {
 }
 
 /// Counts jobs by status.
-pub async fn count_by_status(store: &Store, status: &str) -> Result<u64> {
+pub async fn count_by_status(store: &Store, status: JobStatus) -> Result<u64> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
     Ok(job::Entity::find().filter(job::Column::Status.eq(status)).count(store.db()).await?)
 }

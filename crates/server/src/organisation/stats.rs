@@ -6,7 +6,7 @@ use axum::{Json, extract::State};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xiaoneng_core::rbac::Permission;
+use xiaoneng_core::{org::Status, rbac::Permission};
 use xiaoneng_store::{PageReq, org};
 
 use crate::{
@@ -38,7 +38,7 @@ async fn organisation(State(s): State<AppState>, auth: Authorized<perm::OrgRead>
     let db = s.store.db();
     let by_cat: BTreeMap<String, i64> = org::department_counts(db, &auth.scope).await?.into_iter().collect();
     let one = PageReq { page: 1, page_size: 1 };
-    let active = org::UnitFilter { status: Some("active".into()), ..Default::default() };
+    let active = org::UnitFilter { status: Some(Status::Active.code().into()), ..Default::default() };
     let windows = org::list_windows(db, &auth.scope, &active, one).await?.total;
     let posts = org::list_posts(db, &auth.scope, &active, one).await?.total;
     let people = match auth.user.scope(Permission::PeopleRead) {

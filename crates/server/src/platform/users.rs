@@ -529,7 +529,7 @@ async fn link_candidates(
     let page = xiaoneng_store::PageReq { page: 1, page_size: 20 };
     let out = match p.kind.as_str() {
         "person" => {
-            let f = org::PeopleFilter { q, status: Some("active".into()), ..Default::default() };
+            let f = org::PeopleFilter { q, status: Some(Status::Active.code().into()), ..Default::default() };
             let rows = org::list_people(db, &org::Scope::All, &f, page).await?.items;
             let names = crate::api::department_names(&s, rows.iter().map(|r| r.department_id)).await?;
             rows.into_iter()
@@ -541,7 +541,7 @@ async fn link_candidates(
                 .collect()
         }
         "supervisor" => {
-            let f = org::UnitFilter { q, status: Some("active".into()), ..Default::default() };
+            let f = org::UnitFilter { q, status: Some(Status::Active.code().into()), ..Default::default() };
             let rows = org::list_supervisors(db, &f, None, page).await?.items;
             rows.into_iter()
                 .map(|r| LinkCandidate {

@@ -9,7 +9,7 @@ use std::{
 use xiaoneng_core::clock::Clock;
 use xiaoneng_store::{
     Store,
-    entity::job,
+    entity::job::{self, JobStatus},
     jobs::{self, JobFuture, JobHandler, JobRunner, NewJob, Recurring},
 };
 
@@ -56,7 +56,7 @@ both!(two_instances_run_each_job_exactly_once, |app: TestApp| async move {
     }
     assert_eq!(times.len(), N, "every job ran");
     assert!(times.values().all(|n| *n == 1), "a job ran twice: {times:?}");
-    assert_eq!(jobs::count_by_status(&app.store, "done").await.unwrap(), N as u64);
+    assert_eq!(jobs::count_by_status(&app.store, JobStatus::Done).await.unwrap(), N as u64);
     if app.db.backend() == crate::support::Backend::Postgres {
         let second = ran.iter().filter(|(_, w)| w == "instance-2").count();
         assert!(second > 0 && second < N, "both instances took work: {second}");
@@ -71,12 +71,12 @@ both!(recurring_jobs_are_enqueued_once_per_slot, |app: TestApp| async move {
             .every(Recurring { kind: "tick", every: chrono::Duration::minutes(10) });
         r.tick_recurring().await.unwrap();
     }
-    assert_eq!(jobs::count_by_status(&app.store, "pending").await.unwrap(), 1);
+    assert_eq!(jobs::count_by_status(&app.store, JobStatus::Pending).await.unwrap(), 1);
     app.clock.advance(chrono::Duration::minutes(10));
     let r = JobRunner::new(app.store.clone(), clock, "c".into())
         .every(Recurring { kind: "tick", every: chrono::Duration::minutes(10) });
     r.tick_recurring().await.unwrap();
-    assert_eq!(jobs::count_by_status(&app.store, "pending").await.unwrap(), 2);
+    assert_eq!(jobs::count_by_status(&app.store, JobStatus::Pending).await.unwrap(), 2);
 });
 
 both!(a_failing_job_is_retried_then_given_up, |app: TestApp| async move {
@@ -95,7 +95,7 @@ both!(a_failing_job_is_retried_then_given_up, |app: TestApp| async move {
     assert!(!r.run_one().await.unwrap(), "the retry waits for its backoff");
     app.clock.advance(chrono::Duration::minutes(1));
     assert!(r.run_one().await.unwrap());
-    assert_eq!(jobs::count_by_status(&app.store, "failed").await.unwrap(), 1);
+    assert_eq!(jobs::count_by_status(&app.store, JobStatus::Failed).await.unwrap(), 1);
 });
 
 both!(session_sweep_ends_stale_sessions, |app: TestApp| async move {

@@ -1,4 +1,5 @@
 use sea_orm::entity::prelude::*;
+pub use xiaoneng_core::job::JobStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "jobs")]
@@ -9,7 +10,7 @@ pub struct Model {
     pub payload: String,
     pub dedupe_key: Option<String>,
     pub run_at: DateTimeUtc,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub locked_by: Option<String>,
