@@ -397,6 +397,20 @@ impl OrderFacts {
         OrderAction::ALL.iter().copied().filter(|a| self.permits(*a, who).is_ok()).collect()
     }
 
+    /// A file goes with the draft being written: the caller may draft, and the report (in
+    /// `state`) is the order's draft.
+    pub fn permits_attaching(&self, report_id: i64, state: ReportState, who: OrderActor) -> Result<(), Refusal> {
+        self.permits(OrderAction::DraftReport, who)?;
+        match self.latest {
+            Some(r) if r.id == report_id && r.state == ReportState::Draft => Ok(()),
+            _ => Err(Refusal::by_state(
+                labels!(state),
+                ("attach", "添加附件", "attach a file to"),
+                ("整改报告", "report"),
+            )),
+        }
+    }
+
     fn report(&self, action: OrderAction) -> Result<ReportFacts, Refusal> {
         self.latest.ok_or_else(|| Refusal::by_state(labels!(self.state), labels!(action), ORDER))
     }

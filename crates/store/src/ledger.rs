@@ -190,56 +190,28 @@ pub async fn check<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
     use crate::entity::{bulletin, campaign, campaign_participant, finding, instruction, order, plan, visit};
 
     let mut out = Vec::new();
-    async fn events_of<C: ConnectionTrait>(
-        c: &C,
-        a: Aggregate,
-        ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, Vec<Recorded>>> {
-        let mut out = std::collections::HashMap::new();
-        for (id, rows) in of_many(c, a, ids).await? {
-            out.insert(id, rows.iter().map(recorded).collect::<Result<Vec<_>>>()?);
-        }
-        Ok(out)
-    }
-    let none: Vec<Recorded> = Vec::new();
     let micros = xiaoneng_core::clock::truncate_micros;
-
-    // Batches by id, so a province's records are never all in memory at once.
-    const BATCH: u64 = 1000;
-    let mut after = 0;
-    loop {
-        let rows = finding::Entity::find()
-            .filter(finding::Column::Id.gt(after))
-            .order_by_asc(finding::Column::Id)
-            .limit(BATCH)
-            .all(c)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let evs = events_of(c, Aggregate::Finding, &ids).await?;
-        for f in rows {
-            let r = replay::finding(evs.get(&f.id).unwrap_or(&none));
+    batches::<_, finding::Entity, _>(
+        c,
+        Aggregate::Finding,
+        finding::Column::Id,
+        |f| f.id,
+        |f, evs| {
+            let r = replay::finding(evs);
             let want = replay::FindingReplay { state: Some(f.state), notified_at: f.notified_at.map(micros) };
             if r != want {
                 out.push(format!("finding {}: stored {want:?}, events give {r:?}", f.id));
             }
-        }
-    }
-    let mut after = 0;
-    loop {
-        let rows = order::Entity::find()
-            .filter(order::Column::Id.gt(after))
-            .order_by_asc(order::Column::Id)
-            .limit(BATCH)
-            .all(c)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let evs = events_of(c, Aggregate::Order, &ids).await?;
-        for o in rows {
-            let r = replay::order(evs.get(&o.id).unwrap_or(&none));
+        },
+    )
+    .await?;
+    batches::<_, order::Entity, _>(
+        c,
+        Aggregate::Order,
+        order::Column::Id,
+        |o| o.id,
+        |o, evs| {
+            let r = replay::order(evs);
             let want = replay::OrderReplay {
                 state: Some(o.status),
                 deadline: Some(o.deadline),
@@ -250,22 +222,16 @@ pub async fn check<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
             if r != want {
                 out.push(format!("order {}: stored {want:?}, events give {r:?}", o.id));
             }
-        }
-    }
-    let mut after = 0;
-    loop {
-        let rows = bulletin::Entity::find()
-            .filter(bulletin::Column::Id.gt(after))
-            .order_by_asc(bulletin::Column::Id)
-            .limit(BATCH)
-            .all(c)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let evs = events_of(c, Aggregate::Bulletin, &ids).await?;
-        for b in rows {
-            let r = replay::bulletin(evs.get(&b.id).unwrap_or(&none));
+        },
+    )
+    .await?;
+    batches::<_, bulletin::Entity, _>(
+        c,
+        Aggregate::Bulletin,
+        bulletin::Column::Id,
+        |b| b.id,
+        |b, evs| {
+            let r = replay::bulletin(evs);
             let want = replay::BulletinReplay {
                 state: Some(b.status).filter(|s| *s != xiaoneng_core::rectification::BulletinState::Draft),
                 year: b.year,
@@ -275,53 +241,107 @@ pub async fn check<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
             if r != want {
                 out.push(format!("bulletin {}: stored {want:?}, events give {r:?}", b.id));
             }
-        }
-    }
-    // The smaller records: one state each, `None` where no event has moved them yet.
-    let plans = plan::Entity::find().all(c).await?;
-    let evs = events_of(c, Aggregate::Plan, &plans.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    for p in plans {
-        let r = replay::plan(evs.get(&p.id).unwrap_or(&none)).unwrap_or(PlanState::Planned);
-        if r != p.status {
-            out.push(format!("plan {}: stored {}, events give {r}", p.id, p.status));
-        }
-    }
-    let visits = visit::Entity::find().all(c).await?;
-    let evs = events_of(c, Aggregate::Visit, &visits.iter().map(|v| v.id).collect::<Vec<_>>()).await?;
-    for v in visits {
-        let r = replay::visit(evs.get(&v.id).unwrap_or(&none)).unwrap_or(VisitState::Scheduled);
-        if r != v.status {
-            out.push(format!("visit {}: stored {}, events give {r}", v.id, v.status));
-        }
-    }
-    let campaigns = campaign::Entity::find().all(c).await?;
-    let evs = events_of(c, Aggregate::Campaign, &campaigns.iter().map(|k| k.id).collect::<Vec<_>>()).await?;
-    for k in campaigns {
-        let r =
-            replay::campaign(evs.get(&k.id).unwrap_or(&none)).unwrap_or(xiaoneng_core::campaign::CampaignState::Draft);
-        if r != k.status {
-            out.push(format!("campaign {}: stored {}, events give {r}", k.id, k.status));
-        }
-    }
-    let parts = campaign_participant::Entity::find().all(c).await?;
-    let evs = events_of(c, Aggregate::Participation, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    for p in parts {
-        let r = replay::participation(evs.get(&p.id).unwrap_or(&none)).unwrap_or(ParticipationState::Pending);
-        if r != p.status {
-            out.push(format!("self-check {}: stored {}, events give {r}", p.id, p.status));
-        }
-    }
-    let instructions = instruction::Entity::find().all(c).await?;
-    let evs = events_of(c, Aggregate::Instruction, &instructions.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
-    for i in instructions {
-        let events = evs.get(&i.id).unwrap_or(&none);
-        if events.is_empty() {
-            out.push(format!("instruction {}: no event records it", i.id));
-        }
-        let r = replay::follow_up(events);
-        if r != i.follow_up_status {
-            out.push(format!("instruction {}: stored follow-up {:?}, events give {r:?}", i.id, i.follow_up_status));
-        }
-    }
+        },
+    )
+    .await?;
+    // The smaller records: one state each, their first where no event has moved them yet.
+    batches::<_, plan::Entity, _>(
+        c,
+        Aggregate::Plan,
+        plan::Column::Id,
+        |p| p.id,
+        |p, evs| {
+            let r = replay::plan(evs).unwrap_or(PlanState::Planned);
+            if r != p.status {
+                out.push(format!("plan {}: stored {}, events give {r}", p.id, p.status));
+            }
+        },
+    )
+    .await?;
+    batches::<_, visit::Entity, _>(
+        c,
+        Aggregate::Visit,
+        visit::Column::Id,
+        |v| v.id,
+        |v, evs| {
+            let r = replay::visit(evs).unwrap_or(VisitState::Scheduled);
+            if r != v.status {
+                out.push(format!("visit {}: stored {}, events give {r}", v.id, v.status));
+            }
+        },
+    )
+    .await?;
+    batches::<_, campaign::Entity, _>(
+        c,
+        Aggregate::Campaign,
+        campaign::Column::Id,
+        |k| k.id,
+        |k, evs| {
+            let r = replay::campaign(evs).unwrap_or(xiaoneng_core::campaign::CampaignState::Draft);
+            if r != k.status {
+                out.push(format!("campaign {}: stored {}, events give {r}", k.id, k.status));
+            }
+        },
+    )
+    .await?;
+    let id = campaign_participant::Column::Id;
+    batches::<_, campaign_participant::Entity, _>(
+        c,
+        Aggregate::Participation,
+        id,
+        |p| p.id,
+        |p, evs| {
+            let r = replay::participation(evs).unwrap_or(ParticipationState::Pending);
+            if r != p.status {
+                out.push(format!("self-check {}: stored {}, events give {r}", p.id, p.status));
+            }
+        },
+    )
+    .await?;
+    batches::<_, instruction::Entity, _>(
+        c,
+        Aggregate::Instruction,
+        instruction::Column::Id,
+        |i| i.id,
+        |i, evs| {
+            if evs.is_empty() {
+                out.push(format!("instruction {}: no event records it", i.id));
+            }
+            let r = replay::follow_up(evs);
+            if r != i.follow_up_status {
+                out.push(format!("instruction {}: stored follow-up {:?}, events give {r:?}", i.id, i.follow_up_status));
+            }
+        },
+    )
+    .await?;
     Ok(out)
+}
+
+/// Walks every record of one kind in batches by id (so a province's records are never all in
+/// memory at once), handing each with its events in order to `check`.
+async fn batches<C, E, F>(
+    c: &C,
+    aggregate: Aggregate,
+    id: E::Column,
+    id_of: fn(&E::Model) -> i64,
+    mut check: F,
+) -> Result<()>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    F: FnMut(E::Model, &[Recorded]),
+{
+    const BATCH: u64 = 1000;
+    let mut after = 0;
+    loop {
+        let rows = E::find().filter(id.gt(after)).order_by_asc(id).limit(BATCH).all(c).await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = id_of(last);
+        let ids: Vec<i64> = rows.iter().map(id_of).collect();
+        let mut events = of_many(c, aggregate, &ids).await?;
+        for row in rows {
+            let evs = events.remove(&id_of(&row)).unwrap_or_default();
+            check(row, &evs.iter().map(recorded).collect::<Result<Vec<_>>>()?);
+        }
+    }
 }

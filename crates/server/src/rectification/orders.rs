@@ -524,16 +524,8 @@ async fn attachable<C: ConnectionTrait>(
 ) -> ApiResult<(order::Model, report::Model)> {
     let rep = rect::get_report(c, id).await?;
     let o = rect::get_order(c, &auth.scope, rep.order_id).await?;
-    let (f, latest) = facts(c, &o).await?;
-    f.permits(OrderAction::DraftReport, actor(c, &auth.user, &o).await?)?;
-    if rep.status != ReportState::Draft || latest.is_some_and(|l| l.id != rep.id) {
-        return Err(xiaoneng_core::workflow::Refusal::by_state(
-            (rep.status.code(), rep.status.label_zh(), rep.status.label_en()),
-            ("attach", "添加附件", "attach a file to"),
-            ("整改报告", "report"),
-        )
-        .into());
-    }
+    let (f, _) = facts(c, &o).await?;
+    f.permits_attaching(rep.id, rep.status, actor(c, &auth.user, &o).await?)?;
     Ok((o, rep))
 }
 

@@ -9,7 +9,6 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use xiaoneng_core::{
-    clock::city_day,
     inspection::{FindingState, Severity},
     rbac::Permission,
     rectification::{
@@ -215,9 +214,4 @@ pub async fn bulletin_titles<C: ConnectionTrait>(c: &C, ids: &[i64]) -> ApiResul
         .into_values()
         .map(|b| (b.id, format!("{}《{}》", number_text(&b).unwrap_or_default(), b.title)))
         .collect())
-}
-
-/// The day a moment falls on in the city.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    city_day(now)
 }
