@@ -26,7 +26,7 @@ use xiaoneng_store::{
     org::Scope,
 };
 
-use crate::{ApiResult, AppState, error::ApiError};
+use crate::{ApiResult, AppState, error::ApiError, identity_cache};
 
 pub const SESSION_COOKIE: &str = "xn_session";
 
@@ -153,40 +153,62 @@ impl CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    /// One query: the session with its account, roles and department (decision 0018).
+    /// No query when this instance knows the session (decision 0022); otherwise one: the session
+    /// with its account, roles and department (decision 0020).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(u) = parts.extensions.get::<CurrentUser>() {
             return Ok(u.clone());
         }
         let token = cookie_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let hash = token_hash(&token);
-        let (session, identity) =
-            accounts::load_session(state.store.db(), &hash).await?.ok_or(ApiError::Unauthenticated)?;
         let policy = state.policy().await?;
         let now = state.clock.now();
-        match policy.session_state(session.created_at, session.last_seen_at, now) {
-            SessionState::Active => {}
-            state_ => {
-                let reason = if state_ == SessionState::Idle { "idle" } else { "expired" };
-                let tx = state.store.write().await?;
-                accounts::end_session(&tx, &hash, reason, now).await?;
-                tx.commit().await?;
-                return Err(ApiError::SessionExpired);
+        let mut cached = state.identities.get(&hash);
+        let c = loop {
+            let fresh = cached.is_none();
+            let c = match cached.take() {
+                Some(c) => c,
+                None => {
+                    let generation = state.identities.generation();
+                    let (session, identity) =
+                        accounts::load_session(state.store.db(), &hash).await?.ok_or(ApiError::Unauthenticated)?;
+                    let c = std::sync::Arc::new(identity_cache::Cached { session, identity });
+                    state.identities.put(&hash, generation, c.clone());
+                    c
+                }
+            };
+            match policy.session_state(c.session.created_at, c.session.last_seen_at, now) {
+                SessionState::Active => break c,
+                // Another instance may have seen the session since this one cached it: only the
+                // database's row may end it.
+                _ if !fresh => {}
+                state_ => {
+                    let reason = if state_ == SessionState::Idle { "idle" } else { "expired" };
+                    let tx = state.store.write().await?;
+                    accounts::end_session(&tx, &hash, reason, now).await?;
+                    tx.commit().await?;
+                    state.identities.forget();
+                    return Err(ApiError::SessionExpired);
+                }
             }
-        }
-        if identity.user.status != AccountStatus::Active {
+        };
+        if c.identity.user.status != AccountStatus::Active {
             return Err(ApiError::AccountDisabled);
         }
         // Writing on every request would serialise reads behind SQLite's one writer; a minute
         // of slack on a 30-minute idle limit is harmless.
-        if now - session.last_seen_at >= Duration::seconds(60) {
+        if now - c.session.last_seen_at >= Duration::seconds(60) {
+            let generation = state.identities.generation();
             let tx = state.store.write().await?;
             accounts::touch_session(&tx, &hash, now).await?;
             tx.commit().await?;
+            let mut seen = (*c).clone();
+            seen.session.last_seen_at = now;
+            state.identities.put(&hash, generation, std::sync::Arc::new(seen));
         }
         let must_change =
-            identity.user.must_change_password || policy.password_expired(identity.user.password_changed_at, now);
-        let cu = CurrentUser::of(identity, hash, must_change, client_ip(state, parts));
+            c.identity.user.must_change_password || policy.password_expired(c.identity.user.password_changed_at, now);
+        let cu = CurrentUser::of(c.identity.clone(), hash, must_change, client_ip(state, parts));
         parts.extensions.insert(cu.clone());
         Ok(cu)
     }

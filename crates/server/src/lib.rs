@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod excel;
 pub mod extract;
+pub mod identity_cache;
 pub mod inbox;
 pub mod inspections;
 pub mod jobs;
@@ -68,6 +69,8 @@ pub struct AppState {
     /// Where evidence files live: a local folder by default, an S3-compatible bucket at scale.
     pub objects: Arc<dyn object_store::ObjectStore>,
     policy_cache: Arc<RwLock<Option<(Instant, SecurityPolicy)>>>,
+    /// Who each session is, so that a request costs no query for it (decision 0022).
+    pub identities: Arc<identity_cache::IdentityCache>,
     /// Built at the first PDF asked for: loading the fonts takes a moment and ~90 MB.
     typesetter: Arc<tokio::sync::OnceCell<Result<xiaoneng_documents::Typesetter, String>>>,
 }
@@ -83,6 +86,7 @@ impl AppState {
         objects: Arc<dyn object_store::ObjectStore>,
     ) -> Self {
         Self {
+            identities: identity_cache::IdentityCache::start(store.clone()),
             store,
             clock,
             config: Arc::new(config),

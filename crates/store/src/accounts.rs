@@ -427,3 +427,16 @@ pub async fn users_of_person<C: ConnectionTrait>(c: &C, person_id: i64) -> Resul
         .all(c)
         .await?)
 }
+
+/// The identity epoch: it moves whenever a session ends or an account, its roles or its
+/// department change (triggers of migration 000008, so every writer moves it).
+pub async fn identity_epoch<C: ConnectionTrait>(c: &C) -> Result<i64> {
+    let row = c
+        .query_one_raw(sea_orm::Statement::from_string(
+            c.get_database_backend(),
+            "SELECT value FROM identity_epoch WHERE id = 1",
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(row.try_get("", "value")?)
+}

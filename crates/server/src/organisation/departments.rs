@@ -205,6 +205,7 @@ async fn update(
     )
     .await?;
     tx.commit().await?;
+    s.identities.forget();
     Ok(Json(after.into()))
 }
 

@@ -131,6 +131,7 @@ async fn logout(State(s): State<AppState>, user: CurrentUser, headers: HeaderMap
     accounts::end_session(&tx, &user.session_hash, "logout", s.clock.now()).await?;
     audit::append(&tx, s.store.audit_algo(), &user.audit(&s, "auth.logout", "user", user.id, json!({}))).await?;
     tx.commit().await?;
+    s.identities.forget();
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(secure_request(&s, &headers)))]).into_response())
 }
 
@@ -186,5 +187,6 @@ async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    s.identities.forget();
     Ok(StatusCode::NO_CONTENT)
 }

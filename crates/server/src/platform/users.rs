@@ -316,6 +316,7 @@ async fn update(
     )
     .await?;
     tx.commit().await?;
+    s.identities.forget();
     Ok(Json(dto(&s, u).await?))
 }
 
@@ -349,6 +350,7 @@ async fn reset_password(
     )
     .await?;
     tx.commit().await?;
+    s.identities.forget();
     Ok(Json(dto(&s, u).await?))
 }
 
@@ -401,6 +403,7 @@ async fn set_status(
     )
     .await?;
     tx.commit().await?;
+    s.identities.forget();
     dto(s, u).await
 }
 
@@ -493,6 +496,7 @@ async fn set_roles(
     )
     .await?;
     tx.commit().await?;
+    s.identities.forget();
     Ok(Json(dto(&s, u).await?))
 }
 

@@ -168,3 +168,89 @@ both!(cookie_is_secure_behind_a_trusted_tls_proxy, |app: TestApp| async move {
     let ips: Vec<&str> = log.ok()["items"].as_array().unwrap().iter().map(|e| e["ip"].as_str().unwrap()).collect();
     assert_eq!(ips, ["203.0.113.9", "unknown"]);
 });
+
+/// Another instance of the server on the test's database, with its own identity cache.
+async fn second_instance(app: &TestApp) -> (axum::Router, xiaoneng_server::AppState) {
+    let store = xiaoneng_store::Store::open(&app.db.location, 2).await.unwrap();
+    let objects = object_store::local::LocalFileSystem::new_with_prefix(app.objects_dir.path()).unwrap();
+    let state = xiaoneng_server::AppState::new(
+        store,
+        std::sync::Arc::new(app.clock.clone()),
+        xiaoneng_server::ServerConfig::default(),
+        std::sync::Arc::new(objects),
+    );
+    (xiaoneng_server::app(state.clone()), state)
+}
+
+async fn me_on(router: &axum::Router, s: &crate::support::Session) -> (u16, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = Request::builder().uri("/api/v1/me").header(header::COOKIE, &s.cookie).body(Body::empty()).unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or_default())
+}
+
+/// Asks `/me` on `router` until `done` holds, for at most two seconds (each instance reads the
+/// identity epoch every 200 ms); the last answer.
+async fn me_until(
+    router: &axum::Router,
+    s: &crate::support::Session,
+    done: impl Fn(u16, &serde_json::Value) -> bool,
+) -> (u16, serde_json::Value) {
+    let started = std::time::Instant::now();
+    loop {
+        let (status, body) = me_on(router, s).await;
+        if done(status, &body) || started.elapsed() > std::time::Duration::from_secs(2) {
+            return (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+both!(another_instance_learns_of_logout_disabling_and_role_changes, |app: TestApp| async move {
+    let (other, other_state) = second_instance(&app).await;
+    let head = app.login("head_a").await;
+    let staff = app.login("staff_a").await;
+    // The other instance serves both from its memory once it has seen them.
+    for s in [&head, &staff] {
+        assert_eq!(me_until(&other, s, |st, _| st == 200).await.0, 200);
+    }
+    let hash =
+        |s: &crate::support::Session| xiaoneng_server::auth::token_hash(s.cookie.trim_start_matches("xn_session="));
+    let cached = me_until(&other, &head, |_, _| other_state.identities.get(&hash(&head)).is_some()).await;
+    assert!(other_state.identities.get(&hash(&head)).is_some(), "cached: {cached:?}");
+
+    // Logging out on this instance ends the session on the other.
+    app.call(Method::POST, "/api/v1/auth/logout", Some(&head), None).await;
+    let (status, body) = me_until(&other, &head, |st, _| st == 401).await;
+    assert_eq!(status, 401, "{body}");
+
+    // A role granted by the security admin takes effect there too.
+    let sec = app.login("secadmin").await;
+    let staff_id = app.ids["staff_a"];
+    app.put(&format!("/api/v1/users/{staff_id}/roles"), &sec, json!({"roles": ["staff", "dept_liaison"]})).await.ok();
+    let has_liaison = |_: u16, b: &serde_json::Value| {
+        b["roles"].as_array().is_some_and(|r| r.iter().any(|r| r["code"] == "dept_liaison"))
+    };
+    let (_, body) = me_until(&other, &staff, has_liaison).await;
+    assert!(has_liaison(200, &body), "{body}");
+
+    // Disabling an account ends its sessions everywhere.
+    let sys = app.login("sysadmin").await;
+    app.post(&format!("/api/v1/users/{staff_id}/disable"), &sys, json!({"reason": "离职"})).await.ok();
+    let (status, body) = me_until(&other, &staff, |st, _| st == 401).await;
+    assert_eq!(status, 401, "{body}");
+
+    // A change made beside the servers (a statement of an operator's) reaches the other instance
+    // as well: the database's triggers move the epoch it watches.
+    let head_b = app.login("head_b").await;
+    assert_eq!(me_until(&other, &head_b, |_, _| other_state.identities.get(&hash(&head_b)).is_some()).await.0, 200);
+    use sea_orm::ConnectionTrait;
+    let rename = format!("UPDATE departments SET name = '发展和改革局' WHERE id = {}", app.ids["dept_b"]);
+    app.store.db().execute_unprepared(&rename).await.unwrap();
+    let renamed = |_: u16, b: &serde_json::Value| b["department_name"] == "发展和改革局";
+    let (_, body) = me_until(&other, &head_b, renamed).await;
+    assert!(renamed(200, &body), "{body}");
+});

@@ -10,6 +10,7 @@ mod m20261129_000004_calendar;
 mod m20261129_000005_rectification;
 mod m20261203_000006_ledger;
 mod m20261203_000007_backfill_ledger;
+mod m20261205_000008_identity_epoch;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_rectification::Migration),
             Box::new(m20261203_000006_ledger::Migration),
             Box::new(m20261203_000007_backfill_ledger::Migration),
+            Box::new(m20261205_000008_identity_epoch::Migration),
         ]
     }
 }
