@@ -93,6 +93,7 @@ labelled_enum! {
         MarkDone = "mark_done", "标记完成", "mark done";
         Cancel = "cancel", "取消", "cancel";
         Reopen = "reopen", "重新安排", "reopen";
+        Record = "record", "记录问题", "record a finding";
     }
 }
 
@@ -201,6 +202,13 @@ impl VisitFacts {
         use VisitAction::*;
         use VisitState::*;
         let what = ("暗访", "visit");
+        if action == Record {
+            if !(who.office || who.team) {
+                return Err(Refusal::by_actor(self.state.code(), labels!(action), what));
+            }
+            self.recordable()?;
+            return Ok(Decision::new(self.state, Vec::new()));
+        }
         let next = match (self.state, action) {
             (s, Note) => s,
             (Scheduled, MarkDone) => Done,
@@ -240,6 +248,30 @@ impl VisitFacts {
             Scheduled => Some(Payload::VisitReopened(step)),
         };
         Ok(Decision::new(next, payload.map(|p| Event::new(p, self.id, subject, now)).into_iter().collect()))
+    }
+
+    /// Whether a finding may be recorded on the visit: its plan still open, the visit not called
+    /// off. The finding itself adds its own checks ([`record`]).
+    pub fn recordable(&self) -> Result<(), Refusal> {
+        if !self.plan_state.open() {
+            return Err(Refusal::transition(
+                self.plan_state.code(),
+                "record",
+                "plan_closed",
+                "该暗访计划已结束",
+                "This inspection plan is closed",
+            ));
+        }
+        if self.state == VisitState::Cancelled {
+            return Err(Refusal::transition(
+                self.state.code(),
+                "record",
+                "visit_cancelled",
+                "该次暗访已取消，不能在其上记录问题",
+                "This visit was called off: no finding can be recorded on it",
+            ));
+        }
+        Ok(())
     }
 
     /// The action that takes the visit to `to`; staying put writes notes.
@@ -436,6 +468,48 @@ impl FindingFacts {
             _ => vec![],
         }
     }
+
+    /// Whether the caller may add a file of `purpose` now; refused with reason `actor` when the
+    /// finding takes such files now but not from this caller, `not_open_for_files` when it takes
+    /// none from anyone.
+    pub fn may_attach(
+        &self,
+        purpose: EvidencePurpose,
+        access: FindingAccess,
+        now: DateTime<Utc>,
+        rules: FindingRules<'_>,
+    ) -> Result<(), Refusal> {
+        if self.attachable(access, now, rules).contains(&purpose) {
+            return Ok(());
+        }
+        let (action, whose) = match purpose {
+            EvidencePurpose::Evidence => (
+                ("attach_evidence", "添加取证文件", "add evidence"),
+                FindingAccess { office: true, ..Default::default() },
+            ),
+            EvidencePurpose::Appeal => (
+                ("attach_appeal", "提交申诉材料", "add appeal files"),
+                FindingAccess { reader: true, appellant: true, ..Default::default() },
+            ),
+        };
+        if self.attachable(whose, now, rules).contains(&purpose) {
+            return Err(Refusal::by_actor(self.state.code(), action, ("问题", "finding")));
+        }
+        let (zh, en) = match purpose {
+            EvidencePurpose::Evidence => (
+                format!("该问题{}，不能再添加取证文件", self.state.label_zh()),
+                format!("This finding is {}: evidence can no longer be added", self.state.label_en()),
+            ),
+            EvidencePurpose::Appeal => (
+                format!("该问题{}，不在申诉期内，不能提交申诉材料", self.state.label_zh()),
+                format!(
+                    "This finding is {} and open to no appeal: appeal files cannot be added",
+                    self.state.label_en()
+                ),
+            ),
+        };
+        Err(Refusal::transition(self.state.code(), action.0, "not_open_for_files", zh, en))
+    }
 }
 
 /// A file filed as evidence of a finding (or with an appeal of it): its event, about the
@@ -487,24 +561,7 @@ pub fn record(
             "Your term as a supervisor has ended or not begun: you cannot record findings",
         ));
     }
-    if !at.visit.plan_state.open() {
-        return Err(Refusal::transition(
-            at.visit.plan_state.code(),
-            "record",
-            "plan_closed",
-            "该暗访计划已结束",
-            "This inspection plan is closed",
-        ));
-    }
-    if at.visit.state == VisitState::Cancelled {
-        return Err(Refusal::transition(
-            at.visit.state.code(),
-            "record",
-            "visit_cancelled",
-            "该次暗访已取消，不能在其上记录问题",
-            "This visit was called off: no finding can be recorded on it",
-        ));
-    }
+    at.visit.recordable()?;
     if f.occurred_at > now {
         return Err(Refusal::invalid(
             "occurred_at",
@@ -774,6 +831,14 @@ mod tests {
             finding(Confirmed, None).attachable(OFFICE, at(2026, 11, 20, 9), rules),
             vec![EvidencePurpose::Evidence]
         );
+        // Refused to this caller while open to another: `actor`; open to nobody: the state says so.
+        let why = |f: &FindingFacts, p, who, when| f.may_attach(p, who, when, rules).map_err(|r| r.reason());
+        assert_eq!(why(&f, EvidencePurpose::Appeal, LIAISON, at(2026, 11, 9, 17)), Err("actor"));
+        assert_eq!(why(&f, EvidencePurpose::Appeal, HEAD, at(2026, 11, 9, 17)), Ok(()));
+        assert_eq!(why(&f, EvidencePurpose::Appeal, HEAD, at(2026, 11, 10, 9)), Err("not_open_for_files"));
+        let confirmed = finding(Confirmed, None);
+        assert_eq!(why(&confirmed, EvidencePurpose::Evidence, TEAM, at(2026, 11, 20, 9)), Err("actor"));
+        assert_eq!(why(&f, EvidencePurpose::Evidence, OFFICE, at(2026, 11, 9, 17)), Err("not_open_for_files"));
     }
 
     #[test]
@@ -868,6 +933,8 @@ mod tests {
             (Scheduled, Cancel, false, true),
             (Done, Reopen, true, true),
             (Cancelled, Reopen, false, true),
+            (Scheduled, Record, true, true),
+            (Done, Record, true, true),
         ];
         for &state in VisitState::ALL {
             for &action in VisitAction::ALL {
@@ -889,6 +956,11 @@ mod tests {
         assert_eq!(v(Scheduled, PlanState::Active, 4).decide(MarkDone, team, now).unwrap_err().reason(), "not_yet");
         assert_eq!(v(Scheduled, PlanState::Closed, 3).decide(MarkDone, team, now).unwrap_err().reason(), "plan_closed");
         assert_eq!(v(Done, PlanState::Active, 3).action_to(Scheduled), Reopen);
+        assert_eq!(v(Done, PlanState::Closed, 3).decide(Record, team, now).unwrap_err().reason(), "plan_closed");
+        assert_eq!(
+            v(Cancelled, PlanState::Active, 3).decide(Record, team, now).unwrap_err().reason(),
+            "visit_cancelled"
+        );
     }
 
     #[test]

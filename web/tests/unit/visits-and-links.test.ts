@@ -113,8 +113,9 @@ afterEach(() => {
 // ---- visits ----------------------------------------------------------------------------------------
 /** What the server offers the office on a visit of an open plan. */
 function officeActions(status: string, scheduled_on: string): string[] {
-  if (status !== 'scheduled') return ['note', 'reopen']
-  return scheduled_on <= TODAY ? ['note', 'mark_done', 'cancel'] : ['note', 'cancel']
+  if (status === 'cancelled') return ['note', 'reopen']
+  if (status === 'done') return ['note', 'reopen', 'record']
+  return scheduled_on <= TODAY ? ['note', 'mark_done', 'cancel', 'record'] : ['note', 'cancel', 'record']
 }
 function visit(id: number, scheduled_on: string, status: string, notes = '') {
   return { id, department_id: 7, department_name: '市市场监督管理局', window_id: null, scheduled_on, notes, status, allowed_actions: officeActions(status, scheduled_on) }

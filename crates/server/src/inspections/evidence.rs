@@ -25,7 +25,6 @@ use xiaoneng_core::{
     event::EvidenceFiled,
     evidence::{EvidenceKind, EvidencePurpose, SNIFF_BYTES, StreamDigest, sniff},
     inspection::{InspectionPolicy, evidence_filed},
-    workflow::TransitionRefused,
 };
 use xiaoneng_store::{
     audit,
@@ -266,9 +265,7 @@ async fn start(s: &AppState, viewer: &FindingViewer, id: i64, h: &HeaderMap) -> 
     let filename = clean_filename(get("filename").or(get("name")).unwrap_or_default());
     let access = viewer.access_one(s.store.db(), &f).await?;
     let rules = Rules::load(s.store.db()).await?;
-    if !inspections::finding_facts(&f).attachable(access, s.clock.now(), rules.get()).contains(&purpose) {
-        return Err(closed_to(purpose, &f));
-    }
+    inspections::finding_facts(&f).may_attach(purpose, access, s.clock.now(), rules.get())?;
     let token = hex::encode(rand::random::<[u8; 16]>());
     let tx = s.store.write().await?;
     store::create_upload(
@@ -287,30 +284,6 @@ async fn start(s: &AppState, viewer: &FindingViewer, id: i64, h: &HeaderMap) -> 
     .await?;
     tx.commit().await?;
     Ok(token)
-}
-
-/// Files of this purpose are not open to the caller in the finding's state: a refused transition.
-fn closed_to(purpose: EvidencePurpose, f: &finding::Model) -> ApiError {
-    let (zh, en) = match purpose {
-        EvidencePurpose::Evidence => (
-            format!("该问题{}，不能再添加取证文件", f.state.label_zh()),
-            format!("This finding is {}: evidence can no longer be added", f.state.label_en()),
-        ),
-        EvidencePurpose::Appeal => (
-            "只有被通报部门负责人或当事人可在申诉期内提交申诉材料".to_owned(),
-            "Only the department's head or the person named may add appeal files, while an appeal is open".to_owned(),
-        ),
-    };
-    ApiError::InvalidTransition(TransitionRefused {
-        state: f.state.code(),
-        action: match purpose {
-            EvidencePurpose::Evidence => "attach_evidence",
-            EvidencePurpose::Appeal => "attach_appeal",
-        },
-        reason: "not_open_for_files",
-        zh,
-        en,
-    })
 }
 
 /// The viewer's own unfinished or finished upload; anyone else's does not exist for them.

@@ -93,6 +93,10 @@ pub struct Finding {
     pub notified_at: Option<DateTime<Utc>>,
     /// The last day (city time) an appeal may be made, once notified.
     pub appeal_deadline: Option<chrono::NaiveDate>,
+    /// What files the caller may add now.
+    pub can_attach: Vec<EvidencePurpose>,
+    /// The steps the caller may take now.
+    pub allowed_actions: Vec<FindingAction>,
 }
 
 /// What a page of findings shows beside the ids: names, and the rules that give deadlines.
@@ -115,9 +119,15 @@ impl Names {
         })
     }
 
-    fn dto(&self, f: finding::Model, inside: bool) -> Finding {
-        let appeal_deadline = inspections::finding_facts(&f).appeal_deadline(self.rules.get());
+    /// The finding as `access` sees it `now`.
+    fn dto(&self, f: finding::Model, access: FindingAccess, now: DateTime<Utc>) -> Finding {
+        let inside = access.inside();
+        let facts = inspections::finding_facts(&f);
+        let rules = self.rules.get();
         Finding {
+            appeal_deadline: facts.appeal_deadline(rules),
+            can_attach: facts.attachable(access, now, rules),
+            allowed_actions: facts.allowed_actions(access, now, rules),
             id: f.id,
             plan_id: f.plan_id.filter(|_| inside),
             visit_id: f.visit_id.filter(|_| inside),
@@ -137,7 +147,6 @@ impl Names {
             counts: f.state.counts(),
             state: f.state,
             created_at: f.created_at,
-            appeal_deadline,
             notified_at: f.notified_at,
         }
     }
@@ -202,9 +211,10 @@ async fn list(
     let rows = inspections::list_findings(db, &viewer.vis, &f, page).await?;
     let names = Names::of(db, &rows.items).await?;
     let access = viewer.access_to(db, &rows.items).await?;
+    let now = s.clock.now();
     Ok(Json(Page::from(rows, |r| {
-        let inside = access.get(&r.id).is_some_and(|a| a.inside());
-        names.dto(r, inside)
+        let a = access.get(&r.id).copied().unwrap_or_default();
+        names.dto(r, a, now)
     })))
 }
 
@@ -230,10 +240,6 @@ pub struct FindingDetail {
     pub history: Vec<Step>,
     /// Its files: the inspection's evidence and any offered with an appeal.
     pub evidence: Vec<super::evidence::Evidence>,
-    /// What files the caller may add now.
-    pub can_attach: Vec<EvidencePurpose>,
-    /// The steps the caller may take now.
-    pub allowed_actions: Vec<FindingAction>,
 }
 
 fn step_of(e: &domain_event::Model) -> ApiResult<Option<Step>> {
@@ -291,15 +297,7 @@ async fn detail(s: &AppState, viewer: &FindingViewer, f: finding::Model) -> ApiR
     }
     let names = Names::of(db, std::slice::from_ref(&f)).await?;
     let evidence = super::evidence::listing(s, f.id, inside).await?;
-    let facts = inspections::finding_facts(&f);
-    let now = s.clock.now();
-    Ok(FindingDetail {
-        can_attach: facts.attachable(access, now, names.rules.get()),
-        allowed_actions: facts.allowed_actions(access, now, names.rules.get()),
-        finding: names.dto(f, inside),
-        history,
-        evidence,
-    })
+    Ok(FindingDetail { finding: names.dto(f, access, s.clock.now()), history, evidence })
 }
 
 #[utoipa::path(get, operation_id = "findings_get_one", path = "/api/v1/findings/{id}", tag = "inspections",
@@ -355,6 +353,7 @@ pub async fn record_finding<C: ConnectionTrait>(
         supervisor_term,
     };
     let (d, visit) = record(&new, &at, act.now)?;
+    inspections::hold_plan(c, &plan).await?;
     let v = input.visit.clone();
     let f = inspections::insert_finding(c, input, severity, d.next, act.user.id, act.now).await?;
     let mut events = d.events;

@@ -97,11 +97,15 @@ pub struct Plan {
     pub status: PlanState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the caller may do with the plan now.
+    pub allowed_actions: Vec<PlanAction>,
 }
 
-impl From<plan::Model> for Plan {
-    fn from(p: plan::Model) -> Self {
+impl Plan {
+    /// The plan as `user` sees it.
+    fn of(p: plan::Model, user: &CurrentUser) -> Self {
         Self {
+            allowed_actions: p.status.allowed_actions(user.grants.has(Permission::InspectionManage)),
             id: p.id,
             title: p.title,
             period_start: p.period_start,
@@ -147,8 +151,6 @@ pub struct PlanDetail {
     pub targets: Vec<Target>,
     pub team: Vec<TeamMember>,
     pub visits: Vec<Visit>,
-    /// What the caller may do with the plan now.
-    pub allowed_actions: Vec<PlanAction>,
 }
 
 async fn detail(s: &AppState, user: &CurrentUser, p: plan::Model) -> ApiResult<PlanDetail> {
@@ -158,7 +160,6 @@ async fn detail(s: &AppState, user: &CurrentUser, p: plan::Model) -> ApiResult<P
     let visits = inspections::plan_visits(db, p.id).await?;
     let names = crate::api::department_names(s, visits.iter().map(|v| v.department_id)).await?;
     let members = accounts::display_names(db, team.iter().map(|m| m.user_id)).await?;
-    let office = user.grants.has(Permission::InspectionManage);
     let now = s.clock.now();
     Ok(PlanDetail {
         targets: targets
@@ -173,8 +174,7 @@ async fn detail(s: &AppState, user: &CurrentUser, p: plan::Model) -> ApiResult<P
             })
             .collect(),
         visits: visits.into_iter().map(|v| visit_dto(&p, v, &names, user, now)).collect(),
-        allowed_actions: p.status.allowed_actions(office),
-        plan: p.into(),
+        plan: Plan::of(p, user),
     })
 }
 
@@ -340,6 +340,7 @@ pub async fn schedule_visit<C: ConnectionTrait>(
 ) -> ApiResult<visit::Model> {
     let office = act.user.grants.has(Permission::InspectionManage);
     p.status.decide(PlanAction::Schedule, office, p.id, act.now)?;
+    inspections::hold_plan(c, p).await?;
     let v = inspections::add_visit(c, p, input, act.now).await?;
     let detail = json!({ "department_id": v.department_id, "window_id": v.window_id, "scheduled_on": v.scheduled_on });
     ledger::append(c, act.algo, &act.audit("plan.visit", "plan", p.id, detail), &[], None).await?;
@@ -357,6 +358,7 @@ pub async fn step_visit<C: ConnectionTrait>(
 ) -> ApiResult<visit::Model> {
     let facts = inspections::visit_facts(v, p);
     let d = facts.decide(facts.action_to(to), visit_actor(act.user), act.now)?;
+    inspections::hold_plan(c, p).await?;
     let after = inspections::apply_visit(c, v, d.next, Some(notes), act.now).await?;
     let detail = json!({ "plan_id": p.id, "from": v.status, "to": after.status, "notes": after.notes });
     ledger::append(c, act.algo, &act.audit("visit.update", "visit", v.id, detail), &d.events, None).await?;
@@ -390,7 +392,8 @@ async fn list(
     let status = crate::api::parse_opt("status", p.status.as_deref(), &mut v);
     v.done()?;
     let f = PlanFilter { q: p.q, status, on: p.on };
-    Ok(Json(Page::from(inspections::list_plans(s.store.db(), r.member_of, &f, page).await?, Plan::from)))
+    let rows = inspections::list_plans(s.store.db(), r.member_of, &f, page).await?;
+    Ok(Json(Page::from(rows, |p| Plan::of(p, &r.user))))
 }
 
 #[utoipa::path(get, operation_id = "plans_get_one", path = "/api/v1/plans/{id}", tag = "inspections",

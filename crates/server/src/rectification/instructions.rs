@@ -104,6 +104,23 @@ async fn assignee<C: ConnectionTrait>(c: &C, user: &CurrentUser, i: &instruction
     Ok(read::is_assignee(user, Some((d, paths.get(&d).map_or("", String::as_str)))))
 }
 
+/// Whether `user` sees an instruction: where they read the bulletin, or the order of the report,
+/// it was written on.
+async fn sees<C: ConnectionTrait>(c: &C, user: &CurrentUser, i: &instruction::Model) -> ApiResult<bool> {
+    Ok(match i.target_kind {
+        InstructionTarget::Bulletin => super::bulletins::may_read(user, &rect::get_bulletin(c, i.target_id).await?),
+        InstructionTarget::Report => {
+            let Some(scope) = user.scope(Permission::RectificationRead) else { return Ok(false) };
+            let order_id = rect::get_report(c, i.target_id).await?.order_id;
+            match rect::get_order(c, &scope, order_id).await {
+                Ok(_) => true,
+                Err(xiaoneng_store::StoreError::NotFound) => false,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    })
+}
+
 /// Reports a follow-up done, as its machine allows.
 pub async fn complete<C: ConnectionTrait>(
     c: &C,
@@ -189,8 +206,9 @@ async fn follow_up(
     let note = parse_name("note", &b.note, 4_000)?;
     let tx = s.store.write().await?;
     let i = rect::get_instruction(&tx, id).await?;
-    // An item for someone else is not theirs to see.
-    if !i.follow_up || !assignee(&tx, &user, &i).await? {
+    // Whoever does not see the instruction is told it does not exist; whoever does, but is not
+    // its assignee, is refused by the follow-up's machine.
+    if !i.follow_up || !sees(&tx, &user, &i).await? {
         return Err(ApiError::NotFound);
     }
     let i = complete(&tx, Act::new(&s, &user), &i, &note).await?;

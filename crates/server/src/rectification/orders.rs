@@ -412,8 +412,8 @@ pub struct ReportStepBody {
     pub expected_state: Option<ReportState>,
 }
 
-/// Submits, accepts or returns a report. Submitting takes `report:submit` over the order's
-/// department; reviewing takes `rectification:manage`.
+/// Submits, accepts or returns a report. Submitting is the head's (`report:submit` over the
+/// order's department); reviewing the office's (`rectification:manage`).
 #[utoipa::path(post, operation_id = "orders_step_report", path = "/api/v1/reports/{id}/steps", tag = "rectification", request_body = ReportStepBody,
     responses((status = 200, body = OrderDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn step_report_route(
@@ -422,19 +422,20 @@ async fn step_report_route(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ReportStepBody>,
 ) -> ApiResult<Json<OrderDetail>> {
-    let needs = match b.action {
-        OrderAction::SubmitReport => Permission::ReportSubmit,
-        OrderAction::Accept | OrderAction::Return => Permission::RectificationManage,
-        OrderAction::DraftReport => {
-            return Err(ApiError::invalid(
-                "action",
-                "invalid_choice",
-                "取值无效，可选：submit_report、accept、return",
-                "Not a valid choice; one of: submit_report, accept, return",
-            ));
-        }
-    };
-    let scope = user.scope(needs).ok_or(ApiError::Forbidden)?;
+    if b.action == OrderAction::DraftReport {
+        return Err(ApiError::invalid(
+            "action",
+            "invalid_choice",
+            "取值无效，可选：submit_report、accept、return",
+            "Not a valid choice; one of: submit_report, accept, return",
+        ));
+    }
+    // The order is reached through the permission the caller steps with (the office's reaches
+    // every order, a head's their department's); whose step it is, core decides (409 `actor`).
+    let scope = [Permission::RectificationManage, Permission::ReportSubmit]
+        .into_iter()
+        .find_map(|p| user.scope(p))
+        .ok_or(ApiError::Forbidden)?;
     let comment = parse_text("comment", &b.comment, 4_000)?;
     let tx = s.store.write().await?;
     let rep = rect::get_report(&tx, id).await?;

@@ -182,10 +182,10 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
     app.post(&format!("/api/v1/reports/{v1}/steps"), &office, json!({"action": "return"}))
         .await
         .expect(422, "validation_failed");
-    // Reviewing is beyond a head's permissions altogether.
-    app.post(&format!("/api/v1/reports/{v1}/steps"), &head_a, json!({"action": "accept"}))
-        .await
-        .expect(403, "forbidden");
+    // Reviewing is the office's, not the head's.
+    let r = app.post(&format!("/api/v1/reports/{v1}/steps"), &head_a, json!({"action": "accept"})).await;
+    r.expect(409, "invalid_transition");
+    assert_eq!(r.json["details"]["reason"], "actor");
     // A day later (sessions do not last that long: everyone logs in again).
     app.clock.advance(chrono::Duration::days(1));
     let (office, head_a, liaison) =
@@ -572,10 +572,11 @@ both!(leaders_instruct_and_follow_ups_are_tracked, |app: TestApp| async move {
     assert!(
         tasks.ok()["tasks"].as_array().unwrap().iter().any(|t| t["kind"] == "follow_up" && t["due"] == "2026-11-09")
     );
+    // B reads the bulletin and its instruction, but the follow-up is not B's.
     let head_b = app.login("head_b").await;
-    app.post(&format!("/api/v1/instructions/{iid}/follow-up"), &head_b, json!({"note": "x"}))
-        .await
-        .expect(404, "not_found");
+    let r = app.post(&format!("/api/v1/instructions/{iid}/follow-up"), &head_b, json!({"note": "x"})).await;
+    r.expect(409, "invalid_transition");
+    assert_eq!(r.json["details"]["reason"], "actor");
     let done = app
         .post(&format!("/api/v1/instructions/{iid}/follow-up"), &head_a, json!({"note": "整改方案已报市领导"}))
         .await;
