@@ -169,6 +169,53 @@ impl BulletinState {
     }
 }
 
+/// What a draft may hold: findings that exist and count (confirmed, not overturned), and, for a
+/// correction, another bulletin that is published. `findings` are the listed ids with the state
+/// each was found in (`None`: no such finding); `corrects` the bulletin corrected, likewise.
+pub fn check_contents(
+    draft_id: Option<i64>,
+    findings: &[(i64, Option<FindingState>)],
+    corrects: Option<(i64, Option<BulletinState>)>,
+) -> Result<(), Refusal> {
+    for (id, state) in findings {
+        match state {
+            None => {
+                return Err(Refusal::invalid(
+                    "finding_ids",
+                    "unknown_finding",
+                    format!("问题 {id} 不存在"),
+                    format!("Finding {id} does not exist"),
+                ));
+            }
+            Some(s) if !s.counts() => {
+                return Err(Refusal::invalid(
+                    "finding_ids",
+                    "finding_not_confirmed",
+                    format!("问题 {id} 尚未确认或已撤销，不能通报"),
+                    format!("Finding {id} is not confirmed (or was overturned) and cannot be bulletined"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    match corrects {
+        None => Ok(()),
+        Some((_, None)) => Err(Refusal::invalid(
+            "corrects_id",
+            "unknown_bulletin",
+            "被更正的通报不存在",
+            "The bulletin to correct does not exist",
+        )),
+        Some((id, Some(state))) if state != BulletinState::Published || draft_id == Some(id) => Err(Refusal::invalid(
+            "corrects_id",
+            "not_published",
+            "只能更正已发布的通报",
+            "Only a published bulletin can be corrected",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// A finding a bulletin lists, as publishing sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedFinding {
@@ -796,6 +843,21 @@ mod tests {
             latest: latest.map(|s| ReportFacts { id: 9, version: 2, state: s, has_content: true }),
             overdue_marked: false,
         }
+    }
+
+    #[test]
+    fn a_draft_holds_counted_findings_and_corrects_a_published_bulletin() {
+        use FindingState as F;
+        let ok = |f: &[(i64, Option<F>)], c| check_contents(Some(7), f, c).map_err(|r| r.reason());
+        assert_eq!(ok(&[(1, Some(F::Confirmed)), (2, Some(F::Upheld))], None), Ok(()));
+        assert_eq!(ok(&[(1, None)], None), Err("unknown_finding"));
+        for s in [F::Draft, F::Withdrawn, F::Overturned] {
+            assert_eq!(ok(&[(1, Some(s))], None), Err("finding_not_confirmed"), "{s:?}");
+        }
+        assert_eq!(ok(&[], Some((3, Some(BulletinState::Published)))), Ok(()));
+        assert_eq!(ok(&[], Some((3, None))), Err("unknown_bulletin"));
+        assert_eq!(ok(&[], Some((3, Some(BulletinState::Draft)))), Err("not_published"));
+        assert_eq!(ok(&[], Some((7, Some(BulletinState::Published)))), Err("not_published"), "not itself");
     }
 
     /// Every (order state, latest report, action, actor): only these are allowed.

@@ -332,6 +332,7 @@ pub async fn answer<C: ConnectionTrait>(
     let k = camp::get_campaign(c, p.campaign_id).await?;
     camp::participation_facts(p, &k).permits(ParticipationAction::Answer, actor_of(c, act.user, p).await?)?;
     let n = answers.len();
+    camp::hold_campaign(c, &k).await?;
     camp::save_answers(c, p, answers, act.user.id, act.now).await?;
     let rec = act.audit("self_check.save", "campaign_participant", p.id, json!({ "answers": n }));
     ledger::append(c, act.algo, &rec, &[], None).await?;
@@ -354,6 +355,7 @@ pub async fn submit_self_check<C: ConnectionTrait>(
     }
     let items = camp::item_answers(c, p).await?;
     let d = camp::participation_facts(p, &k).submit(actor_of(c, act.user, p).await?, &items, act.now)?;
+    camp::hold_campaign(c, &k).await?;
     let out = camp::apply_submission(c, p, d.next, act.user.id, act.now).await?;
     let rec = act.audit("self_check.submit", "campaign_participant", p.id, json!({ "campaign_id": k.id }));
     ledger::append(c, act.algo, &rec, &d.events, None).await?;

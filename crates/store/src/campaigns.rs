@@ -350,6 +350,19 @@ pub async fn apply_campaign_state<C: ConnectionTrait>(
     get_campaign(c, k.id).await
 }
 
+/// Holds a campaign in the state it was read in for the rest of the transaction, so that no
+/// self-check is saved or submitted past its closing: `StateChanged` once it moved on.
+pub async fn hold_campaign<C: ConnectionTrait>(c: &C, k: &campaign::Model) -> Result<()> {
+    one_row(
+        campaign::Entity::update_many()
+            .col_expr(campaign::Column::Status, Expr::value(k.status))
+            .filter(campaign::Column::Id.eq(k.id))
+            .filter(campaign::Column::Status.eq(k.status))
+            .exec(c)
+            .await?,
+    )
+}
+
 #[derive(Debug, Clone)]
 pub struct AnswerInput {
     pub item_id: i64,

@@ -20,7 +20,7 @@ use xiaoneng_core::{
     rbac::{Permission, Role},
     rectification::{
         self as core_rect, BulletinAction, BulletinActor, BulletinScope, BulletinState, Deadline, PublishFacts,
-        RectificationPolicy, order_issued,
+        RectificationPolicy, check_contents, order_issued,
     },
 };
 use xiaoneng_store::{
@@ -264,6 +264,14 @@ pub async fn compose<C: ConnectionTrait>(
         None if !who.office => return Err(ApiError::Forbidden),
         None => {}
     }
+    let found = xiaoneng_store::inspections::findings_by_ids(c, &input.finding_ids).await?;
+    let listed: Vec<_> =
+        input.finding_ids.iter().map(|id| (*id, found.iter().find(|f| f.id == *id).map(|f| f.state))).collect();
+    let corrects = match input.corrects_id {
+        Some(id) => Some((id, rect::bulletins_by_ids(c, &[id]).await?.remove(&id).map(|b| b.status))),
+        None => None,
+    };
+    check_contents(draft.map(|d| d.id), &listed, corrects)?;
     let n = input.finding_ids.len();
     let b = rect::save_bulletin(c, draft, input, act.user.id, act.now).await?;
     let d = json!({ "title": b.title, "scope": b.scope, "findings": n, "corrects_id": b.corrects_id });

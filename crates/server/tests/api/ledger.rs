@@ -314,3 +314,74 @@ both!(the_events_list_filters_and_pages_in_sequence, |app: TestApp| async move {
         app.get(&format!("/api/v1/events?{bad}"), &office).await.expect(422, "validation_failed");
     }
 });
+
+/// The sequence number of the one event of `kind` about `aggregate` `id`.
+async fn seq_of(app: &TestApp, office: &Session, aggregate: &str, id: i64, kind: &str) -> i64 {
+    let e = events(app, office, &format!("aggregate={aggregate}&aggregate_id={id}&kind={kind}")).await;
+    assert_eq!(e.len(), 1, "{e:?}");
+    e[0]["seq"].as_i64().unwrap()
+}
+
+both!(two_drafts_published_at_once_are_numbered_one_after_the_other, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (fa, fb) = confirmed_findings(&app, &office).await;
+    let mut drafts = Vec::new();
+    for f in [fa, fb] {
+        let body = bulletin_body(&[f], "internal", json!({"kind": "working_days", "days": 5}));
+        drafts.push(app.post("/api/v1/bulletins", &office, body).await.ok()["id"].as_i64().unwrap());
+    }
+    let (pa, pb) =
+        (format!("/api/v1/bulletins/{}/publish", drafts[0]), format!("/api/v1/bulletins/{}/publish", drafts[1]));
+    let (a, b) = tokio::join!(app.post(&pa, &office, json!({})), app.post(&pb, &office, json!({})));
+    let mut numbers: Vec<i64> = [&a, &b].iter().map(|r| r.ok()["number"].as_i64().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, [1, 2]);
+});
+
+both!(nothing_slips_past_a_plan_or_a_campaign_closing, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (plan, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let cat = category(&app, &inspector, "RUDE").await;
+    let close = json!({"title": "2026年11月窗口暗访", "period_start": "2026-11-01", "period_end": "2026-11-30", "status": "closed",
+                       "targets": [{"department_id": app.ids["dept_a"]}], "team": [app.ids["inspector"]]});
+    let plan_path = format!("/api/v1/plans/{plan}");
+    let (recorded, closed) = tokio::join!(
+        app.post("/api/v1/findings", &inspector, finding_body(&app, visit, cat)),
+        app.put(&plan_path, &office, close)
+    );
+    assert_eq!(closed.status, 200, "{}", closed.json);
+    let closed_at = seq_of(&app, &office, "plan", plan, "plan.closed").await;
+    if recorded.status == 201 {
+        // Both may succeed only in this order: recorded while the plan was open, then closed.
+        let f = recorded.json["id"].as_i64().unwrap();
+        assert!(seq_of(&app, &office, "finding", f, "finding.recorded").await < closed_at);
+    } else {
+        assert_eq!(recorded.status, 409, "{}", recorded.json);
+        assert!(["state_changed", "invalid_transition"].contains(&recorded.code()), "{}", recorded.json);
+        assert!(events(&app, &office, "kind=finding.recorded").await.is_empty());
+    }
+
+    let mut body = app.get("/api/v1/campaigns/template", &office).await.ok().clone();
+    body["participants"] = json!([{"kind": "department", "department_id": app.ids["dept_a"]}]);
+    let cid = app.post("/api/v1/campaigns", &office, body).await.ok()["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/campaigns/{cid}/open"), &office, json!({})).await.ok();
+    let head_a = app.login("head_a").await;
+    let pa =
+        app.get(&format!("/api/v1/campaigns/{cid}"), &head_a).await.ok()["participants"][0]["id"].as_i64().unwrap();
+    let form = app.get(&format!("/api/v1/campaign-participations/{pa}"), &head_a).await;
+    let answers: Vec<Value> =
+        form.ok()["items"].as_array().unwrap().iter().map(|i| json!({"item_id": i["id"], "found": "无"})).collect();
+    app.put(&format!("/api/v1/campaign-participations/{pa}/answers"), &head_a, json!({"answers": answers})).await.ok();
+    let (submit, close) =
+        (format!("/api/v1/campaign-participations/{pa}/submit"), format!("/api/v1/campaigns/{cid}/close"));
+    let (submitted, closed) = tokio::join!(app.post(&submit, &head_a, json!({})), app.post(&close, &office, json!({})));
+    assert_eq!(closed.status, 200, "{}", closed.json);
+    let closed_at = seq_of(&app, &office, "campaign", cid, "campaign.closed").await;
+    if submitted.status == 200 {
+        assert!(seq_of(&app, &office, "participation", pa, "self_check.submitted").await < closed_at);
+    } else {
+        assert_eq!(submitted.status, 409, "{}", submitted.json);
+        assert!(events(&app, &office, "kind=self_check.submitted").await.is_empty());
+    }
+});

@@ -319,6 +319,20 @@ pub async fn get_visit<C: ConnectionTrait>(c: &C, id: i64) -> Result<visit::Mode
     visit::Entity::find_by_id(id).one(c).await?.ok_or(StoreError::NotFound)
 }
 
+/// Holds a plan in the state it was read in for the rest of the transaction (a row lock on
+/// PostgreSQL; SQLite's writer is alone anyway), so that a visit scheduled or a finding recorded
+/// cannot slip past the plan's closing: `StateChanged` once it moved on.
+pub async fn hold_plan<C: ConnectionTrait>(c: &C, p: &plan::Model) -> Result<()> {
+    one_row(
+        plan::Entity::update_many()
+            .col_expr(plan::Column::Status, Expr::value(p.status))
+            .filter(plan::Column::Id.eq(p.id))
+            .filter(plan::Column::Status.eq(p.status))
+            .exec(c)
+            .await?,
+    )
+}
+
 /// A visit as its rules see it.
 pub fn visit_facts(v: &visit::Model, p: &plan::Model) -> VisitFacts {
     VisitFacts {

@@ -9,7 +9,6 @@ use sea_orm::{
 };
 use xiaoneng_core::rectification::{BulletinScope, BulletinState, Deadline, ListedFinding, OrderState, Publication};
 
-use super::invalid;
 use crate::{
     Result, StoreError, contains,
     entity::{bulletin, bulletin_finding, finding, order, order_finding},
@@ -161,9 +160,8 @@ pub fn deadline_of(b: &bulletin::Model) -> Deadline {
     serde_json::from_str(&b.deadline).unwrap_or(Deadline::WorkingDays { days: 10 })
 }
 
-/// Creates a draft, or rewrites one (conditional on its still being a draft), with its findings.
-/// The findings must exist and count (confirmed or further on, not overturned); a correction must
-/// correct a published bulletin.
+/// Creates a draft, or rewrites one (conditional on its still being a draft), with its findings
+/// (what a draft may hold is core's `check_contents`, asked before).
 pub async fn save_bulletin<C: ConnectionTrait>(
     c: &C,
     draft: Option<&bulletin::Model>,
@@ -173,41 +171,6 @@ pub async fn save_bulletin<C: ConnectionTrait>(
 ) -> Result<bulletin::Model> {
     let mut seen = std::collections::HashSet::new();
     let ids: Vec<i64> = input.finding_ids.iter().copied().filter(|i| seen.insert(*i)).collect();
-    let found = crate::inspections::findings_by_ids(c, &ids).await?;
-    for id in &ids {
-        match found.iter().find(|f| f.id == *id) {
-            None => {
-                return Err(invalid(
-                    "finding_ids",
-                    "unknown_finding",
-                    format!("问题 {id} 不存在"),
-                    format!("Finding {id} does not exist"),
-                ));
-            }
-            Some(f) if !f.state.counts() => {
-                return Err(invalid(
-                    "finding_ids",
-                    "finding_not_confirmed",
-                    format!("问题 {id} 尚未确认或已撤销，不能通报"),
-                    format!("Finding {id} is not confirmed (or was overturned) and cannot be bulletined"),
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(cid) = input.corrects_id {
-        let old = get_bulletin(c, cid).await.map_err(|_| {
-            invalid("corrects_id", "unknown_bulletin", "被更正的通报不存在", "The bulletin to correct does not exist")
-        })?;
-        if old.status != BulletinState::Published || draft.is_some_and(|d| d.id == cid) {
-            return Err(invalid(
-                "corrects_id",
-                "not_published",
-                "只能更正已发布的通报",
-                "Only a published bulletin can be corrected",
-            ));
-        }
-    }
     let deadline =
         serde_json::to_string(&input.deadline).map_err(|e| StoreError::Db(sea_orm::DbErr::Json(e.to_string())))?;
     let b = match draft {
@@ -305,8 +268,18 @@ pub async fn listed_findings<C: ConnectionTrait>(c: &C, bulletin_id: i64) -> Res
     Ok(findings.iter().map(|f| ListedFinding { facts: finding_facts(f), has_order: under.contains(&f.id) }).collect())
 }
 
-/// The highest number given in a year.
+/// The highest number given in a year, holding the year's numbering until the transaction
+/// ends: two drafts published at once are numbered one after the other (an advisory lock on
+/// PostgreSQL; SQLite's one writer is alone anyway).
 pub async fn last_number<C: ConnectionTrait>(c: &C, year: i32) -> Result<Option<i32>> {
+    if c.get_database_backend() == sea_orm::DbBackend::Postgres {
+        c.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(741165, $1)",
+            [year.into()],
+        ))
+        .await?;
+    }
     let last: Option<Option<i32>> = bulletin::Entity::find()
         .select_only()
         .column_as(bulletin::Column::Number.max(), "n")

@@ -11,9 +11,3 @@ pub use bulletins::*;
 pub use instructions::*;
 pub use notifications::*;
 pub use orders::*;
-
-use crate::StoreError;
-
-fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> StoreError {
-    StoreError::Invalid(xiaoneng_core::ValidationError::new(field, code, zh, en))
-}
