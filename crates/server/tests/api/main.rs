@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod audit;
 mod auth;
+mod backfill;
 mod calendar;
 mod evidence;
 mod inspections;
