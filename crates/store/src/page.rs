@@ -18,8 +18,10 @@ impl Default for PageReq {
 }
 
 impl PageReq {
+    /// The rows before this page. It cannot overflow, and stays within the 64-bit signed
+    /// `OFFSET` both databases take, whatever the page (the API refuses absurd pages before this).
     pub fn offset(&self) -> u64 {
-        (self.page.max(1) - 1) * self.page_size
+        self.page.saturating_sub(1).saturating_mul(self.page_size).min(i64::MAX as u64)
     }
 }
 
