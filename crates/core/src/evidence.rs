@@ -1,6 +1,8 @@
 //! Evidence files: what kinds the office accepts (judged by content, not by name), and the two
 //! digests every file gets while it streams in, resumable across requests and server instances.
 
+pub mod strip;
+
 use sha2::{Digest, Sha256};
 use sm3::Sm3;
 use sm3::digest::common::hazmat::{SerializableState, SerializedState};
@@ -65,6 +67,38 @@ const ACCEPTED: &[(&str, EvidenceKind)] = &[
 pub fn sniff(head: &[u8]) -> Option<(&'static str, EvidenceKind)> {
     let t = infer::get(head)?;
     ACCEPTED.iter().find(|(mime, _)| *mime == t.mime_type()).map(|&(mime, kind)| (mime, kind))
+}
+
+/// The usual file extension of an accepted type (a name for a file whose own name is not shown).
+pub fn extension_of(mime: &str) -> &'static str {
+    match mime {
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/webm" => "webm",
+        "video/x-matroska" => "mkv",
+        "video/3gpp" => "3gp",
+        "video/x-msvideo" => "avi",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heif" => "heif",
+        "image/heic" => "heic",
+        "image/gif" => "gif",
+        "audio/mpeg" => "mp3",
+        "audio/m4a" | "audio/x-m4a" => "m4a",
+        "audio/aac" => "aac",
+        "audio/x-wav" => "wav",
+        "audio/ogg" => "ogg",
+        "audio/amr" => "amr",
+        "audio/x-flac" => "flac",
+        "application/pdf" => "pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/msword" => "doc",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.oasis.opendocument.text" => "odt",
+        _ => "bin",
+    }
 }
 
 /// SHA-256 and SM3 of a file, fed as it streams in. Its state can be saved between requests and
@@ -165,5 +199,6 @@ mod tests {
         assert_eq!(sniff(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"), None);
         assert_eq!(sniff(b"just some text"), None);
         assert_eq!(sniff(b""), None);
+        assert!(ACCEPTED.iter().all(|(mime, _)| extension_of(mime) != "bin"), "every accepted type has a name");
     }
 }

@@ -75,6 +75,7 @@ export interface UploadFailure {
 interface ResponseLike {
   getStatus(): number
   getBody(): string
+  getHeader?(name: string): string | undefined
 }
 
 /** Reads the `{code, message}` body out of tus-js-client's DetailedError (or any other error). */
@@ -95,11 +96,21 @@ export function uploadFailure(err: unknown): UploadFailure {
   return { status, code: '', message: '' }
 }
 
+/** The seconds a refusal asks the client to wait (`Retry-After`), or null when it does not say. */
+export function retryAfterOf(err: unknown): number | null {
+  const res = (err as { originalResponse?: ResponseLike | null } | null)?.originalResponse
+  const raw = res && typeof res.getHeader === 'function' ? res.getHeader('Retry-After') : undefined
+  const seconds = raw == null ? NaN : Number(raw)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null
+}
+
 /**
  * Whether trying again could help: no answer at all (the network dropped), a server that is busy
  * or failing, an offset that moved under us (409 `offset_mismatch`: the next HEAD says where to go
- * on), a lock. A refusal (too large, wrong type, not allowed, the finding no longer open for
- * files — also a 409) stays a refusal.
+ * on), a request the server ended because nothing arrived for a while (408 `upload_stalled`: what
+ * arrived is kept), a lock, too many uploads at once (429). A refusal (too large, over a quota,
+ * wrong type, not allowed, the finding no longer open for files — a 409 `invalid_transition`, after
+ * which the server has dropped the upload) stays a refusal.
  */
 export function isTransient(f: Pick<UploadFailure, 'status' | 'code'>): boolean {
   const { status, code } = f

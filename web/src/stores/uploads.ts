@@ -7,7 +7,7 @@ import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
 import * as tus from 'tus-js-client'
 import { api, call, currentLanguage, type Schemas } from '@/api/client'
-import { guessKind, isTransient, uploadFailure, type Evidence, type Kind, type Purpose } from '@/api/evidence'
+import { guessKind, isTransient, retryAfterOf, uploadFailure, type Evidence, type Kind, type Purpose } from '@/api/evidence'
 
 type FindingDetail = Schemas['FindingDetail']
 
@@ -45,6 +45,8 @@ export interface UploadItem {
 /** How many files go up at once: more only share the same phone connection. */
 const PARALLEL = 2
 export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000]
+/** How long to wait when the server says there are too many uploads at once but not for how long. */
+export const TOO_MANY_WAIT = 30
 
 type Listener = (item: UploadItem, detail: FindingDetail | null) => void
 
@@ -121,7 +123,11 @@ export const useUploadsStore = defineStore('uploads', () => {
         if (it.state === 'retrying' && sent > 0) it.state = 'uploading'
       },
       onShouldRetry(err) {
-        const again = isTransient(uploadFailure(err))
+        const failure = uploadFailure(err)
+        // Too many uploads at once: waited out as long as the server asks (see onError), not
+        // with the quick retries meant for a dropped network.
+        if (failure.status === 429) return false
+        const again = isTransient(failure)
         const it = find(key)
         if (again && it && (it.state === 'uploading' || it.state === 'retrying')) it.state = 'retrying'
         return again
@@ -142,6 +148,20 @@ export const useUploadsStore = defineStore('uploads', () => {
           it.state = 'failed'
           it.retryable = true
           it.message = ''
+        } else if (failure.status === 429) {
+          // The person's other uploads (on this page or another device) fill their slots: this
+          // one keeps its place and starts again when the server says to.
+          it.state = 'retrying'
+          it.message = failure.message
+          const wait = retryAfterOf(err) ?? TOO_MANY_WAIT
+          setTimeout(() => {
+            const now = find(key)
+            if (now && now.state === 'retrying' && uploads.get(key) === upload) {
+              now.message = ''
+              upload.start()
+            }
+          }, wait * 1000)
+          return
         } else if (failure.status === 0) {
           // No answer even after the retries: the network is still down. Not a verdict on the
           // file, so it waits for the network rather than failing.

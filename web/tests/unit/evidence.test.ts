@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import {
-  acceptFor, downloadUrl, formatBytes, guessKind, isTransient, percentOf, policyKinds, progressText, shortHash, uploadFailure, type Evidence,
+  acceptFor, downloadUrl, formatBytes, guessKind, isTransient, percentOf, policyKinds, progressText, retryAfterOf, shortHash, uploadFailure, type Evidence,
 } from '@/api/evidence'
 import { setLanguage } from '@/api/client'
 
@@ -26,7 +26,7 @@ const tus = vi.hoisted(() => {
 })
 vi.mock('tus-js-client', () => ({ Upload: tus.Upload }))
 
-const { useUploadsStore, RETRY_DELAYS } = await import('@/stores/uploads')
+const { useUploadsStore, RETRY_DELAYS, TOO_MANY_WAIT } = await import('@/stores/uploads')
 
 function response(status: number, body: unknown, headers: Record<string, string> = {}) {
   return { getStatus: () => status, getBody: () => (typeof body === 'string' ? body : JSON.stringify(body)), getHeader: (h: string) => headers[h], getUnderlyingObject: () => null }
@@ -111,6 +111,17 @@ describe('a failed upload', () => {
     for (const status of [400, 401, 403, 404, 410, 413, 415, 422]) expect(isTransient({ status, code: 'x' })).toBe(false)
     // The finding is no longer open for files: waiting will not change that.
     expect(isTransient({ status: 409, code: 'not_open_for_files' })).toBe(false)
+    expect(isTransient({ status: 409, code: 'invalid_transition' })).toBe(false)
+    // Over a quota stays refused; a request ended for sending nothing resumes.
+    expect(isTransient({ status: 413, code: 'user_quota_exceeded' })).toBe(false)
+    expect(isTransient({ status: 408, code: 'upload_stalled' })).toBe(true)
+  })
+
+  it('reads how long the server asks to wait', () => {
+    expect(retryAfterOf(detailedError(response(429, {}, { 'Retry-After': '30' })))).toBe(30)
+    expect(retryAfterOf(detailedError(response(429, {})))).toBeNull()
+    expect(retryAfterOf(detailedError(response(429, {}, { 'Retry-After': 'soon' })))).toBeNull()
+    expect(retryAfterOf(null)).toBeNull()
   })
 })
 
@@ -192,6 +203,47 @@ describe('the uploads store', () => {
     expect(store.items[0]).toMatchObject({ state: 'failed', message: '不接受此类文件', retryable: false })
   })
 
+  it('waits as long as the server asks when there are too many uploads at once, keeping its place', async () => {
+    vi.useFakeTimers()
+    try {
+      const store = useUploadsStore()
+      store.add(7, 'evidence', [file('a.mp4'), file('b.mp4'), file('c.mp4')])
+      await vi.advanceTimersByTimeAsync(0)
+      const u = tus.instances[0]
+      const refusal = detailedError(response(429, { code: 'too_many_uploads', message: '您已有 4 个未完成的上传' }, { 'Retry-After': '12' }))
+      // Not the quick retries meant for the network.
+      expect(u.options.onShouldRetry(refusal, 0, u.options)).toBe(false)
+      u.options.onError(refusal)
+      expect(store.items[0]).toMatchObject({ state: 'retrying', message: '您已有 4 个未完成的上传' })
+      // Its slot is kept: the third file still waits.
+      expect(store.items[2].state).toBe('queued')
+      await vi.advanceTimersByTimeAsync(11_000)
+      expect(u.start).toHaveBeenCalledTimes(1)
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(u.start).toHaveBeenCalledTimes(2)
+      expect(store.items[0].message).toBe('')
+      // Without a Retry-After it waits the default.
+      const v = tus.instances[1]
+      v.options.onError(detailedError(response(429, { code: 'too_many_uploads', message: 'x' })))
+      await vi.advanceTimersByTimeAsync(TOO_MANY_WAIT * 1000 - 1)
+      expect(v.start).toHaveBeenCalledTimes(1)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(v.start).toHaveBeenCalledTimes(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('stops for good when the finding no longer takes files or a quota is full', async () => {
+    const store = useUploadsStore()
+    store.add(7, 'evidence', [file('v.mp4'), file('w.mp4')])
+    await flush()
+    tus.instances[0].options.onError(detailedError(response(409, { code: 'invalid_transition', message: '该问题已确认，不能再添加取证文件' })))
+    expect(store.items[0]).toMatchObject({ state: 'failed', message: '该问题已确认，不能再添加取证文件', retryable: false })
+    tus.instances[1].options.onError(detailedError(response(413, { code: 'user_quota_exceeded', message: '超过每人上限' })))
+    expect(store.items[1]).toMatchObject({ state: 'failed', message: '超过每人上限', retryable: false })
+  })
+
   it('waits for the network when the retries run out, and resumes when it is back', async () => {
     const store = useUploadsStore()
     store.add(7, 'evidence', [file('v.mp4')])
@@ -267,8 +319,10 @@ describe('the uploads store', () => {
 
 describe('the city clock', () => {
   it('reads times and days in Shanghai, whatever the browser’s zone', async () => {
-    const { cityTime, todayInCity } = await import('@/api/cityTime')
+    const { cityDay, cityTime, todayInCity } = await import('@/api/cityTime')
     expect(cityTime('2026-11-01T16:30:00Z')).toBe('2026-11-02 00:30')
+    expect(cityDay('2026-11-01T16:00:00Z')).toBe('2026-11-02')
+    expect(cityDay(null)).toBe('')
     expect(cityTime(null)).toBe('')
     expect(todayInCity(new Date('2026-11-01T16:30:00Z'))).toBe('2026-11-02')
   })

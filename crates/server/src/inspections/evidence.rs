@@ -4,8 +4,17 @@
 //! upload so that any instance can take the next request. Stored files never change: each time
 //! one is served its object must still be the version whose digests matched, or it is hashed
 //! again, and a file that no longer matches is reported and never served.
+//!
+//! A file is added only while its finding takes it from the uploader: checked when the upload
+//! starts, on every request that sends bytes, and in the transaction that files it, on the
+//! finding's row as it is then (decision 0026). A department is served photos and videos with
+//! their place and device blanked in place ([`strip`]); the office keeps the original.
 
-use std::ops::Range;
+use std::{
+    collections::HashMap,
+    ops::Range,
+    sync::{Arc, LazyLock, Mutex},
+};
 
 use axum::{
     body::Body,
@@ -22,9 +31,13 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
+    clock::{city_day, city_midnight},
     event::EvidenceFiled,
-    evidence::{EvidenceKind, EvidencePurpose, SNIFF_BYTES, StreamDigest, sniff},
-    inspection::{InspectionPolicy, evidence_filed},
+    evidence::{
+        EvidenceKind, EvidencePurpose, SNIFF_BYTES, StreamDigest, extension_of, sniff,
+        strip::{self, Patch, Scan},
+    },
+    inspection::{InspectionPolicy, UploadRefusal, evidence_filed},
 };
 use xiaoneng_store::{
     audit,
@@ -34,13 +47,18 @@ use xiaoneng_store::{
 };
 
 use super::access::{FindingViewer, Rules};
-use crate::{ApiResult, AppState, auth::Act, error::ApiError};
+use crate::{
+    ApiResult, AppState,
+    auth::{Act, Authorized, perm},
+    error::ApiError,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_upload, options_finding))
         .routes(routes!(upload_offset, append, terminate, options_upload))
         .routes(routes!(content))
+        .routes(routes!(metrics))
 }
 
 const TUS_VERSION: &str = "1.0.0";
@@ -51,6 +69,9 @@ const HASH_BATCH: usize = 1024 * 1024;
 /// A file whose object has not changed since it last matched its digests is served without
 /// hashing it again, for this long; then it is hashed again on the next view.
 const REVERIFY_AFTER: Duration = Duration::hours(24);
+/// Seconds a caller with too many unfinished uploads is asked to wait before starting another
+/// (one of theirs is usually about to finish).
+const RETRY_OPEN_AFTER: u32 = 30;
 
 /// An evidence file, as a finding's viewers see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,8 +93,32 @@ pub struct Evidence {
     pub uploaded_by_name: Option<String>,
     /// The stored file no longer matches its digests: it is not served.
     pub corrupt: bool,
+    /// Served to the caller with the place and the device it was taken with blanked (photos and
+    /// videos, to a department): the bytes then differ from the digests above, which are the
+    /// original's, kept by the office.
+    pub redacted: bool,
     /// Inline (with HTTP Range); add `?download=true` for an attachment.
     pub content_url: String,
+}
+
+/// An instant as a department may know it: the day (city time), not the time.
+pub(crate) fn day_only(t: DateTime<Utc>) -> DateTime<Utc> {
+    city_midnight(city_day(t))
+}
+
+/// Whether a department is served this kind of file with its metadata blanked.
+fn redacted_for(kind: EvidenceKind, inside: bool) -> bool {
+    !inside && matches!(kind, EvidenceKind::Photo | EvidenceKind::Video)
+}
+
+/// The file's name as the viewer sees it: an inspector's name for a file (`IMG_20261102_103712`)
+/// may tell when it was taken, so a department sees a neutral one for the inspection's files.
+fn shown_name(e: &evidence::Model, inside: bool) -> String {
+    if inside || e.purpose == EvidencePurpose::Appeal {
+        e.filename.clone()
+    } else {
+        format!("evidence-{}.{}", e.id, extension_of(&e.mime))
+    }
 }
 
 pub(crate) async fn listing(s: &AppState, finding_id: i64, inside: bool) -> ApiResult<Vec<Evidence>> {
@@ -88,15 +133,16 @@ pub(crate) async fn listing(s: &AppState, finding_id: i64, inside: bool) -> ApiR
         .map(|e| Evidence {
             uploaded_by_name: uploaders.get(&e.uploaded_by).cloned(),
             content_url: format!("/api/v1/evidence/{}/content", e.id),
+            filename: shown_name(&e, inside),
+            redacted: redacted_for(e.kind, inside),
+            uploaded_at: if inside { e.uploaded_at } else { day_only(e.uploaded_at) },
             id: e.id,
             purpose: e.purpose,
             kind: e.kind,
             mime: e.mime,
-            filename: e.filename,
             size: e.bytes,
             sha256: e.sha256,
             sm3: e.sm3,
-            uploaded_at: e.uploaded_at,
             corrupt: e.corrupt_at.is_some(),
         })
         .collect())
@@ -207,7 +253,9 @@ async fn options_upload(
 /// default, or `appeal`). Answers with the upload's address in `Location`.
 #[utoipa::path(post, operation_id = "evidence_create_upload", path = "/api/v1/findings/{id}/uploads", tag = "inspections",
     responses((status = 201, description = "Location: the upload's address"), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)))]
+        (status = 409, body = crate::error::ErrorBody),
+        (status = 413, description = "`file_too_large`, `user_quota_exceeded` or `finding_quota_exceeded`", body = crate::error::ErrorBody),
+        (status = 429, description = "`too_many_uploads`; Retry-After says when to try again", body = crate::error::ErrorBody)))]
 async fn create_upload(
     State(s): State<AppState>,
     viewer: FindingViewer,
@@ -223,7 +271,13 @@ async fn create_upload(
             res.headers_mut().insert("upload-offset", HeaderValue::from(0));
             tus_headers(res)
         }
-        Err(e) => tus_error(e),
+        Err(e) => {
+            let mut res = tus_error(e);
+            if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_OPEN_AFTER));
+            }
+            res
+        }
     }
 }
 
@@ -242,13 +296,8 @@ async fn start(s: &AppState, viewer: &FindingViewer, id: i64, h: &HeaderMap) -> 
     if length == 0 {
         return Err(ApiError::bad_request("empty_file", "文件是空的", "The file is empty"));
     }
-    if length > policy.evidence_max_bytes() {
-        return Err(ApiError::refused(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!("文件过大：上限为 {} MB", policy.evidence_max_mb),
-            format!("The file is too large: the limit is {} MB", policy.evidence_max_mb),
-        ));
+    if let Err(r @ UploadRefusal::TooLarge { .. }) = policy.admit_upload(length, Default::default()) {
+        return Err(refused_upload(r));
     }
     let meta = metadata(h)?;
     let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
@@ -268,6 +317,11 @@ async fn start(s: &AppState, viewer: &FindingViewer, id: i64, h: &HeaderMap) -> 
     inspections::finding_facts(&f).may_attach(purpose, access, s.clock.now(), rules.get())?;
     let token = hex::encode(rand::random::<[u8; 16]>());
     let tx = s.store.write().await?;
+    // Counted and started under the user's and the finding's locks: two uploads started at once
+    // cannot both fit in the room left for one.
+    store::lock_for_upload(&tx, viewer.user.id, f.id).await?;
+    let load = store::upload_load(&tx, viewer.user.id, f.id).await?;
+    policy.admit_upload(length, load).map_err(refused_upload)?;
     store::create_upload(
         &tx,
         NewUpload {
@@ -284,6 +338,54 @@ async fn start(s: &AppState, viewer: &FindingViewer, id: i64, h: &HeaderMap) -> 
     .await?;
     tx.commit().await?;
     Ok(token)
+}
+
+/// A quota, a size or too many uploads at once: 413, or 429 for the last (it passes).
+fn refused_upload(r: UploadRefusal) -> ApiError {
+    let status = match r {
+        UploadRefusal::TooManyOpen { .. } => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::PAYLOAD_TOO_LARGE,
+    };
+    ApiError::refused(status, r.code(), r.zh(), r.en())
+}
+
+/// Whether the finding still takes this upload's file from the viewer, as it stands now (its
+/// state, the appeal period, the viewer's part in it): 409 `invalid_transition` if not, 404 if
+/// they no longer see it.
+async fn still_attachable<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    s: &AppState,
+    viewer: &FindingViewer,
+    u: &upload::Model,
+    f: &finding::Model,
+) -> ApiResult<()> {
+    inspections::get_finding(c, &viewer.vis, f.id).await?;
+    let access = viewer.access_one(c, f).await?;
+    let rules = Rules::load(c).await?;
+    inspections::finding_facts(f).may_attach(u.purpose, access, s.clock.now(), rules.get())?;
+    Ok(())
+}
+
+/// A refusal that ends the upload: the finding no longer takes it from this caller.
+fn ends_upload(e: &ApiError) -> bool {
+    matches!(e, ApiError::InvalidTransition(_) | ApiError::NotFound)
+}
+
+/// Checks, before taking more bytes, that the finding still takes the file; if not, the upload
+/// goes with what it stored.
+async fn check_still_open(s: &AppState, viewer: &FindingViewer, u: &upload::Model) -> ApiResult<()> {
+    let db = s.store.db();
+    let checked = match inspections::findings_by_ids(db, &[u.finding_id]).await?.pop() {
+        Some(f) => still_attachable(db, s, viewer, u, &f).await,
+        None => Err(ApiError::NotFound),
+    };
+    if let Err(e) = checked {
+        if ends_upload(&e) {
+            discard(&s.store, s.objects.as_ref(), &u.id, None).await?;
+        }
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// The viewer's own unfinished or finished upload; anyone else's does not exist for them.
@@ -335,7 +437,9 @@ async fn upload_offset(
 #[utoipa::path(patch, operation_id = "evidence_append", path = "/api/v1/uploads/{id}", tag = "inspections",
     params(("id" = String, Path)),
     responses((status = 204, description = "Upload-Offset: what has now arrived; Upload-Evidence-Id once the file is filed"), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody)))]
+        (status = 408, description = "`upload_stalled`: nothing arrived for the policy's seconds; Upload-Offset says what was kept", body = crate::error::ErrorBody),
+        (status = 409, description = "`offset_mismatch`, or `invalid_transition`: the finding no longer takes this file from the caller (the upload is removed)", body = crate::error::ErrorBody),
+        (status = 415, body = crate::error::ErrorBody)))]
 async fn append(
     State(s): State<AppState>,
     viewer: FindingViewer,
@@ -346,7 +450,23 @@ async fn append(
     // Runs apart from the request, so that a dropped connection does not cut it short: what
     // arrived before the break is stored and counted.
     let task = tokio::spawn(async move {
-        let (u, received) = receive(&s, &viewer, &token, &h, body).await?;
+        let (u, received, stalled) = receive(&s, &viewer, &token, &h, body).await?;
+        if stalled {
+            let seconds = settings::get::<_, InspectionPolicy>(s.store.db(), settings::INSPECTION_POLICY)
+                .await
+                .map(|p| p.upload_stall_seconds)
+                .unwrap_or_default();
+            let mut res = tus_error(ApiError::refused(
+                StatusCode::REQUEST_TIMEOUT,
+                "upload_stalled",
+                format!("{seconds} 秒内未收到数据，本次上传请求已结束；已收到的 {received} 字节已保存，可从此处继续"),
+                format!(
+                    "Nothing arrived for {seconds} seconds, so this request was ended; the {received} bytes received are kept, and the upload resumes from there"
+                ),
+            ));
+            res.headers_mut().insert("upload-offset", HeaderValue::from(received));
+            return Ok(res);
+        }
         Ok::<_, ApiError>(offset_response(StatusCode::NO_CONTENT, &u, received))
     });
     match task.await {
@@ -362,7 +482,7 @@ async fn receive(
     token: &str,
     h: &HeaderMap,
     body: Body,
-) -> ApiResult<(upload::Model, i64)> {
+) -> ApiResult<(upload::Model, i64, bool)> {
     require_tus(h)?;
     if h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
         return Err(ApiError::refused(
@@ -387,9 +507,15 @@ async fn receive(
         if u.evidence_id.is_none() {
             finish(s, viewer, &u).await?;
         }
-        return Ok((store::get_upload(s.store.db(), token).await?, from));
+        return Ok((store::get_upload(s.store.db(), token).await?, from, false));
     }
+    // The finding may have moved on since the upload began (confirmed, notified, the appeal
+    // period over): then no more bytes are taken, and the upload goes.
+    check_still_open(s, viewer, &u).await?;
+    store::touch_upload(s.store.db(), token, s.clock.now()).await?;
     let policy: InspectionPolicy = settings::get(s.store.db(), settings::INSPECTION_POLICY).await?;
+    let stall = policy.upload_stall();
+    let mut stalled = false;
     let room = u.total_bytes - from;
     let mut digest = StreamDigest::restore(&u.digest_state)
         .ok_or_else(|| ApiError::Internal(format!("upload {token}: unreadable digest state")))?;
@@ -406,7 +532,15 @@ async fn receive(
     let mut batch = BytesMut::new();
     let outcome: ApiResult<()> = async {
         loop {
-            let next = stream.next().await;
+            // A body that sends nothing for this long is ended like a broken one: what came
+            // before is kept, and the client resumes from there.
+            let next = match tokio::time::timeout(stall, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    stalled = true;
+                    None
+                }
+            };
             let ended = !matches!(next, Some(Ok(_)));
             if (ended && !batch.is_empty()) || batch.len() >= HASH_BATCH {
                 let bytes = batch.split().freeze();
@@ -441,13 +575,13 @@ async fn receive(
         let _ = writer.abort().await;
         if matches!(&e, ApiError::Refused { status, .. } if *status == StatusCode::UNSUPPORTED_MEDIA_TYPE) {
             // Not a type the office accepts: the whole upload goes.
-            discard(&s.store, s.objects.as_ref(), &u.id).await?;
+            discard(&s.store, s.objects.as_ref(), &u.id, None).await?;
         }
         return Err(e);
     }
     if received == 0 {
         let _ = writer.abort().await;
-        return Ok((u, from));
+        return Ok((u, from, stalled));
     }
     writer.finish().await?;
     let (mime, kind) = told.map_or((None, None), |(m, k)| (Some(m), Some(k)));
@@ -470,7 +604,7 @@ async fn receive(
         u = store::get_upload(s.store.db(), token).await?;
     }
     let received = u.received_bytes;
-    Ok((u, received))
+    Ok((u, received, stalled))
 }
 
 /// Feeds `bytes` to the digests on a blocking thread.
@@ -506,20 +640,52 @@ fn accept(policy: &InspectionPolicy, head: &[u8]) -> ApiResult<(String, Evidence
     }
 }
 
-/// Forgets an unfinished upload and removes its parts from the store.
-async fn discard(db: &xiaoneng_store::Store, objects: &dyn ObjectStore, id: &str) -> ApiResult<()> {
-    let parts = store::parts(db.db(), id).await?;
+/// Forgets an unfinished upload and removes what it stored (and `also`, the file it was being
+/// made into); a filed upload is left alone. Returns the bytes removed.
+async fn discard(
+    db: &xiaoneng_store::Store,
+    objects: &dyn ObjectStore,
+    id: &str,
+    also: Option<&ObjectPath>,
+) -> ApiResult<u64> {
     let tx = db.write().await?;
-    store::delete_upload(&tx, id).await?;
-    tx.commit().await?;
-    for p in parts {
-        let _ = objects.delete(&ObjectPath::from(p.object_key.as_str())).await;
+    if !store::delete_unfinished(&tx, id, None).await? {
+        return Ok(0);
     }
-    Ok(())
+    tx.commit().await?;
+    let mut freed = remove_under(objects, &ObjectPath::from(format!("uploads/{id}")), None).await?;
+    if let Some(path) = also
+        && let Ok(meta) = objects.head(path).await
+        && objects.delete(path).await.is_ok()
+    {
+        freed += meta.size;
+    }
+    Ok(freed)
 }
 
-/// Makes the arrived parts one immutable object and files it as evidence, once.
+/// Removes the objects under `prefix` (those last changed before `before`, when given): every
+/// part an upload stored, including those a request cut short never recorded. Returns the bytes
+/// removed.
+async fn remove_under(objects: &dyn ObjectStore, prefix: &ObjectPath, before: Option<DateTime<Utc>>) -> ApiResult<u64> {
+    let found: Vec<object_store::ObjectMeta> =
+        objects.list(Some(prefix)).collect::<Vec<_>>().await.into_iter().filter_map(Result::ok).collect();
+    let mut freed = 0;
+    for meta in found {
+        if before.is_some_and(|b| meta.last_modified >= b) {
+            continue;
+        }
+        if objects.delete(&meta.location).await.is_ok() {
+            freed += meta.size;
+        }
+    }
+    Ok(freed)
+}
+
+/// Makes the arrived parts one immutable object and files it as evidence, once — if the finding
+/// still takes it from the uploader, decided in the transaction that files it.
 async fn finish(s: &AppState, viewer: &FindingViewer, u: &upload::Model) -> ApiResult<()> {
+    // Nothing is joined or moved for a finding that no longer takes the file.
+    check_still_open(s, viewer, u).await?;
     let parts = store::parts(s.store.db(), &u.id).await?;
     let (Some(mime), Some(kind)) = (u.mime.clone(), u.kind) else {
         return Err(ApiError::Internal(format!("upload {} complete without a type", u.id)));
@@ -569,7 +735,25 @@ async fn finish(s: &AppState, viewer: &FindingViewer, u: &upload::Model) -> ApiR
         uploaded_by: u.created_by,
         verified_tag: meta.e_tag.clone(),
     };
-    let f = inspections::findings_by_ids(&tx, &[u.finding_id]).await?.pop().ok_or(ApiError::NotFound)?;
+    // The finding as it is now, locked until the filing commits: a step taken on it meanwhile
+    // waits, and one taken before is seen here. The viewer's plans are read again too.
+    let decided = async {
+        let f = store::finding_for_update(&tx, u.finding_id).await?;
+        let now_viewer = FindingViewer::of(&tx, viewer.user.clone()).await?;
+        still_attachable(&tx, s, &now_viewer, u, &f).await?;
+        Ok::<_, ApiError>(f)
+    }
+    .await;
+    let f = match decided {
+        Ok(f) => f,
+        Err(err) => {
+            drop(tx);
+            if ends_upload(&err) {
+                discard(&s.store, s.objects.as_ref(), &u.id, Some(&target)).await?;
+            }
+            return Err(err);
+        }
+    };
     if file(&tx, Act::new(s, &viewer.user), &f, e, Some(&u.id)).await?.is_none() {
         return Ok(()); // another request filed it
     }
@@ -607,8 +791,9 @@ pub async fn file<C: sea_orm::ConnectionTrait>(
         sm3: ev.sm3.clone(),
     };
     let event = evidence_filed(&inspections::finding_facts(f), ev.id, filed, act.now);
-    let d = json!({ "finding_id": ev.finding_id, "purpose": ev.purpose, "filename": ev.filename, "kind": ev.kind,
-        "mime": ev.mime, "bytes": ev.bytes, "sha256": ev.sha256, "sm3": ev.sm3 });
+    // Not the file's name: an inspector's file name may say where it was taken.
+    let d = json!({ "finding_id": ev.finding_id, "purpose": ev.purpose, "kind": ev.kind, "mime": ev.mime,
+        "bytes": ev.bytes, "sha256": ev.sha256, "sm3": ev.sm3 });
     ledger::append(c, act.algo, &act.audit("evidence.add", "evidence", ev.id, d), &[event], None).await?;
     Ok(Some(ev))
 }
@@ -634,26 +819,96 @@ async fn terminate(
                 "The file is stored as evidence and cannot be removed",
             ));
         }
-        discard(&s.store, s.objects.as_ref(), &u.id).await?;
+        discard(&s.store, s.objects.as_ref(), &u.id, None).await?;
         Ok(tus_headers(StatusCode::NO_CONTENT.into_response()))
     };
     run.await.unwrap_or_else(tus_error)
 }
 
-/// Abandoned uploads (untouched this long) are removed by a daily job.
-pub const ABANDONED_AFTER: Duration = Duration::hours(24);
-
-/// Removes uploads nobody has continued for [`ABANDONED_AFTER`], and their parts.
+/// Removes uploads nobody has continued for the policy's `upload_abandon_hours`, with every
+/// object they stored, and what no unfinished upload owns under `uploads/` (parts of a request
+/// cut short, of an instance that died) once as old; adds both to the running totals
+/// (`GET /api/v1/metrics`). Returns how many uploads went.
 pub async fn sweep_abandoned(
     store_: &xiaoneng_store::Store,
     objects: &dyn ObjectStore,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let stale = store::stale_uploads(store_.db(), now - ABANDONED_AFTER).await?;
-    for u in &stale {
-        discard(store_, objects, &u.id).await?;
+    let policy: InspectionPolicy = settings::get(store_.db(), settings::INSPECTION_POLICY).await?;
+    let before = policy.uploads_abandoned_before(now);
+    let mut swept: usize = 0;
+    let mut freed: u64 = 0;
+    for u in store::stale_uploads(store_.db(), before).await? {
+        let tx = store_.write().await?;
+        // Continued or finished since it was listed: it stays.
+        if !store::delete_unfinished(&tx, &u.id, Some(before)).await? {
+            continue;
+        }
+        tx.commit().await?;
+        freed += remove_under(objects, &ObjectPath::from(format!("uploads/{}", u.id)), None).await?;
+        swept += 1;
     }
-    Ok(stale.len())
+    let folders = match objects.list_with_delimiter(Some(&ObjectPath::from("uploads"))).await {
+        Ok(l) => l.common_prefixes,
+        Err(object_store::Error::NotFound { .. }) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    for folder in folders {
+        let token = folder.parts().next_back().map(|p| p.as_ref().to_owned()).unwrap_or_default();
+        if store::find_upload(store_.db(), &token).await?.is_some_and(|u| u.evidence_id.is_none()) {
+            continue; // an upload under way owns it
+        }
+        freed += remove_under(objects, &folder, Some(before)).await?;
+    }
+    let tx = store_.write().await?;
+    store::add_count(&tx, store::UPLOADS_SWEPT, i64::try_from(swept).unwrap_or(i64::MAX)).await?;
+    store::add_count(&tx, store::UPLOAD_BYTES_FREED, i64::try_from(freed).unwrap_or(i64::MAX)).await?;
+    tx.commit().await?;
+    if freed > 0 {
+        tracing::info!(uploads = swept, bytes = freed, "abandoned upload data removed");
+    }
+    Ok(swept)
+}
+
+/// Evidence storage in Prometheus' text format, for the office's monitoring: abandoned uploads
+/// removed and the bytes freed (counters, summed over every instance), and the uploads under way.
+#[utoipa::path(get, operation_id = "evidence_metrics", path = "/api/v1/metrics", tag = "inspections",
+    responses((status = 200, description = "Prometheus text format (text/plain; version=0.0.4)", content_type = "text/plain"),
+        (status = 403, body = crate::error::ErrorBody)))]
+async fn metrics(State(s): State<AppState>, _auth: Authorized<perm::InspectionManage>) -> ApiResult<Response> {
+    let db = s.store.db();
+    let totals: HashMap<String, i64> = store::counters(db).await?.into_iter().collect();
+    let (open, open_bytes) = store::unfinished(db).await?;
+    let total = |name: &str| totals.get(name).copied().unwrap_or(0);
+    let mut text = String::new();
+    for (name, kind, help, value) in [
+        (
+            "xiaoneng_evidence_uploads_swept_total",
+            "counter",
+            "Abandoned evidence uploads removed with what they stored.",
+            total(store::UPLOADS_SWEPT),
+        ),
+        (
+            "xiaoneng_evidence_upload_bytes_freed_total",
+            "counter",
+            "Bytes of abandoned upload data removed from the object store.",
+            total(store::UPLOAD_BYTES_FREED),
+        ),
+        (
+            "xiaoneng_evidence_uploads_unfinished",
+            "gauge",
+            "Evidence uploads started and not finished.",
+            i64::try_from(open).unwrap_or(i64::MAX),
+        ),
+        ("xiaoneng_evidence_upload_bytes_unfinished", "gauge", "Bytes received by unfinished uploads.", open_bytes),
+    ] {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    }
+    let mut res = text.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 // ------------------------------------------------------------------ serving
@@ -667,8 +922,10 @@ pub struct ContentParams {
 
 /// The file, inline or as an attachment; honours `Range` so that players seek. Served only if
 /// it still matches its digests: a file that does not is reported (409 `evidence_corrupted`).
-/// Every view and download is audited (requests for a range that starts past the first byte are
-/// a player seeking within a view already recorded).
+/// Each session's first view of a file, and its first download, is audited, whatever range it
+/// asks for. A department is served photos and videos with the place and device they were taken
+/// with blanked in place (same length, so ranges stay valid); the office and the team get the
+/// original.
 #[utoipa::path(get, operation_id = "evidence_content", path = "/api/v1/evidence/{id}/content", tag = "inspections",
     params(ContentParams),
     responses((status = 200, description = "The file"), (status = 206, description = "A range of it"),
@@ -683,7 +940,8 @@ async fn content(
 ) -> ApiResult<Response> {
     let e = store::get(s.store.db(), id).await?;
     // A file of a finding the viewer cannot see does not exist for them.
-    xiaoneng_store::inspections::get_finding(s.store.db(), &viewer.vis, e.finding_id).await?;
+    let f = xiaoneng_store::inspections::get_finding(s.store.db(), &viewer.vis, e.finding_id).await?;
+    let inside = viewer.access_one(s.store.db(), &f).await?.inside();
     let size = u64::try_from(e.bytes).unwrap_or_default();
     let range = match h.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
@@ -697,18 +955,45 @@ async fn content(
         })?,
     };
     let tag = verified(&s, &viewer, &e).await?;
-    if range.as_ref().is_none_or(|r| r.start == 0) {
-        let action = if q.download { "evidence.download" } else { "evidence.view" };
-        let d = json!({ "finding_id": e.finding_id, "filename": e.filename, "sha256": e.sha256 });
-        s.store.audit(&viewer.user.audit(&s, action, "evidence", e.id, d)).await?;
+    // Once per session and file (and once more for a download), on whichever instance: a player's
+    // seeks are one view, and a view that starts past the first byte is recorded all the same.
+    let session = &viewer.user.session_hash;
+    if !store::viewed(s.store.db(), session, e.id, q.download).await? {
+        let tx = s.store.write().await?;
+        if store::first_view(&tx, session, e.id, q.download, s.clock.now()).await? {
+            let action = if q.download { "evidence.download" } else { "evidence.view" };
+            let d = json!({ "finding_id": e.finding_id, "sha256": e.sha256 });
+            audit::append(&tx, s.store.audit_algo(), &viewer.user.audit(&s, action, "evidence", e.id, d)).await?;
+        }
+        tx.commit().await?;
     }
+    let redact = redacted_for(e.kind, inside);
+    let patches = if redact { blanking(&s, &e, tag.clone()).await? } else { Arc::new(Vec::new()) };
     let opts = GetOptions { range: range.clone().map(GetRange::Bounded), if_match: tag, ..Default::default() };
     let got = s.objects.get_opts(&ObjectPath::from(e.object_key.as_str()), opts).await?;
     let (status, len) = match &range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
         None => (StatusCode::OK, size),
     };
-    let mut res = Response::new(Body::from_stream(got.into_stream()));
+    let body = if patches.is_empty() {
+        Body::from_stream(got.into_stream())
+    } else {
+        // The position in the file is followed so that each piece gets the patches that fall in it.
+        let mut at = range.as_ref().map_or(0, |r| r.start);
+        Body::from_stream(got.into_stream().map(move |piece| {
+            piece.map(|bytes| {
+                let start = at;
+                at += bytes.len() as u64;
+                if patches.iter().all(|p| p.span().end <= start || p.span().start >= at) {
+                    return bytes;
+                }
+                let mut copy = BytesMut::from(&bytes[..]);
+                strip::apply(&patches, start, &mut copy);
+                copy.freeze()
+            })
+        }))
+    };
+    let mut res = Response::new(body);
     *res.status_mut() = status;
     let hm = res.headers_mut();
     hm.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
@@ -718,7 +1003,9 @@ async fn content(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&e.mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", e.sha256)) {
+    // The blanked file is another representation: another tag.
+    let etag = if redact { format!("\"{}-r\"", e.sha256) } else { format!("\"{}\"", e.sha256) };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         hm.insert(header::ETAG, v);
     }
     if let Some(r) = &range
@@ -727,8 +1014,7 @@ async fn content(
         hm.insert(header::CONTENT_RANGE, v);
     }
     let disposition = if q.download { "attachment" } else { "inline" };
-    let encoded: String = e
-        .filename
+    let encoded: String = shown_name(&e, inside)
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
@@ -738,6 +1024,56 @@ async fn content(
         hm.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+/// (object key, object version) → the patches that blank it.
+type PlanCache = HashMap<(String, String), Arc<Vec<Patch>>>;
+/// Blanking plans by object and version: a player's seeks ask for the same file again and again.
+/// Only a cache (each instance finds the same plan from the same bytes).
+static PLANS: LazyLock<Mutex<PlanCache>> = LazyLock::new(Default::default);
+const PLANS_KEPT: usize = 512;
+
+/// Where the file's place and device metadata is, read from its structure (the object at
+/// version `tag`): the patches that blank it.
+async fn blanking(s: &AppState, e: &evidence::Model, tag: Option<String>) -> ApiResult<Arc<Vec<Patch>>> {
+    let key = tag.clone().map(|t| (e.object_key.clone(), t));
+    if let Some(k) = &key
+        && let Some(plan) = PLANS.lock().ok().and_then(|m| m.get(k).cloned())
+    {
+        return Ok(plan);
+    }
+    let size = u64::try_from(e.bytes).unwrap_or_default();
+    let Some(mut scan) = Scan::new(&e.mime, size) else { return Ok(Arc::new(Vec::new())) };
+    let path = ObjectPath::from(e.object_key.as_str());
+    let mut step = scan.start();
+    let patches = loop {
+        match step {
+            strip::Step::Done(p) => break p,
+            strip::Step::Read { at, len } => {
+                let bytes = if len == 0 {
+                    Vec::new()
+                } else {
+                    let opts = GetOptions {
+                        range: Some(GetRange::Bounded(at..at + len)),
+                        if_match: tag.clone(),
+                        ..Default::default()
+                    };
+                    s.objects.get_opts(&path, opts).await?.bytes().await?.to_vec()
+                };
+                step = scan.next(at, bytes);
+            }
+        }
+    };
+    let plan = Arc::new(patches);
+    if let Some(k) = key
+        && let Ok(mut m) = PLANS.lock()
+    {
+        if m.len() >= PLANS_KEPT {
+            m.clear();
+        }
+        m.insert(k, plan.clone());
+    }
+    Ok(plan)
 }
 
 /// One byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`) within `size`, as a half-open range.

@@ -3,14 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 
-use xiaoneng_core::evidence::{EvidenceKind, EvidencePurpose};
+use xiaoneng_core::{
+    evidence::{EvidenceKind, EvidencePurpose},
+    inspection::UploadLoad,
+};
 
 use crate::{
     Result, StoreError,
-    entity::{evidence, upload, upload_part},
+    entity::{evidence, evidence_counter, evidence_view, finding, upload, upload_part},
 };
 
 pub struct NewUpload {
@@ -108,6 +113,98 @@ pub async fn delete_upload<C: ConnectionTrait>(c: &C, id: &str) -> Result<()> {
     upload_part::Entity::delete_many().filter(upload_part::Column::UploadId.eq(id)).exec(c).await?;
     upload::Entity::delete_by_id(id.to_owned()).exec(c).await?;
     Ok(())
+}
+
+/// An upload that is being received is not abandoned, however long the request takes.
+pub async fn touch_upload<C: ConnectionTrait>(c: &C, id: &str, now: DateTime<Utc>) -> Result<()> {
+    upload::Entity::update_many()
+        .col_expr(upload::Column::UpdatedAt, Expr::value(now))
+        .filter(upload::Column::Id.eq(id))
+        .filter(upload::Column::EvidenceId.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// An upload, if it exists.
+pub async fn find_upload<C: ConnectionTrait>(c: &C, id: &str) -> Result<Option<upload::Model>> {
+    Ok(upload::Entity::find_by_id(id.to_owned()).one(c).await?)
+}
+
+/// Forgets an upload that is still unfinished (and, with `before`, untouched since then), with
+/// its parts' rows (the caller removes their objects); `false` if it was filed, or continued,
+/// meanwhile.
+pub async fn delete_unfinished<C: ConnectionTrait>(c: &C, id: &str, before: Option<DateTime<Utc>>) -> Result<bool> {
+    let mut q = upload::Entity::find_by_id(id.to_owned()).filter(upload::Column::EvidenceId.is_null());
+    if let Some(before) = before {
+        q = q.filter(upload::Column::UpdatedAt.lt(before));
+    }
+    if q.lock_exclusive().one(c).await?.is_none() {
+        return Ok(false);
+    }
+    delete_upload(c, id).await?;
+    Ok(true)
+}
+
+/// Takes the quota locks before an upload is counted and started: the user's (an advisory lock
+/// on PostgreSQL) and then the finding's row, so that two uploads started at once are counted
+/// one after the other. On SQLite the write transaction already runs alone.
+pub async fn lock_for_upload<C: ConnectionTrait>(c: &C, user_id: i64, finding_id: i64) -> Result<()> {
+    if c.get_database_backend() == DbBackend::Postgres {
+        // Class 0x7855 ("xU": evidence uploads), then the user; ids past 2^31 only share locks.
+        c.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(30805, $1::int4)",
+            [((user_id & 0x7FFF_FFFF) as i32).into()],
+        ))
+        .await?;
+    }
+    finding_for_update(c, finding_id).await?;
+    Ok(())
+}
+
+/// A finding's row as it is now, locked until the transaction ends (on PostgreSQL; SQLite's
+/// write transaction runs alone): a step on it waits, so a decision taken on this row holds
+/// until the transaction commits.
+pub async fn finding_for_update<C: ConnectionTrait>(c: &C, id: i64) -> Result<finding::Model> {
+    finding::Entity::find_by_id(id).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)
+}
+
+/// What a user and a finding hold in files and unfinished uploads.
+pub async fn upload_load<C: ConnectionTrait>(c: &C, user_id: i64, finding_id: i64) -> Result<UploadLoad> {
+    let filed = |col: evidence::Column, id: i64| {
+        evidence::Entity::find().filter(col.eq(id)).select_only().column_as(total("bytes"), "n").into_tuple::<i64>()
+    };
+    let open = |col: upload::Column, id: i64| {
+        upload::Entity::find()
+            .filter(col.eq(id))
+            .filter(upload::Column::EvidenceId.is_null())
+            .select_only()
+            .column_as(total("total_bytes"), "n")
+            .into_tuple::<i64>()
+    };
+    let sum = |a: Option<i64>, b: Option<i64>| {
+        u64::try_from(a.unwrap_or(0)).unwrap_or(0).saturating_add(u64::try_from(b.unwrap_or(0)).unwrap_or(0))
+    };
+    let user_bytes = sum(
+        filed(evidence::Column::UploadedBy, user_id).one(c).await?,
+        open(upload::Column::CreatedBy, user_id).one(c).await?,
+    );
+    let finding_bytes = sum(
+        filed(evidence::Column::FindingId, finding_id).one(c).await?,
+        open(upload::Column::FindingId, finding_id).one(c).await?,
+    );
+    let user_open = upload::Entity::find()
+        .filter(upload::Column::CreatedBy.eq(user_id))
+        .filter(upload::Column::EvidenceId.is_null())
+        .count(c)
+        .await?;
+    Ok(UploadLoad { user_bytes, finding_bytes, user_open })
+}
+
+/// The sum of a column as a BIGINT on both databases (PostgreSQL sums BIGINT as NUMERIC).
+fn total(column: &str) -> Expr {
+    Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"))
 }
 
 /// Unfinished uploads not touched since `before`: abandoned.
@@ -216,4 +313,83 @@ pub async fn mark_corrupt<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>
         .await?
         .rows_affected
         > 0)
+}
+
+/// Whether this session's view (or download) of this file has been recorded.
+pub async fn viewed<C: ConnectionTrait>(c: &C, session_hash: &str, evidence_id: i64, download: bool) -> Result<bool> {
+    Ok(evidence_view::Entity::find_by_id((session_hash.to_owned(), evidence_id, download)).one(c).await?.is_some())
+}
+
+/// Notes that this session viewed (or downloaded) this file: `true` the first time only, on
+/// whichever instance it happens.
+pub async fn first_view<C: ConnectionTrait>(
+    c: &C,
+    session_hash: &str,
+    evidence_id: i64,
+    download: bool,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let row = evidence_view::ActiveModel {
+        session_hash: Set(session_hash.to_owned()),
+        evidence_id: Set(evidence_id),
+        download: Set(download),
+        first_at: Set(now),
+    };
+    let n = evidence_view::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                evidence_view::Column::SessionHash,
+                evidence_view::Column::EvidenceId,
+                evidence_view::Column::Download,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(c)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Abandoned uploads removed, in all.
+pub const UPLOADS_SWEPT: &str = "uploads_swept";
+/// Bytes of upload data removed from the object store by the sweep, in all.
+pub const UPLOAD_BYTES_FREED: &str = "upload_bytes_freed";
+
+/// Adds to a running total.
+pub async fn add_count<C: ConnectionTrait>(c: &C, name: &str, by: i64) -> Result<()> {
+    if by == 0 {
+        return Ok(());
+    }
+    let row = evidence_counter::ActiveModel { name: Set(name.to_owned()), value: Set(by) };
+    evidence_counter::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(evidence_counter::Column::Name)
+                .value(
+                    evidence_counter::Column::Value,
+                    Expr::col((evidence_counter::Entity, evidence_counter::Column::Value)).add(by),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(c)
+        .await?;
+    Ok(())
+}
+
+/// Every running total, by name.
+pub async fn counters<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, i64)>> {
+    Ok(evidence_counter::Entity::find()
+        .order_by_asc(evidence_counter::Column::Name)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.value))
+        .collect())
+}
+
+/// Unfinished uploads: how many, and how many bytes they have received.
+pub async fn unfinished<C: ConnectionTrait>(c: &C) -> Result<(u64, i64)> {
+    let q = upload::Entity::find().filter(upload::Column::EvidenceId.is_null());
+    let n = q.clone().count(c).await?;
+    let bytes = q.select_only().column_as(total("received_bytes"), "n").into_tuple::<i64>().one(c).await?;
+    Ok((n, bytes.unwrap_or(0)))
 }

@@ -27,6 +27,8 @@ export default {
   cancelAsk: 'Cancel the upload of “{name}”? What was sent so far is deleted.',
   none: 'No files',
   corrupt: 'This file failed its integrity check: it no longer matches the hashes computed when it was uploaded (below); it may be damaged or altered, and is no longer served.',
+  redacted: 'To protect the inspection, the file you receive has the place and device it was taken with blanked (its length is unchanged); the digests above are those of the original, which the Efficiency Office keeps.',
+  waitingSlot: '{message} (will try again shortly)',
   uploadedAt: 'uploaded {at}',
   uploadedBy: 'by {name}',
   download: 'Download',

@@ -28,6 +28,8 @@ export default {
   none: '暂无文件',
   corrupt: '此文件未通过完整性校验：与上传时计算的哈希值（见下）不符，可能已损坏或被改动，系统不再提供。',
   uploadedAt: '{at} 上传',
+  redacted: '为保护暗访，提供给您的文件已隐去拍摄地点和设备信息（长度不变）；上列哈希值为效能办保存的原始文件的哈希值。',
+  waitingSlot: '{message}（稍后自动重试）',
   uploadedBy: '上传人：{name}',
   download: '下载',
   copy: '复制',
