@@ -153,10 +153,67 @@ impl ChainVerifier {
     }
 }
 
+/// Repeats of one caller's refusal or failed login (the same action, actor and address) are
+/// rolled up per window of this many minutes: the first is recorded at once, the others counted
+/// beside the chain, and one summary entry appended when the window has closed (decision 0023).
+pub const ROLLUP_MINUTES: i64 = 10;
+
+/// The roll-up window an event at `at` falls in, `[start, end)`.
+pub fn rollup_window(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    crate::auth::aligned_window(at, ROLLUP_MINUTES)
+}
+
+/// At most this many distinct targets are named in a summary.
+pub const ROLLUP_TARGETS: usize = 20;
+
+/// What a summary entry says about the repeats it stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollupSummary {
+    /// The entry recorded at once, whose repeats these are.
+    pub first_seq: i64,
+    /// How many more times the caller did the same within the window.
+    pub repeats: i64,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    /// The last repeat.
+    pub last_at: DateTime<Utc>,
+    /// The distinct targets of the first and its repeats (at most [`ROLLUP_TARGETS`]).
+    pub targets: Vec<String>,
+}
+
+impl RollupSummary {
+    /// The summary entry's detail: `{"rollup": {...}}`.
+    pub fn detail(&self) -> serde_json::Value {
+        serde_json::json!({ "rollup": self })
+    }
+}
+
+/// Adds a target to a roll-up's list, keeping it short and without duplicates.
+pub fn note_target(targets: &mut Vec<String>, target: &str) {
+    if targets.len() < ROLLUP_TARGETS && !targets.iter().any(|t| t == target) {
+        targets.push(target.to_owned());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn rollup_windows_are_ten_minutes_on_the_clock() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 2, 1, 7, 59).single().unwrap_or_default();
+        let (s, e) = rollup_window(t);
+        assert_eq!(s, Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).single().unwrap_or_default());
+        assert_eq!(e, Utc.with_ymd_and_hms(2026, 11, 2, 1, 10, 0).single().unwrap_or_default());
+        assert_eq!(rollup_window(e).0, e);
+        let mut targets = vec![];
+        for i in 0..30 {
+            note_target(&mut targets, &format!("/api/v1/x/{}", i % 25));
+            note_target(&mut targets, "/api/v1/x/0");
+        }
+        assert_eq!(targets.len(), ROLLUP_TARGETS);
+    }
 
     #[test]
     fn national_and_international_vectors() {

@@ -43,6 +43,17 @@ pub struct SecurityPolicy {
     /// A session ends this many hours after login, whatever happens.
     #[schema(minimum = 1, maximum = 24)]
     pub absolute_hours: u32,
+    /// The length of the windows in which failed logins are counted per address and overall.
+    #[schema(minimum = 1, maximum = 1440)]
+    pub failure_window_minutes: u32,
+    /// Failed logins from one address within a window after which that address may not try
+    /// again until the window ends (whatever the user names tried).
+    #[schema(minimum = 5, maximum = 100000)]
+    pub address_failure_limit: u32,
+    /// Failed logins from everywhere within a window after which nobody may try again until the
+    /// window ends: the brake on password spraying across accounts and addresses.
+    #[schema(minimum = 5, maximum = 1000000)]
+    pub global_failure_limit: u32,
 }
 
 impl Default for SecurityPolicy {
@@ -55,6 +66,9 @@ impl Default for SecurityPolicy {
             lockout_minutes: 15,
             idle_minutes: 30,
             absolute_hours: 12,
+            failure_window_minutes: 15,
+            address_failure_limit: 50,
+            global_failure_limit: 500,
         }
     }
 }
@@ -90,6 +104,34 @@ impl SecurityPolicy {
                 "absolute_hours",
                 "会话最长时间须在 1 到 24 小时之间",
                 "absolute_hours must be between 1 and 24",
+            );
+        }
+        if !(1..=1440).contains(&self.failure_window_minutes) {
+            return bad(
+                "failure_window_minutes",
+                "失败计数窗口须在 1 到 1440 分钟之间",
+                "failure_window_minutes must be between 1 and 1440",
+            );
+        }
+        if !(5..=100_000).contains(&self.address_failure_limit) {
+            return bad(
+                "address_failure_limit",
+                "单个地址的失败上限须在 5 到 100000 之间",
+                "address_failure_limit must be between 5 and 100000",
+            );
+        }
+        if !(5..=1_000_000).contains(&self.global_failure_limit) {
+            return bad(
+                "global_failure_limit",
+                "全局失败上限须在 5 到 1000000 之间",
+                "global_failure_limit must be between 5 and 1000000",
+            );
+        }
+        if self.global_failure_limit < self.address_failure_limit {
+            return bad(
+                "global_failure_limit",
+                "全局失败上限不能小于单个地址的失败上限",
+                "global_failure_limit must not be below address_failure_limit",
             );
         }
         Ok(())
@@ -146,14 +188,34 @@ impl SecurityPolicy {
         self.expiry_days > 0 && now - changed_at >= Duration::days(i64::from(self.expiry_days))
     }
 
-    /// After a failed login: the new failure count, and the lock's end if this failure locks.
-    pub fn after_failure(&self, failures_before: u32, now: DateTime<Utc>) -> (u32, Option<DateTime<Utc>>) {
-        let failures = failures_before.saturating_add(1);
-        if failures >= self.lockout_threshold {
-            (0, Some(now + Duration::minutes(i64::from(self.lockout_minutes))))
+    /// After a failed login, given the account's failures in a row counting this one (the store
+    /// counts them atomically): the end of the lock, when this failure locks the account.
+    pub fn lock_after(&self, failures: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (failures >= self.lockout_threshold).then(|| now + Duration::minutes(i64::from(self.lockout_minutes)))
+    }
+
+    /// How many more failures the account takes before it locks.
+    pub fn attempts_left(&self, failures: u32) -> u32 {
+        self.lockout_threshold.saturating_sub(failures)
+    }
+
+    /// The window of failure counting that `now` falls in, `[start, end)`. Windows are aligned
+    /// on the epoch, so every instance counts into the same one.
+    pub fn failure_window(&self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        aligned_window(now, i64::from(self.failure_window_minutes.max(1)))
+    }
+
+    /// Whether a login is refused before its password is looked at, given the failures counted in
+    /// the current window from the caller's address and from everywhere.
+    pub fn login_throttle(&self, address_failures: u64, all_failures: u64, now: DateTime<Utc>) -> Option<Throttle> {
+        let scope = if all_failures >= u64::from(self.global_failure_limit) {
+            ThrottleScope::Global
+        } else if address_failures >= u64::from(self.address_failure_limit) {
+            ThrottleScope::Address
         } else {
-            (failures, None)
-        }
+            return None;
+        };
+        Some(Throttle { scope, until: self.failure_window(now).1 })
     }
 
     pub fn session_state(
@@ -170,6 +232,46 @@ impl SecurityPolicy {
             SessionState::Active
         }
     }
+}
+
+/// Logins refused for a while, whoever tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    pub scope: ThrottleScope,
+    /// When the window ends and tries are counted afresh.
+    pub until: DateTime<Utc>,
+}
+
+impl Throttle {
+    /// Whole seconds until the window ends, at least one (for `Retry-After`).
+    pub fn retry_after_secs(&self, now: DateTime<Utc>) -> u64 {
+        u64::try_from((self.until - now).num_seconds()).unwrap_or(0).max(1)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleScope {
+    /// Too many failures from this address.
+    Address,
+    /// Too many failures from everywhere.
+    Global,
+}
+
+impl ThrottleScope {
+    pub fn code(self) -> &'static str {
+        match self {
+            ThrottleScope::Address => "address",
+            ThrottleScope::Global => "global",
+        }
+    }
+}
+
+/// The window of `minutes` that `t` falls in, `[start, end)`, aligned on the epoch.
+pub fn aligned_window(t: DateTime<Utc>, minutes: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+    let len = minutes.max(1) * 60;
+    let start = t.timestamp().div_euclid(len) * len;
+    let start = DateTime::from_timestamp(start, 0).unwrap_or(t);
+    (start, start + Duration::seconds(len))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,15 +319,43 @@ mod tests {
     #[test]
     fn fifth_failure_locks_for_fifteen_minutes() {
         let p = SecurityPolicy::default();
-        let mut n = 0;
-        for _ in 0..4 {
-            let (next, lock) = p.after_failure(n, t0());
-            assert!(lock.is_none());
-            n = next;
+        for n in 1..5 {
+            assert_eq!(p.lock_after(n, t0()), None);
+            assert_eq!(p.attempts_left(n), 5 - n);
         }
-        let (next, lock) = p.after_failure(n, t0());
-        assert_eq!(next, 0);
-        assert_eq!(lock, Some(t0() + Duration::minutes(15)));
+        assert_eq!(p.lock_after(5, t0()), Some(t0() + Duration::minutes(15)));
+        // Failures counted past the threshold (racing requests) lock too, never unlock.
+        assert_eq!(p.lock_after(9, t0()), Some(t0() + Duration::minutes(15)));
+        assert_eq!(p.attempts_left(9), 0);
+    }
+
+    #[test]
+    fn logins_are_throttled_per_address_and_overall_until_the_window_ends() {
+        let p = SecurityPolicy::default();
+        let now = t0() + Duration::minutes(20) + Duration::seconds(30);
+        let (start, end) = p.failure_window(now);
+        assert_eq!((start, end), (t0() + Duration::minutes(15), t0() + Duration::minutes(30)));
+        assert_eq!(p.login_throttle(49, 499, now), None);
+        let t = p.login_throttle(50, 60, now).unwrap();
+        assert_eq!((t.scope, t.until), (ThrottleScope::Address, end));
+        assert_eq!(t.retry_after_secs(now), 9 * 60 + 30);
+        assert_eq!(p.login_throttle(0, 500, now).unwrap().scope, ThrottleScope::Global);
+        assert_eq!(t.retry_after_secs(end), 1);
+    }
+
+    #[test]
+    fn login_limits_are_validated() {
+        let ok = SecurityPolicy::default();
+        assert!(ok.validate().is_ok());
+        let e = SecurityPolicy { address_failure_limit: 2, ..ok.clone() }.validate().unwrap_err();
+        assert_eq!(e.field, "address_failure_limit");
+        let e = SecurityPolicy { global_failure_limit: 20, ..ok.clone() }.validate().unwrap_err();
+        assert_eq!(e.field, "global_failure_limit");
+        let e = SecurityPolicy { failure_window_minutes: 0, ..ok }.validate().unwrap_err();
+        assert_eq!(e.field, "failure_window_minutes");
+        // A policy stored before these settings existed reads with their defaults.
+        let old: SecurityPolicy = serde_json::from_str(r#"{"min_length": 10}"#).unwrap();
+        assert_eq!((old.min_length, old.address_failure_limit), (10, 50));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde_json::json;
 use xiaoneng_core::{
     audit::HashAlgo,
     auth::{AccountStatus, SessionState},
+    org::supervisor_serving,
     rbac::{DataScope, Grants, Permission, Role},
 };
 use xiaoneng_store::{
@@ -29,6 +30,18 @@ use xiaoneng_store::{
 use crate::{ApiResult, AppState, error::ApiError, identity_cache};
 
 pub const SESSION_COOKIE: &str = "xn_session";
+/// The session cookie's name when the server is configured for HTTPS: the `__Host-` prefix makes
+/// the browser refuse it unless it is `Secure`, host-only and for `/`, so a sibling subdomain or a
+/// plain-HTTP page cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-xn_session";
+/// A hint for the web app that a session cookie was set (the session cookie is HttpOnly, so the
+/// app cannot see it): not a secret, and never trusted by the server.
+pub const SIGNED_IN_COOKIE: &str = "xn_signed_in";
+
+/// The session cookie's name under this configuration.
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    if state.config.secure_cookies { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
 
 /// A new random session token (256 bits), and its SHA-256, which is all the database keeps.
 pub fn new_token() -> (String, String) {
@@ -43,33 +56,59 @@ pub fn token_hash(token: &str) -> String {
     HashAlgo::Sha256.hex(token.as_bytes())
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-pub fn session_cookie(token: &str, secure: bool) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+/// The `Set-Cookie` values that start a session: the session itself, and the web app's hint.
+pub fn session_cookies(state: &AppState, token: &str, secure: bool) -> [String; 2] {
+    let name = session_cookie_name(state);
+    let flags = if secure || state.config.secure_cookies { "; Secure" } else { "" };
+    [
+        format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict{flags}"),
+        format!("{SIGNED_IN_COOKIE}=1; Path=/; SameSite=Strict{flags}"),
+    ]
 }
 
-pub fn clear_cookie(secure: bool) -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if secure { "; Secure" } else { "" })
+/// The `Set-Cookie` values that end a session in the browser.
+pub fn clear_cookies(state: &AppState, secure: bool) -> [String; 2] {
+    let name = session_cookie_name(state);
+    let flags = if secure || state.config.secure_cookies { "; Secure" } else { "" };
+    [
+        format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{flags}"),
+        format!("{SIGNED_IN_COOKIE}=; Path=/; SameSite=Strict; Max-Age=0{flags}"),
+    ]
 }
 
-/// The address a request came from: the peer, or the proxy's `X-Forwarded-For` when trusted.
+/// The address a request came from: the peer, or, behind trusted proxies, the address the
+/// outermost of them saw. Each proxy appends the address it was reached from to
+/// `X-Forwarded-For`, so with `trusted_proxies = N` the client is the N-th entry from the right;
+/// whatever stands further left came from the client itself and may be forged.
 pub fn client_ip(state: &AppState, parts: &Parts) -> String {
-    if state.config.trust_forwarded_headers
-        && let Some(ip) =
-            parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
-    {
-        return ip.trim().chars().take(64).collect();
+    if state.config.trust_forwarded_headers {
+        let hops: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect();
+        let n = state.config.trusted_proxies.max(1);
+        // Fewer entries than proxies: the request came through fewer of them; the leftmost is
+        // then the nearest to the client that any trusted proxy recorded.
+        if let Some(ip) = hops.len().checked_sub(n).and_then(|i| hops.get(i)).or(hops.first()) {
+            return ip.chars().take(64).collect();
+        }
     }
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
@@ -79,6 +118,33 @@ pub fn secure_request(state: &AppState, headers: &HeaderMap) -> bool {
     state.config.secure_cookies
         || (state.config.trust_forwarded_headers
             && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"))
+}
+
+/// Runs an Argon2 verification off the async threads, holding one of the server's hashing
+/// permits throughout (decision 0023): at most `max_concurrent_hashes` run at once, and a request
+/// that cannot get a permit within `hash_wait` is answered 503 `busy`, so that logins from anyone
+/// cannot take every core.
+pub async fn verify_password(state: &AppState, password: String, phc: String) -> ApiResult<bool> {
+    let permit = state.hash_permit().await?;
+    tokio::task::spawn_blocking(move || {
+        // Held until the hash is done, even if the request is dropped meanwhile.
+        let _permit = permit;
+        xiaoneng_core::auth::verify_password(&password, &phc)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Hashes a new password as [`verify_password`] verifies one: under a hashing permit.
+pub async fn hash_password(state: &AppState, password: String) -> ApiResult<String> {
+    let permit = state.hash_permit().await?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        xiaoneng_core::auth::hash_password(&password)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The logged-in user behind a request.
@@ -125,7 +191,16 @@ impl CurrentUser {
 
 impl CurrentUser {
     /// The user an account's identity describes, for a request from `ip`.
-    pub fn of(i: accounts::Identity, session_hash: String, must_change_password: bool, ip: String) -> Self {
+    /// An external supervisor's account holds no permission at all while the supervisor is
+    /// retired or outside their term (`today`, city time): it reads nothing of the regime.
+    pub fn of(
+        i: accounts::Identity,
+        session_hash: String,
+        must_change_password: bool,
+        ip: String,
+        today: chrono::NaiveDate,
+    ) -> Self {
+        let serving = i.supervisor.is_none_or(|(status, term)| supervisor_serving(status, term, today));
         CurrentUser {
             id: i.user.id,
             username: i.user.username,
@@ -135,7 +210,7 @@ impl CurrentUser {
             department_name: i.department_name,
             person_id: i.user.person_id,
             supervisor_id: i.user.supervisor_id,
-            grants: Grants::of(&i.roles),
+            grants: if serving { Grants::of(&i.roles) } else { Grants::of(&[]) },
             roles: i.roles,
             session_hash,
             must_change_password,
@@ -144,22 +219,46 @@ impl CurrentUser {
     }
 
     /// An account acting without a request (the demo, an operator's tool).
-    pub async fn load<C: sea_orm::ConnectionTrait>(c: &C, user_id: i64, ip: &str) -> ApiResult<Self> {
+    pub async fn load<C: sea_orm::ConnectionTrait>(
+        c: &C,
+        user_id: i64,
+        ip: &str,
+        today: chrono::NaiveDate,
+    ) -> ApiResult<Self> {
         let i = accounts::identity(c, user_id).await?;
-        Ok(CurrentUser::of(i, String::new(), false, ip.to_owned()))
+        Ok(CurrentUser::of(i, String::new(), false, ip.to_owned(), today))
     }
 }
 
+/// The caller's session even while they must change their password. Only the routes a user needs
+/// to get out of that state take it: `GET /api/v1/me`, `POST /api/v1/auth/password` and
+/// `POST /api/v1/auth/logout`. Every other route takes [`CurrentUser`] (or a permission, which
+/// takes it), and so refuses such a user with 403 `password_change_required`.
+#[derive(Debug, Clone)]
+pub struct SessionUser(pub CurrentUser);
+
 impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SessionUser(user) = SessionUser::from_request_parts(parts, state).await?;
+        if user.must_change_password {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        Ok(user)
+    }
+}
+
+impl FromRequestParts<AppState> for SessionUser {
     type Rejection = ApiError;
 
     /// No query when this instance knows the session (decision 0022); otherwise one: the session
     /// with its account, roles and department (decision 0020).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(u) = parts.extensions.get::<CurrentUser>() {
-            return Ok(u.clone());
+            return Ok(SessionUser(u.clone()));
         }
-        let token = cookie_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let token = cookie_token(&parts.headers, session_cookie_name(state)).ok_or(ApiError::Unauthenticated)?;
         let hash = token_hash(&token);
         let policy = state.policy().await?;
         let now = state.clock.now();
@@ -208,9 +307,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let must_change =
             c.identity.user.must_change_password || policy.password_expired(c.identity.user.password_changed_at, now);
-        let cu = CurrentUser::of(c.identity.clone(), hash, must_change, client_ip(state, parts));
+        let today = xiaoneng_core::clock::city_day(now);
+        let cu = CurrentUser::of(c.identity.clone(), hash, must_change, client_ip(state, parts), today);
         parts.extensions.insert(cu.clone());
-        Ok(cu)
+        Ok(SessionUser(cu))
     }
 }
 
@@ -309,10 +409,8 @@ impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Refuses a user who must change their password first.
         let user = CurrentUser::from_request_parts(parts, state).await?;
-        if user.must_change_password {
-            return Err(ApiError::PasswordChangeRequired);
-        }
         let Some(scope) = user.scope(P::PERMISSION) else {
             audit_denial(state, parts, &user, P::PERMISSION).await;
             return Err(ApiError::Forbidden);
@@ -325,9 +423,6 @@ impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
 /// different reasons); otherwise 403, audited under the first.
 pub async fn any_of(parts: &mut Parts, state: &AppState, perms: &[Permission]) -> Result<CurrentUser, ApiError> {
     let user = CurrentUser::from_request_parts(parts, state).await?;
-    if user.must_change_password {
-        return Err(ApiError::PasswordChangeRequired);
-    }
     if !perms.iter().any(|p| user.grants.has(*p)) {
         if let Some(first) = perms.first() {
             audit_denial(state, parts, &user, *first).await;
@@ -337,7 +432,8 @@ pub async fn any_of(parts: &mut Parts, state: &AppState, perms: &[Permission]) -
     Ok(user)
 }
 
-/// Records a refused request in the audit log.
+/// Records a refused request in the audit log: the first of a caller's window at once, the
+/// repeats rolled up into one summary entry (decision 0023).
 pub async fn audit_denial(state: &AppState, parts: &Parts, user: &CurrentUser, permission: Permission) {
     let rec = AuditRecord {
         at: state.clock.now(),
@@ -350,7 +446,7 @@ pub async fn audit_denial(state: &AppState, parts: &Parts, user: &CurrentUser, p
         outcome: Outcome::Denied,
         detail: json!({ "method": parts.method.as_str(), "permission": permission.code() }),
     };
-    if let Err(e) = state.store.audit(&rec).await {
+    if let Err(e) = state.store.audit_rolled(&rec).await {
         tracing::error!(error = %e, "could not audit a denial");
     }
 }
@@ -397,4 +493,19 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
         true
     };
     if allowed { next.run(req).await } else { ApiError::CsrfRejected.into_response() }
+}
+
+/// With `secure_cookies` the server is reached over HTTPS only: every answer tells the browser
+/// to keep it that way (a year, this host).
+pub async fn strict_transport(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if state.config.secure_cookies {
+        res.headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, axum::http::HeaderValue::from_static("max-age=31536000"));
+    }
+    res
 }

@@ -66,11 +66,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let q = parts.uri.query().unwrap_or("");
         serde_urlencoded_from_str(q).map(ApiQuery).map_err(|why| {
-            ApiError::bad_request(
-                "invalid_query",
-                format!("查询参数错误：{why}"),
-                format!("Bad query parameters: {why}"),
-            )
+            // A paging parameter that is no whole number is out of range, like `page=0`.
+            crate::api::paging_error(q).unwrap_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("查询参数错误：{why}"),
+                    format!("Bad query parameters: {why}"),
+                )
+            })
         })
     }
 }

@@ -169,17 +169,27 @@ pub struct Identity {
     pub roles: Vec<Role>,
     pub department_path: Option<String>,
     pub department_name: Option<String>,
+    /// For an external supervisor's account: their status and term of appointment.
+    pub supervisor: Option<(xiaoneng_core::org::Status, (chrono::NaiveDate, chrono::NaiveDate))>,
 }
 
 /// The account with its roles and department, from one query (one row per current role).
 fn identity_query() -> sea_orm::sea_query::SelectStatement {
-    use crate::entity::department;
+    use crate::entity::{department, supervisor};
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
     let mut q = Query::select();
     q.from(user::Entity);
     for col in <user::Column as sea_orm::Iterable>::iter() {
         q.expr_as(Expr::col((user::Entity, col)), Alias::new(format!("u_{}", sea_orm::IdenStatic::as_str(&col))));
     }
+    q.expr_as(Expr::col((supervisor::Entity, supervisor::Column::Status)), Alias::new("sv_status"))
+        .expr_as(Expr::col((supervisor::Entity, supervisor::Column::TermStart)), Alias::new("sv_start"))
+        .expr_as(Expr::col((supervisor::Entity, supervisor::Column::TermEnd)), Alias::new("sv_end"))
+        .join(
+            JoinType::LeftJoin,
+            supervisor::Entity,
+            Expr::col((supervisor::Entity, supervisor::Column::Id)).equals((user::Entity, user::Column::SupervisorId)),
+        );
     q.expr_as(Expr::col((department::Entity, department::Column::Path)), Alias::new("d_path"))
         .expr_as(Expr::col((department::Entity, department::Column::Name)), Alias::new("d_name"))
         .expr_as(Expr::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
@@ -213,6 +223,14 @@ fn identity_of(rows: &[sea_orm::QueryResult]) -> Result<Option<Identity>> {
         roles,
         department_path: first.try_get("", "d_path")?,
         department_name: first.try_get("", "d_name")?,
+        supervisor: match (
+            first.try_get::<Option<xiaoneng_core::org::Status>>("", "sv_status")?,
+            first.try_get::<Option<chrono::NaiveDate>>("", "sv_start")?,
+            first.try_get::<Option<chrono::NaiveDate>>("", "sv_end")?,
+        ) {
+            (Some(status), Some(start), Some(end)) => Some((status, (start, end))),
+            _ => None,
+        },
     }))
 }
 
@@ -323,27 +341,220 @@ pub async fn set_password<C: ConnectionTrait>(
     Ok(am.update(c).await?)
 }
 
-/// After a failed login: the new failure count and lock (from the policy).
-pub async fn record_login_failure<C: ConnectionTrait>(
+/// Whose failures a login counts: an account, or a user name that matches none (known only by
+/// its keyed hash), so that an unknown name answers exactly as a real one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginSubject<'a> {
+    User(i64),
+    Unknown(&'a str),
+}
+
+/// What counting one more failed login found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// The failures in a row, this one included.
+    Failures(u32),
+    /// The subject is locked (until then): nothing was counted.
+    Locked(DateTime<Utc>),
+}
+
+#[derive(Clone, Copy, sea_orm::DeriveIden)]
+enum UnknownLogins {
+    Table,
+    NameKey,
+    FailedLogins,
+    LockedUntil,
+}
+
+#[derive(Clone, Copy, sea_orm::DeriveIden)]
+enum LoginFailures {
+    Table,
+    Bucket,
+    WindowStart,
+    Failures,
+}
+
+/// The bucket that counts every failed login, whatever its address.
+pub const ALL_ADDRESSES: &str = "*";
+
+/// The bucket of one address.
+pub fn address_bucket(ip: &str) -> String {
+    format!("ip:{}", ip.chars().take(64).collect::<String>())
+}
+
+fn built(e: sea_orm::sea_query::error::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(e.to_string()))
+}
+
+/// Counts a failed login in one statement, unless the subject is locked now: racing requests
+/// each add one to what the others committed, and none can count past a lock another set.
+pub async fn count_login_failure<C: ConnectionTrait>(
     c: &C,
-    id: i64,
-    failures: u32,
-    locked_until: Option<DateTime<Utc>>,
-) -> Result<()> {
-    let mut am: user::ActiveModel = get_user(c, id).await?.into();
-    am.failed_logins = Set(i32::try_from(failures).unwrap_or(i32::MAX));
-    am.locked_until = Set(locked_until);
-    am.update(c).await?;
+    subject: LoginSubject<'_>,
+    now: DateTime<Utc>,
+) -> Result<Counted> {
+    use sea_orm::sea_query::{ExprTrait, OnConflict, Query};
+    let row = match subject {
+        LoginSubject::User(id) => {
+            let q = Query::update()
+                .table(user::Entity)
+                .value(user::Column::FailedLogins, Expr::col(user::Column::FailedLogins).add(1))
+                .and_where(Expr::col(user::Column::Id).eq(id))
+                .cond_where(
+                    Condition::any()
+                        .add(Expr::col(user::Column::LockedUntil).is_null())
+                        .add(Expr::col(user::Column::LockedUntil).lte(now)),
+                )
+                .returning_col(user::Column::FailedLogins)
+                .to_owned();
+            c.query_one(&q).await?
+        }
+        LoginSubject::Unknown(key) => {
+            let t = UnknownLogins::Table;
+            let q = Query::insert()
+                .into_table(t)
+                .columns([UnknownLogins::NameKey, UnknownLogins::FailedLogins])
+                .values([key.into(), 1.into()])
+                .map_err(built)?
+                .on_conflict(
+                    OnConflict::column(UnknownLogins::NameKey)
+                        .value(UnknownLogins::FailedLogins, Expr::col((t, UnknownLogins::FailedLogins)).add(1))
+                        .action_and_where(
+                            Expr::col((t, UnknownLogins::LockedUntil)).is_null().or(Expr::col((
+                                t,
+                                UnknownLogins::LockedUntil,
+                            ))
+                            .lte(now)),
+                        )
+                        .to_owned(),
+                )
+                .returning_col(UnknownLogins::FailedLogins)
+                .to_owned();
+            c.query_one(&q).await?
+        }
+    };
+    match row {
+        Some(r) => Ok(Counted::Failures(u32::try_from(r.try_get::<i32>("", "failed_logins")?).unwrap_or(0))),
+        None => match login_lock(c, subject, now).await? {
+            Some(until) => Ok(Counted::Locked(until)),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
+/// Locks the subject until `until` and starts its count afresh. Only ever sets a lock: a lock is
+/// cleared by time, a successful login after it, or an administrator.
+pub async fn lock_login<C: ConnectionTrait>(c: &C, subject: LoginSubject<'_>, until: DateTime<Utc>) -> Result<()> {
+    use sea_orm::sea_query::{ExprTrait, Query};
+    match subject {
+        LoginSubject::User(id) => {
+            user::Entity::update_many()
+                .col_expr(user::Column::FailedLogins, Expr::value(0))
+                .col_expr(user::Column::LockedUntil, Expr::value(until))
+                .filter(user::Column::Id.eq(id))
+                .exec(c)
+                .await?;
+        }
+        LoginSubject::Unknown(key) => {
+            let q = Query::update()
+                .table(UnknownLogins::Table)
+                .value(UnknownLogins::FailedLogins, 0)
+                .value(UnknownLogins::LockedUntil, until)
+                .and_where(Expr::col(UnknownLogins::NameKey).eq(key))
+                .to_owned();
+            c.execute(&q).await?;
+        }
+    }
     Ok(())
 }
 
-pub async fn record_login_success<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<()> {
-    let mut am: user::ActiveModel = get_user(c, id).await?.into();
-    am.failed_logins = Set(0);
-    am.locked_until = Set(None);
-    am.last_login_at = Set(Some(now));
-    am.update(c).await?;
+/// The subject's lock, if it is locked at `now`.
+pub async fn login_lock<C: ConnectionTrait>(
+    c: &C,
+    subject: LoginSubject<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    use sea_orm::sea_query::{ExprTrait, Query};
+    let until = match subject {
+        LoginSubject::User(id) => get_user(c, id).await?.locked_until,
+        LoginSubject::Unknown(key) => {
+            let q = Query::select()
+                .column(UnknownLogins::LockedUntil)
+                .from(UnknownLogins::Table)
+                .and_where(Expr::col(UnknownLogins::NameKey).eq(key))
+                .to_owned();
+            match c.query_one(&q).await? {
+                Some(r) => r.try_get::<Option<DateTime<Utc>>>("", "locked_until")?,
+                None => None,
+            }
+        }
+    };
+    Ok(until.filter(|t| *t > now))
+}
+
+/// After the right password: clears the count and records the login, unless the account is
+/// locked now (a lock set by a racing failure wins). `false` when locked.
+pub async fn record_login_success<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let r = user::Entity::update_many()
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(user::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(user::Column::LastLoginAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .filter(Condition::any().add(user::Column::LockedUntil.is_null()).add(user::Column::LockedUntil.lte(now)))
+        .exec(c)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Adds one failed login to each bucket's count for the window starting at `window_start`.
+pub async fn count_window_failure<C: ConnectionTrait>(
+    c: &C,
+    buckets: &[&str],
+    window_start: DateTime<Utc>,
+) -> Result<()> {
+    use sea_orm::sea_query::{ExprTrait, OnConflict, Query};
+    let t = LoginFailures::Table;
+    for b in buckets {
+        let q = Query::insert()
+            .into_table(t)
+            .columns([LoginFailures::Bucket, LoginFailures::WindowStart, LoginFailures::Failures])
+            .values([(*b).into(), window_start.into(), 1.into()])
+            .map_err(built)?
+            .on_conflict(
+                OnConflict::columns([LoginFailures::Bucket, LoginFailures::WindowStart])
+                    .value(LoginFailures::Failures, Expr::col((t, LoginFailures::Failures)).add(1))
+                    .to_owned(),
+            )
+            .to_owned();
+        c.execute(&q).await?;
+    }
     Ok(())
+}
+
+/// The failed logins counted in the window starting at `window_start`: from `bucket`, and from
+/// everywhere. One query on the primary key.
+pub async fn window_failures<C: ConnectionTrait>(
+    c: &C,
+    bucket: &str,
+    window_start: DateTime<Utc>,
+) -> Result<(u64, u64)> {
+    use sea_orm::sea_query::{ExprTrait, Query};
+    let q = Query::select()
+        .columns([LoginFailures::Bucket, LoginFailures::Failures])
+        .from(LoginFailures::Table)
+        .and_where(Expr::col(LoginFailures::WindowStart).eq(window_start))
+        .and_where(Expr::col(LoginFailures::Bucket).is_in([bucket, ALL_ADDRESSES]))
+        .to_owned();
+    let (mut mine, mut all) = (0, 0);
+    for r in c.query_all(&q).await? {
+        let n = u64::try_from(r.try_get::<i32>("", "failures")?).unwrap_or(0);
+        if r.try_get::<String>("", "bucket")? == ALL_ADDRESSES {
+            all = n;
+        } else {
+            mine = n;
+        }
+    }
+    Ok((mine, all))
 }
 
 pub async fn unlock<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc>) -> Result<user::Model> {

@@ -1,6 +1,8 @@
 //! The append-only audit log. Entries are written in the same transaction as the change they
 //! describe, and chained by hash through a one-row head that each writer locks, so concurrent
-//! writers on PostgreSQL cannot fork the chain.
+//! writers on PostgreSQL cannot fork the chain. Repeated refusals and failed logins of one caller
+//! are rolled up: counted in `audit_rollups` beside the chain and summed up in one entry per
+//! window (decision 0023), so that a flood of them cannot flood the log.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -8,7 +10,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
-use xiaoneng_core::audit::{AuditContent, ChainBreak, ChainVerifier, HashAlgo};
+use xiaoneng_core::audit::{
+    AuditContent, ChainBreak, ChainVerifier, HashAlgo, RollupSummary, note_target, rollup_window,
+};
 
 use crate::{
     PageReq, Paged, Result, Store, StoreError, contains,
@@ -47,6 +51,15 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Denied => "denied",
             Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ok" => Some(Outcome::Ok),
+            "denied" => Some(Outcome::Denied),
+            "failed" => Some(Outcome::Failed),
+            _ => None,
         }
     }
 }
@@ -91,6 +104,187 @@ pub async fn append<C: ConnectionTrait>(c: &C, algo: HashAlgo, rec: &AuditRecord
     Ok(seq)
 }
 
+#[derive(Clone, Copy, sea_orm::DeriveIden)]
+enum AuditRollups {
+    Table,
+    Id,
+    Caller,
+    WindowStart,
+    FirstSeq,
+    Repeats,
+    LastAt,
+    Targets,
+    SummarySeq,
+}
+
+/// One caller's roll-up in one window.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+struct RollupRow {
+    id: i64,
+    window_start: DateTime<Utc>,
+    first_seq: i64,
+    repeats: i32,
+    last_at: DateTime<Utc>,
+    targets: String,
+}
+
+/// What became of an event that rolls up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rolled {
+    /// The first of its caller's window: this entry was appended.
+    Recorded(i64),
+    /// A repeat: counted beside the chain, to be summed up in one entry when the window closes.
+    Counted,
+}
+
+/// Who repeats: the same action by the same actor from the same address.
+fn caller_key(rec: &AuditRecord) -> String {
+    let who = format!(
+        "{}\n{}\n{}\n{}",
+        rec.action,
+        rec.actor_user_id.map(|i| i.to_string()).unwrap_or_default(),
+        rec.actor,
+        rec.ip
+    );
+    HashAlgo::Sha256.hex(who.as_bytes())
+}
+
+fn rollup_select() -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::Query;
+    Query::select()
+        .columns([
+            AuditRollups::Id,
+            AuditRollups::WindowStart,
+            AuditRollups::FirstSeq,
+            AuditRollups::Repeats,
+            AuditRollups::LastAt,
+            AuditRollups::Targets,
+        ])
+        .from(AuditRollups::Table)
+        .to_owned()
+}
+
+async fn rollup_rows<C: ConnectionTrait>(c: &C, q: &sea_orm::sea_query::SelectStatement) -> Result<Vec<RollupRow>> {
+    use sea_orm::FromQueryResult;
+    c.query_all(q).await?.iter().map(|r| Ok(RollupRow::from_query_result(r, "")?)).collect()
+}
+
+/// Appends an event that rolls up (a refused request, a failed login): the first of its caller's
+/// window is appended at once; a repeat in the same window is only counted, beside the chain,
+/// which is never rewritten. When the caller comes back in a later window, the summary of their
+/// earlier window is appended first. Call inside a write transaction.
+pub async fn append_rolled<C: ConnectionTrait>(c: &C, algo: HashAlgo, rec: &AuditRecord) -> Result<Rolled> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    // Whoever holds the head decides alone whether an event is the first of its window.
+    audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
+    let at = xiaoneng_core::clock::truncate_micros(rec.at);
+    let caller = caller_key(rec);
+    let (window_start, _) = rollup_window(at);
+    // `>=`: an instance whose clock lags counts into the window already open, not an older one.
+    let q = rollup_select()
+        .and_where(Expr::col(AuditRollups::Caller).eq(caller.as_str()))
+        .and_where(Expr::col(AuditRollups::WindowStart).gte(window_start))
+        .to_owned();
+    if let Some(row) = rollup_rows(c, &q).await?.into_iter().next() {
+        let mut targets: Vec<String> = serde_json::from_str(&row.targets).unwrap_or_default();
+        note_target(&mut targets, &rec.target_id);
+        let u = Query::update()
+            .table(AuditRollups::Table)
+            .value(AuditRollups::Repeats, Expr::col(AuditRollups::Repeats).add(1))
+            .value(AuditRollups::LastAt, std::cmp::max(at, row.last_at))
+            .value(AuditRollups::Targets, serde_json::to_string(&targets).unwrap_or_else(|_| "[]".into()))
+            .and_where(Expr::col(AuditRollups::Id).eq(row.id))
+            .to_owned();
+        c.execute(&u).await?;
+        return Ok(Rolled::Counted);
+    }
+    let earlier = rollup_select()
+        .and_where(Expr::col(AuditRollups::Caller).eq(caller.as_str()))
+        .and_where(Expr::col(AuditRollups::WindowStart).lt(window_start))
+        .and_where(Expr::col(AuditRollups::SummarySeq).is_null())
+        .and_where(Expr::col(AuditRollups::Repeats).gt(0))
+        .to_owned();
+    for row in rollup_rows(c, &earlier).await? {
+        summarise(c, algo, &row, at).await?;
+    }
+    let seq = append(c, algo, rec).await?;
+    let ins = Query::insert()
+        .into_table(AuditRollups::Table)
+        .columns([
+            AuditRollups::Caller,
+            AuditRollups::WindowStart,
+            AuditRollups::FirstSeq,
+            AuditRollups::Repeats,
+            AuditRollups::LastAt,
+            AuditRollups::Targets,
+        ])
+        .values([
+            caller.into(),
+            window_start.into(),
+            seq.into(),
+            0.into(),
+            at.into(),
+            serde_json::to_string(&[&rec.target_id]).unwrap_or_else(|_| "[]".into()).into(),
+        ])
+        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
+        .to_owned();
+    c.execute(&ins).await?;
+    Ok(Rolled::Recorded(seq))
+}
+
+/// Appends the summary of a closed window's repeats, copying who, where and what from the entry
+/// recorded at once, and marks the roll-up summarised.
+async fn summarise<C: ConnectionTrait>(c: &C, algo: HashAlgo, row: &RollupRow, now: DateTime<Utc>) -> Result<i64> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let first = audit_entry::Entity::find_by_id(row.first_seq).one(c).await?.ok_or(StoreError::NotFound)?;
+    let (window_start, window_end) = rollup_window(row.window_start);
+    let summary = RollupSummary {
+        first_seq: row.first_seq,
+        repeats: i64::from(row.repeats),
+        window_start,
+        window_end,
+        last_at: row.last_at,
+        targets: serde_json::from_str(&row.targets).unwrap_or_default(),
+    };
+    let rec = AuditRecord {
+        at: now,
+        actor_user_id: first.actor_user_id,
+        actor: first.actor,
+        ip: first.ip,
+        action: first.action,
+        target_type: "audit_entry".into(),
+        target_id: row.first_seq.to_string(),
+        outcome: Outcome::parse(&first.outcome).unwrap_or(Outcome::Failed),
+        detail: summary.detail(),
+    };
+    let seq = append(c, algo, &rec).await?;
+    let u = Query::update()
+        .table(AuditRollups::Table)
+        .value(AuditRollups::SummarySeq, seq)
+        .and_where(Expr::col(AuditRollups::Id).eq(row.id))
+        .to_owned();
+    c.execute(&u).await?;
+    Ok(seq)
+}
+
+/// How many repeats were rolled up into each of these entries (the ones recorded at once), by
+/// sequence number; entries without repeats are left out.
+pub async fn rollup_repeats<C: ConnectionTrait>(
+    c: &C,
+    seqs: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, i64>> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let seqs: Vec<i64> = seqs.into_iter().collect();
+    if seqs.is_empty() {
+        return Ok(Default::default());
+    }
+    let q = rollup_select()
+        .and_where(Expr::col(AuditRollups::FirstSeq).is_in(seqs))
+        .and_where(Expr::col(AuditRollups::Repeats).gt(0))
+        .to_owned();
+    Ok(rollup_rows(c, &q).await?.into_iter().map(|r| (r.first_seq, i64::from(r.repeats))).collect())
+}
+
 impl Store {
     /// Records an entry on its own: for events that change nothing else (a refused request, a
     /// failed login, a download).
@@ -99,6 +293,36 @@ impl Store {
         let seq = append(&tx, self.audit_algo(), rec).await?;
         tx.commit().await?;
         Ok(seq)
+    }
+
+    /// Records an event that rolls up ([`append_rolled`]) on its own.
+    pub async fn audit_rolled(&self, rec: &AuditRecord) -> Result<Rolled> {
+        let tx = self.write().await?;
+        let r = append_rolled(&tx, self.audit_algo(), rec).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Appends the summaries of every window closed by `now` whose repeats are not yet in the
+    /// chain (the roll-up job). Returns how many were appended.
+    pub async fn flush_audit_rollups(&self, now: DateTime<Utc>) -> Result<usize> {
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        let tx = self.write().await?;
+        audit_head::Entity::find_by_id(1).lock_exclusive().one(&tx).await?.ok_or(StoreError::NotFound)?;
+        let (current, _) = rollup_window(now);
+        let q = rollup_select()
+            .and_where(Expr::col(AuditRollups::SummarySeq).is_null())
+            .and_where(Expr::col(AuditRollups::WindowStart).lt(current))
+            .and_where(Expr::col(AuditRollups::Repeats).gt(0))
+            .order_by(AuditRollups::Id, sea_orm::Order::Asc)
+            .limit(500)
+            .to_owned();
+        let rows = rollup_rows(&tx, &q).await?;
+        for row in &rows {
+            summarise(&tx, self.audit_algo(), row, now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
     }
 
     /// Walks the whole chain in one snapshot. `Ok(n)` is the number of intact entries.

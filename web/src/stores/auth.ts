@@ -4,6 +4,21 @@ import { api, call, ApiError, type Schemas } from '@/api/client'
 
 export type Me = Schemas['Me']
 
+/** The hint the server sets beside the session cookie at login and clears at logout. The session
+ * cookie is HttpOnly, so this is how the app knows whether asking `/me` is worth a request: a
+ * first visit makes no request that is bound to fail. It is no secret and the server never reads
+ * it; a stale one costs one 401, after which it is dropped. */
+export const SIGNED_IN_COOKIE = 'xn_signed_in'
+
+export function signedInHint(): boolean {
+  return document.cookie.split(';').some((c) => c.trim() === `${SIGNED_IN_COOKIE}=1`)
+}
+
+function dropSignedInHint() {
+  const secure = window.location.protocol === 'https:' ? '; Secure' : ''
+  document.cookie = `${SIGNED_IN_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict${secure}`
+}
+
 /** The logged-in user, their permission codes, and the session's life. */
 export const useAuthStore = defineStore('auth', () => {
   const me = ref<Me | null>(null)
@@ -15,12 +30,19 @@ export const useAuthStore = defineStore('auth', () => {
     return !code || code.split('|').some((c) => permissions.value.has(c))
   }
 
-  /** Asks the server who we are; no session means null, not an error. */
+  /** Asks the server who we are; no session means null, not an error. Without the signed-in
+   * hint there is no session to ask about, so no request is made. */
   async function load(): Promise<Me | null> {
+    if (!signedInHint()) {
+      me.value = null
+      checked.value = true
+      return null
+    }
     try {
       me.value = await call(api.GET('/api/v1/me'))
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) throw e
+      dropSignedInHint()
       me.value = null
     } finally {
       checked.value = true
@@ -49,6 +71,7 @@ export const useAuthStore = defineStore('auth', () => {
 
   /** The server ended the session (expired, logged out elsewhere). */
   function forget() {
+    dropSignedInHint()
     me.value = null
     checked.value = true
   }

@@ -23,19 +23,50 @@ function respond(status: number, body: unknown) {
   vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })))
 }
 
+function clearCookies() {
+  for (const c of document.cookie.split(';')) {
+    const name = c.split('=')[0].trim()
+    if (name) document.cookie = `${name}=; Path=/; Max-Age=0`
+  }
+}
+
 beforeEach(() => {
   setActivePinia(createPinia())
   localStorage.clear()
+  clearCookies()
   vi.unstubAllGlobals()
 })
 
 describe('the auth store', () => {
-  it('knows nobody is logged in when the server says 401', async () => {
+  it('makes no request on a first visit, when no session was ever set', async () => {
+    const fetch = vi.fn(async () => new Response('{}', { status: 500 }))
+    vi.stubGlobal('fetch', fetch)
+    const auth = useAuthStore()
+    expect(await auth.load()).toBeNull()
+    expect(auth.checked).toBe(true)
+    expect(fetch).not.toHaveBeenCalled()
+  })
+
+  it('asks who we are when the server said a session was set', async () => {
+    document.cookie = 'xn_signed_in=1; Path=/'
+    respond(200, me)
+    const auth = useAuthStore()
+    expect((await auth.load())?.username).toBe('sj_head')
+    expect(fetch).toHaveBeenCalledTimes(1)
+  })
+
+  it('knows nobody is logged in when the server says 401, and drops the stale hint', async () => {
+    document.cookie = 'xn_signed_in=1; Path=/'
     respond(401, { code: 'unauthenticated', message: '请先登录', details: null })
     const auth = useAuthStore()
     expect(await auth.load()).toBeNull()
     expect(auth.checked).toBe(true)
     expect(auth.has('people:read')).toBe(false)
+    expect(document.cookie).not.toContain('xn_signed_in=1')
+    // The next page load asks nothing.
+    setActivePinia(createPinia())
+    expect(await useAuthStore().load()).toBeNull()
+    expect(fetch).toHaveBeenCalledTimes(1)
   })
 
   it('keeps the user and their permission codes after login', async () => {

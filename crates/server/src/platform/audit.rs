@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xiaoneng_store::{audit::AuditFilter, entity::audit_entry};
+use xiaoneng_store::{
+    audit::{self, AuditFilter},
+    entity::audit_entry,
+};
 
 use crate::api::{Checks, Page, page_req};
 use crate::{
@@ -40,6 +43,11 @@ pub struct AuditEntry {
     /// `sha256` or `sm3`.
     pub algo: String,
     pub hash: String,
+    /// How many more times the same caller did the same (a refused request, a failed login)
+    /// within this entry's ten-minute window: rolled up into this entry rather than recorded one
+    /// by one. Once the window has closed, a summary entry (`target_type` `audit_entry`, naming
+    /// this one, `detail.rollup.repeats`) puts the count into the chain.
+    pub repeats: i64,
 }
 
 impl From<audit_entry::Model> for AuditEntry {
@@ -57,6 +65,7 @@ impl From<audit_entry::Model> for AuditEntry {
             detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
             algo: e.algo,
             hash: e.hash,
+            repeats: 0,
         }
     }
 }
@@ -100,11 +109,16 @@ async fn search(
         to: p.to,
     };
     let found = s.store.search_audit(&f, page).await?;
+    let repeats = audit::rollup_repeats(s.store.db(), found.items.iter().map(|e| e.seq)).await?;
     // Who read the log is itself on the record.
     let detail = json!({ "actor": f.actor, "action": f.action, "outcome": f.outcome, "target_type": f.target_type,
                          "target_id": f.target_id, "from": f.from, "to": f.to, "page": page.page });
     s.store.audit(&auth.user.audit(&s, "audit.search", "audit", "", detail)).await?;
-    Ok(Json(Page::from(found, AuditEntry::from)))
+    Ok(Json(Page::from(found, |e| {
+        let mut entry = AuditEntry::from(e);
+        entry.repeats = repeats.get(&entry.seq).copied().unwrap_or(0);
+        entry
+    })))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,27 +1,33 @@
-//! Login, logout and password change. Failed logins count towards a lock; every attempt is
-//! audited with the name tried, never the password.
+//! Login, logout and password change. Failed logins count towards a lock, per account and per
+//! unknown name, and per address and overall in windows (decision 0023); every attempt is
+//! audited with the name tried (a keyed hash of it when it matches no account), never the
+//! password, repeats rolled up.
 
 use axum::{
     Json,
     extract::{FromRequestParts, State},
     http::{HeaderMap, StatusCode, header, request::Parts},
-    response::{IntoResponse, Response},
+    response::{AppendHeaders, IntoResponse, Response},
 };
+use hmac::{KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xiaoneng_core::auth::{AccountStatus, hash_password, verify_password};
+use xiaoneng_core::auth::{AccountStatus, ThrottleScope, hash_password};
+use xiaoneng_core::clock::city_day;
 use xiaoneng_store::{
-    accounts, audit,
+    accounts::{self, Counted, LoginSubject},
+    audit,
     audit::{AuditRecord, Outcome},
-    entity::user,
 };
 
 use super::me::{Me, me_of};
 use crate::{
     ApiResult, AppState,
-    auth::{CurrentUser, clear_cookie, client_ip, new_token, secure_request, session_cookie},
+    auth::{
+        CurrentUser, SessionUser, clear_cookies, client_ip, new_token, secure_request, session_cookies, verify_password,
+    },
     error::{ApiError, ErrorBody},
     extract::ApiJson,
 };
@@ -56,83 +62,154 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password("no such user, no such password").unwrap_or_default())
 }
 
-/// Logs in. On success sets the `xn_session` cookie (HttpOnly, SameSite=Strict) and returns the
-/// user as `GET /api/v1/me` would.
+/// A user name's keyed hash (HMAC-SHA256 under the database's `login_name_key`, 128 bits in hex):
+/// how a name that matches no account is counted and audited. A password typed into the name
+/// field must not land in the log or the database as it was typed.
+async fn name_key(s: &AppState, username: &str) -> ApiResult<String> {
+    let key = s.login_name_key().await?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| ApiError::Internal(e.to_string()))?;
+    mac.update(username.as_bytes());
+    let mut hex = hex::encode(mac.finalize().into_bytes());
+    hex.truncate(32);
+    Ok(hex)
+}
+
+/// Logs in. On success sets the session cookie (`xn_session`, or `__Host-xn_session` when the
+/// server is configured for HTTPS; HttpOnly, SameSite=Strict) and the web app's `xn_signed_in`
+/// hint, and returns the user as `GET /api/v1/me` would. A user name that matches no account is
+/// answered exactly as a wrong password is, down to the attempts left and the lock.
 #[utoipa::path(operation_id = "auth_login", post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = Me),
-        (status = 401, description = "wrong user name or password", body = ErrorBody),
+        (status = 401, description = "wrong user name or password; `details.attempts_left`", body = ErrorBody),
         (status = 423, description = "locked after too many failures", body = ErrorBody),
-        (status = 403, description = "account disabled", body = ErrorBody)))]
+        (status = 403, description = "account disabled", body = ErrorBody),
+        (status = 429, description = "too many failed logins from this address, or overall; `Retry-After`", body = ErrorBody),
+        (status = 503, description = "too many logins being checked at once; `Retry-After`", body = ErrorBody)))]
 async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<LoginRequest>) -> ApiResult<Response> {
     let now = s.clock.now();
     let policy = s.policy().await?;
+    let algo = s.store.audit_algo();
+    let db = s.store.db();
     let username = b.username.trim().to_lowercase();
-    let record = |outcome: Outcome, user: Option<&user::Model>, why: &str| AuditRecord {
+
+    // The address's and everyone's failures in this window, before any hashing: one query.
+    let (window_start, _) = policy.failure_window(now);
+    let bucket = accounts::address_bucket(&origin.ip);
+    let (from_here, from_all) = accounts::window_failures(db, &bucket, window_start).await?;
+    if let Some(t) = policy.login_throttle(from_here, from_all, now) {
+        // Rolled up by address alone: a spray of names from one address is one entry a window.
+        let rec = AuditRecord {
+            at: now,
+            actor_user_id: None,
+            actor: String::new(),
+            ip: origin.ip.clone(),
+            action: "auth.throttled".into(),
+            target_type: "login".into(),
+            target_id: t.scope.code().into(),
+            outcome: Outcome::Failed,
+            detail: json!({ "scope": t.scope.code(), "until": t.until }),
+        };
+        s.store.audit_rolled(&rec).await?;
+        return Err(ApiError::TooManyAttempts {
+            retry_after: t.retry_after_secs(now),
+            global: t.scope == ThrottleScope::Global,
+        });
+    }
+
+    let user = accounts::find_by_username(db, &username).await?;
+    let key = name_key(&s, &username).await?;
+    let subject = user.as_ref().map_or(LoginSubject::Unknown(&key), |u| LoginSubject::User(u.id));
+    let actor = match &user {
+        Some(u) => u.username.clone(),
+        None => format!("unknown:{}", key.get(..16).unwrap_or(&key)),
+    };
+    let record = |outcome: Outcome, why: &str| AuditRecord {
         at: now,
-        actor_user_id: user.map(|u| u.id),
-        actor: username.chars().take(64).collect(),
+        actor_user_id: user.as_ref().map(|u| u.id),
+        actor: actor.clone(),
         ip: origin.ip.clone(),
         action: "auth.login".into(),
         target_type: "user".into(),
-        target_id: user.map(|u| u.id.to_string()).unwrap_or_default(),
+        target_id: user.as_ref().map(|u| u.id.to_string()).unwrap_or_default(),
         outcome,
         detail: json!({ "result": why }),
     };
-    let Some(u) = accounts::find_by_username(s.store.db(), &username).await? else {
-        let pw = b.password.clone();
-        tokio::task::spawn_blocking(move || verify_password(&pw, dummy_hash())).await.ok();
-        s.store.audit(&record(Outcome::Failed, None, "unknown_user")).await?;
-        return Err(ApiError::InvalidCredentials { attempts_left: None });
+    let locked = match &user {
+        Some(u) => u.locked_until.filter(|t| *t > now),
+        None => accounts::login_lock(db, subject, now).await?,
     };
-    if let Some(until) = u.locked_until.filter(|t| *t > now) {
-        s.store.audit(&record(Outcome::Failed, Some(&u), "locked")).await?;
+    if let Some(until) = locked {
+        s.store.audit_rolled(&record(Outcome::Failed, "locked")).await?;
         return Err(ApiError::AccountLocked { until });
     }
-    let (pw, hash) = (b.password.clone(), u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
+    // One verification whatever the name, so that timing does not tell names apart either.
+    let phc = user.as_ref().map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let verified = verify_password(&s, b.password.clone(), phc).await?;
+
     let tx = s.store.write().await?;
-    if !ok {
-        let (failures, lock) = policy.after_failure(u32::try_from(u.failed_logins).unwrap_or(0), now);
-        accounts::record_login_failure(&tx, u.id, failures, lock).await?;
-        let why = if lock.is_some() { "wrong_password_locked" } else { "wrong_password" };
-        audit::append(&tx, s.store.audit_algo(), &record(Outcome::Failed, Some(&u), why)).await?;
-        tx.commit().await?;
-        return Err(match lock {
-            Some(until) => ApiError::AccountLocked { until },
-            None => {
-                ApiError::InvalidCredentials { attempts_left: Some(policy.lockout_threshold.saturating_sub(failures)) }
+    let Some(u) = user.as_ref().filter(|_| verified) else {
+        let unknown = user.is_none();
+        // Counted in the database, in one statement: racing failures each count, and none of
+        // them can count past (or clear) a lock another has set.
+        let failures = match accounts::count_login_failure(&tx, subject, now).await? {
+            Counted::Locked(until) => {
+                audit::append_rolled(&tx, algo, &record(Outcome::Failed, "locked")).await?;
+                tx.commit().await?;
+                return Err(ApiError::AccountLocked { until });
             }
-        });
-    }
+            Counted::Failures(n) => n,
+        };
+        accounts::count_window_failure(&tx, &[&bucket, accounts::ALL_ADDRESSES], window_start).await?;
+        if let Some(until) = policy.lock_after(failures, now) {
+            accounts::lock_login(&tx, subject, until).await?;
+            let why = if unknown { "unknown_user_locked" } else { "wrong_password_locked" };
+            // A lock changes the account: recorded at once, never rolled up.
+            audit::append(&tx, algo, &record(Outcome::Failed, why)).await?;
+            tx.commit().await?;
+            return Err(ApiError::AccountLocked { until });
+        }
+        let why = if unknown { "unknown_user" } else { "wrong_password" };
+        audit::append_rolled(&tx, algo, &record(Outcome::Failed, why)).await?;
+        tx.commit().await?;
+        return Err(ApiError::InvalidCredentials { attempts_left: Some(policy.attempts_left(failures)) });
+    };
     if u.status != AccountStatus::Active {
-        audit::append(&tx, s.store.audit_algo(), &record(Outcome::Failed, Some(&u), "disabled")).await?;
+        audit::append_rolled(&tx, algo, &record(Outcome::Failed, "disabled")).await?;
         tx.commit().await?;
         return Err(ApiError::AccountDisabled);
     }
-    accounts::record_login_success(&tx, u.id, now).await?;
+    if !accounts::record_login_success(&tx, u.id, now).await? {
+        // A racing failure locked the account while this password was checked: the lock wins.
+        let until = accounts::login_lock(&tx, subject, now).await?.unwrap_or(now);
+        audit::append_rolled(&tx, algo, &record(Outcome::Failed, "locked")).await?;
+        tx.commit().await?;
+        return Err(ApiError::AccountLocked { until });
+    }
     let (token, token_hash) = new_token();
     let ua = origin.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accounts::create_session(&tx, token_hash, u.id, &origin.ip, ua, now).await?;
-    audit::append(&tx, s.store.audit_algo(), &record(Outcome::Ok, Some(&u), "ok")).await?;
+    audit::append(&tx, algo, &record(Outcome::Ok, "ok")).await?;
     tx.commit().await?;
     let must_change = u.must_change_password || policy.password_expired(u.password_changed_at, now);
-    let who =
-        CurrentUser::of(accounts::identity(s.store.db(), u.id).await?, String::new(), must_change, origin.ip.clone());
+    let identity = accounts::identity(s.store.db(), u.id).await?;
+    let who = CurrentUser::of(identity, String::new(), must_change, origin.ip.clone(), city_day(now));
     let me = me_of(&who);
-    let cookie = session_cookie(&token, secure_request(&s, &origin.headers));
-    Ok(([(header::SET_COOKIE, cookie)], Json(me)).into_response())
+    let [session, hint] = session_cookies(&s, &token, secure_request(&s, &origin.headers));
+    Ok((AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, hint)]), Json(me)).into_response())
 }
 
-/// Ends the session on the server and clears the cookie.
+/// Ends the session on the server and clears the cookies.
 #[utoipa::path(operation_id = "auth_logout", post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(State(s): State<AppState>, user: CurrentUser, headers: HeaderMap) -> ApiResult<Response> {
+async fn logout(State(s): State<AppState>, SessionUser(user): SessionUser, headers: HeaderMap) -> ApiResult<Response> {
     let tx = s.store.write().await?;
     accounts::end_session(&tx, &user.session_hash, "logout", s.clock.now()).await?;
     audit::append(&tx, s.store.audit_algo(), &user.audit(&s, "auth.logout", "user", user.id, json!({}))).await?;
     tx.commit().await?;
     s.identities.forget();
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(secure_request(&s, &headers)))]).into_response())
+    let [session, hint] = clear_cookies(&s, secure_request(&s, &headers));
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, hint)]))
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -142,25 +219,53 @@ pub struct ChangePasswordRequest {
 }
 
 /// Changes the caller's own password; allowed (and required) when the password has expired or
-/// was set by an administrator. Other sessions of the user end.
+/// was set by an administrator. Other sessions of the user end. A wrong current password counts
+/// towards the account's lock as a failed login does.
 #[utoipa::path(operation_id = "auth_change_password", post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 423, description = "locked after too many failures", body = ErrorBody),
+        (status = 503, description = "too many passwords being checked at once", body = ErrorBody)))]
 async fn change_password(
     State(s): State<AppState>,
-    user: CurrentUser,
+    SessionUser(user): SessionUser,
     ApiJson(b): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let now = s.clock.now();
     let policy = s.policy().await?;
     let u = accounts::get_user(s.store.db(), user.id).await?;
-    let (cur, hash) = (b.current_password.clone(), u.password_hash.clone());
-    if !tokio::task::spawn_blocking(move || verify_password(&cur, &hash)).await.unwrap_or(false) {
-        return Err(ApiError::invalid(
-            "current_password",
-            "wrong_password",
-            "当前密码不正确",
-            "The current password is wrong",
-        ));
+    if let Some(until) = u.locked_until.filter(|t| *t > now) {
+        return Err(ApiError::AccountLocked { until });
+    }
+    if !verify_password(&s, b.current_password.clone(), u.password_hash.clone()).await? {
+        let subject = LoginSubject::User(u.id);
+        let tx = s.store.write().await?;
+        let refusal = |why: &str| {
+            let mut rec = user.audit(&s, "auth.password_change", "user", user.id, json!({ "result": why }));
+            rec.outcome = Outcome::Failed;
+            rec
+        };
+        let err = match accounts::count_login_failure(&tx, subject, now).await? {
+            Counted::Locked(until) => ApiError::AccountLocked { until },
+            Counted::Failures(n) => match policy.lock_after(n, now) {
+                Some(until) => {
+                    accounts::lock_login(&tx, subject, until).await?;
+                    audit::append(&tx, s.store.audit_algo(), &refusal("wrong_password_locked")).await?;
+                    ApiError::AccountLocked { until }
+                }
+                None => {
+                    audit::append_rolled(&tx, s.store.audit_algo(), &refusal("wrong_password")).await?;
+                    let left = policy.attempts_left(n);
+                    ApiError::invalid(
+                        "current_password",
+                        "wrong_password",
+                        format!("当前密码不正确，再错 {left} 次账号将被锁定"),
+                        format!("The current password is wrong; {left} attempts left before the account locks"),
+                    )
+                }
+            },
+        };
+        tx.commit().await?;
+        return Err(err);
     }
     policy.check_password(&u.username, &b.new_password)?;
     if b.new_password == b.current_password {
@@ -171,11 +276,7 @@ async fn change_password(
             "The new password must differ from the current one",
         ));
     }
-    let pw = b.new_password.clone();
-    let new_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let new_hash = crate::auth::hash_password(&s, b.new_password.clone()).await?;
     let tx = s.store.write().await?;
     accounts::set_password(&tx, u.id, new_hash, false, now).await?;
     // End the user's other sessions: whoever knew the old password is out.

@@ -3,7 +3,7 @@
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::{both, support::TestApp};
+use crate::{auth::events_in, both, support::TestApp};
 
 async fn changes(app: &TestApp) {
     let s = app.login("office").await;
@@ -157,4 +157,105 @@ both!(sm3_chains_verify_and_can_follow_sha256, |app: TestApp| async move {
     app.store.db().execute_unprepared("UPDATE audit_log SET target_id = '999' WHERE algo = 'sm3'").await.unwrap();
     let v = app.get("/api/v1/audit/verify", &auditor).await;
     assert_eq!(v.ok()["intact"], false);
+});
+
+/// Runs the server's recurring jobs once, as a runner would (the roll-up among them).
+async fn run_jobs(app: &TestApp) {
+    let r = xiaoneng_server::jobs::runner(
+        app.store.clone(),
+        std::sync::Arc::new(app.clock.clone()),
+        app.state.objects.clone(),
+        xiaoneng_server::notify::Egress::default(),
+        "w".into(),
+    );
+    r.tick_recurring().await.unwrap();
+    while r.run_one().await.unwrap() {}
+}
+
+both!(repeated_refusals_are_rolled_up_not_flooded, |app: TestApp| async move {
+    let staff = app.login("staff_a").await;
+    for _ in 0..30 {
+        app.get("/api/v1/users", &staff).await.expect(403, "forbidden");
+    }
+    app.get("/api/v1/audit", &staff).await.expect(403, "forbidden");
+    let head_b = app.login("head_b").await;
+    for _ in 0..3 {
+        app.get("/api/v1/users", &head_b).await.expect(403, "forbidden");
+    }
+    // One entry per caller, at once; the repeats counted on it.
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=permission.denied&page_size=50", &auditor).await;
+    let items = log.ok()["items"].as_array().unwrap().clone();
+    let seen: Vec<(&str, &str, u64)> = items
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["target_id"].as_str().unwrap(), e["repeats"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(seen, [("head_b", "/api/v1/users", 2), ("staff_a", "/api/v1/users", 30)], "{}", log.json);
+    assert_eq!(events_in(&log.json), 34);
+    let first = items[1]["seq"].as_i64().unwrap();
+
+    // The window closes; the job puts the counts into the chain, as entries of their own.
+    app.clock.advance(chrono::Duration::minutes(10));
+    run_jobs(&app).await;
+    // staff_a comes back in a new window: a new first entry.
+    app.get("/api/v1/users", &staff).await.expect(403, "forbidden");
+    let log = app.get("/api/v1/audit?action=permission.denied&actor=staff_a&page_size=50", &auditor).await;
+    let items = log.ok()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3, "{}", log.json);
+    assert_eq!((items[0]["target_type"].as_str(), items[0]["repeats"].as_u64()), (Some("route"), Some(0)));
+    let summary = &items[1];
+    assert_eq!(summary["target_type"], "audit_entry");
+    assert_eq!(summary["target_id"], first.to_string());
+    assert_eq!(summary["outcome"], "denied");
+    let rollup = &summary["detail"]["rollup"];
+    assert_eq!(rollup["repeats"], 30, "{summary}");
+    assert_eq!(rollup["targets"], json!(["/api/v1/users", "/api/v1/audit"]));
+    assert_eq!(events_in(&log.json), 32);
+    // Summed up once: the job finds nothing more to do, and the chain is whole.
+    run_jobs(&app).await;
+    let again = app.get("/api/v1/audit?action=permission.denied&target_type=audit_entry", &auditor).await;
+    assert_eq!(again.ok()["total"], 2, "one summary each for staff_a and head_b: {}", again.json);
+    let v = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(v.ok()["intact"], true, "{}", v.json);
+});
+
+both!(refusals_racing_each_other_are_counted_once_each, |app: TestApp| async move {
+    let staff = app.login("staff_a").await;
+    let tries: Vec<_> = (0..24)
+        .map(|_| {
+            let router = app.router.clone();
+            let cookie = staff.cookie.clone();
+            tokio::spawn(async move {
+                use axum::{
+                    body::Body,
+                    http::{Request, header},
+                };
+                let req =
+                    Request::builder().uri("/api/v1/users").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+                crate::support::send_to(&router, req).await.status.as_u16()
+            })
+        })
+        .collect();
+    for t in tries {
+        assert_eq!(t.await.unwrap(), 403);
+    }
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=permission.denied&page_size=50", &auditor).await;
+    assert_eq!(log.ok()["total"], 1, "{}", log.json);
+    assert_eq!(events_in(&log.json), 24);
+    let v = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(v.ok()["intact"], true, "{}", v.json);
+});
+
+both!(looking_up_accounts_to_link_is_audited, |app: TestApp| async move {
+    let sys = app.login("sysadmin").await;
+    let r = app.get("/api/v1/account-links?kind=person&q=%E5%BC%A0", &sys).await;
+    assert_eq!(r.ok().as_array().unwrap().len(), 1, "{}", r.json);
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?action=user.link_search", &auditor).await;
+    let log = log.ok();
+    assert_eq!(log["total"], 1, "{log}");
+    let e = &log["items"][0];
+    assert_eq!(e["actor"], "sysadmin");
+    assert_eq!(e["detail"], json!({"kind": "person", "q": "张", "found": 1}));
 });

@@ -5,6 +5,7 @@ export default {
   passwordRules: 'Password rules',
   lockout: 'Lockout after failed logins',
   session: 'Session limits',
+  limits: 'Limits on failed logins',
   reload: 'Discard changes',
   fields: {
     min_length: { label: 'Minimum length', unit: 'characters', hint: 'The fewest characters a password may have (8–64).' },
@@ -22,5 +23,16 @@ export default {
     },
     idle_minutes: { label: 'Idle timeout', unit: 'minutes', hint: 'A session ends after this long without activity (5–480).' },
     absolute_hours: { label: 'Maximum session length', unit: 'hours', hint: 'A session ends this long after login, whatever the activity (1–24).' },
+    failure_window_minutes: { label: 'Counting window', unit: 'minutes', hint: 'The window in which failed logins are counted per address and overall (1–1440).' },
+    address_failure_limit: {
+      label: 'Failures per address',
+      unit: 'attempts',
+      hint: 'After this many failed logins from one address within a window, that address may not log in until the window ends, whatever user names it tries (5–100000).',
+    },
+    global_failure_limit: {
+      label: 'Failures overall',
+      unit: 'attempts',
+      hint: 'After this many failed logins on the whole system within a window, all logins pause until the window ends: the brake on password spraying across accounts (5–1000000, not below the per-address limit).',
+    },
   },
 }

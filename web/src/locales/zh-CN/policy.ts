@@ -5,6 +5,7 @@ export default {
   passwordRules: '密码规则',
   lockout: '登录失败锁定',
   session: '会话时限',
+  limits: '登录失败限流',
   reload: '放弃修改',
   fields: {
     min_length: { label: '密码最小长度', unit: '个字符', hint: '密码至少包含的字符数（8–64）。' },
@@ -18,5 +19,16 @@ export default {
     lockout_minutes: { label: '锁定时长', unit: '分钟', hint: '账号锁定持续的时间，到期自动解锁；系统管理员也可提前解锁（1–1440）。' },
     idle_minutes: { label: '空闲超时', unit: '分钟', hint: '会话持续无操作超过该时间即自动退出（5–480）。' },
     absolute_hours: { label: '会话最长时间', unit: '小时', hint: '无论是否有操作，登录后超过该时间须重新登录（1–24）。' },
+    failure_window_minutes: { label: '计数窗口', unit: '分钟', hint: '按地址和全局统计登录失败次数的时间窗口（1–1440）。' },
+    address_failure_limit: {
+      label: '单个地址失败上限',
+      unit: '次',
+      hint: '同一地址在一个窗口内登录失败达到该次数后，该地址须待窗口结束才能再登录，无论尝试哪个用户名（5–100000）。',
+    },
+    global_failure_limit: {
+      label: '全局失败上限',
+      unit: '次',
+      hint: '全系统在一个窗口内登录失败达到该次数后，所有登录暂停至窗口结束，以抵御针对大量账号的密码喷洒（5–1000000，不小于单个地址上限）。',
+    },
   },
 }
