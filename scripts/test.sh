@@ -6,8 +6,14 @@
 # 1. makes sure a PostgreSQL server is reachable on 127.0.0.1:5432 (starting it, and under CI=true
 #    installing it, when needed) and exports XIAONENG_TEST_POSTGRES_URL for the tests;
 # 2. cargo fmt --check, cargo clippy -D warnings, cargo test (whole workspace, --locked);
-# 3. the web front end: npm ci, vitest, the build (embedded in the binary), and browser tests in
-#    Chromium against the release binary (Chromium is installed under CI=true when missing).
+# 3. the web front end: npm ci, vitest, the build (served by the binary), and browser tests in
+#    Chromium against the binary `cargo test` built (Chromium is installed under CI=true when
+#    missing);
+# 4. API fuzzing with Schemathesis against that binary (scripts/api-fuzz.sh; installed under
+#    CI=true into a venv in CI's cache when missing).
+#
+# The workspace is built once, by `cargo test` (docs/decisions/0028-one-build-for-ci.md): the
+# browser tests and the fuzzing use its target/debug/xiaoneng, no release build.
 #
 # Exits non-zero on the first failure. Outside CI, a missing PostgreSQL only prints a warning and
 # the PostgreSQL tests skip themselves; under CI=true a missing PostgreSQL is an error.
@@ -185,8 +191,8 @@ rust_checks() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Web front end: unit tests and the build (before the Rust checks, so that the release binary
-# embeds the UI), then browser tests against the release binary (after them).
+# Web front end: unit tests and the build (before the Rust checks: the binary serves web/dist),
+# then browser tests against the binary cargo test built (after them).
 # ---------------------------------------------------------------------------------------------
 web_unit_and_build() {
     step "web: npm ci"
@@ -214,15 +220,44 @@ web_e2e() {
         fi
     fi
 
-    step "cargo build --release -p xiaoneng (embeds web/dist)"
-    cargo build --release --locked -p xiaoneng
-    step_done
-
-    step "web: npm run e2e (Chromium against the release binary)"
-    (cd web && npm run e2e)
+    step "web: npm run e2e (Chromium against the binary cargo test built)"
+    (cd web && XN_BIN="$XN_BIN" npm run e2e)
     step_done
     echo "screenshots: web/e2e/screenshots/"
 }
+
+# ---------------------------------------------------------------------------------------------
+# API fuzzing: Schemathesis against the release binary on a temporary demo city, as the office
+# admin (scripts/api-fuzz.sh). Under CI it is installed with pip into a venv in CI's cache when
+# missing; elsewhere a missing schemathesis only prints a warning.
+# ---------------------------------------------------------------------------------------------
+SCHEMATHESIS_VENV=${XN_FUZZ_VENV:-/var/cache/xiaoneng-ci/venv}
+SCHEMATHESIS_VERSION=4.32.5
+
+api_fuzz() {
+    if [[ ! -x "$SCHEMATHESIS_VENV/bin/schemathesis" ]] && ! command -v schemathesis >/dev/null 2>&1; then
+        if is_ci; then
+            step "installing schemathesis ${SCHEMATHESIS_VERSION} into ${SCHEMATHESIS_VENV} (CI)"
+            if ! python3 -m venv "$SCHEMATHESIS_VENV" 2>/dev/null; then
+                rm -rf "$SCHEMATHESIS_VENV"
+                apt_install python3-venv python3-pip
+                python3 -m venv "$SCHEMATHESIS_VENV"
+            fi
+            "$SCHEMATHESIS_VENV/bin/pip" install --quiet "schemathesis==${SCHEMATHESIS_VERSION}"
+            step_done
+        else
+            warn "schemathesis is not installed: the API fuzzing is SKIPPED; install it with 'pip install schemathesis'"
+            return 0
+        fi
+    fi
+
+    step "API fuzzing: schemathesis, every GET as the office admin, no 5xx, answers match the schema"
+    XN_FUZZ_VENV="$SCHEMATHESIS_VENV" bash scripts/api-fuzz.sh "$XN_BIN"
+    step_done
+}
+
+# The binary `cargo test --workspace` builds (the cli's tests run it).
+XN_BIN="${CARGO_TARGET_DIR:-${ROOT}/target}/debug/xiaoneng"
 
 main() {
     echo "Xiaoneng tests in ${ROOT} (CI=${CI})"
@@ -231,6 +266,7 @@ main() {
     web_unit_and_build
     rust_checks
     web_e2e
+    api_fuzz
     printf '\nAll checks passed in %ds.\n' "$SECONDS"
 }
 

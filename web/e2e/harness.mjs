@@ -1,7 +1,8 @@
-// Browser tests drive the real release binary (with the UI embedded) on a temporary data dir
-// seeded with the demo city, in Debian's Chromium through playwright-core.
+// Browser tests drive the real binary on a temporary data dir seeded with the demo city, in
+// Debian's Chromium through playwright-core. The binary is XN_BIN, or the one `cargo test` built
+// (target/debug: CI builds the workspace once, for both) or a release build, the newer of the two.
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,7 +10,10 @@ import { chromium } from 'playwright-core'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
-export const BIN = process.env.XN_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'release', 'xiaoneng')
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target')
+const built = ['debug', 'release'].map((p) => join(target, p, 'xiaoneng')).filter(existsSync)
+built.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+export const BIN = process.env.XN_BIN ?? built[0] ?? join(target, 'debug', 'xiaoneng')
 export const PASSWORD = 'Xiaoneng@2026'
 export const SHOTS = join(here, 'screenshots')
 
@@ -20,7 +24,7 @@ export const SHOTS = join(here, 'screenshots')
  */
 export async function startServer() {
   if (process.env.XN_E2E_URL) return { url: process.env.XN_E2E_URL.replace(/\/$/, ''), async stop() {} }
-  if (!existsSync(BIN)) throw new Error(`no xiaoneng binary at ${BIN}: build it with cargo build --release -p xiaoneng`)
+  if (!existsSync(BIN)) throw new Error(`no xiaoneng binary at ${BIN}: build it with cargo build -p xiaoneng`)
   const dir = mkdtempSync(join(tmpdir(), 'xn-e2e-'))
   execFileSync(BIN, ['demo', '--data-dir', dir], { stdio: 'ignore' })
   const child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -41,7 +45,7 @@ export async function startServer() {
   })
   if (errors.includes('carries no web application')) {
     child.kill('SIGTERM')
-    throw new Error(`${BIN} was built without the web application: run npm run build, then cargo build --release`)
+    throw new Error(`${BIN} was built without the web application: run npm run build, then cargo build -p xiaoneng`)
   }
   return {
     url,

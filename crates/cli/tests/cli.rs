@@ -249,46 +249,7 @@ async fn backup_during_writes_restores_to_a_sound_database() {
     // Writers keep adding departments and audit entries while backups are taken.
     let store =
         xiaoneng_store::Store::open(&xiaoneng_store::Location::DataDir(dir.path().to_owned()), 4).await.unwrap();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let (store, stop) = (store.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut i = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let tx = store.write().await.unwrap();
-                let now = chrono::Utc::now();
-                let dep = xiaoneng_store::org::create_department(
-                    &tx,
-                    xiaoneng_store::org::DepartmentInput {
-                        code: format!("W{i}"),
-                        name: format!("写入{i}"),
-                        parent_id: None,
-                        category: xiaoneng_core::org::DepartmentCategory::General,
-                        is_focus: false,
-                        sort_order: 0,
-                    },
-                    now,
-                )
-                .await
-                .unwrap();
-                let rec = xiaoneng_store::audit::AuditRecord {
-                    at: now,
-                    actor_user_id: None,
-                    actor: "test".into(),
-                    ip: "local".into(),
-                    action: "department.create".into(),
-                    target_type: "department".into(),
-                    target_id: dep.id.to_string(),
-                    outcome: xiaoneng_store::audit::Outcome::Ok,
-                    detail: serde_json::json!({ "i": i }),
-                };
-                xiaoneng_store::audit::append(&tx, store.audit_algo(), &rec).await.unwrap();
-                tx.commit().await.unwrap();
-                i += 1;
-            }
-            i
-        })
-    };
+    let writer = Writer::start(store);
     let backups = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for n in 0..3 {
@@ -303,8 +264,7 @@ async fn backup_during_writes_restores_to_a_sound_database() {
         assert!(o.status.success(), "{}", text(&o));
         files.push(f);
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let written = writer.await.unwrap();
+    let written = writer.stop().await;
     assert!(written > 10, "writes went on during the backups: {written}");
     let beside: Vec<String> = std::fs::read_dir(backups.path())
         .unwrap()
@@ -377,4 +337,488 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap().success());
     let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+/// Adds departments `BKW-0`, `BKW-1`, … each with its audit entry (actor `test`) in one
+/// transaction, one after the other, until stopped; `committed` counts those committed.
+struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    committed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<usize>,
+}
+
+async fn add_department(store: &xiaoneng_store::Store, code: &str) {
+    let tx = store.write().await.unwrap();
+    let now = chrono::Utc::now();
+    let dep = xiaoneng_store::org::create_department(
+        &tx,
+        xiaoneng_store::org::DepartmentInput {
+            code: code.into(),
+            name: format!("写入{code}"),
+            parent_id: None,
+            category: xiaoneng_core::org::DepartmentCategory::General,
+            is_focus: false,
+            sort_order: 0,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let rec = xiaoneng_store::audit::AuditRecord {
+        at: now,
+        actor_user_id: None,
+        actor: "test".into(),
+        ip: "local".into(),
+        action: "department.create".into(),
+        target_type: "department".into(),
+        target_id: dep.id.to_string(),
+        outcome: xiaoneng_store::audit::Outcome::Ok,
+        detail: serde_json::json!({ "code": code }),
+    };
+    xiaoneng_store::audit::append(&tx, store.audit_algo(), &rec).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+impl Writer {
+    fn start(store: xiaoneng_store::Store) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let committed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let task = {
+            let (stop, committed) = (stop.clone(), committed.clone());
+            tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    add_department(&store, &format!("BKW-{i}")).await;
+                    i += 1;
+                    committed.store(i, Ordering::SeqCst);
+                }
+                store.close().await.unwrap();
+                i
+            })
+        };
+        Self { stop, committed, task }
+    }
+
+    fn committed(&self) -> usize {
+        self.committed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn stop(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.task.await.unwrap()
+    }
+}
+
+fn xn_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// The PostgreSQL server of XIAONENG_TEST_POSTGRES_URL, where each test makes databases of its
+/// own; `None` (outside CI only) when there is none.
+struct Pg {
+    admin: sea_orm::DatabaseConnection,
+    base: String,
+    made: Vec<String>,
+}
+
+impl Pg {
+    async fn from_env() -> Option<Self> {
+        let Ok(admin) = std::env::var("XIAONENG_TEST_POSTGRES_URL") else {
+            assert!(!matches!(std::env::var("CI").as_deref(), Ok("true" | "1")), "CI needs XIAONENG_TEST_POSTGRES_URL");
+            return None;
+        };
+        let base = admin.rsplit_once('/').unwrap().0.to_owned();
+        Some(Self { admin: sea_orm::Database::connect(&admin).await.unwrap(), base, made: Vec::new() })
+    }
+
+    /// A new, empty database; its URL.
+    async fn create(&mut self, tag: &str) -> String {
+        let name = format!("xn_cli_{tag}_{}", hex::encode(std::process::id().to_le_bytes()));
+        self.admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+        self.admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        self.made.push(name.clone());
+        format!("{}/{name}", self.base)
+    }
+
+    async fn drop_all(self) {
+        for name in &self.made {
+            self.admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+        }
+    }
+}
+
+async fn strings(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<String> {
+    db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// The same URL with a password for its user (the test server trusts local connections, so it
+/// is not checked; it must only never be shown).
+fn with_password(url: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').expect("XIAONENG_TEST_POSTGRES_URL names its user");
+    let user = user.split(':').next().unwrap();
+    format!("{scheme}://{user}:{password}@{host}")
+}
+
+/// `backup` on PostgreSQL while a writer keeps writing, `restore` into a new database: the copy
+/// is one moment of the source (every department with its audit entry, none after), its audit
+/// chain and ledger pass; restoring over data needs `--force` and keeps the replaced schema; a
+/// backup whose chain is broken is restored but refused as sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(xn_postgres), ignore = "no PostgreSQL: set XIAONENG_TEST_POSTGRES_URL")]
+async fn backup_during_writes_and_restore_on_postgres() {
+    let Some(mut pg) = Pg::from_env().await else { return };
+    let src = pg.create("bsrc").await;
+    let o = xn(&["demo", "--database-url", &src]);
+    assert!(o.status.success(), "{}", text(&o));
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("xiaoneng.dump");
+    let f = file.to_str().unwrap();
+
+    // Without the PostgreSQL client tools: a clear error naming the package, no file.
+    let o = xn_env(&["backup", "--to", f, "--database-url", &src], &[("PATH", "/nonexistent")]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("pg_dump") && text(&o).contains("postgresql-client"), "{}", text(&o));
+    assert!(!file.exists());
+
+    let source = sea_orm::Database::connect(&src).await.unwrap();
+    let (departments, people, events) =
+        (count(&source, "departments").await, count(&source, "people").await, count(&source, "domain_events").await);
+    let writer =
+        Writer::start(xiaoneng_store::Store::open(&xiaoneng_store::Location::Url(src.clone()), 4).await.unwrap());
+    while writer.committed() < 5 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = writer.committed();
+    let secret = "Never-Shown-7f3";
+    let o = tokio::task::spawn_blocking({
+        let (f, url) = (f.to_owned(), with_password(&src, secret));
+        move || xn(&["backup", "--to", &f, "--database-url", &url])
+    })
+    .await
+    .unwrap();
+    let after = writer.committed();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains(secret), "{}", text(&o));
+    let written = writer.stop().await;
+    assert!(after > before, "writes went on during the backup: {before} → {after}");
+    assert!(written >= after);
+    let again = xn(&["backup", "--to", f, "--database-url", &src]);
+    assert!(!again.status.success() && text(&again).contains("exists already"), "{}", text(&again));
+
+    // Into a new database: the restore checks the audit chain and replays the ledger itself.
+    let dst = pg.create("bdst").await;
+    let o = xn(&["restore", "--from", f, "--database-url", &dst]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("audit chain intact") && text(&o).contains("agree"), "{}", text(&o));
+    for check in [&["audit", "verify"], &["events", "check"]] {
+        let v = xn(&[&check[..], &["--database-url", &dst]].concat());
+        assert!(v.status.success(), "{}", text(&v));
+    }
+    let restored = sea_orm::Database::connect(&dst).await.unwrap();
+    // One moment of the source: the writer's first k departments, each with its audit entry.
+    let mut codes = strings(&restored, "SELECT code FROM departments WHERE code LIKE 'BKW-%'").await;
+    codes.sort_by_key(|c| c[4..].parse::<usize>().unwrap());
+    let k = codes.len();
+    assert!((before..=after + 1).contains(&k), "the backup's moment: {before} ≤ {k} ≤ {after}");
+    assert_eq!(codes, (0..k).map(|i| format!("BKW-{i}")).collect::<Vec<_>>(), "a prefix of what was written");
+    assert_eq!(count_where(&restored, "audit_log", "actor = 'test'").await, k as i64, "no transaction split");
+    assert_eq!(count(&restored, "departments").await, departments + k as i64);
+    assert_eq!((count(&restored, "people").await, count(&restored, "domain_events").await), (people, events));
+
+    // The kinds do not mix.
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let o = xn(&["restore", "--from", f, "--data-dir", sqlite_dir.path().to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("PostgreSQL backup"), "{}", text(&o));
+
+    // Over a database holding data: refused without --force, and nothing changes.
+    add_department(
+        &xiaoneng_store::Store::open(&xiaoneng_store::Location::Url(dst.clone()), 1).await.unwrap(),
+        "KEEP-ME",
+    )
+    .await;
+    let o = xn(&["restore", "--from", f, "--database-url", &dst]);
+    assert!(!o.status.success() && text(&o).contains("--force"), "{}", text(&o));
+    assert_eq!(count_where(&restored, "departments", "code = 'KEEP-ME'").await, 1);
+    let kept_schemas = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'public_before_restore_%'";
+    assert!(strings(&restored, kept_schemas).await.is_empty());
+    // With --force the replaced tables are kept, under another name.
+    let o = xn(&["restore", "--from", f, "--database-url", &dst, "--force"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let kept = strings(&restored, kept_schemas).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(text(&o).contains(&kept[0]), "{}", text(&o));
+    assert_eq!(count_where(&restored, "departments", "code = 'KEEP-ME'").await, 0);
+    assert_eq!(count_where(&restored, &format!("{}.departments", kept[0]), "code = 'KEEP-ME'").await, 1);
+    assert_eq!(count(&restored, "departments").await, departments + k as i64);
+    for check in [&["audit", "verify"], &["events", "check"]] {
+        let v = xn(&[&check[..], &["--database-url", &dst]].concat());
+        assert!(v.status.success(), "{}", text(&v));
+    }
+    restored.close().await.unwrap();
+
+    // A backup of a tampered log restores, but the restore says it is unsound and fails.
+    source.execute_unprepared("UPDATE audit_log SET detail = '{\"people\":1}' WHERE seq = 1").await.unwrap();
+    source.close().await.unwrap();
+    let tampered = files.path().join("tampered.dump");
+    let o = xn(&["backup", "--to", tampered.to_str().unwrap(), "--database-url", &src]);
+    assert!(o.status.success(), "{}", text(&o));
+    let dst2 = pg.create("bdst2").await;
+    let o = xn(&["restore", "--from", tampered.to_str().unwrap(), "--database-url", &dst2]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("BROKEN at entry 1") && text(&o).contains("FAILS its checks"), "{}", text(&o));
+    pg.drop_all().await;
+}
+
+/// A running `xiaoneng serve`, killed when dropped.
+struct Server {
+    child: Running,
+    base: String,
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+fn serve(db: &[&str], log: &Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
+        .args([&["serve", "--bind", "127.0.0.1:0"], db].concat())
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = Running(child);
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let Some(addr) = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()) else {
+        panic!("the server did not start: {line}{}", std::fs::read_to_string(log).unwrap_or_default());
+    };
+    // Keeping stdout open: the server must never meet a closed pipe.
+    Server { base: format!("http://{addr}"), child, _stdout: out }
+}
+
+async fn log_in(client: &reqwest::Client, base: &str) -> String {
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"username":"xnb_admin","password":"Xiaoneng@2026"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find(|c| c.starts_with("xn_session="))
+        .unwrap()
+        .to_owned()
+}
+
+/// An answer read to its end: status, the record's id, whether it was a kept answer given again.
+type Answer = (u16, Option<i64>, bool);
+
+async fn create_department(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    code: &str,
+    key: Option<&str>,
+) -> Option<Answer> {
+    let body =
+        serde_json::json!({ "code": code, "name": format!("压测{code}"), "parent_id": null, "category": "general" });
+    let mut req = client
+        .post(format!("{base}/api/v1/departments"))
+        .header("cookie", cookie)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    let r = req.send().await.ok()?;
+    let status = r.status().as_u16();
+    let replayed = r.headers().contains_key("idempotent-replayed");
+    let body = r.bytes().await.ok()?;
+    let id = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["id"].as_i64());
+    Some((status, id, replayed))
+}
+
+/// One create the load sent: its code, its key, and the answers (`None`: the server died first).
+#[derive(Debug)]
+struct Sent {
+    code: String,
+    key: Option<String>,
+    answers: Vec<Option<Answer>>,
+}
+
+impl Sent {
+    fn acknowledged(&self) -> Option<i64> {
+        self.answers.iter().flatten().find(|a| (200..300).contains(&a.0)).map(|a| a.1.expect("a created record's id"))
+    }
+}
+
+/// Many concurrent creates (a third with an `Idempotency-Key`, sent twice), SIGKILL in the middle,
+/// a restart: every acknowledged department is there once, with its one audit entry; a keyed
+/// repeat gets its first answer again, before and after the crash; the audit chain and the
+/// ledger pass.
+async fn load_kill_restart(db: &[&str], conn: impl AsyncFn() -> sea_orm::DatabaseConnection) {
+    use std::sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    };
+    let o = xn(&[&["demo"], db].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("serve.log");
+    let server = serve(db, &log);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let cookie = log_in(&client, &server.base).await;
+
+    let sent = Arc::new(Mutex::new(Vec::<Sent>::new()));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let dead = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..12)
+        .map(|w| {
+            let (client, base, cookie) = (client.clone(), server.base.clone(), cookie.clone());
+            let (sent, acked, dead) = (sent.clone(), acked.clone(), dead.clone());
+            tokio::spawn(async move {
+                for n in 0..1000 {
+                    let code = format!("LK-{w}-{n}");
+                    let key = (n % 3 == 0).then(|| format!("lk-key-{w}-{n}"));
+                    let mut s = Sent { code, key, answers: Vec::new() };
+                    let sends = if s.key.is_some() { 2 } else { 1 };
+                    for _ in 0..sends {
+                        let a = create_department(&client, &base, &cookie, &s.code, s.key.as_deref()).await;
+                        if s.answers.is_empty() && a.is_some_and(|a| (200..300).contains(&a.0)) {
+                            acked.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let gone = a.is_none();
+                        s.answers.push(a);
+                        if gone {
+                            break;
+                        }
+                    }
+                    let gone = s.answers.iter().any(Option::is_none);
+                    sent.lock().unwrap().push(s);
+                    if gone || dead.load(Ordering::SeqCst) {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    while acked.load(Ordering::SeqCst) < 300 {
+        assert!(started.elapsed() < Duration::from_secs(120), "the load went too slowly: {acked:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // kill -9, with requests in flight.
+    let Server { child: mut killed, _stdout, .. } = server;
+    killed.0.kill().unwrap();
+    killed.0.wait().unwrap();
+    dead.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let sent = std::mem::take(&mut *sent.lock().unwrap());
+    let unanswered = sent.iter().filter(|s| s.answers.iter().any(Option::is_none)).count();
+    assert!(unanswered > 0, "the kill came while requests were in flight");
+    for s in sent.iter().filter(|s| s.answers.len() == 2 && s.answers.iter().all(Option::is_some)) {
+        let (first, again) = (s.answers[0].unwrap(), s.answers[1].unwrap());
+        assert_eq!(first.0, 201, "{s:?}");
+        assert_eq!(again, (201, first.1, true), "a keyed repeat gets its first answer again: {s:?}");
+    }
+
+    let server = serve(db, &log);
+    let cookie = log_in(&client, &server.base).await;
+    let db_conn = conn().await;
+    // Codes are unique in the table; what could double is a create's audit entry.
+    let stored: std::collections::HashMap<String, i64> = db_conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            db_conn.get_database_backend(),
+            "SELECT d.code AS code, d.id AS id, \
+                    (SELECT COUNT(*) FROM audit_log a WHERE a.action = 'department.create' \
+                      AND a.target_id = CAST(d.id AS TEXT)) AS audited \
+             FROM departments d WHERE d.code LIKE 'LK-%'",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let code: String = r.try_get("", "code").unwrap();
+            assert_eq!(r.try_get::<i64>("", "audited").unwrap(), 1, "{code}: one audit entry");
+            (code, r.try_get("", "id").unwrap())
+        })
+        .collect();
+    let mut acknowledged = 0;
+    for s in &sent {
+        if let Some(id) = s.acknowledged() {
+            acknowledged += 1;
+            assert_eq!(stored.get(&s.code), Some(&id), "acknowledged, so kept: {s:?}");
+        }
+    }
+    assert!(acknowledged >= 300, "{acknowledged}");
+    assert!(stored.len() >= acknowledged && stored.len() <= sent.len());
+    // After the crash: an answered key still gives its answer; one caught in flight never doubles.
+    let mut fresh = 0;
+    for s in sent.iter().filter(|s| s.key.is_some()) {
+        let a = create_department(&client, &server.base, &cookie, &s.code, s.key.as_deref()).await.unwrap();
+        match (s.acknowledged(), a) {
+            (Some(id), a) => assert_eq!(a, (201, Some(id), true), "{s:?}"),
+            // Done and kept before the kill, only the answer was lost: it comes now.
+            (None, (201, Some(id), true)) => assert_eq!(stored.get(&s.code), Some(&id), "{s:?}"),
+            (None, (201, _, false)) => {
+                assert!(!stored.contains_key(&s.code), "created twice: {s:?}");
+                fresh += 1;
+            }
+            // Its key is still held by the request the kill cut off.
+            (None, a) => assert_eq!(a.0, 409, "{s:?}: {a:?}"),
+        }
+    }
+    eprintln!(
+        "{} creates sent, {acknowledged} acknowledged, {unanswered} cut off by the kill, {} stored; \
+         after the restart {fresh} keyed ones were new",
+        sent.len(),
+        stored.len()
+    );
+    let a = create_department(&client, &server.base, &cookie, "LK-AFTER", None).await.unwrap();
+    assert_eq!(a.0, 201, "the restarted server takes writes");
+    let n = count_where(&db_conn, "departments", "code LIKE 'LK-%'").await;
+    assert_eq!(n, (stored.len() + fresh + 1) as i64, "each new answer one record, each kept answer none");
+    db_conn.close().await.unwrap();
+    let Server { child: mut running, _stdout, .. } = server;
+    assert!(Command::new("kill").args(["-TERM", &running.0.id().to_string()]).status().unwrap().success());
+    assert_eq!(running.0.wait().unwrap().code(), Some(0));
+    for check in [&["audit", "verify"], &["events", "check"]] {
+        let v = xn(&[&check[..], db].concat());
+        assert!(v.status.success(), "{}", text(&v));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn load_then_kill_loses_nothing_acknowledged_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    load_kill_restart(&["--data-dir", d], async || sqlite(dir.path()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(xn_postgres), ignore = "no PostgreSQL: set XIAONENG_TEST_POSTGRES_URL")]
+async fn load_then_kill_loses_nothing_acknowledged_on_postgres() {
+    let Some(mut pg) = Pg::from_env().await else { return };
+    let url = pg.create("kill").await;
+    load_kill_restart(&["--database-url", &url], async || sea_orm::Database::connect(&url).await.unwrap()).await;
+    pg.drop_all().await;
 }

@@ -331,9 +331,32 @@ pub struct SelfCheckSubmitted {
 macro_rules! payloads {
     ($($kind:ident($ty:ty)),+ $(,)?) => {
         /// An event's payload, typed by its kind. Stored as JSON with [`PAYLOAD_VERSION`].
-        #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+        #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(untagged)]
         pub enum Payload { $($kind($ty)),+ }
+
+        /// `anyOf` the distinct payload types (several kinds share one, e.g. `PlanStep`): the
+        /// event's `kind` says which, so a payload may match more than one (`oneOf` would be false).
+        impl utoipa::PartialSchema for Payload {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let mut names: Vec<String> = vec![$(<$ty as ToSchema>::name().into_owned()),+];
+                names.sort();
+                names.dedup();
+                names
+                    .into_iter()
+                    .fold(utoipa::openapi::schema::AnyOfBuilder::new(), |b, n| b.item(utoipa::openapi::Ref::from_schema_name(n)))
+                    .into()
+            }
+        }
+
+        impl ToSchema for Payload {
+            fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                $(
+                    out.push((<$ty as ToSchema>::name().into_owned(), <$ty as utoipa::PartialSchema>::schema()));
+                    <$ty as ToSchema>::schemas(out);
+                )+
+            }
+        }
 
         impl Payload {
             pub fn kind(&self) -> EventKind {

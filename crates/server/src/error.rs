@@ -21,8 +21,7 @@ pub struct ErrorBody {
     pub code: String,
     /// For people, in the request's language (zh-CN by default, `Accept-Language: en` for English).
     pub message: String,
-    /// Per-field or per-row problems, where there are any.
-    #[schema(value_type = Object)]
+    /// Per-field or per-row problems (a list), facts about a refusal (an object), or null.
     pub details: Value,
 }
 
@@ -38,6 +37,9 @@ pub enum ApiError {
     AccountLocked { until: chrono::DateTime<chrono::Utc> },
     #[error("account disabled")]
     AccountDisabled,
+    /// Too many failed logins from this address, or from everywhere, in the current window.
+    #[error("too many login attempts")]
+    TooManyAttempts { retry_after: u64, global: bool },
     #[error("password change required")]
     PasswordChangeRequired,
     #[error("forbidden")]
@@ -116,6 +118,7 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::AccountLocked { .. } => StatusCode::LOCKED,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccountDisabled
             | ApiError::PasswordChangeRequired
             | ApiError::Forbidden
@@ -162,6 +165,21 @@ impl ApiError {
                         format!("登录失败次数过多，账号已锁定至 {local}")
                     },
                     json!({ "locked_until": until }),
+                )
+            }
+            ApiError::TooManyAttempts { retry_after, global } => {
+                let minutes = retry_after.div_ceil(60).max(1);
+                (
+                    "too_many_attempts",
+                    match (en, global) {
+                        (true, false) => {
+                            format!("Too many failed logins from your address; try again in {minutes} minutes")
+                        }
+                        (true, true) => format!("Too many failed logins on the system; try again in {minutes} minutes"),
+                        (false, false) => format!("您所在地址登录失败次数过多，请 {minutes} 分钟后再试"),
+                        (false, true) => format!("系统登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试"),
+                    },
+                    json!({ "retry_after": retry_after, "scope": if *global { "global" } else { "address" } }),
                 )
             }
             ApiError::AccountDisabled => (
@@ -269,6 +287,15 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.body(false)).unwrap_or_default();
         let mut res =
             (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+        // When the caller may come back: the end of the login window, or a moment for a busy server.
+        let retry_after = match &self {
+            ApiError::TooManyAttempts { retry_after, .. } => Some(*retry_after),
+            ApiError::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res.extensions_mut().insert(Localizable(std::sync::Arc::new(self)));
         res
     }
