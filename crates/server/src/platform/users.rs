@@ -322,36 +322,29 @@ async fn update(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordBody {
-    /// A temporary password; the user must change it at next login.
-    pub password: String,
+    /// Why (the user's request, how they were identified): shown to the security admin.
+    pub reason: String,
 }
 
-/// Sets a temporary password, unlocks the account and ends its sessions.
+/// Asks for a password reset (decision 0025): nothing changes until the security admin approves
+/// it. The answer carries the first half of the one-time code, to be handed to the user in person;
+/// the security admin receives the second half on approval. Any earlier open reset of the account
+/// is superseded.
 #[utoipa::path(operation_id = "users_reset_password", post, path = "/api/v1/users/{id}/reset-password", tag = "accounts", request_body = ResetPasswordBody,
-    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = super::resets::ResetWithHalf), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn reset_password(
     State(s): State<AppState>,
     auth: Authorized<perm::UserWrite>,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ResetPasswordBody>,
-) -> ApiResult<Json<User>> {
-    let u = manageable(s.store.db(), id).await?;
-    s.policy().await?.check_password(&u.username, &b.password)?;
-    let h = hash(b.password.clone()).await?;
-    let now = s.clock.now();
+) -> ApiResult<(StatusCode, Json<super::resets::ResetWithHalf>)> {
+    let reason = parse_name("reason", &b.reason, 500)?;
     let tx = s.store.write().await?;
     manageable(&tx, id).await?;
-    let u = accounts::set_password(&tx, id, h, true, now).await?;
-    let ended = accounts::end_user_sessions(&tx, id, None, "password_reset", now).await?;
-    audit::append(
-        &tx,
-        s.store.audit_algo(),
-        &auth.user.audit(&s, "user.reset_password", "user", id, json!({ "sessions_ended": ended })),
-    )
-    .await?;
+    let (r, code_half) = super::resets::request(&tx, &s, &auth.user, id, &reason).await?;
     tx.commit().await?;
-    s.identities.forget();
-    Ok(Json(dto(&s, u).await?))
+    let reset = super::resets::dto(s.store.db(), &auth.user, r, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(super::resets::ResetWithHalf { reset, code_half })))
 }
 
 #[utoipa::path(operation_id = "users_unlock", post, path = "/api/v1/users/{id}/unlock", tag = "accounts",
@@ -525,13 +518,13 @@ pub struct LinkCandidate {
     responses((status = 200, body = Vec<LinkCandidate>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn link_candidates(
     State(s): State<AppState>,
-    _auth: Authorized<perm::UserWrite>,
+    auth: Authorized<perm::UserWrite>,
     ApiQuery(p): ApiQuery<LinkParams>,
 ) -> ApiResult<Json<Vec<LinkCandidate>>> {
     let db = s.store.db();
     let q = Some(p.q.trim().to_owned()).filter(|q| !q.is_empty());
     let page = xiaoneng_store::PageReq { page: 1, page_size: 20 };
-    let out = match p.kind.as_str() {
+    let out: Vec<LinkCandidate> = match p.kind.as_str() {
         "person" => {
             let f = org::PeopleFilter { q, status: Some(Status::Active.code().into()), ..Default::default() };
             let rows = org::list_people(db, &org::Scope::All, &f, page).await?.items;
@@ -564,5 +557,8 @@ async fn link_candidates(
             ));
         }
     };
+    // A look into the roster (names, employee numbers, departments) by an IT admin: on record.
+    let detail = json!({ "kind": p.kind, "q": p.q.trim(), "found": out.len() });
+    s.store.audit(&auth.user.audit(&s, "user.link_search", "account_links", "", detail)).await?;
     Ok(Json(out))
 }

@@ -33,11 +33,6 @@ export default {
   supervisorHint:
     'Only for the account of an external supervisor (efficiency supervisor, NPC deputy…): the account can join inspections and record findings only during their term of appointment.',
   resetPassword: 'Reset password',
-  resetTitle: 'Reset password · {name}',
-  resetHint:
-    'Set a temporary password: the user must change it at next login. Resetting also unlocks the account and ends all of the user\'s sessions.',
-  tempPassword: 'Temporary password',
-  resetOk: 'Password reset',
   unlock: 'Unlock',
   unlockConfirm: 'Unlock the account "{name}"?',
   unlockOk: 'Unlocked',
