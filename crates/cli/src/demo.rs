@@ -24,11 +24,13 @@ use xiaoneng_store::{
 pub struct Cast {
     users: std::collections::HashMap<i64, CurrentUser>,
     algo: HashAlgo,
+    /// The day the demo is made (a supervisor's account serves within their term of it).
+    today: chrono::NaiveDate,
 }
 
 impl Cast {
-    pub fn new(algo: HashAlgo) -> Self {
-        Cast { users: Default::default(), algo }
+    pub fn new(algo: HashAlgo, today: chrono::NaiveDate) -> Self {
+        Cast { users: Default::default(), algo, today }
     }
 
     /// An account as it acts (loaded once).
@@ -36,7 +38,7 @@ impl Cast {
         if let Some(u) = self.users.get(&id) {
             return Ok(u.clone());
         }
-        let u = CurrentUser::load(c, id, "demo").await?;
+        let u = CurrentUser::load(c, id, "demo", self.today).await?;
         self.users.insert(id, u.clone());
         Ok(u)
     }
@@ -442,7 +444,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
         .await?;
         accounts::set_roles(&tx, u.id, &[a.role], None, now).await?;
     }
-    let mut cast = Cast::new(store.audit_algo());
+    let mut cast = Cast::new(store.audit_algo(), xiaoneng_core::clock::city_day(now));
     let mut recorded = Vec::new();
     let (plans, findings) =
         crate::demo_inspections::seed(&tx, &mut cast, &dept_ids, &window_ids, now, &mut rng, &mut recorded).await?;

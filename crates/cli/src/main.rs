@@ -1,6 +1,7 @@
 //! `xiaoneng`: the one binary. Serves the web application and API, and carries the operator's
 //! commands: migrate, demo, user, audit, backup, restore.
 
+mod backup;
 mod demo;
 mod demo_evidence;
 mod demo_inspections;
@@ -18,7 +19,7 @@ use xiaoneng_core::{
     org::parse_username,
     rbac::Role,
 };
-use xiaoneng_server::{AppState, ServerConfig};
+use xiaoneng_server::{AppState, ServerConfig, notify::Egress};
 use xiaoneng_store::{
     Store, StoreError, accounts, audit,
     audit::{AuditRecord, Outcome},
@@ -85,7 +86,8 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
-    /// Write a consistent copy of the embedded database to FILE, while the server runs.
+    /// Write a consistent copy of the database to FILE while the server runs: SQLite's
+    /// `VACUUM INTO`, or on PostgreSQL `pg_dump --format=custom` (needs postgresql-client).
     Backup {
         /// The backup file to create (must not exist).
         #[arg(long)]
@@ -93,17 +95,18 @@ enum Command {
         #[command(flatten)]
         db: Db,
     },
-    /// Restore a backup into a data directory. Stop the server first.
+    /// Restore a backup made by `backup` into an empty database, then check its audit chain and
+    /// its ledger. Stop the servers first.
     Restore {
         /// The backup file.
         #[arg(long)]
         from: PathBuf,
-        /// The data directory to restore into.
-        #[arg(long)]
-        data_dir: PathBuf,
-        /// Replace an existing database (it is kept beside, renamed).
+        /// Restore over an existing database. Nothing is dropped: a SQLite file is kept beside,
+        /// renamed; a PostgreSQL schema is kept, renamed `public_before_restore_<UTC time>`.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        db: Db,
     },
 }
 
@@ -341,20 +344,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             eprintln!("{} records differ from their events", problems.len());
             Ok(ExitCode::FAILURE)
         }
-        Command::Backup { to, db } => {
-            let store = open_db(&settings, db, false).await?;
-            store.backup_to(&to).await?;
-            store.close().await?;
-            let check = Store::open_sqlite_read_only(&to).await?;
-            let problems = check.integrity_problems().await?;
-            check.close().await?;
-            if !problems.is_empty() {
-                bail!("the backup at {} failed its integrity check: {}", to.display(), problems.join("; "));
-            }
-            println!("backup written to {}", to.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Restore { from, data_dir, force } => restore(&from, &data_dir, force).await,
+        Command::Backup { to, db } => backup::backup(&settings, db, &to).await,
+        Command::Restore { from, force, db } => backup::restore(&settings, db, &from, force).await,
     }
 }
 
@@ -465,43 +456,6 @@ async fn add_user(
     Ok(u.id)
 }
 
-async fn restore(from: &std::path::Path, data_dir: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(from.is_file(), "no backup file at {}", from.display());
-    let check = Store::open_sqlite_read_only(from).await?;
-    let problems = check.integrity_problems().await?;
-    let chain = check.verify_audit().await?;
-    check.close().await?;
-    if !problems.is_empty() {
-        bail!("the backup failed its integrity check: {}", problems.join("; "));
-    }
-    if let Err(b) = chain {
-        bail!("the backup's audit chain is broken at entry {}: {}", b.seq, b.reason);
-    }
-    std::fs::create_dir_all(data_dir)?;
-    let target = data_dir.join(xiaoneng_store::SQLITE_FILE);
-    if target.exists() {
-        if !force {
-            bail!("{} exists; stop the server and pass --force to replace it (the old one is kept)", target.display());
-        }
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let kept = data_dir.join(format!("{}.before-restore-{stamp}", xiaoneng_store::SQLITE_FILE));
-        std::fs::rename(&target, &kept)?;
-        for ext in ["-wal", "-shm"] {
-            let side = data_dir.join(format!("{}{ext}", xiaoneng_store::SQLITE_FILE));
-            if side.exists() {
-                std::fs::rename(
-                    &side,
-                    data_dir.join(format!("{}.before-restore-{stamp}{ext}", xiaoneng_store::SQLITE_FILE)),
-                )?;
-            }
-        }
-        println!("kept the replaced database as {}", kept.display());
-    }
-    std::fs::copy(from, &target)?;
-    println!("restored {} into {}", from.display(), target.display());
-    Ok(ExitCode::SUCCESS)
-}
-
 async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> anyhow::Result<ExitCode> {
     let location = settings.location(db.data_dir.clone(), db.database_url.clone());
     let objects = settings.objects(db.data_dir.as_deref())?;
@@ -517,15 +471,19 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
     let config = ServerConfig {
         secure_cookies: settings.server.secure_cookies,
         trust_forwarded_headers: settings.server.trust_forwarded_headers,
+        trusted_proxies: settings.server.trusted_proxies,
         max_body_bytes: settings.server.max_body_mb * 1024 * 1024,
         fonts_dir: settings.server.fonts_dir.clone(),
+        egress: Egress { allowed_hosts: settings.notify.allowed_hosts.clone() },
+        ..ServerConfig::default()
     };
+    let egress = config.egress.clone();
     let state = AppState::new(store.clone(), clock.clone(), config, objects.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let jobs = settings.server.jobs.then(|| {
         let worker =
             format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "xiaoneng".into()), std::process::id());
-        tokio::spawn(xiaoneng_server::jobs::runner(store.clone(), clock.clone(), objects, worker).run(stop_rx))
+        tokio::spawn(xiaoneng_server::jobs::runner(store.clone(), clock.clone(), objects, egress, worker).run(stop_rx))
     });
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;

@@ -23,6 +23,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub log: LogSettings,
     pub storage: StorageSettings,
+    pub notify: NotifySettings,
 }
 
 /// Where evidence files are kept.
@@ -70,12 +71,25 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// Trust X-Forwarded-For/-Proto: only behind a reverse proxy that sets them.
     pub trust_forwarded_headers: bool,
+    /// With `trust_forwarded_headers`: how many proxies of ours stand in front of the server.
+    /// The client's address is the one this many entries from the right of X-Forwarded-For;
+    /// anything further left was sent by the client and may be forged.
+    pub trusted_proxies: usize,
     pub max_body_mb: usize,
     /// Run background jobs in this instance.
     pub jobs: bool,
     /// Where the Chinese fonts for PDF documents are (searched recursively; Debian's
     /// fonts-noto-cjk installs under the default).
     pub fonts_dir: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Hosts on a loopback, private or link-local network that the office's message channels
+    /// may nevertheless use (a mail relay on the office network, say). Any other internal address
+    /// is refused, so that the channel settings cannot make the server probe its own network.
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -102,6 +116,7 @@ impl Default for Settings {
                 bind: "127.0.0.1:8080".into(),
                 secure_cookies: false,
                 trust_forwarded_headers: false,
+                trusted_proxies: 1,
                 max_body_mb: 20,
                 jobs: true,
                 fonts_dir: PathBuf::from("/usr/share/fonts"),
@@ -118,6 +133,7 @@ impl Default for Settings {
                 s3_secret_access_key: None,
                 s3_allow_http: false,
             },
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -137,6 +153,11 @@ impl Settings {
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
         s.audit_algo()?;
+        anyhow::ensure!(
+            (1..=10).contains(&s.server.trusted_proxies),
+            "server.trusted_proxies must be between 1 and 10, not {}",
+            s.server.trusted_proxies
+        );
         Ok(s)
     }
 
@@ -189,5 +210,27 @@ impl Settings {
                 None => Location::DataDir(self.database.data_dir.clone()),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn load(toml: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("xiaoneng.toml");
+        std::fs::write(&path, toml).unwrap();
+        Settings::load(Some(&path))
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_one_and_are_checked() {
+        let s = load("[server]\ntrust_forwarded_headers = true\n").unwrap();
+        assert_eq!(s.server.trusted_proxies, 1);
+        assert_eq!(load("[server]\ntrusted_proxies = 2\n").unwrap().server.trusted_proxies, 2);
+        let e = load("[server]\ntrusted_proxies = 0\n").unwrap_err().to_string();
+        assert!(e.contains("trusted_proxies"), "{e}");
     }
 }

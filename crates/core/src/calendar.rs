@@ -41,6 +41,17 @@ impl WorkCalendar {
         published_range(d)
     }
 
+    /// Next year, from December on, while nobody knows its days: the published arrangements do
+    /// not reach into it and the office has entered none of them. Until they are entered, its
+    /// holidays (1 January, the Spring Festival) count as working days in every deadline.
+    pub fn unknown_next_year(&self, today: NaiveDate) -> Option<i32> {
+        let next = today.year() + 1;
+        let first = NaiveDate::from_ymd_opt(next, 1, 1)?;
+        let last = NaiveDate::from_ymd_opt(next, 12, 31)?;
+        let entered = self.overrides.range(first..=last).next().is_some();
+        (today.month() == 12 && !published_range(first) && !entered).then_some(next)
+    }
+
     /// The days of `year` that differ from Monday-to-Friday — holidays on weekdays, working
     /// weekends — each with whether it is a working day and whether the office's override says so.
     pub fn exceptions(&self, year: i32) -> Vec<(NaiveDate, bool, bool)> {
@@ -126,6 +137,14 @@ mod tests {
     #[test]
     fn beyond_the_data_weekdays_and_overrides() {
         let c = WorkCalendar::new([(day(2027, 1, 1), false), (day(2027, 1, 2), true)]);
+        // From December, a next year nobody has entered is flagged; once the office enters a day
+        // of it, it is not.
+        let dec = day(2026, 12, 1);
+        let nothing = WorkCalendar::default();
+        assert_eq!(nothing.unknown_next_year(day(2026, 11, 30)), None);
+        assert_eq!(nothing.unknown_next_year(dec), Some(2027));
+        assert_eq!(nothing.unknown_next_year(day(2025, 12, 10)), None, "2026 is published");
+        assert_eq!(c.unknown_next_year(dec), None, "the office entered 1 January 2027");
         // 2026-12-26 onward is past the published data: no panic, weekdays.
         assert!(!c.is_working_day(day(2026, 12, 26)));
         assert!(c.is_working_day(day(2026, 12, 28)));

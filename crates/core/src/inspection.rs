@@ -493,7 +493,14 @@ impl FindingFacts {
             ),
         };
         if self.attachable(whose, now, rules).contains(&purpose) {
-            return Err(Refusal::by_actor(self.state.code(), action, ("问题", "finding")));
+            // Said with the state: an upload begun while it was allowed may meet this later.
+            return Err(Refusal::transition(
+                self.state.code(),
+                action.0,
+                "actor",
+                format!("该问题当前为“{}”，您不能为其{}", self.state.label_zh(), action.1),
+                format!("This finding is {}: you may not {} to it", self.state.label_en(), action.2),
+            ));
         }
         let (zh, en) = match purpose {
             EvidencePurpose::Evidence => (
@@ -645,6 +652,24 @@ pub struct InspectionPolicy {
     pub evidence_max_mb: u32,
     /// The kinds of evidence files accepted (told by content, not by name).
     pub evidence_kinds: Vec<crate::evidence::EvidenceKind>,
+    /// Most one user may hold in evidence files and unfinished uploads together, in MiB; at
+    /// least the largest file.
+    #[schema(minimum = 1, maximum = 4194304)]
+    pub user_quota_mb: u32,
+    /// Most one finding may hold in evidence files and unfinished uploads together, in MiB; at
+    /// least the largest file.
+    #[schema(minimum = 1, maximum = 4194304)]
+    pub finding_quota_mb: u32,
+    /// Unfinished uploads one user may have at once.
+    #[schema(minimum = 1, maximum = 32)]
+    pub max_open_uploads: u32,
+    /// Seconds an upload request may send nothing before it is ended (what arrived is kept, and
+    /// the upload resumes from there).
+    #[schema(minimum = 5, maximum = 600)]
+    pub upload_stall_seconds: u32,
+    /// Hours after its last request that an unfinished upload is removed, with what it stored.
+    #[schema(minimum = 1, maximum = 720)]
+    pub upload_abandon_hours: u32,
 }
 
 impl Default for InspectionPolicy {
@@ -653,9 +678,89 @@ impl Default for InspectionPolicy {
             appeal_working_days: 5,
             evidence_max_mb: 4096,
             evidence_kinds: crate::evidence::EvidenceKind::ALL.to_vec(),
+            user_quota_mb: 200 * 1024,
+            finding_quota_mb: 20 * 1024,
+            max_open_uploads: 4,
+            upload_stall_seconds: 60,
+            upload_abandon_hours: 24,
         }
     }
 }
+
+/// What is already stored and under way when someone starts an upload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UploadLoad {
+    /// Bytes of the user's evidence files and unfinished uploads.
+    pub user_bytes: u64,
+    /// Bytes of the finding's evidence files and unfinished uploads.
+    pub finding_bytes: u64,
+    /// The user's unfinished uploads.
+    pub user_open: u64,
+}
+
+/// Why an upload cannot start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadRefusal {
+    /// The file is larger than any file may be (MiB).
+    TooLarge { limit_mb: u32 },
+    /// The user's files would pass their quota (MiB; bytes still free).
+    UserQuota { limit_mb: u32, free: u64 },
+    /// The finding's files would pass its quota.
+    FindingQuota { limit_mb: u32, free: u64 },
+    /// The user has this many unfinished uploads already.
+    TooManyOpen { limit: u32 },
+}
+
+impl UploadRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            UploadRefusal::TooLarge { .. } => "file_too_large",
+            UploadRefusal::UserQuota { .. } => "user_quota_exceeded",
+            UploadRefusal::FindingQuota { .. } => "finding_quota_exceeded",
+            UploadRefusal::TooManyOpen { .. } => "too_many_uploads",
+        }
+    }
+
+    pub fn zh(&self) -> String {
+        match *self {
+            UploadRefusal::TooLarge { limit_mb } => format!("文件过大：上限为 {limit_mb} MB"),
+            UploadRefusal::UserQuota { limit_mb, free } => format!(
+                "您的证据文件（含未完成的上传）将超过每人 {limit_mb} MB 的上限，尚余 {}；请联系效能办",
+                mib(free)
+            ),
+            UploadRefusal::FindingQuota { limit_mb, free } => {
+                format!("该问题的证据文件（含未完成的上传）将超过 {limit_mb} MB 的上限，尚余 {}", mib(free))
+            }
+            UploadRefusal::TooManyOpen { limit } => {
+                format!("您已有 {limit} 个未完成的上传：请等其完成或取消后再上传")
+            }
+        }
+    }
+
+    pub fn en(&self) -> String {
+        match *self {
+            UploadRefusal::TooLarge { limit_mb } => format!("The file is too large: the limit is {limit_mb} MB"),
+            UploadRefusal::UserQuota { limit_mb, free } => format!(
+                "Your evidence files (with unfinished uploads) would pass the limit of {limit_mb} MB per person; {} is left. Ask the Efficiency Office",
+                mib(free)
+            ),
+            UploadRefusal::FindingQuota { limit_mb, free } => format!(
+                "This finding's files (with unfinished uploads) would pass its limit of {limit_mb} MB; {} is left",
+                mib(free)
+            ),
+            UploadRefusal::TooManyOpen { limit } => format!(
+                "You have {limit} unfinished uploads: wait for one to finish, or cancel one, before starting another"
+            ),
+        }
+    }
+}
+
+/// Bytes as MiB with one decimal.
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+const MIB: u64 = 1024 * 1024;
 
 impl InspectionPolicy {
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -675,12 +780,93 @@ impl InspectionPolicy {
                 "The evidence size limit must be 1 MB to 16 GB",
             ));
         }
+        for (field, value, zh, en) in [
+            ("user_quota_mb", self.user_quota_mb, "每人", "per person"),
+            ("finding_quota_mb", self.finding_quota_mb, "每个问题", "per finding"),
+        ] {
+            if !(1..=4_194_304).contains(&value) {
+                return Err(ValidationError::new(
+                    field,
+                    "out_of_range",
+                    format!("{zh}的证据总量上限须在 1 MB 到 4 TB 之间"),
+                    format!("The evidence quota {en} must be 1 MB to 4 TB"),
+                ));
+            }
+            if value < self.evidence_max_mb {
+                return Err(ValidationError::new(
+                    field,
+                    "below_file_limit",
+                    format!("{zh}的证据总量上限不能小于单个文件的上限（{} MB）", self.evidence_max_mb),
+                    format!("The evidence quota {en} cannot be below the largest file ({} MB)", self.evidence_max_mb),
+                ));
+            }
+        }
+        if !(1..=32).contains(&self.max_open_uploads) {
+            return Err(ValidationError::new(
+                "max_open_uploads",
+                "out_of_range",
+                "每人同时进行的上传须在 1 到 32 个之间",
+                "Unfinished uploads per person must be 1 to 32",
+            ));
+        }
+        if !(5..=600).contains(&self.upload_stall_seconds) {
+            return Err(ValidationError::new(
+                "upload_stall_seconds",
+                "out_of_range",
+                "上传停顿的时限须在 5 到 600 秒之间",
+                "The upload stall timeout must be 5 to 600 seconds",
+            ));
+        }
+        if !(1..=720).contains(&self.upload_abandon_hours) {
+            return Err(ValidationError::new(
+                "upload_abandon_hours",
+                "out_of_range",
+                "未完成上传的保留时间须在 1 到 720 小时之间",
+                "Unfinished uploads must be kept 1 to 720 hours",
+            ));
+        }
         Ok(())
     }
 
     /// Largest evidence file, in bytes.
     pub fn evidence_max_bytes(&self) -> u64 {
-        u64::from(self.evidence_max_mb) * 1024 * 1024
+        u64::from(self.evidence_max_mb) * MIB
+    }
+
+    /// Whether an upload of `length` bytes may start, given what the user and the finding already
+    /// hold. Quotas count unfinished uploads at their full length: what they will take once done.
+    pub fn admit_upload(&self, length: u64, load: UploadLoad) -> Result<(), UploadRefusal> {
+        if length > self.evidence_max_bytes() {
+            return Err(UploadRefusal::TooLarge { limit_mb: self.evidence_max_mb });
+        }
+        if load.user_open >= u64::from(self.max_open_uploads) {
+            return Err(UploadRefusal::TooManyOpen { limit: self.max_open_uploads });
+        }
+        let user = u64::from(self.user_quota_mb) * MIB;
+        if load.user_bytes.saturating_add(length) > user {
+            return Err(UploadRefusal::UserQuota {
+                limit_mb: self.user_quota_mb,
+                free: user.saturating_sub(load.user_bytes),
+            });
+        }
+        let finding = u64::from(self.finding_quota_mb) * MIB;
+        if load.finding_bytes.saturating_add(length) > finding {
+            return Err(UploadRefusal::FindingQuota {
+                limit_mb: self.finding_quota_mb,
+                free: finding.saturating_sub(load.finding_bytes),
+            });
+        }
+        Ok(())
+    }
+
+    /// How long an upload request may send nothing before it is ended.
+    pub fn upload_stall(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.upload_stall_seconds))
+    }
+
+    /// Unfinished uploads last touched before this are abandoned.
+    pub fn uploads_abandoned_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - chrono::Duration::hours(i64::from(self.upload_abandon_hours))
     }
 
     /// The last day an appeal may be made, for a finding notified at `notified` (city time).
@@ -1001,6 +1187,49 @@ mod tests {
         assert_eq!(record(&future, &facts, now).unwrap_err().reason(), "in_the_future");
         let elsewhere = NewFinding { subject: Subject::department(9), ..f };
         assert_eq!(record(&elsewhere, &facts, now).unwrap_err().reason(), "not_the_visited_department");
+    }
+
+    #[test]
+    fn uploads_are_admitted_within_the_quotas() {
+        let mib = 1024 * 1024;
+        let p = InspectionPolicy {
+            evidence_max_mb: 10,
+            user_quota_mb: 30,
+            finding_quota_mb: 20,
+            max_open_uploads: 2,
+            ..Default::default()
+        };
+        assert!(p.validate().is_ok());
+        let load = UploadLoad { user_bytes: 15 * mib, finding_bytes: 5 * mib, user_open: 1 };
+        assert_eq!(p.admit_upload(10 * mib, load), Ok(()));
+        assert_eq!(p.admit_upload(10 * mib + 1, load), Err(UploadRefusal::TooLarge { limit_mb: 10 }));
+        let full = UploadLoad { user_bytes: 25 * mib, ..load };
+        assert_eq!(p.admit_upload(6 * mib, full), Err(UploadRefusal::UserQuota { limit_mb: 30, free: 5 * mib }));
+        assert_eq!(p.admit_upload(5 * mib, full), Ok(()));
+        let finding = UploadLoad { finding_bytes: 15 * mib, ..load };
+        let r = p.admit_upload(6 * mib, finding).unwrap_err();
+        assert_eq!(
+            (r.code(), r),
+            ("finding_quota_exceeded", UploadRefusal::FindingQuota { limit_mb: 20, free: 5 * mib })
+        );
+        assert!(r.zh().contains("5.0 MB") && r.en().contains("20 MB"));
+        let busy = UploadLoad { user_open: 2, ..load };
+        assert_eq!(p.admit_upload(1, busy), Err(UploadRefusal::TooManyOpen { limit: 2 }));
+        // Quotas below the largest file, and timeouts out of range, are refused.
+        let field = |p: InspectionPolicy| p.validate().unwrap_err().field;
+        assert_eq!(field(InspectionPolicy { finding_quota_mb: 9, ..p.clone() }), "finding_quota_mb");
+        assert_eq!(field(InspectionPolicy { user_quota_mb: 0, ..p.clone() }), "user_quota_mb");
+        assert_eq!(field(InspectionPolicy { max_open_uploads: 0, ..p.clone() }), "max_open_uploads");
+        assert_eq!(field(InspectionPolicy { upload_stall_seconds: 1, ..p.clone() }), "upload_stall_seconds");
+        assert_eq!(field(InspectionPolicy { upload_abandon_hours: 0, ..p.clone() }), "upload_abandon_hours");
+        assert!(InspectionPolicy::default().validate().is_ok());
+        // A policy stored before these settings existed reads with their defaults.
+        let old: InspectionPolicy =
+            serde_json::from_str(r#"{"appeal_working_days":5,"evidence_max_mb":4096,"evidence_kinds":["video"]}"#)
+                .unwrap();
+        assert_eq!((old.max_open_uploads, old.upload_abandon_hours), (4, 24));
+        let now = at(2026, 11, 3, 10);
+        assert_eq!(p.uploads_abandoned_before(now), now - chrono::Duration::hours(24));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod org;
 pub mod rbac;
 pub mod rectification;
 pub mod replay;
+pub mod reset;
 pub mod scope;
 pub mod workflow;
 

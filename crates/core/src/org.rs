@@ -42,6 +42,16 @@ labelled_enum! {
     }
 }
 
+/// An external supervisor serves while active and within their term of appointment; only then
+/// does their account read or record anything of the regime.
+pub fn supervisor_serving(
+    status: Status,
+    term: (chrono::NaiveDate, chrono::NaiveDate),
+    today: chrono::NaiveDate,
+) -> bool {
+    status == Status::Active && term.0 <= today && today <= term.1
+}
+
 labelled_enum! {
     Gender {
         Male = "male", "男", "Male";

@@ -818,9 +818,28 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// `text` with every one of `names` masked (张伟 → 张*): for what the public reads of a bulletin,
+/// whose free text may name the people its findings are about. Longer names first, so that 欧阳明
+/// is masked whole before 欧阳 could be.
+pub fn mask_names_in(text: &str, names: &[String]) -> String {
+    let mut names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| n.chars().count() >= 2).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    names.dedup();
+    names.iter().fold(text.to_owned(), |t, n| t.replace(n, &mask_name(n)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_in_free_text_are_masked() {
+        let names = vec!["张伟".to_owned(), "欧阳明月".to_owned(), "李".to_owned()];
+        assert_eq!(
+            mask_names_in("张伟离岗二十分钟，欧阳明月在场；李科长另行处理。张伟已检讨。", &names),
+            "张*离岗二十分钟，欧***在场；李科长另行处理。张*已检讨。"
+        );
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

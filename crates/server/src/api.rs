@@ -41,22 +41,101 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(events::router())
 }
 
-/// Checks the paging of a list: `page` from 1, `page_size` from 1 to 200 (default 20).
+/// The last page a list may be asked for: far past the end of any real list, and small enough
+/// that `(page - 1) × page_size` always fits the databases' 64-bit `OFFSET`. A page past the end
+/// of the list (but not past this) is an empty page.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// Checks the paging of a list: `page` from 1 to [`MAX_PAGE`], `page_size` from 1 to 200
+/// (default 20).
 pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> PageReq {
     let page = page.unwrap_or(1);
     let page_size = page_size.unwrap_or(20);
-    if page == 0 {
-        v.push(ValidationError::new("page", "out_of_range", "页码从 1 开始", "page starts at 1"));
+    if !(1..=MAX_PAGE).contains(&page) {
+        v.push(page_out_of_range());
     }
-    if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        v.push(ValidationError::new(
-            "page_size",
-            "out_of_range",
-            format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间"),
-            format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        v.push(page_size_out_of_range());
     }
-    PageReq { page: page.max(1), page_size: page_size.clamp(1, MAX_PAGE_SIZE) }
+    PageReq { page: page.clamp(1, MAX_PAGE), page_size: page_size.clamp(1, MAX_PAGE_SIZE) }
+}
+
+fn page_out_of_range() -> ValidationError {
+    ValidationError::new(
+        "page",
+        "out_of_range",
+        format!("页码须为 1 到 {MAX_PAGE} 之间的整数"),
+        format!("page must be a whole number from 1 to {MAX_PAGE}"),
+    )
+}
+
+fn page_size_out_of_range() -> ValidationError {
+    ValidationError::new(
+        "page_size",
+        "out_of_range",
+        format!("每页条数须为 1 到 {MAX_PAGE_SIZE} 之间的整数"),
+        format!("page_size must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+    )
+}
+
+/// For a query string that did not parse: whether a paging parameter is what failed, because it
+/// is not a whole number a `u64` holds (`page=-1`, `page_size=1e3`, `page=` past 2⁶⁴). That is
+/// the same mistake as `page=0`, so it gets the same answer: 422 naming the parameter.
+pub fn paging_error(query: &str) -> Option<ApiError> {
+    let uri: axum::http::Uri = format!("/?{query}").parse().ok()?;
+    let axum::extract::Query(pairs) = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).ok()?;
+    let mut v = Checks::default();
+    for (key, value) in pairs {
+        let whole = value.parse::<u64>().is_ok();
+        match key.as_str() {
+            "page" if !whole => v.push(page_out_of_range()),
+            "page_size" if !whole => v.push(page_size_out_of_range()),
+            _ => {}
+        }
+    }
+    v.done().err()
+}
+
+/// `Content-Disposition` for a download named `name`, which may be anything a user typed: the
+/// name in UTF-8 as RFC 6266's `filename*` (percent-encoded, so quotes, semicolons and line
+/// breaks cannot end the value or add parameters), and an ASCII `filename` for clients that know
+/// no better — the name's ASCII letters, digits and `.-_`, or `fallback` (made safe the same way)
+/// when that leaves nothing to recognise.
+pub fn attachment_disposition(name: &str, fallback: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let ascii = ascii_name(name).or_else(|| ascii_name(fallback)).unwrap_or_else(|| "download".to_owned());
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `name` with everything but ASCII letters, digits and `.-_` turned into `_` (runs of them
+/// joined, none at either end of the stem or the extension); `None` when the stem keeps no
+/// letter or digit.
+fn ascii_name(name: &str) -> Option<String> {
+    let clean = |s: &str| {
+        let mut out = String::new();
+        for c in s.chars() {
+            let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' };
+            if !(c == '_' && out.ends_with('_')) {
+                out.push(c);
+            }
+        }
+        out.trim_matches(['_', '.']).to_owned()
+    };
+    let (stem, ext) = name.rsplit_once('.').map_or((name, ""), |(s, e)| (s, e));
+    let (stem, ext) = (clean(stem), clean(ext));
+    if !stem.bytes().any(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(if ext.is_empty() { stem } else { format!("{stem}.{ext}") })
 }
 
 /// Collects every validation problem of a request, so the form can show them all at once.

@@ -88,6 +88,8 @@ pub async fn tasks(s: &AppState, user: &CurrentUser) -> ApiResult<Vec<Task>> {
     let today = city_day(s.clock.now());
     let mut out = crate::rectification::tasks::tasks(db, user, today).await?;
     out.extend(crate::campaigns::tasks(db, user, today).await?);
+    out.extend(crate::platform::calendar::tasks(db, user, today).await?);
+    out.extend(crate::platform::resets::tasks(db, user, s.clock.now()).await?);
     out.sort_by_key(|t| (t.due.is_none(), t.due));
     Ok(out)
 }

@@ -29,6 +29,7 @@ pub const AUDIT_VERIFY: &str = "audit.verify";
 pub const UPLOAD_SWEEP: &str = "upload.sweep";
 pub const RECTIFICATION_REMIND: &str = "rectification.remind";
 pub const NOTIFY_SEND: &str = "notify.send";
+pub const AUDIT_ROLLUP: &str = "audit.rollup";
 
 /// Ends sessions past their idle or absolute limit, so the sessions table tells the truth about
 /// who is logged in even for users who never come back.
@@ -68,6 +69,23 @@ impl JobHandler for AuditVerify {
             match store.verify_audit().await.map_err(|e| e.to_string())? {
                 Ok(n) => tracing::info!(entries = n, "audit chain intact"),
                 Err(b) => tracing::error!(seq = b.seq, reason = %b.reason, "audit chain is broken"),
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Appends the summary entries of roll-up windows that have closed (decision 0023), so that the
+/// chain holds the count of repeated refusals and failed logins even when the caller never comes
+/// back.
+struct AuditRollup(Arc<dyn Clock>);
+
+impl JobHandler for AuditRollup {
+    fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
+        Box::pin(async move {
+            let n = store.flush_audit_rollups(self.0.now()).await.map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::info!(summaries = n, "audit roll-ups summed up");
             }
             Ok(())
         })
@@ -238,7 +256,7 @@ pub async fn enqueue_notice<C: sea_orm::ConnectionTrait>(
 }
 
 /// Sends a queued message to the robots configured now.
-struct NotifySend(Arc<dyn Clock>);
+struct NotifySend(Arc<dyn Clock>, crate::notify::Egress);
 
 impl JobHandler for NotifySend {
     fn run<'a>(&'a self, store: &'a Store, job: &'a job::Model) -> JobFuture<'a> {
@@ -247,20 +265,28 @@ impl JobHandler for NotifySend {
             let text = payload.get("text").and_then(|t| t.as_str()).unwrap_or_default();
             let channels: NotifyChannels =
                 settings::get(store.db(), settings::NOTIFY_CHANNELS).await.map_err(|e| e.to_string())?;
-            channels.send(text, self.0.now().timestamp_millis()).await
+            channels.send(text, self.0.now().timestamp_millis(), &self.1).await
         })
     }
 }
 
-pub fn runner(store: Store, clock: Arc<dyn Clock>, objects: Arc<dyn ObjectStore>, worker: String) -> JobRunner {
+pub fn runner(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    objects: Arc<dyn ObjectStore>,
+    egress: crate::notify::Egress,
+    worker: String,
+) -> JobRunner {
     JobRunner::new(store, clock.clone(), worker)
         .handle(SESSION_SWEEP, Arc::new(SessionSweep(clock.clone())))
         .handle(AUDIT_VERIFY, Arc::new(AuditVerify))
         .handle(UPLOAD_SWEEP, Arc::new(UploadSweep(clock.clone(), objects)))
         .handle(RECTIFICATION_REMIND, Arc::new(RectificationRemind(clock.clone())))
-        .handle(NOTIFY_SEND, Arc::new(NotifySend(clock.clone())))
+        .handle(NOTIFY_SEND, Arc::new(NotifySend(clock.clone(), egress)))
+        .handle(AUDIT_ROLLUP, Arc::new(AuditRollup(clock.clone())))
         .every(Recurring { kind: RECTIFICATION_REMIND, every: Duration::minutes(15) })
         .every(Recurring { kind: UPLOAD_SWEEP, every: Duration::hours(1) })
         .every(Recurring { kind: SESSION_SWEEP, every: Duration::minutes(10) })
         .every(Recurring { kind: AUDIT_VERIFY, every: Duration::hours(24) })
+        .every(Recurring { kind: AUDIT_ROLLUP, every: Duration::minutes(5) })
 }

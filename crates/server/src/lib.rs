@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod excel;
 pub mod extract;
+pub mod idempotency;
 pub mod identity_cache;
 pub mod inbox;
 pub mod inspections;
@@ -44,10 +45,20 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Believe `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a proxy you run).
     pub trust_forwarded_headers: bool,
+    /// How many proxies of ours stand in front of the server: the client's address is the one
+    /// this many entries from the right of `X-Forwarded-For` (each proxy appends one).
+    pub trusted_proxies: usize,
+    /// Argon2 hashes (logins, password changes) run at once at most: each takes a core and
+    /// ~19 MiB for tens of milliseconds, and logins come from anyone.
+    pub max_concurrent_hashes: usize,
+    /// How long a request waits for a hashing permit before it is answered 503 `busy`.
+    pub hash_wait: Duration,
     /// Largest request body, in bytes (imports are the largest).
     pub max_body_bytes: usize,
     /// Where the CJK fonts for PDF documents are looked for (searched recursively).
     pub fonts_dir: std::path::PathBuf,
+    /// Where the office's message channels may send (`notify.allowed_hosts`).
+    pub egress: notify::Egress,
 }
 
 impl Default for ServerConfig {
@@ -55,10 +66,19 @@ impl Default for ServerConfig {
         Self {
             secure_cookies: false,
             trust_forwarded_headers: false,
+            trusted_proxies: 1,
+            max_concurrent_hashes: default_hash_bound(),
+            hash_wait: Duration::from_secs(2),
             max_body_bytes: 20 * 1024 * 1024,
             fonts_dir: "/usr/share/fonts".into(),
+            egress: notify::Egress::default(),
         }
     }
+}
+
+/// Twice the cores this process may use.
+pub fn default_hash_bound() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 #[derive(Clone)]
@@ -73,6 +93,10 @@ pub struct AppState {
     pub identities: Arc<identity_cache::IdentityCache>,
     /// Built at the first PDF asked for: loading the fonts takes a moment and ~90 MB.
     typesetter: Arc<tokio::sync::OnceCell<Result<xiaoneng_documents::Typesetter, String>>>,
+    /// Permits for Argon2 hashing (`ServerConfig::max_concurrent_hashes`).
+    pub hashing: Arc<tokio::sync::Semaphore>,
+    /// The key that hashes user names matching no account (read once from the settings).
+    login_name_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 /// The policy is read on every request; other instances' changes are seen within this long.
@@ -87,6 +111,8 @@ impl AppState {
     ) -> Self {
         Self {
             identities: identity_cache::IdentityCache::start(store.clone()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_hashes.max(1))),
+            login_name_key: Arc::default(),
             store,
             clock,
             config: Arc::new(config),
@@ -131,6 +157,36 @@ impl AppState {
         Ok(p)
     }
 
+    /// A permit to run one Argon2 hash, waiting at most `hash_wait` for it.
+    pub async fn hash_permit(&self) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.config.hash_wait, self.hashing.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::Busy),
+        }
+    }
+
+    /// The database's key for hashing unknown user names (made at the first need, shared by
+    /// every instance).
+    pub async fn login_name_key(&self) -> ApiResult<Vec<u8>> {
+        let key = self
+            .login_name_key
+            .get_or_try_init(|| async {
+                use rand::RngCore;
+                let mut candidate = [0u8; 32];
+                rand::rng().fill_bytes(&mut candidate);
+                let stored = settings::get_or_init(
+                    &self.store,
+                    settings::LOGIN_NAME_KEY,
+                    &hex::encode(candidate),
+                    self.clock.now(),
+                )
+                .await?;
+                hex::decode(stored).map_err(|e| ApiError::Internal(format!("login_name_key is not hex: {e}")))
+            })
+            .await?;
+        Ok(key.clone())
+    }
+
     pub(crate) async fn set_cached_policy(&self, p: SecurityPolicy) {
         *self.policy_cache.write().await = Some((Instant::now(), p));
     }
@@ -145,6 +201,7 @@ pub fn app(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(platform::health::router())
         .fallback(web::serve)
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(middleware::from_fn(auth::csrf_guard))
         .layer(middleware::from_fn(error::localize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
@@ -153,6 +210,7 @@ pub fn app(state: AppState) -> Router {
         // Bodies read whole (JSON, imports) are limited; evidence uploads stream and have their own.
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(web::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::strict_transport))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -3,6 +3,8 @@
 //! `notify.send` job, so a slow or failing channel never holds up a request, and a failed send is
 //! retried.
 
+use std::net::{IpAddr, SocketAddr};
+
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -103,7 +105,7 @@ impl NotifyChannels {
         }
     }
 
-    fn email_on(&self) -> bool {
+    pub fn email_on(&self) -> bool {
         !self.smtp_host.is_empty()
     }
 
@@ -188,11 +190,7 @@ impl NotifyChannels {
     }
 
     /// Sends `text` to every configured robot. The error names the robot, never its address.
-    pub async fn send(&self, text: &str, now_ms: i64) -> Result<(), String> {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?;
+    pub async fn send(&self, text: &str, now_ms: i64, egress: &Egress) -> Result<(), String> {
         let body = json!({ "msgtype": "text", "text": { "content": text } }).to_string();
         let mut failures = Vec::new();
         if !self.dingtalk_webhook.is_empty() {
@@ -207,25 +205,26 @@ impl NotifyChannels {
                 let sign = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
                 url.query_pairs_mut().append_pair("timestamp", &now_ms.to_string()).append_pair("sign", &sign);
             }
-            if let Err(e) = post(&client, url, &body).await {
+            if let Err(e) = post(egress, url, &body).await {
                 failures.push(format!("dingtalk: {e}"));
             }
         }
         if !self.wecom_webhook.is_empty() {
             let url = reqwest::Url::parse(&self.wecom_webhook).map_err(|_| "wecom: bad address".to_owned())?;
-            if let Err(e) = post(&client, url, &body).await {
+            if let Err(e) = post(egress, url, &body).await {
                 failures.push(format!("wecom: {e}"));
             }
         }
         if self.email_on()
-            && let Err(e) = self.mail(text).await
+            && let Err(e) = self.mail(text, egress).await
         {
             failures.push(format!("email: {e}"));
         }
         if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
     }
 
-    async fn mail(&self, text: &str) -> Result<(), String> {
+    async fn mail(&self, text: &str, egress: &Egress) -> Result<(), String> {
+        egress.addresses(&self.smtp_host, self.smtp_port).await?;
         use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::header::ContentType};
         let mut m = lettre::Message::builder()
             .from(self.mail_from.parse().map_err(|_| "bad sender".to_owned())?)
@@ -252,8 +251,108 @@ impl NotifyChannels {
     }
 }
 
+/// Where messages may go (a robot's webhook, the mail server): any public address; on a loopback,
+/// link-local or private network only the hosts the operator allows (`notify.allowed_hosts`), so
+/// that the office's settings cannot make the server probe or post to its own network.
+#[derive(Debug, Clone, Default)]
+pub struct Egress {
+    pub allowed_hosts: Vec<String>,
+}
+
+/// An address on the server's own side of the network: loopback, private, link-local, shared
+/// (CGNAT), unique-local, multicast, unspecified or broadcast.
+pub fn internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return internal(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+impl Egress {
+    fn allows(&self, host: &str) -> bool {
+        self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host.trim_start_matches('[').trim_end_matches(']')))
+    }
+
+    /// The addresses `host:port` may be reached at: refused when any is internal and the host is
+    /// not allowed. `None` when the name does not resolve (now).
+    pub async fn addresses(&self, host: &str, port: u16) -> Result<Option<Vec<SocketAddr>>, String> {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => match tokio::net::lookup_host((bare, port)).await {
+                Ok(a) => a.collect(),
+                Err(_) => return Ok(None),
+            },
+        };
+        if !self.allows(host) && addrs.iter().any(|a| internal(a.ip())) {
+            return Err(format!("{host} is on an internal network"));
+        }
+        Ok(Some(addrs))
+    }
+
+    /// Checks the channels' hosts as the office saves them: an internal address is refused unless
+    /// the operator allows its host; a name that does not resolve now is checked again at sending.
+    pub async fn check(&self, c: &NotifyChannels) -> Result<(), ValidationError> {
+        let mut hosts: Vec<(&str, String, u16)> = Vec::new();
+        for (field, url) in [("dingtalk_webhook", &c.dingtalk_webhook), ("wecom_webhook", &c.wecom_webhook)] {
+            if let Ok(u) = reqwest::Url::parse(url)
+                && let Some(h) = u.host_str()
+            {
+                hosts.push((field, h.to_owned(), u.port_or_known_default().unwrap_or(443)));
+            }
+        }
+        if c.email_on() {
+            hosts.push(("smtp_host", c.smtp_host.clone(), c.smtp_port));
+        }
+        for (field, host, port) in hosts {
+            if self.addresses(&host, port).await.is_err() {
+                return Err(ValidationError::new(
+                    field,
+                    "internal_address",
+                    format!(
+                        "{host} 位于内部网络，不能作为消息通道；如确需使用，请由运维人员在服务器配置 notify.allowed_hosts 中允许该主机"
+                    ),
+                    format!(
+                        "{host} is on an internal network and cannot be a message channel; the operator may allow it in the server's notify.allowed_hosts"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Both robots answer `{"errcode": 0, ...}` on success.
-async fn post(client: &reqwest::Client, url: reqwest::Url, body: &str) -> Result<(), String> {
+/// Posts to a robot at an address checked by `egress`, and only there (the name is resolved once
+/// and pinned, so that it cannot resolve elsewhere between the check and the connection).
+async fn post(egress: &Egress, url: reqwest::Url, body: &str) -> Result<(), String> {
+    let host = url.host_str().ok_or("no host")?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10));
+    if let Some(addrs) = egress.addresses(&host, port).await? {
+        builder = builder.resolve_to_addrs(&host, &addrs);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let r = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -267,5 +366,45 @@ async fn post(client: &reqwest::Client, url: reqwest::Url, body: &str) -> Result
     match answer.get("errcode").and_then(serde_json::Value::as_i64) {
         Some(0) if status.is_success() => Ok(()),
         code => Err(format!("HTTP {status}, errcode {code:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses() {
+        for a in [
+            "127.0.0.1",
+            "10.2.3.4",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(internal(a.parse().unwrap()), "{a}");
+        }
+        for a in ["203.119.1.1", "114.114.114.114", "2400:3200::1"] {
+            assert!(!internal(a.parse().unwrap()), "{a}");
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_hosts_are_refused_unless_allowed() {
+        let none = Egress::default();
+        assert!(none.addresses("127.0.0.1", 25).await.is_err());
+        assert!(none.addresses("[::1]", 443).await.is_err());
+        assert!(none.addresses("localhost", 443).await.is_err(), "a name is judged by what it resolves to");
+        assert!(none.addresses("203.119.1.1", 443).await.unwrap().is_some());
+        let relay = Egress { allowed_hosts: vec!["10.0.0.25".into()] };
+        assert!(relay.addresses("10.0.0.25", 25).await.is_ok());
+        assert!(relay.addresses("10.0.0.26", 25).await.is_err());
     }
 }

@@ -25,6 +25,10 @@ pub enum TaskKind {
     FollowUp,
     /// A self-check to fill in and submit.
     SelfCheck,
+    /// Next year's holidays and swapped weekends are not entered yet (the office).
+    EnterHolidays,
+    /// A password reset awaits the security admin's approval.
+    ApproveReset,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -62,15 +62,17 @@ fn file_response(file: rust_embed::EmbeddedFile, cache: &'static str) -> Respons
         HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
-             font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        ),
-    );
     res
 }
+
+/// The policy of every HTML page: the application, the public bulletin pages, Swagger UI. No
+/// script but our own files; inline styles only (Element Plus and the official layout use them).
+const HTML_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; connect-src 'self'; \
+    object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+/// Everything else (JSON, evidence and attachments opened in a tab): nothing in it may run.
+const FILE_POLICY: &str = "default-src 'none'; img-src 'self' data:; media-src 'self'; object-src 'self'; style-src 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// Headers every response carries: no MIME sniffing, no framing, no referrer to other sites.
 pub async fn security_headers(req: Request, next: Next) -> Response {
@@ -79,5 +81,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    let html = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if html { HTML_POLICY } else { FILE_POLICY }));
     res
 }

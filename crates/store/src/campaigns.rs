@@ -179,7 +179,14 @@ pub async fn get_participant<C: ConnectionTrait>(
 ) -> Result<campaign_participant::Model> {
     let mut q = campaign_participant::Entity::find_by_id(id);
     if let Some(a) = answerer {
-        q = q.filter(a.condition());
+        // A campaign still in draft is the office's alone: its participations do not exist yet
+        // for those taking part.
+        let drafts = sea_orm::sea_query::Query::select()
+            .column(campaign::Column::Id)
+            .from(campaign::Entity)
+            .and_where(campaign::Column::Status.eq(CampaignState::Draft))
+            .to_owned();
+        q = q.filter(a.condition()).filter(campaign_participant::Column::CampaignId.not_in_subquery(drafts));
     }
     q.one(c).await?.ok_or(StoreError::NotFound)
 }

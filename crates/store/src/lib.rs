@@ -8,6 +8,7 @@ pub mod backup;
 pub mod calendar;
 pub mod campaigns;
 pub mod entity;
+pub mod idempotency;
 pub mod inspections;
 pub mod jobs;
 pub mod ledger;
@@ -15,6 +16,7 @@ mod migration;
 pub mod org;
 pub mod page;
 pub mod rectification;
+pub mod resets;
 pub mod settings;
 
 use std::{path::Path, time::Duration};
@@ -102,10 +104,20 @@ pub struct Store {
 }
 
 /// Where the data lives: a directory for the embedded SQLite database, or a PostgreSQL URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Location {
     DataDir(std::path::PathBuf),
     Url(String),
+}
+
+/// Shown redacted, like [`Location::describe`]: a URL may hold a password.
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::DataDir(d) => f.debug_tuple("DataDir").field(d).finish(),
+            Location::Url(u) => f.debug_tuple("Url").field(&redact_url(u)).finish(),
+        }
+    }
 }
 
 impl Location {
@@ -117,16 +129,31 @@ impl Location {
     }
 }
 
-/// Drops the password from a URL before it is shown or logged.
+/// Drops the passwords from a URL before it is shown or logged: the one after the user name, and
+/// any in the query string (`?password=…`, which PostgreSQL's drivers accept too).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s && base[s + 3..at].contains(':') => {
+            let creds = &base[s + 3..at];
             let user = creds.split(':').next().unwrap_or("");
-            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+            format!("{}{}:***{}", &base[..s + 3], user, &base[at..])
         }
-        _ => url.to_owned(),
-    }
+        _ => base.to_owned(),
+    };
+    let Some(query) = query else { return base };
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        matches!(k.as_str(), "password" | "passwd" | "pwd" | "sslpassword") || k.ends_with("secret")
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if secret(k) => format!("{k}=***"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 impl Store {
@@ -268,5 +295,19 @@ mod tests {
     fn urls_are_redacted() {
         assert_eq!(super::redact_url("postgres://xn:secret@db:5432/x"), "postgres://xn:***@db:5432/x");
         assert_eq!(super::redact_url("postgres://db/x"), "postgres://db/x");
+    }
+
+    #[test]
+    fn passwords_in_the_query_string_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://xn@db/x?sslmode=require&password=s3cr%40t&application_name=xn"),
+            "postgres://xn@db/x?sslmode=require&password=***&application_name=xn"
+        );
+        assert_eq!(
+            super::redact_url("postgres://xn:one@db/x?PASSWORD=two&sslpassword=three"),
+            "postgres://xn:***@db/x?PASSWORD=***&sslpassword=***"
+        );
+        // An @ in the query string is not the end of the credentials.
+        assert_eq!(super::redact_url("postgres://db/x?user=a@b"), "postgres://db/x?user=a@b");
     }
 }

@@ -10,6 +10,8 @@ pub const SECURITY_POLICY: &str = "security_policy";
 pub const INSPECTION_POLICY: &str = "inspection_policy";
 pub const RECTIFICATION_POLICY: &str = "rectification_policy";
 pub const NOTIFY_CHANNELS: &str = "notify_channels";
+/// The key of the keyed hash under which user names that match no account are kept (hex).
+pub const LOGIN_NAME_KEY: &str = "login_name_key";
 
 pub async fn get<C: ConnectionTrait, T: DeserializeOwned + Default>(c: &C, key: &str) -> Result<T> {
     match setting::Entity::find_by_id(key.to_owned()).one(c).await? {
@@ -36,4 +38,27 @@ pub async fn put<C: ConnectionTrait, T: Serialize>(
         row.insert(c).await?;
     }
     Ok(())
+}
+
+/// A value made once and then kept, such as a key: the stored one, or else `candidate`, stored
+/// now. Of instances racing to store theirs, the first wins and the others read it.
+pub async fn get_or_init(store: &crate::Store, key: &str, candidate: &str, at: DateTime<Utc>) -> Result<String> {
+    if let Some(v) = get::<_, Option<String>>(store.db(), key).await? {
+        return Ok(v);
+    }
+    let tx = store.write().await?;
+    if let Some(v) = get::<_, Option<String>>(&tx, key).await? {
+        return Ok(v);
+    }
+    match put(&tx, key, &candidate, None, at).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(candidate.to_owned())
+        }
+        Err(StoreError::Conflict { .. }) => {
+            drop(tx);
+            get::<_, Option<String>>(store.db(), key).await?.ok_or(StoreError::NotFound)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -16,6 +16,12 @@ export function todayInCity(now: Date = new Date()): string {
   return dayFormat.format(now)
 }
 
+/** The city's day of a time: 2026-05-12 (empty for none). The API gives a department only the
+ * day of the covert work (at 00:00), so that is all there is to show it. */
+export function cityDay(iso: string | null | undefined): string {
+  return iso ? dayFormat.format(new Date(iso)) : ''
+}
+
 /** A time as the city reads it: 2026-05-12 14:03 (empty for none). */
 export function cityTime(iso: string | null | undefined): string {
   if (!iso) return ''

@@ -76,7 +76,8 @@ const middleware: Middleware = {
     return request
   },
   async onResponse({ request, response }) {
-    if (response.status === 401 && !request.url.endsWith('/api/v1/auth/login')) {
+    // A wrong password or reset code is not a lost session.
+    if (response.status === 401 && !/\/api\/v1\/auth\/(login|password-reset)$/.test(new URL(request.url).pathname)) {
       onUnauthorized(await toApiError(response))
     }
     return response

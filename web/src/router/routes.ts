@@ -39,6 +39,7 @@ export const appRoutes: RouteRecordRaw[] = [
   { path: 'inspections/policy', name: 'inspection-policy', component: () => import('@/views/inspections/InspectionPolicyView.vue'), meta: { title: 'menu.inspectionPolicy', perm: 'inspection:manage', menu: 'inspections', icon: 'Setting' } },
   { path: 'inspections/calendar', name: 'calendar', component: () => import('@/views/inspections/CalendarView.vue'), meta: { title: 'menu.calendar', perm: 'inspection:manage', menu: 'inspections', icon: 'Calendar' } },
   { path: 'system/users', name: 'users', component: () => import('@/views/system/UsersView.vue'), meta: { title: 'menu.users', perm: 'user:read', menu: 'system', icon: 'Avatar' } },
+  { path: 'system/password-resets', name: 'password-resets', component: () => import('@/views/system/PasswordResetsView.vue'), meta: { title: 'menu.passwordResets', perm: 'user:write|role:grant', menu: 'system', icon: 'Key' } },
   { path: 'system/policy', name: 'policy', component: () => import('@/views/system/PolicyView.vue'), meta: { title: 'menu.policy', perm: 'policy:read', menu: 'system', icon: 'Lock' } },
   { path: 'audit', name: 'audit', component: () => import('@/views/audit/AuditView.vue'), meta: { title: 'menu.audit', perm: 'audit:read', menu: '', icon: 'Tickets' } },
   { path: 'password', name: 'password', component: () => import('@/views/login/PasswordView.vue'), meta: { title: 'menu.password' } },
@@ -48,5 +49,6 @@ export const appRoutes: RouteRecordRaw[] = [
 
 export const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/login/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  { path: '/reset-password', name: 'reset-password', component: () => import('@/views/login/ResetCodeView.vue'), meta: { public: true, title: 'resets.use.title' } },
   { path: '/', component: () => import('@/layouts/AdminLayout.vue'), children: appRoutes },
 ]

@@ -66,6 +66,11 @@ impl FindingViewer {
         Ok(FindingViewer { user, vis, plans })
     }
 
+    /// Whether the viewer sees a plan from the inside: the office, or a member of its team.
+    pub fn on_plan(&self, plan_id: i64) -> bool {
+        self.vis.all || self.plans.contains(&plan_id)
+    }
+
     /// How the viewer stands to a finding whose department has path `department_path`.
     pub fn access(&self, f: &finding::Model, department_path: &str) -> FindingAccess {
         let reaches =

@@ -89,6 +89,8 @@ pub struct Finding {
     /// Whether it counts against the department (an overturned finding stays on record but
     /// counts nowhere).
     pub counts: bool,
+    /// When it was recorded; to the department only the day (00:00 city time), which is all
+    /// the covert work's timing it learns.
     pub created_at: DateTime<Utc>,
     pub notified_at: Option<DateTime<Utc>>,
     /// The last day (city time) an appeal may be made, once notified.
@@ -146,7 +148,7 @@ impl Names {
             description: f.description,
             counts: f.state.counts(),
             state: f.state,
-            created_at: f.created_at,
+            created_at: if inside { f.created_at } else { super::evidence::day_only(f.created_at) },
             notified_at: f.notified_at,
         }
     }
@@ -166,6 +168,8 @@ pub struct ListParams {
     pub exact_department: Option<bool>,
     pub category_id: Option<i64>,
     pub severity: Option<String>,
+    /// Findings of this plan; ignored for callers who are neither the office nor on the plan's
+    /// team (a department cannot probe which plan a finding came from).
     pub plan_id: Option<i64>,
     /// Occurred from this time (RFC 3339), inclusive.
     pub from: Option<DateTime<Utc>>,
@@ -203,7 +207,7 @@ async fn list(
         exact_department: p.exact_department.unwrap_or(false),
         category_id: p.category_id,
         severity,
-        plan_id: p.plan_id,
+        plan_id: p.plan_id.filter(|plan| viewer.on_plan(*plan)),
         from: p.from,
         to: p.to,
     };
@@ -367,7 +371,9 @@ pub async fn record_finding<C: ConnectionTrait>(
             Err(e) => return Err(e.into()),
         }
     }
-    let detail = json!({ "plan_id": f.plan_id, "visit_id": f.visit_id, "department_id": f.department_id, "category_id": f.category_id, "severity": f.severity });
+    // Not the department, nor anything else that would tell the log's readers whom the office
+    // inspects: the finding holds it (and its department learns of it when told).
+    let detail = json!({ "plan_id": f.plan_id, "visit_id": f.visit_id, "severity": f.severity });
     ledger::append(c, act.algo, &act.audit("finding.record", "finding", f.id, detail), &events, Some(f.id)).await?;
     Ok(f)
 }
@@ -385,7 +391,10 @@ pub async fn step_finding<C: ConnectionTrait>(
     let rules = Rules::load(c).await?;
     let d = inspections::finding_facts(f).decide(action, access, reason, act.now, rules.get())?;
     inspections::apply_finding(c, f.id, f.state, d.next, act.now).await?;
-    let detail = json!({ "action": action, "from": f.state, "to": d.next, "reason": reason.trim() });
+    // A reason given before the department is told stays with the finding (a withdrawn draft's
+    // reason may name whom it was about); from then on the department sees it anyway.
+    let reason = if f.state.visible_to_subject() || d.next.visible_to_subject() { reason.trim() } else { "" };
+    let detail = json!({ "action": action, "from": f.state, "to": d.next, "reason": reason });
     let rec = act.audit(&format!("finding.{action}"), "finding", f.id, detail);
     ledger::append(c, act.algo, &rec, &d.events, None).await?;
     Ok(())

@@ -303,10 +303,12 @@ pub async fn create_plan<C: ConnectionTrait>(
 ) -> ApiResult<plan::Model> {
     let d = PlanState::create(state, act.now)?;
     check_team(c, team, input.period_start, input.period_end).await?;
-    let targets = input.targets.clone();
+    let targets = input.targets.len();
     let p = inspections::create_plan(c, input, d.next, act.user.id, act.now).await?;
     inspections::set_team(c, p.id, team, act.user.id, act.now).await?;
-    let detail = json!({ "title": p.title, "period": [p.period_start, p.period_end], "targets": targets, "team": team, "status": p.status });
+    // The audit log says who did what to which plan, never its title, period, targets, team or
+    // visits: the IT staff who read the log must not learn a covert plan from it.
+    let detail = json!({ "status": p.status, "targets": targets, "team": team.len() });
     ledger::append(c, act.algo, &act.audit("plan.create", "plan", p.id, detail), &d.events, Some(p.id)).await?;
     Ok(p)
 }
@@ -323,10 +325,10 @@ pub async fn update_plan<C: ConnectionTrait>(
     let office = act.user.grants.has(Permission::InspectionManage);
     let d = p.status.decide(p.status.action_to(to), office, p.id, act.now)?;
     check_team(c, team, input.period_start, input.period_end).await?;
-    let targets = input.targets.clone();
+    let before = p.status;
     let p = inspections::update_plan(c, p, input, d.next, act.now).await?;
     let (added, removed) = inspections::set_team(c, p.id, team, act.user.id, act.now).await?;
-    let detail = json!({ "title": p.title, "status": p.status, "targets": targets, "team_added": added, "team_removed": removed });
+    let detail = json!({ "from": before, "to": p.status, "team_added": added.len(), "team_removed": removed.len() });
     ledger::append(c, act.algo, &act.audit("plan.update", "plan", p.id, detail), &d.events, None).await?;
     Ok(p)
 }
@@ -342,7 +344,7 @@ pub async fn schedule_visit<C: ConnectionTrait>(
     p.status.decide(PlanAction::Schedule, office, p.id, act.now)?;
     inspections::hold_plan(c, p).await?;
     let v = inspections::add_visit(c, p, input, act.now).await?;
-    let detail = json!({ "department_id": v.department_id, "window_id": v.window_id, "scheduled_on": v.scheduled_on });
+    let detail = json!({ "visit_id": v.id });
     ledger::append(c, act.algo, &act.audit("plan.visit", "plan", p.id, detail), &[], None).await?;
     Ok(v)
 }
@@ -360,7 +362,7 @@ pub async fn step_visit<C: ConnectionTrait>(
     let d = facts.decide(facts.action_to(to), visit_actor(act.user), act.now)?;
     inspections::hold_plan(c, p).await?;
     let after = inspections::apply_visit(c, v, d.next, Some(notes), act.now).await?;
-    let detail = json!({ "plan_id": p.id, "from": v.status, "to": after.status, "notes": after.notes });
+    let detail = json!({ "plan_id": p.id, "from": v.status, "to": after.status });
     ledger::append(c, act.algo, &act.audit("visit.update", "visit", v.id, detail), &d.events, None).await?;
     Ok(after)
 }

@@ -314,6 +314,10 @@ const COLUMNS: [(&str, &str); 9] = [
 ];
 const REQUIRED: [usize; 4] = [0, 1, 2, 3];
 pub const MAX_IMPORT_ROWS: usize = 5000;
+/// What of a roster file an import reads: columns A to Z (the template's nine, the export's
+/// twelve, and room for the office's own notes), the first 20,000 rows (the people, with room for
+/// titles and blank lines), 64 MB unpacked. Anything past that is refused before it is read.
+pub const IMPORT_LIMITS: excel::Limits = excel::Limits { max_rows: 20_000, max_cols: 26, max_uncompressed: 64 << 20 };
 const MAX_EXPORT_ROWS: u64 = 50_000;
 
 fn yes_no(s: &str) -> Option<bool> {
@@ -337,13 +341,14 @@ pub struct ImportResult {
 /// that person; others are created. Any bad row rejects the whole file with a report per row.
 #[utoipa::path(operation_id = "people_import", post, path = "/api/v1/people/import", tag = "organisation",
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    responses((status = 200, body = ImportResult), (status = 400, body = ErrorBody), (status = 422, description = "row-by-row report; nothing imported", body = ErrorBody)))]
+    responses((status = 200, body = ImportResult), (status = 400, body = ErrorBody),
+        (status = 422, description = "row-by-row report, or a file bigger than an import reads (`file`: too many rows or columns, too large unpacked); nothing imported", body = ErrorBody)))]
 async fn import(
     State(s): State<AppState>,
     auth: Authorized<perm::PeopleImport>,
     body: Bytes,
 ) -> ApiResult<Json<ImportResult>> {
-    let rows = excel::read_first_sheet(&body)?;
+    let rows = excel::read_sheet_guarded(body, IMPORT_LIMITS).await?;
     let mut rows = rows.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
     let Some((_, header)) = rows.next() else {
         return Err(ApiError::bad_request("empty_file", "文件中没有数据", "The file has no rows"));
@@ -365,7 +370,8 @@ async fn import(
     }
     let rows: Vec<(u32, Vec<String>)> = rows.collect();
     if rows.len() > MAX_IMPORT_ROWS {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "file",
             "too_many_rows",
             format!("一次最多导入 {MAX_IMPORT_ROWS} 行，文件有 {} 行", rows.len()),
             format!("At most {MAX_IMPORT_ROWS} rows per import; the file has {}", rows.len()),

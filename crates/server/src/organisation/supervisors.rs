@@ -206,6 +206,8 @@ async fn update(
     )
     .await?;
     tx.commit().await?;
+    // A linked account's permissions follow the supervisor's status and term.
+    s.identities.forget();
     Ok(Json(dto(r, s.clock.today(), true)))
 }
 
@@ -227,6 +229,8 @@ async fn retire(
     )
     .await?;
     tx.commit().await?;
+    // A linked account's permissions follow the supervisor's status and term.
+    s.identities.forget();
     Ok(Json(dto(r, s.clock.today(), true)))
 }
 

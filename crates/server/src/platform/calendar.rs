@@ -48,6 +48,9 @@ pub struct CalendarYear {
     /// the office's entries and Monday to Friday decide its days.
     pub published: bool,
     pub days: Vec<CalendarDay>,
+    /// From December: next year, while its days are neither published nor entered by the office
+    /// (until they are, its holidays count as working days in every deadline).
+    pub unknown_next_year: Option<i32>,
 }
 
 /// A year's exceptions to Monday-to-Friday: holidays on weekdays, working weekends, and the
@@ -84,7 +87,8 @@ async fn year(
             note: notes.get(&day).cloned().unwrap_or_default(),
         })
         .collect();
-    Ok(Json(CalendarYear { year, published: WorkCalendar::published(first), days }))
+    let unknown_next_year = cal.unknown_next_year(city_day(s.clock.now()));
+    Ok(Json(CalendarYear { year, published: WorkCalendar::published(first), days, unknown_next_year }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -151,19 +155,24 @@ fn parse_kind(s: &str) -> Option<bool> {
     }
 }
 
+/// What of a calendar file an import reads: a year's days under a header fit in 400 rows, and
+/// ten columns (A to J) leave room beside 日期, 类型 and 说明.
+const IMPORT_LIMITS: excel::Limits = excel::Limits { max_rows: 400, max_cols: 10, max_uncompressed: 16 << 20 };
+
 /// Imports the office's days from an .xlsx sheet with the columns 日期, 类型 (上班 / 放假) and
 /// 说明 — typically the State Council's notice for a coming year, typed in. All or nothing: a
 /// file with any bad row changes nothing and reports every bad row.
 #[utoipa::path(post, operation_id = "calendar_import", path = "/api/v1/calendar/import", tag = "inspections",
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     responses((status = 200, body = CalendarImport), (status = 400, body = ErrorBody),
-        (status = 422, description = "row-by-row report; nothing imported", body = ErrorBody)))]
+        (status = 422, description = "row-by-row report, or a file bigger than an import reads (`file`); nothing imported", body = ErrorBody)))]
 async fn import(
     State(s): State<AppState>,
     auth: Authorized<perm::InspectionManage>,
     body: Bytes,
 ) -> ApiResult<Json<CalendarImport>> {
-    let mut rows = excel::read_first_sheet(&body)?.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
+    let rows = excel::read_sheet_guarded(body, IMPORT_LIMITS).await?;
+    let mut rows = rows.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
     let Some((_, header)) = rows.next() else {
         return Err(ApiError::bad_request("empty_file", "文件中没有数据", "The file has no rows"));
     };
@@ -179,7 +188,7 @@ async fn import(
     let mut days = Vec::new();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (row, cells) in rows.take(1000) {
+    for (row, cells) in rows {
         let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(String::as_str).unwrap_or("");
         let err = |column: &str, code, zh: String, en: String| RowError { row, column: column.into(), code, zh, en };
         let day = parse_day(cell(Some(day_at))).filter(|d| (2004..=2100).contains(&d.year()));
@@ -227,4 +236,24 @@ async fn import(
         out.push(year(State(s.clone()), auth.user.clone(), ApiQuery(YearParams { year: Some(y) })).await?.0);
     }
     Ok(Json(CalendarImport { set, years: out }))
+}
+
+/// The office's task while next year's days are unknown (`WorkCalendar::unknown_next_year`).
+pub async fn tasks<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    user: &crate::auth::CurrentUser,
+    today: NaiveDate,
+) -> ApiResult<Vec<crate::tasks::Task>> {
+    if !user.grants.has(xiaoneng_core::rbac::Permission::InspectionManage) {
+        return Ok(Vec::new());
+    }
+    let Some(year) = calendar::work_calendar(c).await?.unknown_next_year(today) else { return Ok(Vec::new()) };
+    let due = NaiveDate::from_ymd_opt(year - 1, 12, 31);
+    Ok(vec![crate::tasks::Task {
+        kind: crate::tasks::TaskKind::EnterHolidays,
+        title: format!("录入{year}年节假日和调休安排（未录入前元旦、春节均按工作日计算期限）"),
+        link: format!("/inspections/calendar?year={year}"),
+        due,
+        overdue: due.is_some_and(|d| today > d),
+    }])
 }

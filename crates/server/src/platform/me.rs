@@ -8,7 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::rbac::DataScope;
 
-use crate::{AppState, auth::CurrentUser, error::ErrorBody};
+use crate::{
+    AppState,
+    auth::{CurrentUser, SessionUser},
+    error::ErrorBody,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(me))
@@ -57,8 +61,10 @@ pub fn me_of(u: &CurrentUser) -> Me {
     }
 }
 
+/// The caller, even while they must change their password (`must_change_password` tells the web
+/// app to send them to the password page; every other route refuses them meanwhile).
 #[utoipa::path(operation_id = "me_me", get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(user: CurrentUser) -> Json<Me> {
+async fn me(SessionUser(user): SessionUser) -> Json<Me> {
     Json(me_of(&user))
 }

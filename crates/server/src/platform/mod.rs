@@ -7,6 +7,7 @@ pub mod health;
 pub mod login;
 pub mod me;
 pub mod policy;
+pub mod resets;
 pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(login::router())
         .merge(me::router())
         .merge(users::router())
+        .merge(resets::router())
         .merge(policy::router())
         .merge(audit::router())
         .merge(calendar::router())

@@ -179,7 +179,7 @@ async fn detail(s: &AppState, user: &CurrentUser, b: bulletin::Model) -> ApiResu
     let db = s.store.db();
     let today = city_day(s.clock.now());
     let findings = rect::bulletin_findings(db, b.id).await?;
-    let findings = read::finding_lines(db, &findings, false).await?;
+    let findings = read::finding_lines(db, &findings).await?;
     let orders = match user.scope(Permission::RectificationRead) {
         Some(scope) => {
             let f = rect::OrderFilter { bulletin_id: Some(b.id), ..Default::default() };

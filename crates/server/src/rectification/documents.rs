@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
     clock::city_day,
-    rectification::{BulletinScope, RectificationPolicy},
+    rectification::{BulletinScope, RectificationPolicy, mask_names_in},
 };
 use xiaoneng_documents::{FindingRow, OfficialDocument};
 use xiaoneng_store::{
@@ -46,7 +46,10 @@ async fn official(s: &AppState, b: &bulletin::Model, mask: bool) -> ApiResult<Of
     let db = s.store.db();
     let policy: RectificationPolicy = settings::get(db, settings::RECTIFICATION_POLICY).await?;
     let findings = rect::bulletin_findings(db, b.id).await?;
-    let lines = finding_lines(db, &findings, mask).await?;
+    let lines = finding_lines(db, &findings).await?;
+    // For the public, people's names are masked wherever they appear, free text included.
+    let names: Vec<String> = lines.iter().filter_map(|l| l.person_name.clone()).collect();
+    let text = |t: &str| if mask { mask_names_in(t, &names) } else { t.to_owned() };
     let corrects = match b.corrects_id {
         Some(id) => {
             let old = rect::get_bulletin(db, id).await?;
@@ -58,20 +61,24 @@ async fn official(s: &AppState, b: &bulletin::Model, mask: bool) -> ApiResult<Of
     Ok(OfficialDocument {
         masthead: policy.masthead.clone(),
         number: number_text(b).unwrap_or_else(|| "效能通报〔草稿〕".into()),
-        title: b.title.clone(),
+        title: text(&b.title),
         corrects,
-        body: b.body.clone(),
+        body: text(&b.body),
         findings: lines
             .into_iter()
             .map(|l| FindingRow {
                 department: l.department_name,
-                where_who: [l.window_name, l.person_name].into_iter().flatten().collect::<Vec<_>>().join(" / "),
+                where_who: [l.window_name, l.person_name.as_deref().map(text)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" / "),
                 category: l.category_name,
-                description: l.description,
+                description: text(&l.description),
                 occurred: city_day(l.occurred_at).to_string(),
             })
             .collect(),
-        requirement: b.requirement.clone(),
+        requirement: text(&b.requirement),
         issuer: policy.issuer.clone(),
         date: date_words(day),
     })
@@ -169,11 +176,13 @@ async fn public_list(
     v.done()?;
     let f = BulletinFilter { public_only: true, ..Default::default() };
     let rows = rect::list_bulletins(s.store.db(), &f, page).await?;
+    let ids: Vec<i64> = rows.items.iter().filter(|b| b.mask_names).map(|b| b.id).collect();
+    let named = rect::named_people(s.store.db(), &ids).await?;
     Ok(Json(Page::from(rows, |b| PublicBulletin {
         number: number_text(&b).unwrap_or_default(),
         path: public_path(&b).unwrap_or_default(),
         published_on: city_day(b.published_at.unwrap_or(b.updated_at)),
-        title: b.title,
+        title: named.get(&b.id).map_or_else(|| b.title.clone(), |n| mask_names_in(&b.title, n)),
         scope: b.scope,
     })))
 }

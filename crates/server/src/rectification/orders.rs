@@ -39,9 +39,10 @@ use xiaoneng_store::{
 use super::read::{self, BulletinFinding, Instruction, Order};
 use crate::{
     ApiResult, AppState,
-    api::{Checks, Page, page_req, parse_codes},
+    api::{Checks, Page, attachment_disposition, page_req, parse_codes},
     auth::{Act, Authorized, CurrentUser, perm},
     error::{ApiError, ErrorBody, expect_state},
+    excel,
     extract::{ApiJson, ApiQuery},
 };
 
@@ -204,7 +205,7 @@ async fn detail<C: ConnectionTrait>(
 ) -> ApiResult<OrderDetail> {
     let ids = rect::order_finding_ids(c, o.id).await?;
     let rows = xiaoneng_store::inspections::findings_by_ids(c, &ids).await?;
-    let findings = read::finding_lines(c, &rows, false).await?;
+    let findings = read::finding_lines(c, &rows).await?;
     let reports = rect::reports_of(c, o.id).await?;
     let facts = rect::order_facts(&o, reports.last());
     let allowed_actions = facts.allowed_actions(actor(c, user, &o).await?);
@@ -460,7 +461,8 @@ pub struct AttachParams {
 }
 
 /// Attaches a file (the request body; up to the server's body limit) to the order's draft
-/// report: documents, photos, recordings.
+/// report: documents, photos, recordings, told by their content. Office files that can carry
+/// macros (.docm/.xlsm/.pptm, and the 97–2003 .doc/.xls/.ppt) are refused (415).
 #[utoipa::path(post, operation_id = "orders_add_attachment", path = "/api/v1/reports/{id}/attachments", tag = "rectification", params(AttachParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Attachment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 415, body = ErrorBody)))]
@@ -475,6 +477,7 @@ async fn add_attachment(
     if body.is_empty() {
         return Err(ApiError::bad_request("empty_file", "文件是空的", "The file is empty"));
     }
+    refuse_active_office(&body)?;
     let Some((mime, _)) = xiaoneng_core::evidence::sniff(&body[..body.len().min(8192)]) else {
         return Err(ApiError::refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -516,6 +519,110 @@ async fn add_attachment(
     Ok((StatusCode::CREATED, Json(a.into())))
 }
 
+/// Refuses the Office files that can carry code, whatever they are named: a package with macros
+/// (.docm, .xlsm, .pptm and their templates: a VBA project or an Excel 4.0 macro sheet inside, or
+/// a part typed as macro-enabled; an OpenDocument file with Basic or scripts), and the 97–2003
+/// formats (.doc, .xls, .ppt: OLE2 compound files, where macros hide in streams nobody lists).
+/// Only the package's directory and `[Content_Types].xml` are read.
+fn refuse_active_office(body: &[u8]) -> ApiResult<()> {
+    const OLE2: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    let refuse = |code, zh, en| ApiError::refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, zh, en);
+    if body.starts_with(&OLE2) {
+        return Err(refuse(
+            "legacy_office_document",
+            "旧版 Office 文件（.doc、.xls、.ppt）可能藏有宏，不能上传：请另存为 .docx、.xlsx 或 PDF 后再上传",
+            "Office 97–2003 files (.doc, .xls, .ppt) can hide macros and cannot be attached: save the file as .docx, .xlsx or PDF and attach that",
+        ));
+    }
+    if !body.starts_with(b"PK\x03\x04") {
+        return Ok(());
+    }
+    let unreadable = || {
+        refuse(
+            "unsupported_type",
+            "无法读取这个压缩包的内容，不能上传",
+            "The package's contents cannot be read, so it cannot be attached",
+        )
+    };
+    // The declared sizes do not matter here: nothing but the small content-type list is inflated.
+    let mut pkg = excel::Package::open(body, u64::MAX).map_err(|_| unreadable())?;
+    let names: Vec<String> = pkg.names().into_iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut macros = names.iter().any(|n| {
+        n.ends_with("vbaproject.bin")
+            || n.contains("macrosheets/")
+            || n.starts_with("basic/")
+            || n.starts_with("scripts/")
+    });
+    if !macros && names.iter().any(|n| n == "[content_types].xml") {
+        let types = pkg.text("[Content_Types].xml", 1 << 20).map_err(|_| unreadable())?.unwrap_or_default();
+        let types = types.to_ascii_lowercase();
+        macros = types.contains("macroenabled") || types.contains("macrosheet");
+    }
+    if macros {
+        return Err(refuse(
+            "macro_enabled_document",
+            "含宏的 Office 文件（如 .docm、.xlsm、.pptm）不能上传：请另存为 .docx、.xlsx 或 PDF 后再上传",
+            "Office files with macros (such as .docm, .xlsm, .pptm) cannot be attached: save the file as .docx, .xlsx or PDF and attach that",
+        ));
+    }
+    Ok(())
+}
+
+/// The name a download goes by: the name the user gave it, made safe, with the extension of what
+/// the file was found to be (never the one the user typed); and an ASCII stand-in.
+fn download_name(stored: &str, content_type: &str, id: i64) -> (String, String) {
+    let ext = match content_type {
+        "application/pdf" => "pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/msword" => "doc",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.oasis.opendocument.text" => "odt",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heif" => "heif",
+        "image/heic" => "heic",
+        "image/gif" => "gif",
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/webm" => "webm",
+        "video/x-matroska" => "mkv",
+        "video/3gpp" => "3gp",
+        "video/x-msvideo" => "avi",
+        "audio/mpeg" => "mp3",
+        "audio/m4a" | "audio/x-m4a" => "m4a",
+        "audio/aac" => "aac",
+        "audio/x-wav" => "wav",
+        "audio/ogg" => "ogg",
+        "audio/amr" => "amr",
+        "audio/x-flac" => "flac",
+        _ => "bin",
+    };
+    // The user's own extension goes, if it looks like one.
+    let stem = match stored.rsplit_once('.') {
+        Some((stem, e))
+            if !stem.is_empty() && (1..=8).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            stem
+        }
+        _ => stored,
+    };
+    let stem: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '"' | '\\' | '/' | ':' | '*' | '?' | '<' | '>' | '|' | ';') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let stem: String = stem.trim_matches([' ', '.']).chars().take(120).collect();
+    let fallback = format!("attachment-{id}.{ext}");
+    if stem.is_empty() { (fallback.clone(), fallback) } else { (format!("{stem}.{ext}"), fallback) }
+}
+
 /// Files go with the draft being written: the order's machine allows drafting, and this report
 /// is its draft.
 async fn attachable<C: ConnectionTrait>(
@@ -536,7 +643,8 @@ fn random_key() -> String {
     format!("{n:032x}")
 }
 
-/// An attachment's bytes, for whoever may see the report it belongs to.
+/// An attachment's bytes, for whoever may see the report it belongs to: named as the user named
+/// it, with the extension of its type as found on upload.
 #[utoipa::path(get, operation_id = "orders_attachment_content", path = "/api/v1/attachments/{id}/content", tag = "rectification",
     responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 async fn attachment_content(State(s): State<AppState>, r: OrderReader, Path(id): Path<i64>) -> ApiResult<Response> {
@@ -553,7 +661,14 @@ async fn attachment_content(State(s): State<AppState>, r: OrderReader, Path(id):
         .await
         .map_err(|e| ApiError::Internal(format!("reading attachment {id}: {e}")))?;
     let bytes = got.bytes().await.map_err(|e| ApiError::Internal(format!("reading attachment {id}: {e}")))?;
-    let ext = a.filename.rsplit_once('.').map(|(_, e)| e).unwrap_or("bin");
-    let disposition = format!("attachment; filename=\"attachment-{id}.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, a.content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    let (name, fallback) = download_name(&a.filename, &a.content_type, id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type),
+            (header::CONTENT_DISPOSITION, attachment_disposition(&name, &fallback)),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

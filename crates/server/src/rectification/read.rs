@@ -11,9 +11,7 @@ use utoipa::ToSchema;
 use xiaoneng_core::{
     inspection::{FindingState, Severity},
     rbac::Permission,
-    rectification::{
-        FollowUpState, InstructionTarget, OrderState, bulletin_number, late, mask_name, permits_follow_up,
-    },
+    rectification::{FollowUpState, InstructionTarget, OrderState, bulletin_number, late, permits_follow_up},
 };
 use xiaoneng_store::{
     accounts,
@@ -39,13 +37,8 @@ pub struct BulletinFinding {
     pub state: FindingState,
 }
 
-/// Findings as bulletins and orders list them, with the names filled in; `mask` hides people's
-/// names but the surname.
-pub async fn finding_lines<C: ConnectionTrait>(
-    c: &C,
-    rows: &[finding::Model],
-    mask: bool,
-) -> ApiResult<Vec<BulletinFinding>> {
+/// Findings as bulletins and orders list them, with the names filled in.
+pub async fn finding_lines<C: ConnectionTrait>(c: &C, rows: &[finding::Model]) -> ApiResult<Vec<BulletinFinding>> {
     let departments = org::department_names(c, rows.iter().map(|f| f.department_id)).await?;
     let windows = org::window_names(c, rows.iter().filter_map(|f| f.window_id)).await?;
     let people = org::person_names(c, rows.iter().filter_map(|f| f.person_id)).await?;
@@ -57,10 +50,7 @@ pub async fn finding_lines<C: ConnectionTrait>(
             department_id: f.department_id,
             department_name: departments.get(&f.department_id).cloned().unwrap_or_default(),
             window_name: f.window_id.and_then(|w| windows.get(&w).cloned()),
-            person_name: f
-                .person_id
-                .and_then(|p| people.get(&p).cloned())
-                .map(|n| if mask { mask_name(&n) } else { n }),
+            person_name: f.person_id.and_then(|p| people.get(&p).cloned()),
             category_name: categories.get(&f.category_id).cloned().unwrap_or_default(),
             severity: f.severity,
             occurred_at: f.occurred_at,

@@ -62,6 +62,7 @@ async fn put_channels(
     let tx = s.store.write().await?;
     let before: NotifyChannels = settings::get(&tx, settings::NOTIFY_CHANNELS).await?;
     let after = before.apply(c)?;
+    s.config.egress.check(&after).await?;
     settings::put(&tx, settings::NOTIFY_CHANNELS, &after, Some(auth.user.id), s.clock.now()).await?;
     // The audit says what changed, never the addresses or secrets themselves.
     let d = json!({ "before": before.view(), "after": after.view() });

@@ -104,3 +104,54 @@ both!(the_next_years_arrangement_is_imported_all_or_nothing, |app: TestApp| asyn
     let head = app.login("head_a").await;
     import(&app, &head, workbook(&[&["日期", "类型"]])).await.expect(403, "forbidden");
 });
+
+both!(a_calendar_file_beyond_what_a_year_needs_is_refused, |app: TestApp| async move {
+    use crate::organisation::{far_corner_workbook, refused_as_too_big, workbook, workbook_at, zip_bomb};
+    let office = app.login("office").await;
+    refused_as_too_big(&import(&app, &office, far_corner_workbook("日期")).await, "too_many_columns", "XFD1048576");
+    refused_as_too_big(&import(&app, &office, zip_bomb()).await, "file_too_large", "MB");
+    // A year is at most 366 rows under the header: a cell on row 401 is not a calendar.
+    let long =
+        workbook_at(&[(0, 0, "日期"), (0, 1, "类型"), (1, 0, "2027-01-01"), (1, 1, "放假"), (400, 0, "2027-01-02")]);
+    refused_as_too_big(&import(&app, &office, long).await, "too_many_rows", "401");
+    let wide = workbook_at(&[(0, 0, "日期"), (0, 1, "类型"), (0, 10, "备注")]);
+    refused_as_too_big(&import(&app, &office, wide).await, "too_many_columns", "K1");
+    // Nothing changed, and the calendar still imports.
+    assert_eq!(app.get("/api/v1/calendar?year=2027", &office).await.ok()["days"], json!([]));
+    let good = workbook(&[&["日期", "类型"], &["2027-01-01", "放假"]]);
+    assert_eq!(import(&app, &office, good).await.ok()["set"], 1);
+});
+
+both!(days_typed_as_excel_dates_import, |app: TestApp| async move {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let office = app.login("office").await;
+    // Typed into Excel, a day is a number with a date format: custom, Chinese, or built in.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "日期").unwrap();
+    ws.write_string(0, 1, "类型").unwrap();
+    let formats = [
+        Format::new().set_num_format("yyyy-mm-dd"),
+        Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\""),
+        Format::new().set_num_format_index(14),
+    ];
+    for (i, (day, f)) in [(1, &formats[0]), (2, &formats[1]), (3, &formats[2])].into_iter().enumerate() {
+        let d = ExcelDateTime::from_ymd(2027, 3, day).unwrap();
+        ws.write_datetime_with_format(i as u32 + 1, 0, &d, f).unwrap();
+        ws.write_string(i as u32 + 1, 1, "放假").unwrap();
+    }
+    // A plain number stays a number: not a day.
+    ws.write_number(4, 0, 46447.0).unwrap();
+    ws.write_string(4, 1, "放假").unwrap();
+    let r = import(&app, &office, wb.save_to_buffer().unwrap()).await;
+    r.expect(422, "import_rejected");
+    assert_eq!(r.json["details"].as_array().unwrap().len(), 1, "{}", r.json);
+    assert_eq!(r.json["details"][0]["row"], 5);
+    assert!(r.json["details"][0]["message"].as_str().unwrap().contains("46447"), "{}", r.json);
+    let ws = wb.worksheet_from_index(0).unwrap();
+    ws.write_string(4, 0, "2027-03-04").unwrap();
+    let r = import(&app, &office, wb.save_to_buffer().unwrap()).await;
+    let days: Vec<&str> =
+        r.ok()["years"][0]["days"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap()).collect();
+    assert_eq!(days, ["2027-03-01", "2027-03-02", "2027-03-03", "2027-03-04"], "{}", r.json);
+});

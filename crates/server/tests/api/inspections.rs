@@ -432,10 +432,36 @@ both!(external_supervisors_act_only_within_their_term, |app: TestApp| async move
     let deputy = app.login("deputy1").await;
     let cat = category(&app, &deputy, "RUDE").await;
     assert_eq!(app.post("/api/v1/findings", &deputy, finding_body(&app, visit, cat)).await.status, 201);
-    // Their record retired, the deputy records nothing more.
+    assert_eq!(app.get("/api/v1/plans", &deputy).await.ok()["total"], 1);
+    // Their record retired, the deputy's account reads and records nothing of the regime, at
+    // once (the same session).
     app.post(&format!("/api/v1/supervisors/{}/retire", ids[0]), &office, json!({"reason": "辞去代表职务"})).await.ok();
-    let r = app.post("/api/v1/findings", &deputy, finding_body(&app, visit, cat)).await;
-    assert_eq!(r.json["details"]["reason"], "supervisor_out_of_term", "{}", r.json);
+    app.post("/api/v1/findings", &deputy, finding_body(&app, visit, cat)).await.expect(403, "forbidden");
+    app.get("/api/v1/plans", &deputy).await.expect(404, "not_found");
+    app.get(&format!("/api/v1/plans/{id}"), &deputy).await.expect(404, "not_found");
+    app.get("/api/v1/findings", &deputy).await.expect(403, "forbidden");
+    assert_eq!(app.get("/api/v1/me", &deputy).await.ok()["permissions"], json!([]));
+    // Outside the term, likewise: the former deputy may log in and reads nothing.
+    let former_session = app.login("deputy2").await;
+    app.get("/api/v1/plans", &former_session).await.expect(404, "not_found");
+    app.get("/api/v1/departments", &former_session).await.expect(403, "forbidden");
+    // A term that ends is as good as a retirement, the day after.
+    let r = app
+        .post(
+            "/api/v1/supervisors",
+            &office,
+            json!({"code": "JD3", "name": "代表", "kind": "npc_deputy", "term_start": "2026-01-01", "term_end": "2026-11-03"}),
+        )
+        .await;
+    let third = app.add_user("deputy3", Role::Inspector, None).await;
+    let sup = r.json["id"].as_i64().unwrap();
+    app.put(&format!("/api/v1/users/{third}"), &sys, json!({"display_name": "代表", "supervisor_id": sup})).await.ok();
+    let s3 = app.login("deputy3").await;
+    app.get("/api/v1/departments", &s3).await.ok();
+    app.clock.advance(chrono::Duration::days(2));
+    let s3 = app.login("deputy3").await;
+    app.get("/api/v1/departments", &s3).await.expect(403, "forbidden");
+    let sys = app.login("sysadmin").await;
     // A link to a record that does not exist is refused.
     let r = app
         .put(&format!("/api/v1/users/{current}"), &sys, json!({"display_name": "代表", "supervisor_id": 999999}))
@@ -531,4 +557,45 @@ both!(findings_filter_by_several_states_and_sort, |app: TestApp| async move {
     assert_eq!(newest.ok()["items"][0]["id"], ids[2]);
     app.get("/api/v1/findings?state=draft,lost", &office).await.expect(422, "validation_failed");
     app.get("/api/v1/findings?sort=-mood", &office).await.expect(422, "validation_failed");
+});
+
+both!(the_audit_log_tells_it_staff_nothing_of_a_covert_plan, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let (plan, visit) = plan_on_a(&app, &office).await;
+    let inspector = app.login("inspector").await;
+    let cat = category(&app, &inspector, "RUDE").await;
+    let f = app.post("/api/v1/findings", &inspector, finding_body(&app, visit, cat)).await;
+    let f = f.ok()["id"].as_i64().unwrap();
+    app.put(
+        &format!("/api/v1/visits/{visit}"),
+        &inspector,
+        json!({"status": "done", "notes": "上午到市场监管局登记窗口"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/findings/{f}/steps"),
+        &office,
+        json!({"action": "withdraw", "reason": "张伟当时在登记窗口"}),
+    )
+    .await
+    .ok();
+    let body = json!({"title": "2026年11月窗口暗访（二）", "period_start": "2026-11-01", "period_end": "2026-11-30", "status": "closed",
+                      "targets": [{"department_id": app.ids["dept_a"]}], "team": [app.ids["inspector"]]});
+    app.put(&format!("/api/v1/plans/{plan}"), &office, body).await.ok();
+
+    let auditor = app.login("auditor").await;
+    let log = app.get("/api/v1/audit?page_size=200", &auditor).await;
+    let entries: Vec<&Value> = log.ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| ["plan", "visit", "finding", "evidence"].contains(&e["target_type"].as_str().unwrap_or("")))
+        .collect();
+    assert!(entries.len() >= 5, "{entries:?}");
+    let details = serde_json::to_string(&entries.iter().map(|e| &e["detail"]).collect::<Vec<_>>()).unwrap();
+    for secret in
+        ["窗口暗访", "2026-11-", "市场监管局", "张伟", "登记窗口", &format!("\"department_id\":{}", app.ids["dept_a"])]
+    {
+        assert!(!details.contains(secret), "the log tells {secret:?}: {details}");
+    }
 });

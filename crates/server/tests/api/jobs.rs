@@ -106,6 +106,7 @@ both!(session_sweep_ends_stale_sessions, |app: TestApp| async move {
         app.store.clone(),
         Arc::new(app.clock.clone()),
         app.state.objects.clone(),
+        xiaoneng_server::notify::Egress::default(),
         "w".into(),
     );
     r.tick_recurring().await.unwrap();

@@ -10,12 +10,15 @@ mod auth;
 mod backfill;
 mod calendar;
 mod evidence;
+mod idempotency;
 mod inspections;
 mod jobs;
 mod ledger;
 mod openapi;
 mod organisation;
+mod paging;
 mod permissions;
 mod rectification;
+mod resets;
 
 pub use support::*;

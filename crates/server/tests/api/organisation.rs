@@ -365,3 +365,155 @@ both!(an_exported_roster_imports_back_unchanged, |app: TestApp| async move {
     r.expect(422, "import_rejected");
     assert_eq!(r.json["details"][0]["code"], "masked_mobile");
 });
+
+// ------------------------------------------------------------------ hostile workbooks
+
+/// A workbook with a cell at each of `cells` (row and column from 0).
+pub fn workbook_at(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, c, v) in cells {
+        ws.write_string(*r, *c, *v).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// Two cells, at A1 and at the sheet's last one, XFD1048576: about 5 KB that claims a sheet of
+/// 17 billion cells.
+pub fn far_corner_workbook(header: &str) -> Vec<u8> {
+    workbook_at(&[(0, 0, header), (1_048_575, 16_383, "x")])
+}
+
+/// A real workbook whose first sheet is replaced by what `write` writes, deflated.
+pub fn with_sheet(write: impl FnOnce(&mut dyn std::io::Write)) -> Vec<u8> {
+    use std::io::Cursor;
+    let mut src = zip::ZipArchive::new(Cursor::new(workbook(&[&["工号"]]))).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..src.len() {
+        let f = src.by_index_raw(i).unwrap();
+        if f.name().unwrap() != SHEET {
+            out.raw_copy_file(f).unwrap();
+        }
+    }
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    out.start_file(SHEET, deflated).unwrap();
+    write(&mut out);
+    out.finish().unwrap().into_inner()
+}
+
+pub const SHEET: &str = "xl/worksheets/sheet1.xml";
+const SHEET_HEAD: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#;
+
+/// A zip bomb: a sheet of 320 MiB (one cell of zeros, then spaces) that deflates to a few
+/// hundred KB. Made once per test run.
+pub fn zip_bomb() -> Vec<u8> {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| {
+        with_sheet(|w| {
+            w.write_all(SHEET_HEAD).unwrap();
+            w.write_all(br#"<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>"#).unwrap();
+            let zeros = vec![b'0'; 1 << 20];
+            for _ in 0..160 {
+                w.write_all(&zeros).unwrap();
+            }
+            w.write_all(b"</t></is></c></row>").unwrap();
+            let spaces = vec![b' '; 1 << 20];
+            for _ in 0..160 {
+                w.write_all(&spaces).unwrap();
+            }
+            w.write_all(b"</sheetData></worksheet>").unwrap();
+        })
+    })
+    .clone()
+}
+
+/// The zip's records (local header and central directory) for `name` made to claim `size`
+/// uncompressed bytes; the data and its CRC stay as they are.
+pub fn declare_size(zip: &mut [u8], name: &str, size: u32) {
+    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as usize;
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    let eocd = zip.windows(4).rposition(|w| w == b"PK\x05\x06").expect("end of central directory");
+    let (entries, mut at) = (u16_at(zip, eocd + 10), u32_at(zip, eocd + 16));
+    let mut found = false;
+    for _ in 0..entries {
+        assert_eq!(&zip[at..at + 4], b"PK\x01\x02");
+        let (name_len, extra, comment) = (u16_at(zip, at + 28), u16_at(zip, at + 30), u16_at(zip, at + 32));
+        if &zip[at + 46..at + 46 + name_len] == name.as_bytes() {
+            zip[at + 24..at + 28].copy_from_slice(&size.to_le_bytes());
+            let local = u32_at(zip, at + 42);
+            assert_eq!(&zip[local..local + 4], b"PK\x03\x04");
+            zip[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+            found = true;
+        }
+        at += 46 + name_len + extra + comment;
+    }
+    assert!(found, "{name} is not in the zip");
+}
+
+/// The refusal of a file too big to read: 422 naming `file`, with `code`, its message saying
+/// `names`.
+#[track_caller]
+pub fn refused_as_too_big(r: &crate::support::Resp, code: &str, names: &str) {
+    r.expect(422, "validation_failed");
+    let d = &r.json["details"][0];
+    assert_eq!((d["field"].as_str(), d["code"].as_str()), (Some("file"), Some(code)), "{}", r.json);
+    assert!(d["message"].as_str().unwrap().contains(names), "{}", r.json);
+}
+
+both!(a_two_cell_workbook_claiming_the_far_corner_is_refused, |app: TestApp| async move {
+    let s = app.login("office").await;
+    // Read into a grid, this file asks for 549,755,813,888 bytes and the process aborts.
+    let r = upload(&app, &s, far_corner_workbook("工号")).await;
+    refused_as_too_big(&r, "too_many_columns", "XFD1048576");
+    // The server is still there, and still imports.
+    assert_eq!(app.get("/api/v1/people?page_size=1", &s).await.ok()["total"], 3);
+    let ok = upload(&app, &s, workbook(&[&["工号", "姓名", "性别", "部门编码"], &["N9", "郑九", "男", "A"]])).await;
+    assert_eq!(ok.ok()["created"], 1);
+});
+
+both!(a_zip_bomb_is_refused_before_it_inflates, |app: TestApp| async move {
+    use axum::{
+        body::Body,
+        http::{Request, header},
+    };
+    let s = app.login("office").await;
+    // Its declared size is refused before a byte is inflated; in English on request.
+    let bomb = zip_bomb();
+    assert!(bomb.len() < 2 << 20, "the bomb is {} bytes", bomb.len());
+    refused_as_too_big(&upload(&app, &s, bomb.clone()).await, "file_too_large", "MB");
+    let en = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/people/import")
+        .header(header::COOKIE, &s.cookie)
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .body(Body::from(bomb.clone()))
+        .unwrap();
+    refused_as_too_big(&app.send(en).await, "file_too_large", "unpacks to more than");
+    // The same bomb claiming 4 KB: inflating stops at the 4 KB it declared.
+    let mut liar = bomb;
+    declare_size(&mut liar, SHEET, 4096);
+    refused_as_too_big(&upload(&app, &s, liar).await, "size_mismatch", SHEET);
+    // A sheet that declares a range beyond the import's, whatever its cells.
+    let claim = with_sheet(|w| {
+        w.write_all(SHEET_HEAD).unwrap();
+        w.write_all(br#"<dimension ref="A1:D1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#).unwrap();
+    });
+    refused_as_too_big(&upload(&app, &s, claim).await, "too_many_rows", "A1:D1048576");
+    assert_eq!(app.get("/api/v1/people?page_size=1", &s).await.ok()["total"], 3);
+});
+
+both!(a_roster_beyond_the_imports_rows_or_columns_is_refused, |app: TestApp| async move {
+    let s = app.login("office").await;
+    let header = ["工号", "姓名", "性别", "部门编码"];
+    let mut cells: Vec<(u32, u16, &str)> = header.iter().enumerate().map(|(c, h)| (0, c as u16, *h)).collect();
+    cells.extend([(1, 0, "N1"), (1, 1, "赵一"), (1, 2, "男"), (1, 3, "A")]);
+    // Row 20,001 is past the 20,000 a roster may use.
+    let far_down = [cells.clone(), vec![(20_000, 0, "N2")]].concat();
+    refused_as_too_big(&upload(&app, &s, workbook_at(&far_down)).await, "too_many_rows", "20001");
+    // Column AA is past Z.
+    let far_right = [cells.clone(), vec![(1, 26, "备注")]].concat();
+    refused_as_too_big(&upload(&app, &s, workbook_at(&far_right)).await, "too_many_columns", "AA2");
+    // Up to the bounds is fine: a note in column Z, the last row used at 20,000.
+    let edge = [cells, vec![(1, 25, "备注"), (19_999, 25, " ")]].concat();
+    assert_eq!(upload(&app, &s, workbook_at(&edge)).await.ok()["created"], 1);
+});

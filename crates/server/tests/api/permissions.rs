@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use xiaoneng_core::rbac::{Grants, Permission};
 
 use crate::{
+    auth::events_in,
     both,
     rectification::{bulletin_body, confirmed_findings},
     support::{ACCOUNTS, PASSWORD, Resp, Session, TestApp},
@@ -35,7 +36,11 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
     use Permission::*;
     use Rule::*;
     Some(match (method, path) {
-        ("post", "/api/v1/auth/login") => Public,
+        ("post", "/api/v1/auth/login" | "/api/v1/auth/password-reset") => Public,
+        ("get", "/api/v1/password-resets")
+        | ("post", "/api/v1/password-resets/{id}/approve" | "/api/v1/password-resets/{id}/cancel") => {
+            AnyOf(&[UserWrite, RoleGrant])
+        }
         ("post", "/api/v1/auth/logout") | ("post", "/api/v1/auth/password") | ("get", "/api/v1/me") => LoggedIn,
         ("get", "/api/v1/departments" | "/api/v1/departments/tree" | "/api/v1/departments/{id}") => Needs(OrgRead),
         ("get", "/api/v1/windows" | "/api/v1/windows/{id}" | "/api/v1/posts" | "/api/v1/posts/{id}") => Needs(OrgRead),
@@ -75,6 +80,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/api/v1/findings") => Needs(InspectionRecord),
         ("get", "/api/v1/settings/inspection-policy") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
         ("put", "/api/v1/settings/inspection-policy") => Needs(InspectionManage),
+        ("get", "/api/v1/metrics") => Needs(InspectionManage),
         ("post" | "options", "/api/v1/findings/{id}/uploads")
         | ("head" | "patch" | "delete" | "options", "/api/v1/uploads/{id}")
         | ("get", "/api/v1/evidence/{id}/content") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
@@ -166,6 +172,10 @@ struct Fixture {
     security_policy: Value,
     /// An upload the office started on the draft finding and never finished.
     office_upload: String,
+    /// Password resets of the city leader's account asked for by the system admin: one to
+    /// approve, one to call off.
+    reset_to_approve: i64,
+    reset_to_cancel: i64,
 }
 
 /// What each role changes its password to, last but one.
@@ -372,12 +382,29 @@ impl Fixture {
         let post_b = id_of(&app.post("/api/v1/posts", &office, post_body("GW-B", b)).await);
         let category = id_of(&app.post("/api/v1/finding-categories", &office, category_body("TMPCAT")).await);
         let department = id_of(&app.post("/api/v1/departments", &office, department_body(app, "TMP")).await);
-        let inspection_policy = app.get("/api/v1/settings/inspection-policy", &office).await.ok().clone();
+        let mut inspection_policy = app.get("/api/v1/settings/inspection-policy", &office).await.ok().clone();
+        // The matrix leaves many uploads unfinished: more than one person may have going at once.
+        inspection_policy["max_open_uploads"] = json!(32);
+        app.put("/api/v1/settings/inspection-policy", &office, inspection_policy.clone()).await.ok();
         let rectification_policy = app.get("/api/v1/settings/rectification-policy", &office).await.ok().clone();
         let secadmin = app.login("secadmin").await;
         let security_policy = app.get("/api/v1/settings/security-policy", &secadmin).await.ok().clone();
         let office_upload = start_upload(app, &office, finding_draft, "evidence").await;
+        let sysadmin = app.login("sysadmin").await;
+        let mut resets = Vec::new();
+        for who in ["leader", "head_b"] {
+            let r = app
+                .post(
+                    &format!("/api/v1/users/{}/reset-password", app.ids[who]),
+                    &sysadmin,
+                    json!({"reason": "本人来电"}),
+                )
+                .await;
+            resets.push(r.ok()["reset"]["id"].as_i64().unwrap());
+        }
         Fixture {
+            reset_to_approve: resets[0],
+            reset_to_cancel: resets[1],
             plan,
             visit_a,
             visit_spare,
@@ -541,6 +568,24 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             one(Check::json("/api/v1/auth/login", json!({"username": user, "password": PASSWORD}), Ok))
         }
         ("post", "/api/v1/auth/logout") => one(Check::empty("/api/v1/auth/logout", Ok)),
+        // No code was handed out for this account: refused, whoever asks.
+        ("post", "/api/v1/auth/password-reset") => one(Check::json(
+            "/api/v1/auth/password-reset",
+            json!({"username": "office", "code": "ABCDE-FGHJK-LMNPQ-RSTUV", "new_password": NEW_PASSWORD}),
+            Refused(401, "invalid_reset_code", None),
+        )),
+        ("get", "/api/v1/password-resets") => one(Check::empty("/api/v1/password-resets", Ok)),
+        // Approving is the security admin's; calling off either admin's (core::reset).
+        ("post", "/api/v1/password-resets/{id}/approve") => one(Check::json(
+            format!("/api/v1/password-resets/{}/approve", fx.reset_to_approve),
+            json!({}),
+            if user == "secadmin" { Ok } else { actor_refusal() },
+        )),
+        ("post", "/api/v1/password-resets/{id}/cancel") => one(Check::json(
+            format!("/api/v1/password-resets/{}/cancel", fx.reset_to_cancel),
+            json!({"reason": "用户已想起密码"}),
+            Ok,
+        )),
         ("post", "/api/v1/auth/password") => one(Check::json(
             "/api/v1/auth/password",
             json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
@@ -867,6 +912,7 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             v
         }
         ("get", "/api/v1/settings/inspection-policy") => one(Check::empty("/api/v1/settings/inspection-policy", Ok)),
+        ("get", "/api/v1/metrics") => one(Check::empty("/api/v1/metrics", Ok)),
         ("put", "/api/v1/settings/inspection-policy") => {
             one(Check::json("/api/v1/settings/inspection-policy", fx.inspection_policy.clone(), Ok))
         }
@@ -941,7 +987,7 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
         }
         ("post", "/api/v1/users/{id}/reset-password") => one(Check::json(
             format!("/api/v1/users/{target_user}/reset-password"),
-            json!({"password": "Temporary#2026"}),
+            json!({"reason": "本人来电，已核实身份"}),
             Ok,
         )),
         ("put", "/api/v1/users/{id}/roles") => {
@@ -1124,11 +1170,14 @@ both!(every_route_for_every_role, |app: TestApp| async move {
                 judge(user, &m, path, c, gate, &r, &mut tally);
             }
         }
-        // Every refusal by a route's permission is in the audit log, once.
+        // Every refusal by a route's permission is in the audit log, once: recorded at once or
+        // rolled up into the first of its window (decision 0023), never lost and never twice.
         let auditor = app.login_with("auditor", if *user == "auditor" { NEW_PASSWORD } else { PASSWORD }).await;
         let auditor = auditor.expect("the auditor logs in");
-        let log = app.get(&format!("/api/v1/audit?action=permission.denied&actor={user}&page_size=1"), &auditor).await;
-        let audited = log.ok()["total"].as_u64().unwrap();
+        let log =
+            app.get(&format!("/api/v1/audit?action=permission.denied&actor={user}&page_size=200"), &auditor).await;
+        assert!(log.ok()["total"].as_u64().unwrap() <= 200, "{user}: more entries than one page");
+        let audited = events_in(&log.json);
         assert_eq!(
             audited,
             tally.extractor_refusals + tally.handler_refusals,
@@ -1174,8 +1223,7 @@ both!(it_admin_accounts_cannot_be_taken_over, |app: TestApp| async move {
     let sec = app.login("secadmin").await;
     for target in ["secadmin", "auditor"] {
         let id = app.ids[target];
-        let r =
-            app.post(&format!("/api/v1/users/{id}/reset-password"), &sys, json!({"password": "Taken#Over2026"})).await;
+        let r = app.post(&format!("/api/v1/users/{id}/reset-password"), &sys, json!({"reason": "x"})).await;
         r.expect(400, "it_admin_account");
         app.post(&format!("/api/v1/users/{id}/disable"), &sys, json!({"reason": "x"}))
             .await
@@ -1213,4 +1261,75 @@ both!(reading_the_audit_log_is_audited, |app: TestApp| async move {
     assert_eq!(actions, ["audit.verify", "audit.search"]);
     assert_eq!(items[1]["detail"]["actor"], "office");
     assert_eq!(items[1]["actor"], "auditor");
+});
+
+/// A concrete address for a route of the document: each `{param}` given a plausible value.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            "{year}" => "2026",
+            "{number}" => "1",
+            s if s.starts_with('{') => "1",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+both!(a_forced_password_change_is_forced_on_every_route, |app: TestApp| async move {
+    // Two accounts given a password by an administrator: each must choose their own first.
+    let temporary = "Temporary#2026";
+    let mut sessions = Vec::new();
+    for user in ["office", "staff_a"] {
+        let hash = xiaoneng_core::auth::hash_password(temporary).unwrap();
+        let tx = app.store.write().await.unwrap();
+        xiaoneng_store::accounts::set_password(&tx, app.ids[user], hash, true, app.clock_now()).await.unwrap();
+        tx.commit().await.unwrap();
+        let s = app.login_with(user, temporary).await.expect("login with the temporary password");
+        let me = app.get("/api/v1/me", &s).await;
+        assert_eq!(me.ok()["must_change_password"], true);
+        sessions.push((user, s));
+    }
+    let doc = serde_json::to_value(xiaoneng_server::openapi()).unwrap();
+    let mut walked = 0;
+    for (user, s) in &sessions {
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                let exempt = matches!(
+                    (method.as_str(), path.as_str()),
+                    ("get", "/api/v1/me") | ("post", "/api/v1/auth/password" | "/api/v1/auth/logout")
+                );
+                // Routes open to anyone read no session (logging in again is how one gets a new one).
+                if exempt || matches!(rule(method, path), Some(Rule::Public)) {
+                    continue;
+                }
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let mut req =
+                    Request::builder().method(m.clone()).uri(concrete(path)).header(header::COOKIE, &s.cookie);
+                let body = if matches!(m, Method::POST | Method::PUT) {
+                    req = req.header(header::CONTENT_TYPE, "application/json");
+                    Body::from("{}")
+                } else {
+                    Body::empty()
+                };
+                let r = app.send(req.body(body).unwrap()).await;
+                assert_eq!(r.status, 403, "{user} {method} {path}: {}", r.json);
+                if m != Method::HEAD {
+                    assert_eq!(r.code(), "password_change_required", "{user} {method} {path}: {}", r.json);
+                }
+                walked += 1;
+            }
+        }
+    }
+    assert!(walked > 200, "only {walked} calls");
+    // What they may do: see who they are, change the password, and then everything else.
+    let (_, office) = &sessions[0];
+    let r = app
+        .post("/api/v1/auth/password", office, json!({"current_password": temporary, "new_password": NEW_PASSWORD}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.json);
+    app.get("/api/v1/departments", office).await.ok();
+    let (_, staff) = &sessions[1];
+    let r = app.call(Method::POST, "/api/v1/auth/logout", Some(staff), None).await;
+    assert_eq!(r.status, 204);
 });

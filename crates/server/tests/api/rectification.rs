@@ -260,7 +260,11 @@ both!(publish_then_report_return_resubmit_accept, |app: TestApp| async move {
 both!(the_public_reads_public_bulletins_with_names_masked, |app: TestApp| async move {
     let office = app.login("office").await;
     let (fa, fb) = confirmed_findings(&app, &office).await;
-    let public = app.post("/api/v1/bulletins", &office, bulletin_body(&[fa], "public", Value::Null)).await;
+    let mut body = bulletin_body(&[fa], "public", Value::Null);
+    body["body"] = json!("各部门：\n市场监督管理局张伟工作时间离岗，群众反映强烈。");
+    body["requirement"] = json!("请对张伟严肃处理。");
+    body["title"] = json!("关于张伟等人工作时间离岗的通报");
+    let public = app.post("/api/v1/bulletins", &office, body).await;
     let pid = public.ok()["id"].as_i64().unwrap();
     app.post(&format!("/api/v1/bulletins/{pid}/publish"), &office, json!({})).await.ok();
     let internal = app.post("/api/v1/bulletins", &office, bulletin_body(&[fb], "internal", Value::Null)).await;
@@ -269,9 +273,15 @@ both!(the_public_reads_public_bulletins_with_names_masked, |app: TestApp| async 
 
     let page = app.call(Method::GET, "/public/bulletins/2026/1", None, None).await;
     assert_eq!(page.status, 200);
+    // Every HTML answer carries a policy that lets no script but our own files run.
+    for r in [&page, &app.call(Method::GET, "/api/docs/", None, None).await] {
+        let csp = r.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("object-src 'none'"), "{csp}");
+    }
     let html = String::from_utf8(page.bytes.clone()).unwrap();
     assert!(html.contains("效能通报〔2026〕1号"), "{html}");
     assert!(html.contains("张*"), "the name is masked");
+    assert!(html.contains("市场监督管理局张*工作时间离岗"), "in the free text too: {html}");
     assert!(!html.contains("张伟"), "the full name never reaches the public");
     assert!(html.contains("市场监督管理局"));
     // An internal bulletin has no public page; nor does a number not yet used.
@@ -280,6 +290,7 @@ both!(the_public_reads_public_bulletins_with_names_masked, |app: TestApp| async 
     let list = app.call(Method::GET, "/api/v1/public/bulletins", None, None).await;
     assert_eq!(list.ok()["total"], 1);
     assert_eq!(list.json["items"][0]["path"], "/public/bulletins/2026/1");
+    assert_eq!(list.json["items"][0]["title"], "关于张*等人工作时间离岗的通报");
     // Inside, the internal bulletin names the person in full for the departments.
     let head_b = app.login("head_b").await;
     let inside = app.get(&format!("/api/v1/bulletins/{pid}"), &head_b).await;
@@ -432,6 +443,21 @@ both!(reminders_go_out_once_and_overdue_orders_are_flagged, |app: TestApp| async
     app.put("/api/v1/settings/notify-channels", &office, json!({"wecom_webhook": "not a url"}))
         .await
         .expect(422, "validation_failed");
+    // Nothing on the server's own network but what the operator allows (here 127.0.0.1).
+    for (field, url) in [
+        ("wecom_webhook", "http://169.254.169.254/latest/meta-data"),
+        ("wecom_webhook", "http://localhost:8080/api/v1/users"),
+        ("dingtalk_webhook", "https://10.0.0.7/robot/send?access_token=x"),
+        ("dingtalk_webhook", "http://[::1]:5432/"),
+    ] {
+        let r = app.put("/api/v1/settings/notify-channels", &office, json!({ field: url })).await;
+        r.expect(422, "validation_failed");
+        assert_eq!(r.json["details"][0]["code"], "internal_address", "{url}");
+    }
+    let r = app.put("/api/v1/settings/notify-channels", &office, json!({"smtp_host": "192.168.1.20"})).await;
+    assert_eq!(r.json["details"][0]["code"], "internal_address");
+    // Refused, nothing changed.
+    assert_eq!(app.get("/api/v1/settings/notify-channels", &office).await.ok()["smtp_host"], "127.0.0.1");
 
     let (fa, _) = confirmed_findings(&app, &office).await;
     // Report before Friday 6 November; reminders 3, 1 and 0 working days before.
@@ -516,6 +542,7 @@ both!(reminders_go_out_once_and_overdue_orders_are_flagged, |app: TestApp| async
             store,
             clock.clone(),
             Arc::new(object_store::memory::InMemory::new()),
+            crate::support::local_egress(),
             format!("instance-{i}"),
         );
         workers.push(tokio::spawn(async move { while runner.run_one().await.unwrap() {} }));
@@ -662,10 +689,229 @@ both!(a_campaign_collects_every_participants_self_check, |app: TestApp| async mo
     assert_eq!(all.json["participants"].as_array().unwrap().len(), 3);
     let x = app.get(&format!("/api/v1/campaigns/{cid}/export"), &office).await;
     assert_eq!(x.status, 200);
-    let rows = xiaoneng_server::excel::read_first_sheet(&x.bytes).unwrap();
+    use xiaoneng_server::excel::{Limits, read_sheet};
+    let rows = read_sheet(&x.bytes, Limits { max_rows: 100, max_cols: 26, max_uncompressed: 1 << 20 }).unwrap();
     assert_eq!(rows.len(), 1 + 3 * 5, "a header and a row per participant and item");
     assert!(
         rows.iter().any(|(_, r)| r.contains(&"个别窗口人员服务意识不强".to_owned()) && r.contains(&"是".to_owned()))
     );
     app.get(&format!("/api/v1/campaigns/{cid}/export"), &head_a).await.expect(403, "forbidden");
+});
+
+both!(a_draft_campaign_is_the_offices_alone, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let mut body = app.get("/api/v1/campaigns/template", &office).await.ok().clone();
+    body["participants"] = json!([{"kind": "department", "department_id": app.ids["dept_a"]}]);
+    let cid = app.post("/api/v1/campaigns", &office, body).await.ok()["id"].as_i64().unwrap();
+    let pa =
+        app.get(&format!("/api/v1/campaigns/{cid}"), &office).await.ok()["participants"][0]["id"].as_i64().unwrap();
+    let head_a = app.login("head_a").await;
+    let path = format!("/api/v1/campaign-participations/{pa}");
+    app.get(&path, &head_a).await.expect(404, "not_found");
+    app.put(&format!("{path}/answers"), &head_a, json!({"answers": []})).await.expect(404, "not_found");
+    app.post(&format!("/api/v1/campaigns/{cid}/open"), &office, json!({})).await.ok();
+    app.get(&path, &head_a).await.ok();
+});
+
+// ------------------------------------------------------------------ attachments
+
+/// Bureau A's order with a draft report by its liaison: (liaison, report id).
+async fn a_draft_report(app: &TestApp) -> (Session, i64) {
+    let office = app.login("office").await;
+    let (fa, fb) = confirmed_findings(app, &office).await;
+    let d = app
+        .post(
+            "/api/v1/bulletins",
+            &office,
+            bulletin_body(&[fa, fb], "internal", json!({"kind": "working_days", "days": 5})),
+        )
+        .await;
+    let id = d.ok()["id"].as_i64().unwrap();
+    let p = app.post(&format!("/api/v1/bulletins/{id}/publish"), &office, json!({})).await;
+    let order = order_of(p.ok(), app.ids["dept_a"])["id"].as_i64().unwrap();
+    let liaison = app.login("liaison_a").await;
+    let d = app.put(&format!("/api/v1/orders/{order}/report"), &liaison, json!({"cause": "纪律松弛"})).await;
+    (liaison, d.ok()["reports"][0]["id"].as_i64().unwrap())
+}
+
+/// Every byte but the unreserved ones percent-encoded.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn attach(app: &TestApp, s: &Session, report: i64, filename: &str, bytes: Vec<u8>) -> crate::support::Resp {
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/reports/{report}/attachments?filename={}", query_escape(filename)))
+        .header("cookie", &s.cookie)
+        .body(axum::body::Body::from(bytes))
+        .unwrap();
+    app.send(req).await
+}
+
+/// `Content-Disposition` as (the ASCII `filename`, the decoded `filename*`), checking on the way
+/// that it holds those two parameters and nothing else.
+fn download_names(r: &crate::support::Resp) -> (String, String) {
+    let cd = r.headers["content-disposition"].to_str().unwrap();
+    let parts: Vec<&str> = cd.split(';').map(str::trim).collect();
+    assert_eq!(parts.len(), 3, "{cd}");
+    assert_eq!(parts[0], "attachment", "{cd}");
+    let fallback = parts[1].strip_prefix("filename=\"").and_then(|f| f.strip_suffix('"')).expect(cd);
+    assert!(fallback.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)), "{cd}");
+    let encoded = parts[2].strip_prefix("filename*=UTF-8''").expect(cd);
+    assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"%._-~".contains(&b)), "{cd}");
+    let mut raw = Vec::new();
+    let mut bytes = encoded.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex: String = [bytes.next().unwrap(), bytes.next().unwrap()].iter().map(|b| *b as char).collect();
+            raw.push(u8::from_str_radix(&hex, 16).unwrap());
+        } else {
+            raw.push(b);
+        }
+    }
+    (fallback.to_owned(), String::from_utf8(raw).unwrap())
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// A PNG of one pixel.
+fn png() -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89",
+    );
+    out.extend_from_slice(
+        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82",
+    );
+    out
+}
+
+both!(a_downloaded_attachment_is_named_by_its_content, |app: TestApp| async move {
+    let (liaison, report) = a_draft_report(&app).await;
+    // A PDF named as an executable, with quotes and semicolons to smuggle in parameters.
+    let a = attach(&app, &liaison, report, "整改\"; filename=evil.exe; x=\".exe", PDF.to_vec()).await;
+    assert_eq!(a.status, 201, "{}", a.json);
+    assert_eq!(a.json["content_type"], "application/pdf");
+    let got = app.get(&format!("/api/v1/attachments/{}/content", a.json["id"]), &liaison).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.bytes, PDF);
+    assert_eq!(got.headers["content-type"], "application/pdf");
+    assert_eq!(got.headers["x-content-type-options"], "nosniff");
+    let (fallback, name) = download_names(&got);
+    assert!(fallback.ends_with(".pdf"), "{fallback}");
+    assert!(name.starts_with("整改") && name.ends_with(".pdf"), "{name}");
+    assert!(!name.contains(['"', ';', '\\', '/']), "{name}");
+    // A photo named .pdf downloads as .png; a plain Chinese name keeps its words.
+    let p = attach(&app, &liaison, report, "现场照片.pdf", png()).await;
+    assert_eq!(p.status, 201, "{}", p.json);
+    let got = app.get(&format!("/api/v1/attachments/{}/content", p.json["id"]), &liaison).await;
+    let (fallback, name) = download_names(&got);
+    assert_eq!(name, "现场照片.png");
+    assert!(fallback.ends_with(".png"), "{fallback}");
+    // A name with no extension gets the content's; a line break is no name.
+    let n = attach(&app, &liaison, report, "report", PDF.to_vec()).await;
+    let got = app.get(&format!("/api/v1/attachments/{}/content", n.json["id"]), &liaison).await;
+    assert_eq!(download_names(&got), ("report.pdf".to_owned(), "report.pdf".to_owned()));
+    let r = attach(&app, &liaison, report, "a\r\nContent-Type: text/html\r\n.pdf", PDF.to_vec()).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["field"], "filename");
+});
+
+/// An Office Open XML package: `kind` is `word`, `xl` or `ppt`; with `macro_type` its main part
+/// has the macro-enabled content type, with `vba` it carries a VBA project.
+fn ooxml(kind: &str, macro_type: bool, vba: bool) -> Vec<u8> {
+    use std::io::Write;
+    let (main, ct) = match (kind, macro_type) {
+        ("word", false) => {
+            ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")
+        }
+        ("word", true) => ("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+        ("xl", false) => {
+            ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
+        }
+        ("xl", true) => ("xl/workbook.xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
+        (_, _) => ("ppt/presentation.xml", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
+    };
+    let types = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Override PartName="/{main}" ContentType="{ct}"/></Types>"#
+    );
+    let rels = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="{main}"/></Relationships>"#
+    );
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut put = |name: &str, bytes: &[u8]| {
+        z.start_file(name, o).unwrap();
+        z.write_all(bytes).unwrap();
+    };
+    put("[Content_Types].xml", types.as_bytes());
+    put("_rels/.rels", rels.as_bytes());
+    put(main, br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><document/>"#);
+    put(
+        &format!("{kind}/_rels/main.xml.rels"),
+        br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships/>"#,
+    );
+    put(&format!("{kind}/styles.xml"), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styles/>"#);
+    if vba {
+        put(&format!("{kind}/vbaProject.bin"), &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0]);
+    }
+    z.finish().unwrap().into_inner()
+}
+
+/// A compound file (OLE2) as Word 97–2003 or Excel 97–2003 writes them: the class id says which.
+fn ole2(clsid: u128) -> Vec<u8> {
+    use std::io::Write;
+    let mut c = cfb::CompoundFile::create_with_version(cfb::Version::V3, std::io::Cursor::new(Vec::new())).unwrap();
+    c.set_storage_clsid("/", uuid::Uuid::from_u128(clsid)).unwrap();
+    c.create_stream("/WordDocument").unwrap().write_all(&[0xEC, 0xA5, 0xC1, 0x00]).unwrap();
+    c.flush().unwrap();
+    c.into_inner().into_inner()
+}
+
+both!(macro_enabled_office_files_are_refused, |app: TestApp| async move {
+    let (liaison, report) = a_draft_report(&app).await;
+    // Macros: by the main part's content type, or by a VBA project inside, whatever the name.
+    for (kind, name, macro_type, vba) in [
+        ("word", "方案.docm", true, true),
+        ("word", "方案.docx", false, true),
+        ("word", "方案.docx", true, false),
+        ("xl", "台账.xlsm", true, true),
+        ("xl", "台账.xlsx", false, true),
+        ("ppt", "汇报.pptm", true, true),
+    ] {
+        let r = attach(&app, &liaison, report, name, ooxml(kind, macro_type, vba)).await;
+        r.expect(415, "macro_enabled_document");
+        assert!(r.json["message"].as_str().unwrap().contains("宏"), "{}", r.json);
+    }
+    // A plain Word and Excel package are still welcome, and download under their own extension.
+    for (kind, ext) in [("word", "docx"), ("xl", "xlsx")] {
+        let r = attach(&app, &liaison, report, "整改方案", ooxml(kind, false, false)).await;
+        assert_eq!(r.status, 201, "{kind}: {}", r.json);
+        let got = app.get(&format!("/api/v1/attachments/{}/content", r.json["id"]), &liaison).await;
+        assert_eq!(download_names(&got).1, format!("整改方案.{ext}"));
+    }
+    // None of the refused files was kept.
+    let auditor = app.login("auditor").await;
+    assert_eq!(app.get("/api/v1/audit?action=attachment.add", &auditor).await.ok()["total"], 2);
+});
+
+both!(legacy_office_files_are_refused, |app: TestApp| async move {
+    let (liaison, report) = a_draft_report(&app).await;
+    // Word and Excel 97–2003 (OLE2 compound files).
+    for (clsid, name) in
+        [(0x00020906_0000_0000_c000_000000000046, "旧方案.doc"), (0x00020820_0000_0000_c000_000000000046, "旧台账.xls")]
+    {
+        let r = attach(&app, &liaison, report, name, ole2(clsid)).await;
+        r.expect(415, "legacy_office_document");
+        assert!(r.json["message"].as_str().unwrap().contains(".docx"), "{}", r.json);
+    }
+    // None of the refused files was kept.
+    let auditor = app.login("auditor").await;
+    assert_eq!(app.get("/api/v1/audit?action=attachment.add", &auditor).await.ok()["total"], 0);
 });

@@ -145,6 +145,13 @@ pub struct TestApp {
     pub ids: HashMap<&'static str, i64>,
 }
 
+/// The server's defaults, but a hashing permit is waited for long enough that a test on a busy
+/// 2-core machine never meets 503 `busy` by accident, and the tests' robots and mail server on
+/// 127.0.0.1 are allowed as the operator would allow an office relay.
+pub fn test_config() -> ServerConfig {
+    ServerConfig { hash_wait: std::time::Duration::from_secs(60), egress: local_egress(), ..ServerConfig::default() }
+}
+
 fn shared_hash() -> String {
     static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| hash_password(PASSWORD).expect("hash")).clone()
@@ -173,7 +180,7 @@ impl TestApp {
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).single().expect("time"));
         let objects_dir = tempfile::tempdir().expect("objects dir");
         let objects = object_store::local::LocalFileSystem::new_with_prefix(objects_dir.path()).expect("objects");
-        let state = AppState::new(store.clone(), Arc::new(clock.clone()), ServerConfig::default(), Arc::new(objects));
+        let state = AppState::new(store.clone(), Arc::new(clock.clone()), test_config(), Arc::new(objects));
         let router = app(state.clone());
         let mut t = TestApp { router, state, store, clock, db, objects_dir, ids: HashMap::new() };
         t.seed().await;
@@ -293,9 +300,16 @@ impl TestApp {
         if r.status != StatusCode::OK {
             return Err(r);
         }
-        let cookie = r.headers.get(header::SET_COOKIE).expect("set-cookie").to_str().expect("ascii").to_owned();
-        let pair = cookie.split(';').next().expect("pair").to_owned();
-        Ok(Session { cookie: pair, set_cookie: cookie })
+        Ok(Session::from_answer(&r))
+    }
+
+    /// Another instance of the server on the test's database and clock (its own pool, caches
+    /// and hashing permits), configured as given.
+    pub async fn instance(&self, config: ServerConfig) -> (Router, AppState) {
+        let store = Store::open(&self.db.location, 3).await.expect("open store");
+        let objects = object_store::local::LocalFileSystem::new_with_prefix(self.objects_dir.path()).expect("objects");
+        let state = AppState::new(store, Arc::new(self.clock.clone()), config, Arc::new(objects));
+        (app(state.clone()), state)
     }
 
     pub async fn call(&self, method: Method, path: &str, s: Option<&Session>, body: Option<Value>) -> Resp {
@@ -312,12 +326,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes().to_vec();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, json, bytes }
+        send_to(&self.router, req).await
     }
 
     pub async fn get(&self, path: &str, s: &Session) -> Resp {
@@ -335,8 +344,56 @@ impl TestApp {
 
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// `name=token`, as the browser sends it back.
     pub cookie: String,
+    /// The session's whole `Set-Cookie` value.
     pub set_cookie: String,
+}
+
+impl Session {
+    /// The session a login answer set (the `…xn_session` cookie, not the `xn_signed_in` hint).
+    #[track_caller]
+    pub fn from_answer(r: &Resp) -> Session {
+        let cookie = set_cookies(r)
+            .into_iter()
+            .find(|c| c.starts_with("xn_session=") || c.starts_with("__Host-xn_session="))
+            .unwrap_or_else(|| panic!("no session cookie in {:?}", r.headers));
+        let pair = cookie.split(';').next().expect("pair").to_owned();
+        Session { cookie: pair, set_cookie: cookie }
+    }
+
+    /// The token alone.
+    pub fn token(&self) -> &str {
+        self.cookie.split_once('=').map_or("", |(_, v)| v)
+    }
+}
+
+/// Sends a request to a router (this test's, or another instance's) and reads the answer.
+pub async fn send_to(router: &Router, req: Request<Body>) -> Resp {
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Resp { status, headers, json, bytes }
+}
+
+/// A login request, from `forwarded_for` when given (only a server that trusts its proxy
+/// believes it).
+pub fn login_request(username: &str, password: &str, forwarded_for: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(ip) = forwarded_for {
+        b = b.header("x-forwarded-for", ip);
+    }
+    b.body(Body::from(serde_json::json!({ "username": username, "password": password }).to_string())).expect("request")
+}
+
+/// Every `Set-Cookie` of an answer.
+pub fn set_cookies(r: &Resp) -> Vec<String> {
+    r.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().expect("ascii").to_owned()).collect()
 }
 
 #[derive(Debug)]
@@ -363,4 +420,9 @@ impl Resp {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.json);
         assert_eq!(self.code(), code, "body: {}", self.json);
     }
+}
+
+/// Where the tests' robots and mail server are allowed to be: 127.0.0.1 only.
+pub fn local_egress() -> xiaoneng_server::notify::Egress {
+    xiaoneng_server::notify::Egress { allowed_hosts: vec!["127.0.0.1".into()] }
 }

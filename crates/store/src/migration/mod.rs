@@ -11,6 +11,11 @@ mod m20261129_000005_rectification;
 mod m20261203_000006_ledger;
 mod m20261203_000007_backfill_ledger;
 mod m20261205_000008_identity_epoch;
+mod m20261206_000009_password_resets;
+mod m20261206_000010_login_limits;
+mod m20261206_000011_idempotency_keys;
+mod m20261206_000012_evidence_hardening;
+mod m20261206_000013_supervisor_epoch;
 
 pub struct Migrator;
 
@@ -26,6 +31,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_ledger::Migration),
             Box::new(m20261203_000007_backfill_ledger::Migration),
             Box::new(m20261205_000008_identity_epoch::Migration),
+            Box::new(m20261206_000009_password_resets::Migration),
+            Box::new(m20261206_000010_login_limits::Migration),
+            Box::new(m20261206_000011_idempotency_keys::Migration),
+            Box::new(m20261206_000012_evidence_hardening::Migration),
+            Box::new(m20261206_000013_supervisor_epoch::Migration),
         ]
     }
 }

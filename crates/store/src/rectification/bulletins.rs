@@ -141,6 +141,28 @@ pub async fn bulletin_findings<C: ConnectionTrait>(c: &C, bulletin_id: i64) -> R
     crate::inspections::findings_by_ids(c, &ids).await
 }
 
+/// The names of the people each bulletin's findings name (for masking what the public reads),
+/// in three queries whatever the number of bulletins.
+pub async fn named_people<C: ConnectionTrait>(c: &C, bulletin_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+    let links: Vec<(i64, i64)> = bulletin_finding::Entity::find()
+        .select_only()
+        .column(bulletin_finding::Column::BulletinId)
+        .column(bulletin_finding::Column::FindingId)
+        .filter(bulletin_finding::Column::BulletinId.is_in(bulletin_ids.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    let findings = crate::inspections::findings_by_ids(c, &links.iter().map(|(_, f)| *f).collect::<Vec<_>>()).await?;
+    let names = crate::org::person_names(c, findings.iter().filter_map(|f| f.person_id)).await?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for (b, f) in links {
+        if let Some(n) = findings.iter().find(|x| x.id == f).and_then(|x| x.person_id).and_then(|p| names.get(&p)) {
+            out.entry(b).or_default().push(n.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// How many findings each bulletin lists, in one query.
 pub async fn finding_counts<C: ConnectionTrait>(c: &C, ids: &[i64]) -> Result<HashMap<i64, u64>> {
     let rows: Vec<(i64, i64)> = bulletin_finding::Entity::find()

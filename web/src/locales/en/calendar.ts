@@ -5,6 +5,8 @@ export default {
   nextYear: 'Next year',
   thisYear: 'This year',
   yearLabel: '{year}',
+  nextYearMissing: 'The holidays and swapped weekends of {year} are not entered yet: until they are, New Year’s Day, the Spring Festival and the other holidays count as working days in every deadline. Enter or import them as the State Council publishes them.',
+  goToYear: 'Open {year}',
   notPublished: 'The State Council\'s holiday arrangement for {year} has not been entered yet. Please enter it: set the days one by one, or import an Excel file. Until then, {year} counts Monday to Friday as working days.',
   import: 'Import Excel',
   reload: 'Refresh',

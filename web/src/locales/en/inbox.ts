@@ -27,6 +27,8 @@ export default {
     draft_bulletin: 'Bulletin to publish',
     follow_up: 'Leader’s instruction',
     self_check: 'Self-check',
+    enter_holidays: 'Enter holidays',
+    approve_reset: 'Approve password reset',
   },
   dept: {
     title: 'My department',

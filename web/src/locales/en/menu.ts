@@ -25,6 +25,7 @@ export default {
   supervisors: 'External supervisors',
   system: 'System',
   users: 'Accounts',
+  passwordResets: 'Password resets',
   policy: 'Security policy',
   audit: 'Audit log',
   password: 'Change password',

@@ -5,6 +5,8 @@ export default {
   nextYear: '下一年',
   thisYear: '今年',
   yearLabel: '{year} 年',
+  nextYearMissing: '{year} 年的节假日和调休安排尚未录入：录入之前，元旦、春节等假日在所有期限计算中都按工作日计算。请按国务院办公厅公布的安排逐日录入或导入。',
+  goToYear: '打开 {year} 年',
   notPublished: '{year} 年的国务院节假日安排尚未录入，请录入：逐日点选设置，或导入 Excel 文件。未录入前，该年按周一至周五上班计算。',
   import: '导入 Excel',
   reload: '刷新',

@@ -27,6 +27,8 @@ export default {
     draft_bulletin: '通报待发',
     follow_up: '落实批示',
     self_check: '填报自查',
+    enter_holidays: '录入节假日',
+    approve_reset: '审批密码重置',
   },
   // The department head's page (本部门).
   dept: {

@@ -25,6 +25,7 @@ export default {
   supervisors: '外部监督员',
   system: '系统管理',
   users: '账号管理',
+  passwordResets: '密码重置审批',
   policy: '安全策略',
   audit: '审计日志',
   password: '修改密码',
