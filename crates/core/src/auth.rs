@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ValidationError;
+use crate::{ValidationError, rbac::Role};
 
 labelled_enum! {
     /// Whether an account may log in.
@@ -54,6 +54,10 @@ pub struct SecurityPolicy {
     /// window ends: the brake on password spraying across accounts and addresses.
     #[schema(minimum = 5, maximum = 1000000)]
     pub global_failure_limit: u32,
+    /// The roles whose holders must use a second factor (an authenticator app's code after the
+    /// password). Anyone else may choose to. By default the three IT admins and the office's
+    /// administrators: the accounts that can change who may do what, or see everything.
+    pub second_factor_roles: Vec<Role>,
 }
 
 impl Default for SecurityPolicy {
@@ -69,6 +73,7 @@ impl Default for SecurityPolicy {
             failure_window_minutes: 15,
             address_failure_limit: 50,
             global_failure_limit: 500,
+            second_factor_roles: vec![Role::OfficeAdmin, Role::SysAdmin, Role::SecAdmin, Role::AuditAdmin],
         }
     }
 }
@@ -135,6 +140,18 @@ impl SecurityPolicy {
             );
         }
         Ok(())
+    }
+
+    /// The policy as stored: the second factor's roles once each, in a fixed order.
+    pub fn normalized(mut self) -> Self {
+        self.second_factor_roles.sort();
+        self.second_factor_roles.dedup();
+        self
+    }
+
+    /// Whether an account holding `roles` must use a second factor.
+    pub fn requires_second_factor(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.second_factor_roles.contains(r))
     }
 
     /// Checks a new password against the policy.
@@ -356,6 +373,24 @@ mod tests {
         // A policy stored before these settings existed reads with their defaults.
         let old: SecurityPolicy = serde_json::from_str(r#"{"min_length": 10}"#).unwrap();
         assert_eq!((old.min_length, old.address_failure_limit), (10, 50));
+    }
+
+    #[test]
+    fn a_second_factor_is_required_of_the_admins_by_default() {
+        let p = SecurityPolicy::default();
+        for r in [Role::SysAdmin, Role::SecAdmin, Role::AuditAdmin, Role::OfficeAdmin] {
+            assert!(p.requires_second_factor(&[r]), "{r}");
+        }
+        assert!(!p.requires_second_factor(&[Role::Staff, Role::Inspector]));
+        assert!(!p.requires_second_factor(&[]));
+        // A policy stored before the setting existed requires it of them too.
+        let old: SecurityPolicy = serde_json::from_str(r#"{"min_length": 10}"#).unwrap();
+        assert!(old.requires_second_factor(&[Role::SecAdmin]));
+        let none: SecurityPolicy = serde_json::from_str(r#"{"second_factor_roles": []}"#).unwrap();
+        assert!(!none.requires_second_factor(&[Role::SecAdmin]));
+        let p = SecurityPolicy { second_factor_roles: vec![Role::Staff, Role::OfficeAdmin, Role::Staff], ..p };
+        assert_eq!(p.normalized().second_factor_roles, vec![Role::OfficeAdmin, Role::Staff]);
+        assert!(serde_json::from_str::<SecurityPolicy>(r#"{"second_factor_roles": ["root"]}"#).is_err());
     }
 
     #[test]

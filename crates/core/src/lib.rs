@@ -24,6 +24,7 @@ pub mod rectification;
 pub mod replay;
 pub mod reset;
 pub mod scope;
+pub mod second_factor;
 pub mod workflow;
 
 pub use error::ValidationError;

@@ -77,6 +77,7 @@ code_enum! {
         CampaignManage = "campaign:manage",
         CampaignAnswer = "campaign:answer",
         EventRead = "event:read",
+        SecondFactorReset = "second_factor:reset",
     }
 }
 
@@ -182,7 +183,9 @@ impl Role {
                 (EventRead, All),
             ],
             Role::SysAdmin => &[(UserRead, All), (UserWrite, All), (OrgRead, All)],
-            Role::SecAdmin => &[(UserRead, All), (RoleGrant, All), (PolicyRead, All), (PolicyWrite, All)],
+            Role::SecAdmin => {
+                &[(UserRead, All), (RoleGrant, All), (PolicyRead, All), (PolicyWrite, All), (SecondFactorReset, All)]
+            }
             Role::AuditAdmin => &[(AuditRead, All)],
         }
     }
