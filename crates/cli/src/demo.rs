@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::json;
 use xiaoneng_core::{
     audit::HashAlgo,
-    auth::hash_password,
+    auth::{SecurityPolicy, hash_password},
     clock::{Clock, SystemClock},
     org::{DepartmentCategory, Gender, PostType, SupervisorKind},
     rbac::Role,
@@ -457,6 +457,12 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
     }
     let (bulletins, orders, campaigns) =
         crate::demo_rectification::seed(&tx, &mut cast, &dept_ids, &password_hash, now, &mut rng).await?;
+    // The demo's admins log in with the password alone, so that anyone can try the city (and its
+    // browser tests can walk it) without an authenticator app. A real office keeps the default,
+    // which requires a second factor of the IT admins and the office's admins (decision 0029).
+    let policy: SecurityPolicy = settings::get(&tx, settings::SECURITY_POLICY).await?;
+    let policy = SecurityPolicy { second_factor_roles: Vec::new(), ..policy };
+    settings::put(&tx, settings::SECURITY_POLICY, &policy, None, now).await?;
     settings::put(&tx, MARKER, &json!({ "seeded_at": now }), None, now).await?;
     audit::append(
         &tx,
@@ -465,7 +471,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "second_factor_roles": [] }),
         ),
     )
     .await?;
@@ -481,6 +487,10 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
 
 pub fn print_accounts() {
     println!("\ndemo accounts (password for all: {DEMO_PASSWORD})");
+    println!(
+        "two-step verification is not required in the demo city (its security policy requires it of no role);\n\
+         a real installation requires it of the IT admins and the office's admins, and any user may turn it on"
+    );
     for a in ACCOUNTS {
         let dept = a.department.map(|d| format!("  [{d}]")).unwrap_or_default();
         println!("  {:<12} {:<14} {}{dept}", a.username, a.role.code(), a.display);

@@ -167,6 +167,19 @@ enum UserCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Reset an account's two-step verification (a lost phone and no recovery code left): its app
+    /// and recovery codes stop working, its sessions end, and the user sets up an app again at
+    /// next login. The way for the security admins' own accounts, which the web application
+    /// does not let them reset themselves.
+    ResetSecondFactor {
+        #[arg(long)]
+        username: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -313,6 +326,31 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::User { command: UserCommand::Enable { username, reason, db } } => {
             set_status(&settings, db, &username, AccountStatus::Active, &reason).await
+        }
+        Command::User { command: UserCommand::ResetSecondFactor { username, reason, db } } => {
+            let store = open(&settings, db).await?;
+            let u = find_user(&store, &username).await?;
+            let now = SystemClock.now();
+            let tx = store.write().await?;
+            let mut ended = Vec::new();
+            use xiaoneng_store::second_factor as factors;
+            for f in [factors::active_of(&tx, u.id).await?, factors::pending_of(&tx, u.id).await?].into_iter().flatten()
+            {
+                let step = factors::Step::Ended { by: None, reason: reason.clone() };
+                ended.push(
+                    factors::apply(&tx, &f, xiaoneng_core::second_factor::FactorState::Reset, step, now).await?.id,
+                );
+            }
+            factors::set_must_enrol(&tx, u.id, true, now).await?;
+            let sessions = accounts::end_user_sessions(&tx, u.id, None, "factor_reset", now).await?;
+            factors::end_challenges_of(&tx, u.id, "second_factor_reset", now).await?;
+            let detail = json!({ "reason": reason, "enrolments": ended, "sessions_ended": sessions });
+            audit::append(&tx, store.audit_algo(), &cli_record("user.second_factor.reset", "user", u.id, detail))
+                .await?;
+            tx.commit().await?;
+            store.close().await?;
+            println!("two-step verification of {username} reset; the user sets it up again at next login");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify { db } } => {
             let store = open_db(&settings, db, false).await?;

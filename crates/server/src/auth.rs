@@ -56,7 +56,7 @@ pub fn token_hash(token: &str) -> String {
     HashAlgo::Sha256.hex(token.as_bytes())
 }
 
-fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -164,6 +164,11 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// At first login for admin-made accounts, or when the password has expired.
     pub must_change_password: bool,
+    /// The account has a confirmed second factor.
+    pub second_factor_active: bool,
+    /// The policy requires a second factor of the user's roles (or the security admin reset
+    /// theirs) and none is confirmed: the session may only enrol one (decision 0029).
+    pub must_enrol_second_factor: bool,
     pub ip: String,
 }
 
@@ -201,6 +206,7 @@ impl CurrentUser {
         today: chrono::NaiveDate,
     ) -> Self {
         let serving = i.supervisor.is_none_or(|(status, term)| supervisor_serving(status, term, today));
+        let must_enrol_second_factor = i.user.must_enrol_second_factor && !i.second_factor_active;
         CurrentUser {
             id: i.user.id,
             username: i.user.username,
@@ -214,8 +220,21 @@ impl CurrentUser {
             roles: i.roles,
             session_hash,
             must_change_password,
+            second_factor_active: i.second_factor_active,
+            must_enrol_second_factor,
             ip,
         }
+    }
+
+    /// Applies the security policy's second-factor rule: a user whose roles require a factor
+    /// and who has none confirmed may only enrol one.
+    pub fn with_policy(mut self, policy: &xiaoneng_core::auth::SecurityPolicy) -> Self {
+        self.must_enrol_second_factor = xiaoneng_core::second_factor::enrolment_required(
+            policy.requires_second_factor(&self.roles),
+            self.must_enrol_second_factor,
+            self.second_factor_active,
+        );
+        self
     }
 
     /// An account acting without a request (the demo, an operator's tool).
@@ -230,10 +249,12 @@ impl CurrentUser {
     }
 }
 
-/// The caller's session even while they must change their password. Only the routes a user needs
-/// to get out of that state take it: `GET /api/v1/me`, `POST /api/v1/auth/password` and
-/// `POST /api/v1/auth/logout`. Every other route takes [`CurrentUser`] (or a permission, which
-/// takes it), and so refuses such a user with 403 `password_change_required`.
+/// The caller's session even while they must change their password or enrol a second factor.
+/// Only the routes a user needs to get out of those states take it: `GET /api/v1/me`,
+/// `POST /api/v1/auth/password`, `POST /api/v1/auth/logout` and the caller's own second-factor
+/// routes (`/api/v1/auth/second-factor…`, which refuse a password change first). Every other
+/// route takes [`CurrentUser`] (or a permission, which takes it), and so refuses such a user with
+/// 403 `password_change_required` or 403 `second_factor_required`.
 #[derive(Debug, Clone)]
 pub struct SessionUser(pub CurrentUser);
 
@@ -244,6 +265,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         let SessionUser(user) = SessionUser::from_request_parts(parts, state).await?;
         if user.must_change_password {
             return Err(ApiError::PasswordChangeRequired);
+        }
+        if user.must_enrol_second_factor {
+            return Err(ApiError::SecondFactorRequired);
         }
         Ok(user)
     }
@@ -308,7 +332,8 @@ impl FromRequestParts<AppState> for SessionUser {
         let must_change =
             c.identity.user.must_change_password || policy.password_expired(c.identity.user.password_changed_at, now);
         let today = xiaoneng_core::clock::city_day(now);
-        let cu = CurrentUser::of(c.identity.clone(), hash, must_change, client_ip(state, parts), today);
+        let cu =
+            CurrentUser::of(c.identity.clone(), hash, must_change, client_ip(state, parts), today).with_policy(&policy);
         parts.extensions.insert(cu.clone());
         Ok(SessionUser(cu))
     }
@@ -393,7 +418,8 @@ pub mod perm {
         InstructionWrite,
         CampaignManage,
         CampaignAnswer,
-        EventRead
+        EventRead,
+        SecondFactorReset
     );
 }
 

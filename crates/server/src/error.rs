@@ -42,6 +42,15 @@ pub enum ApiError {
     TooManyAttempts { retry_after: u64, global: bool },
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The account must enrol a second factor before anything else (decision 0029).
+    #[error("second factor required")]
+    SecondFactorRequired,
+    /// A wrong second-factor code at login; counts towards the account's lock.
+    #[error("wrong second-factor code")]
+    InvalidSecondFactor { attempts_left: u32 },
+    /// No login waiting for a second step (never started, past its five minutes, or finished).
+    #[error("login challenge expired")]
+    LoginChallengeExpired,
     #[error("forbidden")]
     Forbidden,
     #[error("cross-site request refused")]
@@ -114,13 +123,16 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthenticated | ApiError::SessionExpired | ApiError::InvalidCredentials { .. } => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthenticated
+            | ApiError::SessionExpired
+            | ApiError::InvalidCredentials { .. }
+            | ApiError::InvalidSecondFactor { .. }
+            | ApiError::LoginChallengeExpired => StatusCode::UNAUTHORIZED,
             ApiError::AccountLocked { .. } => StatusCode::LOCKED,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccountDisabled
             | ApiError::PasswordChangeRequired
+            | ApiError::SecondFactorRequired
             | ApiError::Forbidden
             | ApiError::CsrfRejected => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -190,6 +202,33 @@ impl ApiError {
             ApiError::PasswordChangeRequired => {
                 ("password_change_required", pick("请先修改密码", "You must change your password first"), Value::Null)
             }
+            ApiError::SecondFactorRequired => (
+                "second_factor_required",
+                pick(
+                    "请先启用两步验证：用手机验证器应用扫描二维码并输入验证码",
+                    "Set up two-step verification first: scan the QR code with an authenticator app and enter its code",
+                ),
+                Value::Null,
+            ),
+            ApiError::InvalidSecondFactor { attempts_left } => (
+                "invalid_second_factor",
+                if en {
+                    format!(
+                        "The code is wrong or was used already; {attempts_left} attempts left before the account locks"
+                    )
+                } else {
+                    format!("验证码不正确或已使用过，再错 {attempts_left} 次账号将被锁定")
+                },
+                json!({ "attempts_left": attempts_left }),
+            ),
+            ApiError::LoginChallengeExpired => (
+                "login_challenge_expired",
+                pick(
+                    "验证已超时，请重新输入用户名和密码",
+                    "The sign-in has timed out; enter your user name and password again",
+                ),
+                Value::Null,
+            ),
             ApiError::Forbidden => {
                 ("forbidden", pick("没有权限执行此操作", "You are not allowed to do this"), Value::Null)
             }

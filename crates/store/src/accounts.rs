@@ -38,6 +38,7 @@ pub async fn create_user<C: ConnectionTrait>(c: &C, u: NewUser, now: DateTime<Ut
         locked_until: Set(None),
         status: Set(AccountStatus::Active),
         last_login_at: Set(None),
+        must_enrol_second_factor: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -171,11 +172,13 @@ pub struct Identity {
     pub department_name: Option<String>,
     /// For an external supervisor's account: their status and term of appointment.
     pub supervisor: Option<(xiaoneng_core::org::Status, (chrono::NaiveDate, chrono::NaiveDate))>,
+    /// The account has a confirmed second factor (decision 0029).
+    pub second_factor_active: bool,
 }
 
 /// The account with its roles and department, from one query (one row per current role).
 fn identity_query() -> sea_orm::sea_query::SelectStatement {
-    use crate::entity::{department, supervisor};
+    use crate::entity::{department, second_factor, supervisor};
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
     let mut q = Query::select();
     q.from(user::Entity);
@@ -190,6 +193,15 @@ fn identity_query() -> sea_orm::sea_query::SelectStatement {
             supervisor::Entity,
             Expr::col((supervisor::Entity, supervisor::Column::Id)).equals((user::Entity, user::Column::SupervisorId)),
         );
+    // At most one active factor per account (a unique partial index), so no extra rows.
+    q.expr_as(Expr::col((second_factor::Entity, second_factor::Column::Id)), Alias::new("sf_id")).join(
+        JoinType::LeftJoin,
+        second_factor::Entity,
+        Expr::col((second_factor::Entity, second_factor::Column::UserId)).equals((user::Entity, user::Column::Id)).and(
+            Expr::col((second_factor::Entity, second_factor::Column::State))
+                .eq(xiaoneng_core::second_factor::FactorState::Active),
+        ),
+    );
     q.expr_as(Expr::col((department::Entity, department::Column::Path)), Alias::new("d_path"))
         .expr_as(Expr::col((department::Entity, department::Column::Name)), Alias::new("d_name"))
         .expr_as(Expr::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
@@ -231,6 +243,7 @@ fn identity_of(rows: &[sea_orm::QueryResult]) -> Result<Option<Identity>> {
             (Some(status), Some(start), Some(end)) => Some((status, (start, end))),
             _ => None,
         },
+        second_factor_active: first.try_get::<Option<i64>>("", "sf_id")?.is_some(),
     }))
 }
 

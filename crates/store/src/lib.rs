@@ -17,6 +17,7 @@ pub mod org;
 pub mod page;
 pub mod rectification;
 pub mod resets;
+pub mod second_factor;
 pub mod settings;
 
 use std::{path::Path, time::Duration};

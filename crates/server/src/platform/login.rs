@@ -2,6 +2,11 @@
 //! unknown name, and per address and overall in windows (decision 0023); every attempt is
 //! audited with the name tried (a keyed hash of it when it matches no account), never the
 //! password, repeats rolled up.
+//!
+//! An account with a second factor (decision 0029) logs in in two steps: the right password opens
+//! a five-minute wait (a `login_challenges` row behind an HttpOnly cookie), and the code from the
+//! authenticator app, or a recovery code, finishes it. A wrong code counts towards the same lock
+//! as a wrong password, in the same single statement.
 
 use axum::{
     Json,
@@ -9,31 +14,79 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{AppendHeaders, IntoResponse, Response},
 };
+use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::auth::{AccountStatus, ThrottleScope, hash_password};
 use xiaoneng_core::clock::city_day;
+use xiaoneng_core::second_factor::{CHALLENGE_VALID, Secret, Typed, recovery_code_hash};
 use xiaoneng_store::{
     accounts::{self, Counted, LoginSubject},
     audit,
     audit::{AuditRecord, Outcome},
+    second_factor as factors,
 };
 
 use super::me::{Me, me_of};
 use crate::{
     ApiResult, AppState,
     auth::{
-        CurrentUser, SessionUser, clear_cookies, client_ip, new_token, secure_request, session_cookies, verify_password,
+        CurrentUser, SessionUser, clear_cookies, client_ip, cookie_token, new_token, secure_request, session_cookies,
+        token_hash, verify_password,
     },
     error::{ApiError, ErrorBody},
     extract::ApiJson,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(change_password))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(login_second_factor))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
+}
+
+/// The cookie that carries a login waiting for its second step.
+pub const CHALLENGE_COOKIE: &str = "xn_login";
+/// Its name when the server is configured for HTTPS (see [`crate::auth::SECURE_SESSION_COOKIE`]).
+pub const SECURE_CHALLENGE_COOKIE: &str = "__Host-xn_login";
+
+fn challenge_cookie_name(s: &AppState) -> &'static str {
+    if s.config.secure_cookies { SECURE_CHALLENGE_COOKIE } else { CHALLENGE_COOKIE }
+}
+
+fn challenge_cookie(s: &AppState, token: &str, secure: bool) -> String {
+    let flags = if secure || s.config.secure_cookies { "; Secure" } else { "" };
+    let age = CHALLENGE_VALID.num_seconds();
+    format!("{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={age}{flags}", challenge_cookie_name(s))
+}
+
+fn clear_challenge_cookie(s: &AppState, secure: bool) -> String {
+    let flags = if secure || s.config.secure_cookies { "; Secure" } else { "" };
+    format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{flags}", challenge_cookie_name(s))
+}
+
+/// What a right password gets: the user, logged in; or, for an account with a second factor, the
+/// request for its code (no session yet).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    LoggedIn(Me),
+    SecondFactor(SecondFactorNeeded),
+}
+
+/// The password was right; the code from the authenticator app (or a recovery code) is awaited at
+/// `POST /api/v1/auth/login/second-factor`, from the same browser (an HttpOnly cookie, `xn_login`,
+/// carries the wait).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorNeeded {
+    /// Always `true`.
+    pub second_factor_required: bool,
+    /// Until when the code is awaited; then the user starts again with the password.
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,10 +130,12 @@ async fn name_key(s: &AppState, username: &str) -> ApiResult<String> {
 /// Logs in. On success sets the session cookie (`xn_session`, or `__Host-xn_session` when the
 /// server is configured for HTTPS; HttpOnly, SameSite=Strict) and the web app's `xn_signed_in`
 /// hint, and returns the user as `GET /api/v1/me` would. A user name that matches no account is
-/// answered exactly as a wrong password is, down to the attempts left and the lock.
+/// answered exactly as a wrong password is, down to the attempts left and the lock. An account
+/// with a second factor gets no session yet: the answer asks for its code (see
+/// `POST /api/v1/auth/login/second-factor`).
 #[utoipa::path(operation_id = "auth_login", post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, body = Me),
+        (status = 200, description = "logged in (`Me`), or, for an account with a second factor, `{second_factor_required: true}` and the `xn_login` cookie", body = LoginAnswer),
         (status = 401, description = "wrong user name or password; `details.attempts_left`", body = ErrorBody),
         (status = 423, description = "locked after too many failures", body = ErrorBody),
         (status = 403, description = "account disabled", body = ErrorBody),
@@ -179,6 +234,20 @@ async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<Lo
         tx.commit().await?;
         return Err(ApiError::AccountDisabled);
     }
+    let (token, token_hash) = new_token();
+    let secure = secure_request(&s, &origin.headers);
+    if factors::active_of(&tx, u.id).await?.is_some() {
+        // No session yet. The failures counted so far stay until the second step succeeds, so
+        // that the password cannot be used to clear the count between guesses at the code.
+        let expires_at = now + CHALLENGE_VALID;
+        factors::open_challenge(&tx, token_hash, u.id, &origin.ip, now, expires_at).await?;
+        audit::append(&tx, algo, &record(Outcome::Ok, "second_factor_required")).await?;
+        tx.commit().await?;
+        let body = LoginAnswer::SecondFactor(SecondFactorNeeded { second_factor_required: true, expires_at });
+        return Ok(
+            (AppendHeaders([(header::SET_COOKIE, challenge_cookie(&s, &token, secure))]), Json(body)).into_response()
+        );
+    }
     if !accounts::record_login_success(&tx, u.id, now).await? {
         // A racing failure locked the account while this password was checked: the lock wins.
         let until = accounts::login_lock(&tx, subject, now).await?.unwrap_or(now);
@@ -186,17 +255,162 @@ async fn login(State(s): State<AppState>, origin: Origin, ApiJson(b): ApiJson<Lo
         tx.commit().await?;
         return Err(ApiError::AccountLocked { until });
     }
-    let (token, token_hash) = new_token();
     let ua = origin.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accounts::create_session(&tx, token_hash, u.id, &origin.ip, ua, now).await?;
     audit::append(&tx, algo, &record(Outcome::Ok, "ok")).await?;
     tx.commit().await?;
+    let me = logged_in(&s, &policy, u, &origin, now).await?;
+    let [session, hint] = session_cookies(&s, &token, secure);
+    Ok((AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, hint)]), Json(LoginAnswer::LoggedIn(me)))
+        .into_response())
+}
+
+/// The user as a login answers with them.
+async fn logged_in(
+    s: &AppState,
+    policy: &xiaoneng_core::auth::SecurityPolicy,
+    u: &xiaoneng_store::entity::user::Model,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> ApiResult<Me> {
     let must_change = u.must_change_password || policy.password_expired(u.password_changed_at, now);
     let identity = accounts::identity(s.store.db(), u.id).await?;
-    let who = CurrentUser::of(identity, String::new(), must_change, origin.ip.clone(), city_day(now));
-    let me = me_of(&who);
-    let [session, hint] = session_cookies(&s, &token, secure_request(&s, &origin.headers));
-    Ok((AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, hint)]), Json(me)).into_response())
+    let who =
+        CurrentUser::of(identity, String::new(), must_change, origin.ip.clone(), city_day(now)).with_policy(policy);
+    Ok(me_of(&who))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SecondFactorLoginRequest {
+    /// The six digits the authenticator app shows, or one of the recovery codes (`ABCDE-FGHJK`).
+    pub code: String,
+}
+
+/// The second step of a login: the code from the authenticator app, or a recovery code (each
+/// good once), for the login the `xn_login` cookie names. Answers as the login does when it
+/// succeeds. A wrong code counts towards the account's lock as a wrong password does.
+#[utoipa::path(operation_id = "auth_login_second_factor", post, path = "/api/v1/auth/login/second-factor", tag = "auth", request_body = SecondFactorLoginRequest,
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "wrong or used code (`invalid_second_factor`, `details.attempts_left`), or no login waiting (`login_challenge_expired`)", body = ErrorBody),
+        (status = 423, description = "locked after too many failures", body = ErrorBody),
+        (status = 403, description = "account disabled", body = ErrorBody),
+        (status = 429, description = "too many failed logins from this address, or overall; `Retry-After`", body = ErrorBody)))]
+async fn login_second_factor(
+    State(s): State<AppState>,
+    origin: Origin,
+    ApiJson(b): ApiJson<SecondFactorLoginRequest>,
+) -> ApiResult<Response> {
+    let now = s.clock.now();
+    let policy = s.policy().await?;
+    let algo = s.store.audit_algo();
+    let db = s.store.db();
+    let hash = cookie_token(&origin.headers, challenge_cookie_name(&s))
+        .map(|t| token_hash(&t))
+        .ok_or(ApiError::LoginChallengeExpired)?;
+    let (window_start, _) = policy.failure_window(now);
+    let bucket = accounts::address_bucket(&origin.ip);
+    let (from_here, from_all) = accounts::window_failures(db, &bucket, window_start).await?;
+    if let Some(t) = policy.login_throttle(from_here, from_all, now) {
+        return Err(ApiError::TooManyAttempts {
+            retry_after: t.retry_after_secs(now),
+            global: t.scope == ThrottleScope::Global,
+        });
+    }
+    let challenge = factors::live_challenge(db, &hash, now).await?.ok_or(ApiError::LoginChallengeExpired)?;
+    let u = accounts::get_user(db, challenge.user_id).await?;
+    let subject = LoginSubject::User(u.id);
+    let record = |outcome: Outcome, why: &str, method: Option<&str>| AuditRecord {
+        at: now,
+        actor_user_id: Some(u.id),
+        actor: u.username.clone(),
+        ip: origin.ip.clone(),
+        action: "auth.login".into(),
+        target_type: "user".into(),
+        target_id: u.id.to_string(),
+        outcome,
+        detail: json!({ "result": why, "step": "second_factor", "method": method }),
+    };
+    if let Some(until) = u.locked_until.filter(|t| *t > now) {
+        s.store.audit_rolled(&record(Outcome::Failed, "locked", None)).await?;
+        return Err(ApiError::AccountLocked { until });
+    }
+    if u.status != AccountStatus::Active {
+        s.store.audit_rolled(&record(Outcome::Failed, "disabled", None)).await?;
+        return Err(ApiError::AccountDisabled);
+    }
+    // Reset by the security admin while the code was being typed: start again (and enrol).
+    let Some(factor) = factors::active_of(db, u.id).await? else {
+        return Err(ApiError::LoginChallengeExpired);
+    };
+    let secret = Secret::from_base32(&factor.secret)
+        .ok_or_else(|| ApiError::Internal(format!("second factor {} has an unreadable secret", factor.id)))?;
+
+    let tx = s.store.write().await?;
+    // Each way of passing spends what it used in one conditional statement, so a code (or a
+    // recovery code) raced by two requests lets one of them in.
+    let method = match Typed::parse(&b.code) {
+        Some(Typed::Totp(code)) => match secret.verify(&code, now, factor.last_used_step) {
+            Some(step) if factors::use_step(&tx, factor.id, step).await? => Some("totp"),
+            _ => None,
+        },
+        Some(Typed::Recovery(code)) => {
+            factors::use_code(&tx, &factor, &recovery_code_hash(u.id, &code), now).await?.then_some("recovery_code")
+        }
+        None => None,
+    };
+    let Some(method) = method else {
+        let failures = match accounts::count_login_failure(&tx, subject, now).await? {
+            Counted::Locked(until) => {
+                audit::append_rolled(&tx, algo, &record(Outcome::Failed, "locked", None)).await?;
+                tx.commit().await?;
+                return Err(ApiError::AccountLocked { until });
+            }
+            Counted::Failures(n) => n,
+        };
+        accounts::count_window_failure(&tx, &[&bucket, accounts::ALL_ADDRESSES], window_start).await?;
+        if let Some(until) = policy.lock_after(failures, now) {
+            accounts::lock_login(&tx, subject, until).await?;
+            factors::end_challenges_of(&tx, u.id, "locked", now).await?;
+            audit::append(&tx, algo, &record(Outcome::Failed, "wrong_code_locked", None)).await?;
+            tx.commit().await?;
+            return Err(ApiError::AccountLocked { until });
+        }
+        audit::append_rolled(&tx, algo, &record(Outcome::Failed, "wrong_code", None)).await?;
+        tx.commit().await?;
+        return Err(ApiError::InvalidSecondFactor { attempts_left: policy.attempts_left(failures) });
+    };
+    if !factors::end_challenge(&tx, &hash, "completed", now).await? {
+        // Another request finished this login first.
+        return Err(ApiError::LoginChallengeExpired);
+    }
+    if !accounts::record_login_success(&tx, u.id, now).await? {
+        let until = accounts::login_lock(&tx, subject, now).await?.unwrap_or(now);
+        drop(tx);
+        s.store.audit_rolled(&record(Outcome::Failed, "locked", None)).await?;
+        return Err(ApiError::AccountLocked { until });
+    }
+    let (token, token_hash) = new_token();
+    let ua = origin.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accounts::create_session(&tx, token_hash, u.id, &origin.ip, ua, now).await?;
+    let mut rec = record(Outcome::Ok, "ok", Some(method));
+    if method == "recovery_code" {
+        rec.detail["recovery_codes_left"] = json!(factors::codes_left(&tx, factor.id).await?);
+    }
+    audit::append(&tx, algo, &rec).await?;
+    tx.commit().await?;
+    let me = logged_in(&s, &policy, &u, &origin, now).await?;
+    let secure = secure_request(&s, &origin.headers);
+    let [session, hint] = session_cookies(&s, &token, secure);
+    Ok((
+        AppendHeaders([
+            (header::SET_COOKIE, session),
+            (header::SET_COOKIE, hint),
+            (header::SET_COOKIE, clear_challenge_cookie(&s, secure)),
+        ]),
+        Json(me),
+    )
+        .into_response())
 }
 
 /// Ends the session on the server and clears the cookies.

@@ -42,6 +42,13 @@ pub struct Me {
     pub data_scope: Option<DataScope>,
     /// True until the user sets a password of their own (first login, or expired).
     pub must_change_password: bool,
+    /// The account has a confirmed second factor (an authenticator app).
+    pub second_factor_enabled: bool,
+    /// True while the user must set up two-step verification before anything else (the policy
+    /// requires it of their roles, or the security admin reset theirs): every route but `/me`,
+    /// logout, the password change and the caller's own `/auth/second-factor…` routes answers 403
+    /// `second_factor_required` meanwhile.
+    pub must_enrol_second_factor: bool,
 }
 
 /// `Me` for the caller, from what the request's one identity query loaded.
@@ -58,6 +65,8 @@ pub fn me_of(u: &CurrentUser) -> Me {
         scopes: u.grants.permissions().map(|(p, sc)| (p.code().to_owned(), sc)).collect(),
         data_scope: u.grants.widest(),
         must_change_password: u.must_change_password,
+        second_factor_enabled: u.second_factor_active,
+        must_enrol_second_factor: u.must_enrol_second_factor,
     }
 }
 

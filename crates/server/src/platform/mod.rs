@@ -1,5 +1,5 @@
-//! The platform every module stands on: logging in, the caller (`/me`), accounts and roles, the
-//! security policy, the audit log, the working-day calendar, health checks.
+//! The platform every module stands on: logging in (with two-step verification), the caller
+//! (`/me`), accounts and roles, the security policy, the audit log, the working-day calendar, health checks.
 
 pub mod audit;
 pub mod calendar;
@@ -8,6 +8,7 @@ pub mod login;
 pub mod me;
 pub mod policy;
 pub mod resets;
+pub mod second_factor;
 pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(users::router())
         .merge(resets::router())
+        .merge(second_factor::router())
         .merge(policy::router())
         .merge(audit::router())
         .merge(calendar::router())

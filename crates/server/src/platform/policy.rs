@@ -1,5 +1,5 @@
-//! The security policy: password rules, lockout, session lifetime. Read and set by the security
-//! admin.
+//! The security policy: password rules, lockout, session lifetime, the roles that must use a
+//! second factor. Read and set by the security admin.
 
 use axum::{Json, extract::State};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -32,6 +32,7 @@ async fn put_policy(
     ApiJson(p): ApiJson<SecurityPolicy>,
 ) -> ApiResult<Json<SecurityPolicy>> {
     p.validate()?;
+    let p = p.normalized();
     crate::api::save_setting(&s, &auth.user, settings::SECURITY_POLICY, &p).await?;
     s.set_cached_policy(p.clone()).await;
     Ok(Json(p))

@@ -63,9 +63,13 @@ pub struct User {
     pub locked_until: Option<DateTime<Utc>>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Two-step verification is set up (an authenticator app confirmed).
+    pub second_factor_enabled: bool,
+    /// The security admin reset the account's two-step verification and it is not set up again.
+    pub must_enrol_second_factor: bool,
 }
 
-async fn dto(s: &AppState, u: user::Model) -> ApiResult<User> {
+pub(crate) async fn dto(s: &AppState, u: user::Model) -> ApiResult<User> {
     let mut all = dtos(s, vec![u]).await?;
     all.pop().ok_or(ApiError::NotFound)
 }
@@ -76,6 +80,7 @@ async fn dtos(s: &AppState, users: Vec<user::Model>) -> ApiResult<Vec<User>> {
     let departments = org::department_names(db, users.iter().filter_map(|u| u.department_id)).await?;
     let people = org::person_names(db, users.iter().filter_map(|u| u.person_id)).await?;
     let now = s.clock.now();
+    let with_factor = xiaoneng_store::second_factor::with_active(db, users.iter().map(|u| u.id)).await?;
     let mut out = Vec::with_capacity(users.len());
     for u in users {
         let roles = accounts::roles_of(db, u.id).await?;
@@ -94,6 +99,8 @@ async fn dtos(s: &AppState, users: Vec<user::Model>) -> ApiResult<Vec<User>> {
             locked_until: u.locked_until.filter(|t| *t > now),
             last_login_at: u.last_login_at,
             created_at: u.created_at,
+            second_factor_enabled: with_factor.contains(&u.id),
+            must_enrol_second_factor: u.must_enrol_second_factor && !with_factor.contains(&u.id),
         });
     }
     Ok(out)

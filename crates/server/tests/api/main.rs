@@ -20,5 +20,6 @@ mod paging;
 mod permissions;
 mod rectification;
 mod resets;
+mod second_factor;
 
 pub use support::*;

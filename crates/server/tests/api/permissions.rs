@@ -36,7 +36,10 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
     use Permission::*;
     use Rule::*;
     Some(match (method, path) {
-        ("post", "/api/v1/auth/login" | "/api/v1/auth/password-reset") => Public,
+        ("post", "/api/v1/auth/login" | "/api/v1/auth/password-reset" | "/api/v1/auth/login/second-factor") => Public,
+        ("get", "/api/v1/auth/second-factor") => LoggedIn,
+        ("post", p) if p.starts_with("/api/v1/auth/second-factor/") => LoggedIn,
+        ("post", "/api/v1/users/{id}/second-factor/reset") => Needs(SecondFactorReset),
         ("get", "/api/v1/password-resets")
         | ("post", "/api/v1/password-resets/{id}/approve" | "/api/v1/password-resets/{id}/cancel") => {
             AnyOf(&[UserWrite, RoleGrant])
@@ -568,6 +571,30 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             one(Check::json("/api/v1/auth/login", json!({"username": user, "password": PASSWORD}), Ok))
         }
         ("post", "/api/v1/auth/logout") => one(Check::empty("/api/v1/auth/logout", Ok)),
+        // No login of this browser awaits a code.
+        ("post", "/api/v1/auth/login/second-factor") => one(Check::json(
+            "/api/v1/auth/login/second-factor",
+            json!({"code": "123456"}),
+            Refused(401, "login_challenge_expired", None),
+        )),
+        ("get", "/api/v1/auth/second-factor") => one(Check::empty("/api/v1/auth/second-factor", Ok)),
+        ("post", "/api/v1/auth/second-factor/enrolment") => {
+            one(Check::json("/api/v1/auth/second-factor/enrolment", json!({}), Ok))
+        }
+        // Started just before (routes run in order); a code that cannot be the app's.
+        ("post", "/api/v1/auth/second-factor/enrolment/confirm") => one(Check::json(
+            "/api/v1/auth/second-factor/enrolment/confirm",
+            json!({"code": "abcdef"}),
+            Expect::Business(422, "validation_failed", None),
+        )),
+        ("post", "/api/v1/auth/second-factor/recovery-codes" | "/api/v1/auth/second-factor/disable") => {
+            one(Check::json(path, json!({"password": PASSWORD}), Expect::Business(409, "no_second_factor", None)))
+        }
+        ("post", "/api/v1/users/{id}/second-factor/reset") => one(Check::json(
+            format!("/api/v1/users/{target_user}/second-factor/reset"),
+            json!({"reason": "手机遗失"}),
+            Expect::Business(409, "no_second_factor", None),
+        )),
         // No code was handed out for this account: refused, whoever asks.
         ("post", "/api/v1/auth/password-reset") => one(Check::json(
             "/api/v1/auth/password-reset",
@@ -1332,4 +1359,61 @@ both!(a_forced_password_change_is_forced_on_every_route, |app: TestApp| async mo
     let (_, staff) = &sessions[1];
     let r = app.call(Method::POST, "/api/v1/auth/logout", Some(staff), None).await;
     assert_eq!(r.status, 204);
+});
+
+both!(a_required_second_factor_is_required_on_every_route, |app: TestApp| async move {
+    // The default policy: the IT admins and the office's admins must use a second factor.
+    let sec = app.login("secadmin").await;
+    let mut policy = app.get("/api/v1/settings/security-policy", &sec).await.ok().clone();
+    policy["second_factor_roles"] = json!(["office_admin", "sys_admin", "sec_admin", "audit_admin"]);
+    app.put("/api/v1/settings/security-policy", &sec, policy).await.ok();
+    // The security admin's own session is held to it from the next request on.
+    app.get("/api/v1/users", &sec).await.expect(403, "second_factor_required");
+    let mut sessions = Vec::new();
+    for user in ["office", "sysadmin"] {
+        let s = app.login(user).await;
+        let me = app.get("/api/v1/me", &s).await;
+        assert_eq!(me.ok()["must_enrol_second_factor"], true, "{user}");
+        sessions.push((user, s));
+    }
+    let doc = serde_json::to_value(xiaoneng_server::openapi()).unwrap();
+    let mut walked = 0;
+    for (user, s) in &sessions {
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                let exempt = matches!(
+                    (method.as_str(), path.as_str()),
+                    ("get", "/api/v1/me") | ("post", "/api/v1/auth/password" | "/api/v1/auth/logout")
+                ) || path.starts_with("/api/v1/auth/second-factor");
+                if exempt || matches!(rule(method, path), Some(Rule::Public)) {
+                    continue;
+                }
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let mut req =
+                    Request::builder().method(m.clone()).uri(concrete(path)).header(header::COOKIE, &s.cookie);
+                let body = if matches!(m, Method::POST | Method::PUT) {
+                    req = req.header(header::CONTENT_TYPE, "application/json");
+                    Body::from("{}")
+                } else {
+                    Body::empty()
+                };
+                let r = app.send(req.body(body).unwrap()).await;
+                assert_eq!(r.status, 403, "{user} {method} {path}: {}", r.json);
+                if m != Method::HEAD {
+                    assert_eq!(r.code(), "second_factor_required", "{user} {method} {path}: {}", r.json);
+                }
+                walked += 1;
+            }
+        }
+    }
+    assert!(walked > 200, "only {walked} calls");
+    // What they may do: set up the app, and then everything their roles allow.
+    let (_, office) = &sessions[0];
+    let started = app.post("/api/v1/auth/second-factor/enrolment", office, json!({})).await;
+    let secret = xiaoneng_core::second_factor::Secret::from_base32(started.ok()["secret"].as_str().unwrap()).unwrap();
+    let code = secret.code_at(app.clock_now()).unwrap();
+    app.post("/api/v1/auth/second-factor/enrolment/confirm", office, json!({"code": code})).await.ok();
+    app.get("/api/v1/departments", office).await.ok();
+    let (_, sys) = &sessions[1];
+    app.get("/api/v1/users", sys).await.expect(403, "second_factor_required");
 });

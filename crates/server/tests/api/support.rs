@@ -1,6 +1,6 @@
 //! The test harness: the real router in-process, a fresh database per test (a SQLite file, or a
 //! PostgreSQL database made for the test), a clock the test moves, and a small city with one
-//! account per role.
+//! account per role, whose security policy requires a second factor of no role.
 
 use std::{
     collections::HashMap,
@@ -16,7 +16,11 @@ use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-use xiaoneng_core::{auth::hash_password, clock::ManualClock, rbac::Role};
+use xiaoneng_core::{
+    auth::{SecurityPolicy, hash_password},
+    clock::ManualClock,
+    rbac::Role,
+};
 use xiaoneng_server::{AppState, ServerConfig, app};
 use xiaoneng_store::{
     Location, Store,
@@ -253,6 +257,12 @@ impl TestApp {
             accounts::set_roles(&tx, u.id, &[*role], None, now).await.expect("roles");
             self.ids.insert(username, u.id);
         }
+        // The city requires a second factor of nobody, so that the other tests log in with a
+        // password alone; second_factor.rs puts the requirement back where it tests it.
+        let policy = SecurityPolicy { second_factor_roles: Vec::new(), ..SecurityPolicy::default() };
+        xiaoneng_store::settings::put(&tx, xiaoneng_store::settings::SECURITY_POLICY, &policy, None, now)
+            .await
+            .expect("policy");
         tx.commit().await.expect("commit");
     }
 

@@ -19,6 +19,8 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     pub status: AccountStatus,
     pub last_login_at: Option<DateTimeUtc>,
+    /// Set by the security admin's reset of the second factor: the user enrols again.
+    pub must_enrol_second_factor: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

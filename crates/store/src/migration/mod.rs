@@ -16,6 +16,7 @@ mod m20261206_000010_login_limits;
 mod m20261206_000011_idempotency_keys;
 mod m20261206_000012_evidence_hardening;
 mod m20261206_000013_supervisor_epoch;
+mod m20261206_000014_second_factor;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_idempotency_keys::Migration),
             Box::new(m20261206_000012_evidence_hardening::Migration),
             Box::new(m20261206_000013_supervisor_epoch::Migration),
+            Box::new(m20261206_000014_second_factor::Migration),
         ]
     }
 }
