@@ -42,6 +42,7 @@ export class ApiError extends Error {
 
 let language = 'zh-CN'
 let onUnauthorized: (error: ApiError) => void = () => {}
+let onSecondFactorRequired: (error: ApiError) => void = () => {}
 
 export function setLanguage(lang: string) {
   language = lang
@@ -55,6 +56,13 @@ export function currentLanguage(): string {
 /** Called when the server says the session is gone (the router sends the user to log in). */
 export function setUnauthorizedHandler(handler: (error: ApiError) => void) {
   onUnauthorized = handler
+}
+
+/** Called when the server says the user must set up two-step verification before anything else
+ * (403 `second_factor_required`: the policy now requires it of their role, or the security admin
+ * reset theirs); the router sends them to the set-up page. */
+export function setSecondFactorRequiredHandler(handler: (error: ApiError) => void) {
+  onSecondFactorRequired = handler
 }
 
 /** Reads an error response into an ApiError, whatever its body. */
@@ -76,9 +84,13 @@ const middleware: Middleware = {
     return request
   },
   async onResponse({ request, response }) {
-    // A wrong password or reset code is not a lost session.
-    if (response.status === 401 && !/\/api\/v1\/auth\/(login|password-reset)$/.test(new URL(request.url).pathname)) {
+    // A wrong password, second-factor code or reset code is not a lost session.
+    if (response.status === 401 && !/\/api\/v1\/auth\/(login|login\/second-factor|password-reset)$/.test(new URL(request.url).pathname)) {
       onUnauthorized(await toApiError(response))
+    }
+    if (response.status === 403) {
+      const error = await toApiError(response)
+      if (error.code === 'second_factor_required') onSecondFactorRequired(error)
     }
     return response
   },

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
-import { setUnauthorizedHandler } from '@/api/client'
+import { setSecondFactorRequiredHandler, setUnauthorizedHandler } from '@/api/client'
 import { i18n } from '@/locales'
 import { useAuthStore } from '@/stores/auth'
 import { routes } from './routes'
@@ -13,6 +13,9 @@ export async function guard(to: RouteLocationNormalized): Promise<true | string 
   if (!auth.checked) await auth.load()
   if (!auth.me) return { name: 'login', query: { redirect: to.fullPath } }
   if (auth.me.must_change_password && to.name !== 'password') return { name: 'password', query: { redirect: to.fullPath } }
+  if (auth.me.must_enrol_second_factor && !auth.me.must_change_password && to.name !== 'two-step') {
+    return { name: 'two-step', query: { redirect: to.fullPath } }
+  }
   if (!auth.has(to.meta.perm)) return { name: 'forbidden' }
   return true
 }
@@ -30,5 +33,16 @@ setUnauthorizedHandler(() => {
   const current = router.currentRoute.value
   if (!current.meta.public) {
     void router.replace({ name: 'login', query: { redirect: current.fullPath, expired: '1' } })
+  }
+})
+
+// When the server holds the session to setting up two-step verification, go and set it up, then
+// come back.
+setSecondFactorRequiredHandler(() => {
+  const auth = useAuthStore()
+  auth.setSecondFactor(false, true)
+  const current = router.currentRoute.value
+  if (!current.meta.public && current.name !== 'two-step') {
+    void router.replace({ name: 'two-step', query: { redirect: current.fullPath } })
   }
 })

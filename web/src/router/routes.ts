@@ -42,6 +42,7 @@ export const appRoutes: RouteRecordRaw[] = [
   { path: 'system/password-resets', name: 'password-resets', component: () => import('@/views/system/PasswordResetsView.vue'), meta: { title: 'menu.passwordResets', perm: 'user:write|role:grant', menu: 'system', icon: 'Key' } },
   { path: 'system/policy', name: 'policy', component: () => import('@/views/system/PolicyView.vue'), meta: { title: 'menu.policy', perm: 'policy:read', menu: 'system', icon: 'Lock' } },
   { path: 'audit', name: 'audit', component: () => import('@/views/audit/AuditView.vue'), meta: { title: 'menu.audit', perm: 'audit:read', menu: '', icon: 'Tickets' } },
+  { path: 'account/two-step', name: 'two-step', component: () => import('@/views/login/TwoStepView.vue'), meta: { title: 'menu.twoStep' } },
   { path: 'password', name: 'password', component: () => import('@/views/login/PasswordView.vue'), meta: { title: 'menu.password' } },
   { path: 'forbidden', name: 'forbidden', component: () => import('@/views/error/ForbiddenView.vue'), meta: { title: 'common.forbidden' } },
   { path: ':rest(.*)*', name: 'not-found', component: () => import('@/views/error/NotFoundView.vue'), meta: { title: 'common.notFound' } },

@@ -4,6 +4,10 @@ import { api, call, ApiError, type Schemas } from '@/api/client'
 
 export type Me = Schemas['Me']
 
+/** What the password step of a login gave: the user, logged in, or a wait for the code from the
+ * authenticator app (or a recovery code) until `expires_at`. */
+export type LoginStep = { me: Me } | { secondFactorUntil: string }
+
 /** The hint the server sets beside the session cookie at login and clears at logout. The session
  * cookie is HttpOnly, so this is how the app knows whether asking `/me` is worth a request: a
  * first visit makes no request that is bound to fail. It is no secret and the server never reads
@@ -50,10 +54,24 @@ export const useAuthStore = defineStore('auth', () => {
     return me.value
   }
 
-  async function login(username: string, password: string): Promise<Me> {
-    me.value = await call(api.POST('/api/v1/auth/login', { body: { username, password } }))
+  async function login(username: string, password: string): Promise<LoginStep> {
+    const answer = await call(api.POST('/api/v1/auth/login', { body: { username, password } }))
+    if ('second_factor_required' in answer) return { secondFactorUntil: answer.expires_at }
+    me.value = answer
+    checked.value = true
+    return { me: answer }
+  }
+
+  /** The second step of a login: the six digits from the app, or a recovery code. */
+  async function loginSecondFactor(code: string): Promise<Me> {
+    me.value = await call(api.POST('/api/v1/auth/login/second-factor', { body: { code } }))
     checked.value = true
     return me.value
+  }
+
+  /** Two-step verification was set up (or the server says it must be). */
+  function setSecondFactor(enabled: boolean, mustEnrol: boolean) {
+    if (me.value) me.value = { ...me.value, second_factor_enabled: enabled, must_enrol_second_factor: mustEnrol }
   }
 
   async function logout() {
@@ -76,5 +94,5 @@ export const useAuthStore = defineStore('auth', () => {
     checked.value = true
   }
 
-  return { me, checked, permissions, has, load, login, logout, changePassword, forget }
+  return { me, checked, permissions, has, load, login, loginSecondFactor, setSecondFactor, logout, changePassword, forget }
 })

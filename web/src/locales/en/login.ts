@@ -13,4 +13,13 @@ export default {
   mismatch: 'The two new passwords differ',
   policyHint: 'At least 8 characters with 3 of: lower case, upper case, digits, symbols; not containing the user name',
   changed: 'Password changed',
+  codeTitle: 'Two-step verification',
+  codeHint: 'Open the authenticator app on your phone and enter the six digits it shows for the Xiaoneng account.',
+  code: 'Code',
+  codeSubmit: 'Verify and log in',
+  useRecovery: 'Phone not at hand? Use a recovery code',
+  recoveryHint: 'Enter a recovery code you have not used yet (like ABCDE-FGHJK). Each works once.',
+  recoveryCode: 'Recovery code',
+  useApp: 'Use the authenticator app’s code instead',
+  back: 'Back to the password',
 }

@@ -29,4 +29,5 @@ export default {
   policy: 'Security policy',
   audit: 'Audit log',
   password: 'Change password',
+  twoStep: 'Two-step verification',
 }

@@ -35,4 +35,7 @@ export default {
       hint: 'After this many failed logins on the whole system within a window, all logins pause until the window ends: the brake on password spraying across accounts (5–1000000, not below the per-address limit).',
     },
   },
+  secondFactor: 'Two-step verification',
+  secondFactorLabel: 'Roles that must use two-step verification',
+  secondFactorHint: 'Users holding these roles enter the code of an authenticator app after the password; those who have not set it up must do so right after logging in. Anyone else may turn it on. By default: the system, security and audit admins and the office’s admins.',
 }

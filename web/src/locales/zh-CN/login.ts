@@ -13,4 +13,13 @@ export default {
   mismatch: '两次输入的新密码不一致',
   policyHint: '至少 8 个字符，包含小写字母、大写字母、数字、符号中的至少 3 类，且不包含用户名',
   changed: '密码已修改',
+  codeTitle: '两步验证',
+  codeHint: '请打开手机上的验证器应用，输入“效能（Xiaoneng）”账号当前显示的 6 位数字。',
+  code: '验证码',
+  codeSubmit: '验证并登录',
+  useRecovery: '手机不在身边？使用恢复码',
+  recoveryHint: '请输入一个未使用过的恢复码（如 ABCDE-FGHJK）。每个恢复码只能使用一次。',
+  recoveryCode: '恢复码',
+  useApp: '改用验证器应用的验证码',
+  back: '返回重新输入密码',
 }

@@ -29,4 +29,5 @@ export default {
   policy: '安全策略',
   audit: '审计日志',
   password: '修改密码',
+  twoStep: '两步验证',
 }
