@@ -13,6 +13,7 @@ pub mod auth;
 pub mod calendar;
 pub mod campaign;
 pub mod clock;
+pub mod crypto;
 pub mod error;
 pub mod event;
 pub mod evidence;
