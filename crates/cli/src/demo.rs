@@ -403,11 +403,12 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
             });
         }
     }
-    let people_count = org::insert_people(&tx, people, now).await?;
+    let people_count = org::insert_people(&tx, store.vault(), people, now).await?;
 
     for (code, name, kind, organisation, start, end) in supervisors() {
         org::save_supervisor(
             &tx,
+            store.vault(),
             None,
             SupervisorInput {
                 code,

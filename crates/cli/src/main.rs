@@ -1,11 +1,12 @@
 //! `xiaoneng`: the one binary. Serves the web application and API, and carries the operator's
-//! commands: migrate, demo, user, audit, backup, restore.
+//! commands: migrate, demo, user, audit, backup, restore, crypto.
 
 mod backup;
 mod demo;
 mod demo_evidence;
 mod demo_inspections;
 mod demo_rectification;
+mod keys;
 mod settings;
 
 use std::{io::Read, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
@@ -95,6 +96,11 @@ enum Command {
         #[command(flatten)]
         db: Db,
     },
+    /// The key that personal data (mobile numbers) is encrypted under.
+    Crypto {
+        #[command(subcommand)]
+        command: CryptoCommand,
+    },
     /// Restore a backup made by `backup` into an empty database, then check its audit chain and
     /// its ledger. Stop the servers first.
     Restore {
@@ -183,6 +189,33 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum CryptoCommand {
+    /// Write a new random key (256 bits, hex) to FILE, readable by its owner only.
+    NewKey {
+        /// The key file to create (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Which keys the database's personal data is under, and how many values each holds.
+    Status {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Re-encrypt every value under one key, in batches: the configured key (crypto.key_file or
+    /// key_env) with the old one listed in crypto.previous_key_files, or --new-key-file with the
+    /// configured key as the old one. Resumable: run again after an interruption. Audited. The old
+    /// key is no longer needed once it finishes.
+    Rotate {
+        /// The new key; the configured key is then the old one. Without it, the configured key is
+        /// the new one and crypto.previous_key_files the old.
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
 enum EventsCommand {
     /// Replay every record's events and compare with the state stored: exit 0 when they agree,
     /// 1 naming each record that differs.
@@ -234,16 +267,41 @@ fn init_logging(s: &Settings) {
     if s.log.format == "json" { b.json().init() } else { b.init() }
 }
 
-/// Opens the database; `migrate` brings its schema up to date first (commands that only read,
-/// such as backup and audit verify, leave it as it is).
+/// Opens the database; `migrate` brings its schema up to date first and checks the key for
+/// personal data against it, making one in the data folder if none is configured (commands that
+/// only read, such as backup and audit verify, leave it as it is and hold no key).
 async fn open_db(settings: &Settings, db: Db, migrate: bool) -> anyhow::Result<Store> {
+    let vault = if migrate {
+        keys::vault(settings, db.data_dir.as_deref(), keys::Missing::Generate)?
+    } else {
+        xiaoneng_store::personal::Vault::none()
+    };
+    open_with(settings, db, migrate, vault).await
+}
+
+async fn open_with(
+    settings: &Settings,
+    db: Db,
+    migrate: bool,
+    vault: xiaoneng_store::personal::Vault,
+) -> anyhow::Result<Store> {
     let location = settings.location(db.data_dir, db.database_url);
     let store = Store::open(&location, settings.database.max_connections)
         .await
         .with_context(|| format!("cannot open the database at {}", location.describe()))?
-        .with_audit_algo(settings.audit_algo()?);
+        .with_audit_algo(settings.audit_algo()?)
+        .with_vault(keys::shared(vault));
     if migrate {
-        store.migrate().await.context("cannot migrate the database")?;
+        let m = store.migrate().await.map_err(|e| match e {
+            StoreError::Key(m) => anyhow::anyhow!("the key for personal data does not fit this database: {m}"),
+            e => anyhow::Error::from(e).context("cannot migrate the database"),
+        })?;
+        if let Some(id) = m.key_registered {
+            tracing::info!(key_id = %id, "personal data in this database is now encrypted under this key");
+        }
+        if m.encrypted > 0 {
+            tracing::info!(values = m.encrypted, "encrypted the mobile numbers that were stored in clear");
+        }
     }
     Ok(store)
 }
@@ -383,8 +441,104 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Command::Backup { to, db } => backup::backup(&settings, db, &to).await,
+        Command::Crypto { command } => crypto(&settings, command).await,
         Command::Restore { from, force, db } => backup::restore(&settings, db, &from, force).await,
     }
+}
+
+async fn crypto(settings: &Settings, command: CryptoCommand) -> anyhow::Result<ExitCode> {
+    use xiaoneng_store::personal::{self, KEY_REGISTRY, KeyRegistry, Vault};
+
+    match command {
+        CryptoCommand::NewKey { to } => {
+            let k = keys::write_new_key(&to)?;
+            println!(
+                "wrote a new key (id {}) to {}, readable by its owner only. Back it up apart from the database.",
+                k.id(),
+                to.display()
+            );
+        }
+        CryptoCommand::Status { db } => {
+            let vault = keys::vault(settings, db.data_dir.as_deref(), keys::Missing::Allow)?;
+            let store = open_db(settings, db, false).await?;
+            let reg: KeyRegistry = store_settings::get(store.db(), KEY_REGISTRY).await?;
+            let status = personal::status(store.db()).await?;
+            store.close().await?;
+            match vault.current_id() {
+                Some(id) => println!("configured key: {id} (current){}", {
+                    let prev: Vec<&str> = vault.ids().into_iter().skip(1).collect();
+                    if prev.is_empty() { String::new() } else { format!(", previous: {}", prev.join(", ")) }
+                }),
+                None => println!("configured key: none"),
+            }
+            for k in &reg.keys {
+                match k.retired_at {
+                    None => println!("database key {}: in use since {}", k.id, k.added_at.format("%Y-%m-%d %H:%M UTC")),
+                    Some(at) => println!("database key {}: retired {}", k.id, at.format("%Y-%m-%d %H:%M UTC")),
+                }
+            }
+            for c in &status {
+                let under: Vec<String> = c.by_key.iter().map(|(k, n)| format!("{n} under {k}")).collect();
+                let under = if under.is_empty() { "none".to_owned() } else { under.join(", ") };
+                let clear = if c.in_clear > 0 { format!(", {} still in clear", c.in_clear) } else { String::new() };
+                println!("{}: {under}{clear}", c.column);
+            }
+        }
+        CryptoCommand::Rotate { new_key_file, db } => {
+            let keys = keys::configured(settings, db.data_dir.as_deref(), keys::Missing::Allow)?;
+            let Some(current) = keys.current else {
+                bail!("no key is configured: a rotation needs the key the data is under (crypto.key_file or key_env)")
+            };
+            let (vault, next_step) = match &new_key_file {
+                Some(f) => {
+                    let new = keys::read_key_file(f).context("--new-key-file")?;
+                    let old = std::iter::once(current).chain(keys.previous).collect();
+                    (
+                        Vault::new(new, old),
+                        format!(
+                            "now set crypto.key_file to {} and restart every instance (until then they cannot read \
+                             the numbers); keep the old key until every instance runs with the new one",
+                            f.display()
+                        ),
+                    )
+                }
+                None => {
+                    anyhow::ensure!(
+                        !keys.previous.is_empty(),
+                        "nothing to rotate from: give --new-key-file, or set the new key as crypto.key_file and \
+                         list the old one in crypto.previous_key_files"
+                    );
+                    (
+                        Vault::new(current, keys.previous),
+                        "now remove crypto.previous_key_files and restart every instance".to_owned(),
+                    )
+                }
+            };
+            let store = open_with(settings, db, true, vault).await?;
+            let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
+            let mut batches = 0u32;
+            let r = personal::rotate(&store, &actor, || SystemClock.now(), |field, n| {
+                batches += 1;
+                if n > 0 {
+                    println!("{field}: {n} re-encrypted");
+                }
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Key(m) => anyhow::anyhow!("rotation stopped: {m}"),
+                e => e.into(),
+            })?;
+            store.close().await?;
+            let moved: Vec<String> = r.moved.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+            println!("every value is now under key {} ({}; {batches} batches)", r.to, moved.join(", "));
+            if r.retired.is_empty() {
+                println!("no other key held values");
+            } else {
+                println!("key {} no longer holds any value and is retired; {next_step}", r.retired.join(", "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_password() -> anyhow::Result<String> {

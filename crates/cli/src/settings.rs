@@ -24,6 +24,22 @@ pub struct Settings {
     pub log: LogSettings,
     pub storage: StorageSettings,
     pub notify: NotifySettings,
+    pub crypto: CryptoSettings,
+}
+
+/// The key for personal data at rest (decision 0030): kept outside the database, in a file or an
+/// environment variable. With neither set, a key is made at first start as `sm4.key` in the data
+/// folder (fine for a demo; a real installation keeps it elsewhere and backs it up apart from the
+/// database).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CryptoSettings {
+    /// A file holding the key (hex or base64, 16 to 64 bytes), which other users may not read.
+    pub key_file: Option<PathBuf>,
+    /// Or: the name of an environment variable holding the key, such as `XIAONENG_SM4_KEY`.
+    pub key_env: Option<String>,
+    /// During a rotation: the key files being replaced, still used to read values not yet moved.
+    pub previous_key_files: Vec<PathBuf>,
 }
 
 /// Where evidence files are kept.
@@ -134,6 +150,7 @@ impl Default for Settings {
                 s3_allow_http: false,
             },
             notify: NotifySettings::default(),
+            crypto: CryptoSettings::default(),
         }
     }
 }
@@ -153,6 +170,10 @@ impl Settings {
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
         s.audit_algo()?;
+        anyhow::ensure!(
+            s.crypto.key_file.is_none() || s.crypto.key_env.is_none(),
+            "crypto.key_file and crypto.key_env both name a key: set one"
+        );
         anyhow::ensure!(
             (1..=10).contains(&s.server.trusted_proxies),
             "server.trusted_proxies must be between 1 and 10, not {}",

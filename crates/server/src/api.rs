@@ -225,6 +225,12 @@ impl<T: ToSchema> Page<T> {
         let p = p.map(f);
         Page { items: p.items, total: p.total, page: p.page, page_size: p.page_size }
     }
+
+    /// As [`Page::from`], for a conversion that may fail (opening an encrypted field).
+    pub fn try_from<M, E>(p: xiaoneng_store::Paged<M>, f: impl FnMut(M) -> Result<T, E>) -> Result<Self, E> {
+        let items = p.items.into_iter().map(f).collect::<Result<Vec<T>, E>>()?;
+        Ok(Page { items, total: p.total, page: p.page, page_size: p.page_size })
+    }
 }
 
 /// A comma-separated list of codes (`open,returned`), each checked; the unknown ones are reported

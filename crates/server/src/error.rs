@@ -392,6 +392,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(v) => ApiError::Validation(vec![v]),
             StoreError::Busy => ApiError::Busy,
             StoreError::Db(e) => ApiError::Internal(e.to_string()),
+            StoreError::Key(e) => ApiError::Internal(format!("personal data: {e}")),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod ledger;
 mod migration;
 pub mod org;
 pub mod page;
+pub mod personal;
 pub mod rectification;
 pub mod resets;
 pub mod second_factor;
@@ -54,6 +55,9 @@ pub enum StoreError {
     Busy,
     #[error("database error: {0}")]
     Db(DbErr),
+    /// Personal data cannot be sealed or opened: no key, the wrong key, or an altered value.
+    #[error("personal data: {0}")]
+    Key(String),
 }
 
 impl From<DbErr> for StoreError {
@@ -91,6 +95,15 @@ fn is_busy(e: &DbErr) -> bool {
     }
 }
 
+/// What [`Store::migrate`] did besides the schema.
+#[derive(Debug, Default)]
+pub struct Migrated {
+    /// The current key was new to the database and is now its key for personal data.
+    pub key_registered: Option<String>,
+    /// Numbers found in clear and encrypted.
+    pub encrypted: u64,
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An update conditional on the state it read touched its one row, or the record had moved on.
@@ -102,6 +115,7 @@ pub(crate) fn one_row(r: sea_orm::UpdateResult) -> Result<()> {
 pub struct Store {
     db: DatabaseConnection,
     audit_algo: HashAlgo,
+    vault: std::sync::Arc<personal::Vault>,
 }
 
 /// Where the data lives: a directory for the embedded SQLite database, or a PostgreSQL URL.
@@ -185,7 +199,7 @@ impl Store {
                 ))));
             }
         };
-        Ok(Self { db, audit_algo: HashAlgo::Sha256 })
+        Ok(Self { db, audit_algo: HashAlgo::Sha256, vault: Default::default() })
     }
 
     async fn sqlite(path: &Path, max_connections: u32) -> Result<DatabaseConnection> {
@@ -210,7 +224,7 @@ impl Store {
         opt.max_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
             o.read_only(true).create_if_missing(false).journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Delete)
         });
-        Ok(Self { db: Database::connect(opt).await?, audit_algo: HashAlgo::Sha256 })
+        Ok(Self { db: Database::connect(opt).await?, audit_algo: HashAlgo::Sha256, vault: Default::default() })
     }
 
     pub fn with_audit_algo(mut self, algo: HashAlgo) -> Self {
@@ -222,6 +236,21 @@ impl Store {
         self.audit_algo
     }
 
+    /// The keys for personal data (decision 0030); without them the store neither seals nor opens
+    /// personal fields, and [`Store::migrate`] checks nothing about keys.
+    pub fn with_vault(mut self, vault: std::sync::Arc<personal::Vault>) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    pub fn vault(&self) -> &personal::Vault {
+        &self.vault
+    }
+
+    pub fn vault_arc(&self) -> std::sync::Arc<personal::Vault> {
+        self.vault.clone()
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -230,16 +259,26 @@ impl Store {
         self.db.get_database_backend()
     }
 
-    /// Brings the schema up to date. Several instances starting at once take turns: the whole
-    /// run is one write transaction, under an advisory lock on PostgreSQL.
-    pub async fn migrate(&self) -> Result<()> {
+    /// Brings the schema up to date, then checks the personal-data keys against the database and
+    /// encrypts any number still kept in clear ([`personal::prepare`],
+    /// [`personal::seal_clear_values`]). Several instances starting at once take turns: the whole
+    /// run is one write transaction, under an advisory lock on PostgreSQL. Numbers encrypted
+    /// here are then wiped from the database files ([`Store::compact_personal_tables`]).
+    pub async fn migrate(&self) -> Result<Migrated> {
+        use xiaoneng_core::clock::Clock;
+        let now = xiaoneng_core::clock::SystemClock.now();
         let tx = self.write().await?;
         if self.backend() == DbBackend::Postgres {
             tx.execute_unprepared("SELECT pg_advisory_xact_lock(7411650001)").await?;
         }
         Migrator::up(&tx, None).await?;
+        let prepared = personal::prepare(&tx, self.audit_algo, &self.vault, now).await?;
+        let encrypted = personal::seal_clear_values(&tx, self.audit_algo, &self.vault, now).await?;
         tx.commit().await?;
-        Ok(())
+        if encrypted > 0 {
+            self.compact_personal_tables().await?;
+        }
+        Ok(Migrated { key_registered: prepared.registered, encrypted })
     }
 
     pub async fn ping(&self) -> Result<()> {

@@ -1,6 +1,7 @@
-//! People (机关干部): the roster. Mobile numbers are masked in lists, exports and the audit log;
-//! only those who may edit people see one in full, one person at a time. The roster imports from
-//! and exports to Excel; an import with any bad row imports nothing and says what is wrong where.
+//! People (机关干部): the roster. Mobile numbers are stored encrypted (decision 0030) and masked in
+//! lists, exports and the audit log; only those who may edit people see one in full, one person at
+//! a time, and each such reading is audited. The roster imports from and exports to Excel; an
+//! import with any bad row imports nothing and says what is wrong where.
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,6 +25,7 @@ use xiaoneng_store::{
     audit,
     entity::person,
     org::{self, PeopleFilter, PersonInput},
+    personal::{Field, Vault},
 };
 
 use crate::api::{Checks, Page, RetireRequest, page_req};
@@ -91,9 +93,10 @@ impl Names {
         })
     }
 
-    fn dto(&self, p: person::Model, unmasked: bool) -> Person {
+    fn dto(&self, vault: &Vault, p: person::Model, unmasked: bool) -> ApiResult<Person> {
         let post = p.post_id.and_then(|id| self.posts.get(&id));
-        Person {
+        let mobile = vault.open_opt(Field::PersonMobile, p.mobile_sealed.as_ref())?;
+        Ok(Person {
             id: p.id,
             employee_no: p.employee_no,
             name: p.name,
@@ -105,20 +108,20 @@ impl Names {
             post_type: post.map(|(_, t)| t.clone()),
             window_id: p.window_id,
             window_name: p.window_id.and_then(|id| self.windows.get(&id).cloned()),
-            mobile: p.mobile.map(|m| if unmasked { m } else { mask_mobile(&m) }),
+            mobile: mobile.map(|m| if unmasked { m } else { mask_mobile(&m) }),
             is_head: p.is_head,
             is_leader_in_charge: p.is_leader_in_charge,
             status: p.status,
             created_at: p.created_at,
             updated_at: p.updated_at,
             retired_at: p.retired_at,
-        }
+        })
     }
 }
 
 async fn one(s: &AppState, p: person::Model, unmasked: bool) -> ApiResult<Person> {
     let names = Names::of(s, std::slice::from_ref(&p)).await?;
-    Ok(names.dto(p, unmasked))
+    names.dto(s.store.vault(), p, unmasked)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -165,7 +168,7 @@ impl PersonBody {
 pub struct ListParams {
     pub page: Option<u64>,
     pub page_size: Option<u64>,
-    /// Matches name or employee number.
+    /// Matches name or employee number, or is a whole mobile number.
     pub q: Option<String>,
     /// This department and its sub-departments (only this one with `exact_department=true`).
     pub department_id: Option<i64>,
@@ -179,9 +182,15 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn filter(&self) -> PeopleFilter {
+    fn filter(&self, vault: &Vault) -> PeopleFilter {
+        // Numbers are stored encrypted: a whole number is found through its blind index.
+        let mobile_lookups = match self.q.as_deref().map(|q| parse_mobile("q", q)) {
+            Some(Ok(m)) => vault.lookups(Field::PersonMobile, &m),
+            _ => Vec::new(),
+        };
         PeopleFilter {
             q: self.q.clone(),
+            mobile_lookups,
             department_id: self.department_id,
             exact_department: self.exact_department.unwrap_or(false),
             post_type: self.post_type.clone(),
@@ -203,9 +212,9 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let rows = org::list_people(s.store.db(), &auth.scope, &p.filter(), page).await?;
+    let rows = org::list_people(s.store.db(), &auth.scope, &p.filter(s.store.vault()), page).await?;
     let names = Names::of(&s, &rows.items).await?;
-    Ok(Json(Page::from(rows, |r| names.dto(r, false))))
+    Ok(Json(Page::try_from(rows, |r| names.dto(s.store.vault(), r, false))?))
 }
 
 #[utoipa::path(operation_id = "people_get_one", get, path = "/api/v1/people/{id}", tag = "organisation",
@@ -217,6 +226,10 @@ async fn get_one(
 ) -> ApiResult<Json<Person>> {
     let p = org::get_person(s.store.db(), &auth.scope, id).await?;
     let unmasked = auth.user.scope(Permission::PeopleWrite).is_some();
+    if unmasked && p.mobile_sealed.is_some() {
+        // The number in full, decrypted for one reader: on the record.
+        s.store.audit(&auth.user.audit(&s, "person.mobile_viewed", "person", id, json!({}))).await?;
+    }
     Ok(Json(one(&s, p, unmasked).await?))
 }
 
@@ -232,11 +245,11 @@ async fn create(
     org::get_department(&tx, &auth.scope, input.department_id).await.map_err(|_| {
         ApiError::invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
     })?;
-    let (_, p) = org::save_person(&tx, None, input, s.clock.now()).await?;
+    let (_, p) = org::save_person(&tx, s.store.vault(), None, input, s.clock.now()).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(&s, "person.create", "person", p.id, json!({ "after": p_json(&p) })),
+        &auth.user.audit(&s, "person.create", "person", p.id, json!({ "after": p_json(s.store.vault(), &p)? })),
     )
     .await?;
     tx.commit().await?;
@@ -257,12 +270,12 @@ async fn update(
     org::get_department(&tx, &auth.scope, input.department_id).await.map_err(|_| {
         ApiError::invalid("department_id", "department_not_found", "部门不存在", "The department does not exist")
     })?;
-    let (before, p) = org::save_person(&tx, Some(id), input, s.clock.now()).await?;
-    let before = before.as_ref().map(p_json);
+    let (before, p) = org::save_person(&tx, s.store.vault(), Some(id), input, s.clock.now()).await?;
+    let before = before.as_ref().map(|b| p_json(s.store.vault(), b)).transpose()?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(&s, "person.update", "person", id, json!({ "before": before, "after": p_json(&p) })),
+        &auth.user.audit(&s, "person.update", "person", id, json!({ "before": before, "after": p_json(s.store.vault(), &p)? })),
     )
     .await?;
     tx.commit().await?;
@@ -288,14 +301,16 @@ async fn retire(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(one(&s, p, true).await?))
+    // Masked: retiring someone is no reason to read their number.
+    Ok(Json(one(&s, p, false).await?))
 }
 
 /// What the audit log keeps of a person: the phone number masked.
-fn p_json(p: &person::Model) -> serde_json::Value {
-    json!({ "employee_no": p.employee_no, "name": p.name, "gender": p.gender, "department_id": p.department_id,
-            "post_id": p.post_id, "window_id": p.window_id, "mobile": p.mobile.as_deref().map(mask_mobile),
-            "is_head": p.is_head, "is_leader_in_charge": p.is_leader_in_charge })
+fn p_json(vault: &Vault, p: &person::Model) -> ApiResult<serde_json::Value> {
+    let mobile = vault.open_opt(Field::PersonMobile, p.mobile_sealed.as_ref())?;
+    Ok(json!({ "employee_no": p.employee_no, "name": p.name, "gender": p.gender, "department_id": p.department_id,
+            "post_id": p.post_id, "window_id": p.window_id, "mobile": mobile.as_deref().map(mask_mobile),
+            "is_head": p.is_head, "is_leader_in_charge": p.is_leader_in_charge }))
 }
 
 // ------------------------------------------------------------------ Excel
@@ -393,6 +408,14 @@ async fn import(
     let nos: Vec<String> =
         rows.iter().filter_map(|(_, cells)| parse_code("employee_no", &cell(cells, 0)).ok()).collect();
     let existing = org::people_by_employee_no(&tx, &nos).await?;
+    let vault = s.store.vault();
+    // The stored numbers of the people the file names, opened once: a masked cell is compared
+    // with them, and a column the file lacks keeps them.
+    let mut stored_mobile: HashMap<String, Option<String>> = HashMap::with_capacity(existing.len());
+    for (no, p) in &existing {
+        stored_mobile.insert(no.clone(), vault.open_opt(Field::PersonMobile, p.mobile_sealed.as_ref())?);
+    }
+    let stored = |no: &str| stored_mobile.get(no).cloned().flatten();
     let mut errors = Vec::new();
     let mut parsed: Vec<PersonInput> = Vec::with_capacity(rows.len());
     let mut seen: HashMap<String, u32> = HashMap::new();
@@ -488,8 +511,8 @@ async fn import(
         let mobile = match cell(cells, 6).as_str() {
             "" => None,
             // A masked number, as exported, leaves the stored one as it is.
-            m if m.contains('*') => match existing.get(&employee_no) {
-                Some(p) if p.mobile.as_deref().map(mask_mobile).as_deref() == Some(m) => p.mobile.clone(),
+            m if m.contains('*') => match stored(&employee_no) {
+                Some(old) if mask_mobile(&old) == m => Some(old),
                 _ => {
                     err(
                         6,
@@ -541,7 +564,7 @@ async fn import(
                     p.window_id = old.window_id;
                 }
                 if absent(6) {
-                    p.mobile = old.mobile.clone();
+                    p.mobile = stored(&p.employee_no);
                 }
                 if absent(7) {
                     p.is_head = old.is_head;
@@ -583,9 +606,9 @@ async fn import(
     let updated = updates.len() as u64;
     for p in updates {
         let id = existing[&p.employee_no].id;
-        org::save_person(&tx, Some(id), p, now).await?;
+        org::save_person(&tx, vault, Some(id), p, now).await?;
     }
-    let created = org::insert_people(&tx, creates, now).await?;
+    let created = org::insert_people(&tx, vault, creates, now).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
@@ -620,7 +643,7 @@ async fn export(
     auth: Authorized<perm::PeopleExport>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Response> {
-    let rows = org::export_people(s.store.db(), &auth.scope, &p.filter(), MAX_EXPORT_ROWS).await?;
+    let rows = org::export_people(s.store.db(), &auth.scope, &p.filter(s.store.vault()), MAX_EXPORT_ROWS).await?;
     let names = Names::of(&s, &rows).await?;
     let codes = {
         let (posts, windows) = org::posts_and_windows(s.store.db()).await?;
@@ -635,25 +658,27 @@ async fn export(
         .collect();
     let yes = |b: bool| if b { "是" } else { "否" }.to_owned();
     let count = rows.len();
+    let vault = s.store.vault();
     let table: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
-            vec![
+            let mobile = vault.open_opt(Field::PersonMobile, r.mobile_sealed.as_ref())?;
+            Ok(vec![
                 r.employee_no.clone(),
                 r.name.clone(),
                 r.gender.label_zh().to_owned(),
                 dept_codes.get(&r.department_id).cloned().unwrap_or_default(),
                 r.post_id.and_then(|id| codes.0.get(&id).cloned()).unwrap_or_default(),
                 r.window_id.and_then(|id| codes.1.get(&id).cloned()).unwrap_or_default(),
-                r.mobile.as_deref().map(mask_mobile).unwrap_or_default(),
+                mobile.as_deref().map(mask_mobile).unwrap_or_default(),
                 yes(r.is_head),
                 yes(r.is_leader_in_charge),
                 names.departments.get(&r.department_id).cloned().unwrap_or_default(),
                 r.post_id.and_then(|id| names.posts.get(&id)).map(|(n, _)| n.clone()).unwrap_or_default(),
                 if r.status == Status::Active { "在职" } else { "已停用" }.to_owned(),
-            ]
+            ])
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     let mut headers: Vec<&str> = COLUMNS.iter().map(|(zh, _)| *zh).collect();
     headers.extend(["部门名称", "岗位名称", "状态"]);
     let bytes = excel::write_sheet("人员名册", &headers, &table)?;

@@ -1,5 +1,7 @@
 //! External supervisors (外部监督员): efficiency supervisors, NPC deputies, CPPCC members and
-//! enterprise representatives, each active only within their term of appointment.
+//! enterprise representatives, each active only within their term of appointment. Their mobile
+//! numbers are stored encrypted (decision 0030), masked in lists and the audit log, and shown in
+//! full, audited, only to those who may edit supervisors.
 
 use axum::{
     Json,
@@ -20,6 +22,7 @@ use xiaoneng_store::{
     audit,
     entity::supervisor,
     org::{self, SupervisorInput, UnitFilter},
+    personal::{Field, Vault},
 };
 
 use crate::api::{Checks, Page, RetireRequest, page_req};
@@ -57,14 +60,15 @@ pub struct Supervisor {
     pub retired_at: Option<DateTime<Utc>>,
 }
 
-fn dto(s: supervisor::Model, today: NaiveDate, unmasked: bool) -> Supervisor {
-    Supervisor {
+fn dto(vault: &Vault, s: supervisor::Model, today: NaiveDate, unmasked: bool) -> ApiResult<Supervisor> {
+    let mobile = vault.open_opt(Field::SupervisorMobile, s.mobile_sealed.as_ref())?;
+    Ok(Supervisor {
         id: s.id,
         code: s.code,
         name: s.name,
         kind: s.kind,
         organisation: s.organisation,
-        mobile: s.mobile.map(|m| if unmasked { m } else { mask_mobile(&m) }),
+        mobile: mobile.map(|m| if unmasked { m } else { mask_mobile(&m) }),
         term_start: s.term_start,
         term_end: s.term_end,
         in_term: s.status == Status::Active && s.term_start <= today && today <= s.term_end,
@@ -72,7 +76,7 @@ fn dto(s: supervisor::Model, today: NaiveDate, unmasked: bool) -> Supervisor {
         created_at: s.created_at,
         updated_at: s.updated_at,
         retired_at: s.retired_at,
-    }
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -153,7 +157,7 @@ async fn list(
         sort: p.sort,
     };
     let rows = org::list_supervisors(s.store.db(), &f, p.in_term.filter(|b| *b).map(|_| today), page).await?;
-    Ok(Json(Page::from(rows, |r| dto(r, today, false))))
+    Ok(Json(Page::try_from(rows, |r| dto(s.store.vault(), r, today, false))?))
 }
 
 #[utoipa::path(operation_id = "supervisors_get_one", get, path = "/api/v1/supervisors/{id}", tag = "organisation",
@@ -164,7 +168,12 @@ async fn get_one(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Supervisor>> {
     let unmasked = auth.user.grants.has(Permission::SupervisorWrite);
-    Ok(Json(dto(org::get_supervisor(s.store.db(), id).await?, s.clock.today(), unmasked)))
+    let r = org::get_supervisor(s.store.db(), id).await?;
+    if unmasked && r.mobile_sealed.is_some() {
+        // The number in full, decrypted for one reader: on the record.
+        s.store.audit(&auth.user.audit(&s, "supervisor.mobile_viewed", "supervisor", id, json!({}))).await?;
+    }
+    Ok(Json(dto(s.store.vault(), r, s.clock.today(), unmasked)?))
 }
 
 #[utoipa::path(operation_id = "supervisors_create", post, path = "/api/v1/supervisors", tag = "organisation", request_body = SupervisorBody,
@@ -176,15 +185,15 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Supervisor>)> {
     let input = b.parse()?;
     let tx = s.store.write().await?;
-    let (_, r) = org::save_supervisor(&tx, None, input, s.clock.now()).await?;
+    let (_, r) = org::save_supervisor(&tx, s.store.vault(), None, input, s.clock.now()).await?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(&s, "supervisor.create", "supervisor", r.id, json!({ "after": s_json(&r) })),
+        &auth.user.audit(&s, "supervisor.create", "supervisor", r.id, json!({ "after": s_json(s.store.vault(), &r)? })),
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(dto(r, s.clock.today(), true))))
+    Ok((StatusCode::CREATED, Json(dto(s.store.vault(), r, s.clock.today(), true)?)))
 }
 
 #[utoipa::path(operation_id = "supervisors_update", put, path = "/api/v1/supervisors/{id}", tag = "organisation", request_body = SupervisorBody,
@@ -197,18 +206,24 @@ async fn update(
 ) -> ApiResult<Json<Supervisor>> {
     let input = b.parse()?;
     let tx = s.store.write().await?;
-    let (before, r) = org::save_supervisor(&tx, Some(id), input, s.clock.now()).await?;
-    let before = before.as_ref().map(s_json);
+    let (before, r) = org::save_supervisor(&tx, s.store.vault(), Some(id), input, s.clock.now()).await?;
+    let before = before.as_ref().map(|b| s_json(s.store.vault(), b)).transpose()?;
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(&s, "supervisor.update", "supervisor", id, json!({ "before": before, "after": s_json(&r) })),
+        &auth.user.audit(
+            &s,
+            "supervisor.update",
+            "supervisor",
+            id,
+            json!({ "before": before, "after": s_json(s.store.vault(), &r)? }),
+        ),
     )
     .await?;
     tx.commit().await?;
     // A linked account's permissions follow the supervisor's status and term.
     s.identities.forget();
-    Ok(Json(dto(r, s.clock.today(), true)))
+    Ok(Json(dto(s.store.vault(), r, s.clock.today(), true)?))
 }
 
 #[utoipa::path(operation_id = "supervisors_retire", post, path = "/api/v1/supervisors/{id}/retire", tag = "organisation", request_body = RetireRequest,
@@ -231,11 +246,13 @@ async fn retire(
     tx.commit().await?;
     // A linked account's permissions follow the supervisor's status and term.
     s.identities.forget();
-    Ok(Json(dto(r, s.clock.today(), true)))
+    // Masked: retiring someone is no reason to read their number.
+    Ok(Json(dto(s.store.vault(), r, s.clock.today(), false)?))
 }
 
 /// What the audit log keeps of a supervisor: the phone number masked.
-fn s_json(r: &supervisor::Model) -> serde_json::Value {
-    json!({ "code": r.code, "name": r.name, "kind": r.kind, "organisation": r.organisation,
-            "mobile": r.mobile.as_deref().map(mask_mobile), "term_start": r.term_start, "term_end": r.term_end })
+fn s_json(vault: &Vault, r: &supervisor::Model) -> ApiResult<serde_json::Value> {
+    let mobile = vault.open_opt(Field::SupervisorMobile, r.mobile_sealed.as_ref())?;
+    Ok(json!({ "code": r.code, "name": r.name, "kind": r.kind, "organisation": r.organisation,
+            "mobile": mobile.as_deref().map(mask_mobile), "term_start": r.term_start, "term_end": r.term_end }))
 }

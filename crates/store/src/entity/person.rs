@@ -12,7 +12,11 @@ pub struct Model {
     pub department_id: i64,
     pub post_id: Option<i64>,
     pub window_id: Option<i64>,
-    pub mobile: Option<String>,
+    /// The mobile number, SM4-GCM under the personal-data key (decision 0030). The clear
+    /// `mobile` column is emptied at start and refused by the database: it is not mapped here.
+    pub mobile_sealed: Option<crate::personal::Sealed>,
+    /// HMAC-SM3 blind index of the number, for finding a person by it.
+    pub mobile_index: Option<String>,
     pub is_head: bool,
     pub is_leader_in_charge: bool,
     pub status: Status,

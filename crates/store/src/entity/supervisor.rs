@@ -10,7 +10,11 @@ pub struct Model {
     pub name: String,
     pub kind: SupervisorKind,
     pub organisation: String,
-    pub mobile: Option<String>,
+    /// The mobile number, SM4-GCM under the personal-data key (decision 0030). The clear
+    /// `mobile` column is emptied at start and refused by the database: it is not mapped here.
+    pub mobile_sealed: Option<crate::personal::Sealed>,
+    /// HMAC-SM3 blind index of the number, for finding a person by it.
+    pub mobile_index: Option<String>,
     pub term_start: Date,
     pub term_end: Date,
     pub status: Status,

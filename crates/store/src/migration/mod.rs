@@ -17,6 +17,7 @@ mod m20261206_000011_idempotency_keys;
 mod m20261206_000012_evidence_hardening;
 mod m20261206_000013_supervisor_epoch;
 mod m20261206_000014_second_factor;
+mod m20261206_000015_personal_data_encryption;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_evidence_hardening::Migration),
             Box::new(m20261206_000013_supervisor_epoch::Migration),
             Box::new(m20261206_000014_second_factor::Migration),
+            Box::new(m20261206_000015_personal_data_encryption::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The staff roster (机关干部): people, and their import.
 
 use super::*;
+use crate::personal::{Field, Vault};
 
 #[derive(Debug, Clone)]
 pub struct PersonInput {
@@ -10,6 +11,7 @@ pub struct PersonInput {
     pub department_id: i64,
     pub post_id: Option<i64>,
     pub window_id: Option<i64>,
+    /// In clear and normalised (`parse_mobile`); sealed by [`save_person`] and [`insert_people`].
     pub mobile: Option<String>,
     pub is_head: bool,
     pub is_leader_in_charge: bool,
@@ -18,6 +20,9 @@ pub struct PersonInput {
 #[derive(Debug, Default, Clone)]
 pub struct PeopleFilter {
     pub q: Option<String>,
+    /// Blind indexes `q` would have as a mobile number ([`Vault::lookups`]): a full number finds
+    /// its person although the number is stored encrypted.
+    pub mobile_lookups: Vec<String>,
     /// This department and, unless `exact_department`, its sub-departments.
     pub department_id: Option<i64>,
     pub exact_department: bool,
@@ -36,8 +41,11 @@ pub const PEOPLE_SORTS: &[(&str, person::Column)] = &[
 async fn people_condition<C: ConnectionTrait>(c: &C, scope: &Scope, f: &PeopleFilter) -> Result<Condition> {
     let mut cond = people_scope(scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        cond = cond
-            .add(Condition::any().add(contains(person::Column::Name, q)).add(contains(person::Column::EmployeeNo, q)));
+        let mut any = Condition::any().add(contains(person::Column::Name, q)).add(contains(person::Column::EmployeeNo, q));
+        if !f.mobile_lookups.is_empty() {
+            any = any.add(person::Column::MobileIndex.is_in(f.mobile_lookups.iter().cloned()));
+        }
+        cond = cond.add(any);
     }
     if let Some(d) = f.department_id {
         cond = cond.add(in_department(c, person::Column::DepartmentId, d, f.exact_department).await?);
@@ -134,6 +142,7 @@ async fn check_person_refs<C: ConnectionTrait>(c: &C, p: &PersonInput) -> Result
 
 pub async fn save_person<C: ConnectionTrait>(
     c: &C,
+    vault: &Vault,
     id: Option<i64>,
     p: PersonInput,
     now: DateTime<Utc>,
@@ -162,7 +171,9 @@ pub async fn save_person<C: ConnectionTrait>(
     am.department_id = Set(p.department_id);
     am.post_id = Set(p.post_id);
     am.window_id = Set(p.window_id);
-    am.mobile = Set(p.mobile);
+    let (sealed, index) = vault.seal_opt(Field::PersonMobile, p.mobile.as_deref())?;
+    am.mobile_sealed = Set(sealed);
+    am.mobile_index = Set(index);
     am.is_head = Set(p.is_head);
     am.is_leader_in_charge = Set(p.is_leader_in_charge);
     am.updated_at = Set(now);
@@ -171,17 +182,26 @@ pub async fn save_person<C: ConnectionTrait>(
 }
 
 /// Inserts many people at once (an import). The caller runs it in one transaction.
-pub async fn insert_people<C: ConnectionTrait>(c: &C, people: Vec<PersonInput>, now: DateTime<Utc>) -> Result<u64> {
+pub async fn insert_people<C: ConnectionTrait>(
+    c: &C,
+    vault: &Vault,
+    people: Vec<PersonInput>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let mut n = 0u64;
     for chunk in people.chunks(500) {
-        let rows = chunk.iter().cloned().map(|p| person::ActiveModel {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for p in chunk.iter().cloned() {
+            let (mobile_sealed, mobile_index) = vault.seal_opt(Field::PersonMobile, p.mobile.as_deref())?;
+            rows.push(person::ActiveModel {
             employee_no: Set(p.employee_no),
             name: Set(p.name),
             gender: Set(p.gender),
             department_id: Set(p.department_id),
             post_id: Set(p.post_id),
             window_id: Set(p.window_id),
-            mobile: Set(p.mobile),
+            mobile_sealed: Set(mobile_sealed),
+            mobile_index: Set(mobile_index),
             is_head: Set(p.is_head),
             is_leader_in_charge: Set(p.is_leader_in_charge),
             status: Set(Status::Active),
@@ -189,7 +209,8 @@ pub async fn insert_people<C: ConnectionTrait>(c: &C, people: Vec<PersonInput>, 
             updated_at: Set(now),
             retired_at: Set(None),
             ..Default::default()
-        });
+            });
+        }
         person::Entity::insert_many(rows).exec_without_returning(c).await?;
         n += chunk.len() as u64;
     }

@@ -1,6 +1,7 @@
 //! External supervisors (外部监督员) and their terms.
 
 use super::*;
+use crate::personal::{Field, Vault};
 
 #[derive(Debug, Clone)]
 pub struct SupervisorInput {
@@ -59,6 +60,7 @@ pub async fn get_supervisor<C: ConnectionTrait>(c: &C, id: i64) -> Result<superv
 
 pub async fn save_supervisor<C: ConnectionTrait>(
     c: &C,
+    vault: &Vault,
     id: Option<i64>,
     s: SupervisorInput,
     now: DateTime<Utc>,
@@ -84,7 +86,9 @@ pub async fn save_supervisor<C: ConnectionTrait>(
     am.name = Set(s.name);
     am.kind = Set(s.kind);
     am.organisation = Set(s.organisation);
-    am.mobile = Set(s.mobile);
+    let (sealed, index) = vault.seal_opt(Field::SupervisorMobile, s.mobile.as_deref())?;
+    am.mobile_sealed = Set(sealed);
+    am.mobile_index = Set(index);
     am.term_start = Set(s.term_start);
     am.term_end = Set(s.term_end);
     am.updated_at = Set(now);
