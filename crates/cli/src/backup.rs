@@ -156,9 +156,18 @@ async fn verdicts(store: &Store) -> anyhow::Result<(Vec<String>, String)> {
     if !differ.is_empty() {
         problems.push(format!("{} records differ from their events: {}", differ.len(), differ.join("; ")));
     }
+    let keys: xiaoneng_store::personal::KeyRegistry =
+        xiaoneng_store::settings::get(store.db(), xiaoneng_store::personal::KEY_REGISTRY).await?;
+    let keys: Vec<&str> = keys.active().map(|k| k.id.as_str()).collect();
+    let keys = if keys.is_empty() {
+        String::new()
+    } else {
+        // The key is not in the backup: the server needs it from where it was kept.
+        format!("; its personal data is encrypted under key {}, which the server must be given", keys.join(", "))
+    };
     Ok((
         problems,
-        format!("audit chain intact ({entries} entries); the ledger ({events} events) and the records agree"),
+        format!("audit chain intact ({entries} entries); the ledger ({events} events) and the records agree{keys}"),
     ))
 }
 

@@ -10,7 +10,7 @@ async fn count(store: &Store, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-fn fixture(name: &str) -> std::path::PathBuf {
+pub fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
@@ -18,7 +18,10 @@ fn fixture(name: &str) -> std::path::PathBuf {
 async fn a_city_from_before_the_ledger_keeps_its_history_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("demo-2026-11-30-before-ledger.db"), dir.path().join(xiaoneng_store::SQLITE_FILE)).unwrap();
-    let store = Store::open(&Location::DataDir(dir.path().to_owned()), 2).await.unwrap();
+    let store = Store::open(&Location::DataDir(dir.path().to_owned()), 2)
+        .await
+        .unwrap()
+        .with_vault(std::sync::Arc::new(crate::support::test_vault()));
     keeps_its_history(&store).await;
 }
 
@@ -35,7 +38,8 @@ async fn a_city_from_before_the_ledger_keeps_its_history_on_postgres() {
     let db = sea_orm::Database::connect(&url).await.unwrap();
     db.execute_unprepared(&dump).await.unwrap();
     db.close().await.unwrap();
-    let store = Store::open(&Location::Url(url), 2).await.unwrap();
+    let store =
+        Store::open(&Location::Url(url), 2).await.unwrap().with_vault(std::sync::Arc::new(crate::support::test_vault()));
     keeps_its_history(&store).await;
     store.close().await.unwrap();
     conn.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();

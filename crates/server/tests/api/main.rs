@@ -18,6 +18,7 @@ mod openapi;
 mod organisation;
 mod paging;
 mod permissions;
+mod personal;
 mod rectification;
 mod resets;
 mod second_factor;

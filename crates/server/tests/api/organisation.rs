@@ -113,7 +113,7 @@ pub fn workbook(rows: &[&[&str]]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-async fn upload(app: &TestApp, s: &crate::support::Session, bytes: Vec<u8>) -> crate::support::Resp {
+pub async fn upload(app: &TestApp, s: &crate::support::Session, bytes: Vec<u8>) -> crate::support::Resp {
     use axum::{
         body::Body,
         http::{Request, header},

@@ -147,6 +147,8 @@ pub struct TestApp {
     pub objects_dir: tempfile::TempDir,
     /// Fixture ids by name: departments, people, users.
     pub ids: HashMap<&'static str, i64>,
+    /// The key for personal data this test's store holds, as an operator's key file would.
+    pub key: [u8; 32],
 }
 
 /// The server's defaults, but a hashing permit is waited for long enough that a test on a busy
@@ -154,6 +156,17 @@ pub struct TestApp {
 /// 127.0.0.1 are allowed as the operator would allow an office relay.
 pub fn test_config() -> ServerConfig {
     ServerConfig { hash_wait: std::time::Duration::from_secs(60), egress: local_egress(), ..ServerConfig::default() }
+}
+
+/// A vault of these keys (the first current), as the cli builds from key files.
+pub fn vault_of(current: &[u8; 32], previous: &[[u8; 32]]) -> xiaoneng_store::personal::Vault {
+    let key = |b: &[u8; 32]| xiaoneng_core::crypto::MasterKey::from_bytes(b).expect("key");
+    xiaoneng_store::personal::Vault::new(key(current), previous.iter().map(key).collect())
+}
+
+/// A vault of a key of its own.
+pub fn test_vault() -> xiaoneng_store::personal::Vault {
+    vault_of(&rand::random(), &[])
 }
 
 fn shared_hash() -> String {
@@ -178,7 +191,8 @@ pub const ACCOUNTS: &[(&str, Role, Option<&str>)] = &[
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let db = TestDb::new(backend).await?;
-        let store = Store::open(&db.location, 5).await.expect("open store");
+        let key: [u8; 32] = rand::random();
+        let store = Store::open(&db.location, 5).await.expect("open store").with_vault(Arc::new(vault_of(&key, &[])));
         store.migrate().await.expect("migrate");
         // Monday 2026-11-02, 09:00 in Shanghai.
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).single().expect("time"));
@@ -186,7 +200,7 @@ impl TestApp {
         let objects = object_store::local::LocalFileSystem::new_with_prefix(objects_dir.path()).expect("objects");
         let state = AppState::new(store.clone(), Arc::new(clock.clone()), test_config(), Arc::new(objects));
         let router = app(state.clone());
-        let mut t = TestApp { router, state, store, clock, db, objects_dir, ids: HashMap::new() };
+        let mut t = TestApp { router, state, store, clock, db, objects_dir, ids: HashMap::new(), key };
         t.seed().await;
         Some(t)
     }
@@ -223,9 +237,10 @@ impl TestApp {
             is_head: false,
             is_leader_in_charge: false,
         };
-        let (_, pa) = org::save_person(&tx, None, person("P-A", "张伟", a.id), now).await.expect("pa");
-        let (_, pa1) = org::save_person(&tx, None, person("P-A1", "王芳", a1.id), now).await.expect("pa1");
-        let (_, pb) = org::save_person(&tx, None, person("P-B", "李娜", b.id), now).await.expect("pb");
+        let v = self.store.vault();
+        let (_, pa) = org::save_person(&tx, v, None, person("P-A", "张伟", a.id), now).await.expect("pa");
+        let (_, pa1) = org::save_person(&tx, v, None, person("P-A1", "王芳", a1.id), now).await.expect("pa1");
+        let (_, pb) = org::save_person(&tx, v, None, person("P-B", "李娜", b.id), now).await.expect("pb");
         for (k, v) in [
             ("city", city.id),
             ("dept_a", a.id),
@@ -316,7 +331,16 @@ impl TestApp {
     /// Another instance of the server on the test's database and clock (its own pool, caches
     /// and hashing permits), configured as given.
     pub async fn instance(&self, config: ServerConfig) -> (Router, AppState) {
-        let store = Store::open(&self.db.location, 3).await.expect("open store");
+        self.instance_with(config, self.store.vault_arc()).await
+    }
+
+    /// Another instance, given these keys for personal data.
+    pub async fn instance_with(
+        &self,
+        config: ServerConfig,
+        vault: Arc<xiaoneng_store::personal::Vault>,
+    ) -> (Router, AppState) {
+        let store = Store::open(&self.db.location, 3).await.expect("open store").with_vault(vault);
         let objects = object_store::local::LocalFileSystem::new_with_prefix(self.objects_dir.path()).expect("objects");
         let state = AppState::new(store, Arc::new(self.clock.clone()), config, Arc::new(objects));
         (app(state.clone()), state)
