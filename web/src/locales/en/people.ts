@@ -19,7 +19,7 @@ export default {
   isLeaderInCharge: 'Leader in charge',
   isHeadHint: 'The head of the department',
   isLeaderInChargeHint: 'A leader in charge of an area of work',
-  keywordHint: 'Name or employee no.',
+  keywordHint: 'Name, employee no. or full mobile number',
   departmentFilter: 'Department (with sub-departments)',
   exactDepartment: 'This department only',
   exactDepartmentHint: 'Leave out people of sub-departments',

@@ -19,7 +19,7 @@ export default {
   isLeaderInCharge: '分管领导',
   isHeadHint: '本部门主要负责人',
   isLeaderInChargeHint: '分管某项工作的领导',
-  keywordHint: '姓名或工号',
+  keywordHint: '姓名、工号或完整手机号',
   departmentFilter: '所属部门（含下级）',
   exactDepartment: '仅本部门',
   exactDepartmentHint: '不含下级部门的人员',
