@@ -517,12 +517,17 @@ async fn crypto(settings: &Settings, command: CryptoCommand) -> anyhow::Result<E
             let store = open_with(settings, db, true, vault).await?;
             let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
             let mut batches = 0u32;
-            let r = personal::rotate(&store, &actor, || SystemClock.now(), |field, n| {
-                batches += 1;
-                if n > 0 {
-                    println!("{field}: {n} re-encrypted");
-                }
-            })
+            let r = personal::rotate(
+                &store,
+                &actor,
+                || SystemClock.now(),
+                |field, n| {
+                    batches += 1;
+                    if n > 0 {
+                        println!("{field}: {n} re-encrypted");
+                    }
+                },
+            )
             .await
             .map_err(|e| match e {
                 StoreError::Key(m) => anyhow::anyhow!("rotation stopped: {m}"),

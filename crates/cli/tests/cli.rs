@@ -862,7 +862,11 @@ async fn numbers(store: &xiaoneng_store::Store) -> Vec<(String, i64, String)> {
             .unwrap();
         for r in rows {
             let sealed = Sealed(r.try_get::<String>("", "mobile_sealed").unwrap());
-            out.push((table.to_owned(), r.try_get::<i64>("", "id").unwrap(), store.vault().open(field, &sealed).unwrap()));
+            out.push((
+                table.to_owned(),
+                r.try_get::<i64>("", "id").unwrap(),
+                store.vault().open(field, &sealed).unwrap(),
+            ));
         }
     }
     out
@@ -985,12 +989,14 @@ async fn a_key_rotation_from_the_command_line() {
     let o = xn(&["crypto", "new-key", "--to", new_key.to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains("exists already"), "{}", text(&o));
 
-    let rotate = ["--config", &old_cfg, "crypto", "rotate", "--new-key-file", new_key.to_str().unwrap(), "--data-dir", &d];
+    let rotate =
+        ["--config", &old_cfg, "crypto", "rotate", "--new-key-file", new_key.to_str().unwrap(), "--data-dir", &d];
     let o = xn(&rotate);
     assert!(o.status.success(), "{}", text(&o));
     let people = before.iter().filter(|(t, _, _)| t == "people").count();
     assert!(
-        text(&o).contains(&format!("every value is now under key {new_id} (people.mobile: {people}, supervisors.mobile: ")),
+        text(&o)
+            .contains(&format!("every value is now under key {new_id} (people.mobile: {people}, supervisors.mobile: ")),
         "{}",
         text(&o)
     );
@@ -1006,7 +1012,11 @@ async fn a_key_rotation_from_the_command_line() {
     // The old key: refused at start, and it opens nothing.
     let o = xn(&["--config", &old_cfg, "serve", "--bind", "127.0.0.1:0", "--data-dir", &d]);
     assert!(!o.status.success());
-    assert!(text(&o).contains(&format!("encrypted under key {new_id}, which this instance is not given")), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("encrypted under key {new_id}, which this instance is not given")),
+        "{}",
+        text(&o)
+    );
     let old_only = vault_from(&old_key, &[]);
     for s in strings(&db, "SELECT mobile_sealed FROM people UNION ALL SELECT mobile_sealed FROM supervisors").await {
         let sealed = xiaoneng_store::personal::Sealed(s);

@@ -63,7 +63,9 @@ pub enum KeyError {
     Empty,
     #[error("the key is neither hex nor base64")]
     Encoding,
-    #[error("the key is {0} bytes; it must be {KEY_MIN_BYTES} to {KEY_MAX_BYTES} (generate one with `xiaoneng crypto new-key`)")]
+    #[error(
+        "the key is {0} bytes; it must be {KEY_MIN_BYTES} to {KEY_MAX_BYTES} (generate one with `xiaoneng crypto new-key`)"
+    )]
     Length(usize),
 }
 
@@ -105,7 +107,7 @@ impl MasterKey {
         if t.is_empty() {
             return Err(KeyError::Empty);
         }
-        let mut bytes = if t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut bytes = if t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
             hex::decode(t).map_err(|_| KeyError::Encoding)?
         } else {
             let b64 = base64::engine::general_purpose::STANDARD;

@@ -136,7 +136,8 @@ impl Vault {
     }
 
     fn sealing_key(&self) -> Result<&MasterKey> {
-        self.current().ok_or_else(|| key_error("no key for personal data is configured (crypto.key_file or crypto.key_env)"))
+        self.current()
+            .ok_or_else(|| key_error("no key for personal data is configured (crypto.key_file or crypto.key_env)"))
     }
 
     pub fn seal(&self, field: Field, clear: &str) -> Result<Sealed> {
@@ -145,7 +146,9 @@ impl Vault {
     }
 
     pub fn open(&self, field: Field, sealed: &Sealed) -> Result<String> {
-        let kid = sealed.key_id().ok_or_else(|| key_error(format!("{} holds a value that is not an envelope", field.domain())))?;
+        let kid = sealed
+            .key_id()
+            .ok_or_else(|| key_error(format!("{} holds a value that is not an envelope", field.domain())))?;
         let k = self.key(kid).ok_or_else(|| {
             key_error(format!("{} holds a value under key {kid}, which this instance is not given", field.domain()))
         })?;
@@ -258,7 +261,12 @@ pub async fn prepare<C: ConnectionTrait>(c: &C, algo: HashAlgo, vault: &Vault, n
         }
         Some(_) => {}
         None => {
-            reg.keys.push(RegisteredKey { id: current.id().to_owned(), check: check_value(current), added_at: now, retired_at: None });
+            reg.keys.push(RegisteredKey {
+                id: current.id().to_owned(),
+                check: check_value(current),
+                added_at: now,
+                retired_at: None,
+            });
             settings::put(c, KEY_REGISTRY, &reg, None, now).await?;
             audit::append(c, algo, &system_record(now, "crypto.key_added", current.id(), serde_json::json!({})))
                 .await?;
@@ -395,7 +403,11 @@ pub async fn status<C: ConnectionTrait>(c: &C) -> Result<Vec<ColumnStatus>> {
 }
 
 async fn count<C: ConnectionTrait>(c: &C, table: &str, cond: sea_orm::sea_query::SimpleExpr) -> Result<u64> {
-    let q = Query::select().expr_as(Expr::col(ident("id")).count(), ident("n")).from(ident(table)).and_where(cond).to_owned();
+    let q = Query::select()
+        .expr_as(Expr::col(ident("id")).count(), ident("n"))
+        .from(ident(table))
+        .and_where(cond)
+        .to_owned();
     let n: i64 = match c.query_one(&q).await? {
         Some(r) => r.try_get("", "n")?,
         None => 0,
@@ -404,9 +416,11 @@ async fn count<C: ConnectionTrait>(c: &C, table: &str, cond: sea_orm::sea_query:
 }
 
 fn not_under(col: &SealedColumn, kid: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::col(ident(col.sealed))
-        .is_not_null()
-        .and(Expr::col(ident(col.sealed)).not_like(sea_orm::sea_query::LikeExpr::new(format!("{}%", like_escape(&envelope_prefix(kid)))).escape('\\')))
+    Expr::col(ident(col.sealed)).is_not_null().and(
+        Expr::col(ident(col.sealed)).not_like(
+            sea_orm::sea_query::LikeExpr::new(format!("{}%", like_escape(&envelope_prefix(kid)))).escape('\\'),
+        ),
+    )
 }
 
 /// What a rotation did.
@@ -521,7 +535,8 @@ pub async fn rotate(
         retired.push(e.id.clone());
     }
     settings::put(&tx, KEY_REGISTRY, &reg, None, at).await?;
-    let values: serde_json::Map<String, serde_json::Value> = moved.iter().map(|(c, n)| (c.clone(), (*n).into())).collect();
+    let values: serde_json::Map<String, serde_json::Value> =
+        moved.iter().map(|(c, n)| (c.clone(), (*n).into())).collect();
     audit::append(
         &tx,
         store.audit_algo(),

@@ -275,7 +275,13 @@ async fn update(
     audit::append(
         &tx,
         s.store.audit_algo(),
-        &auth.user.audit(&s, "person.update", "person", id, json!({ "before": before, "after": p_json(s.store.vault(), &p)? })),
+        &auth.user.audit(
+            &s,
+            "person.update",
+            "person",
+            id,
+            json!({ "before": before, "after": p_json(s.store.vault(), &p)? }),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -38,8 +38,10 @@ async fn a_city_from_before_the_ledger_keeps_its_history_on_postgres() {
     let db = sea_orm::Database::connect(&url).await.unwrap();
     db.execute_unprepared(&dump).await.unwrap();
     db.close().await.unwrap();
-    let store =
-        Store::open(&Location::Url(url), 2).await.unwrap().with_vault(std::sync::Arc::new(crate::support::test_vault()));
+    let store = Store::open(&Location::Url(url), 2)
+        .await
+        .unwrap()
+        .with_vault(std::sync::Arc::new(crate::support::test_vault()));
     keeps_its_history(&store).await;
     store.close().await.unwrap();
     conn.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();

@@ -90,9 +90,12 @@ both!(numbers_are_never_stored_in_clear, |app: TestApp| async move {
     let r = import(
         &app,
         &office,
-        &[header, &["PX-2", "钱二", "女", "A", "13912345002"], &["PX-3", "钱三", "男", "B", "13912345003"], &[
-            "P-B", "李娜", "女", "B", "13912345004",
-        ]],
+        &[
+            header,
+            &["PX-2", "钱二", "女", "A", "13912345002"],
+            &["PX-3", "钱三", "男", "B", "13912345003"],
+            &["P-B", "李娜", "女", "B", "13912345004"],
+        ],
     )
     .await;
     assert_eq!((r.ok()["created"].as_i64(), r.json["updated"].as_i64()), (Some(2), Some(1)), "{}", r.json);
@@ -145,7 +148,8 @@ both!(numbers_are_never_stored_in_clear, |app: TestApp| async move {
 
     // Lists masked; one person in full for an editor, audited; masked for a head.
     let list = app.get("/api/v1/people?q=%E9%92%B1&sort=employee_no", &office).await;
-    let shown: Vec<&str> = list.ok()["items"].as_array().unwrap().iter().map(|p| p["mobile"].as_str().unwrap()).collect();
+    let shown: Vec<&str> =
+        list.ok()["items"].as_array().unwrap().iter().map(|p| p["mobile"].as_str().unwrap()).collect();
     assert_eq!(shown, ["139****5001", "139****5002", "139****5003"]);
     let viewed = "SELECT COUNT(*) FROM audit_log WHERE action = 'person.mobile_viewed'";
     assert_eq!(number(db, viewed).await, 0);
@@ -162,7 +166,8 @@ both!(numbers_are_never_stored_in_clear, |app: TestApp| async move {
     let r = app.post(&format!("/api/v1/people/{px1}/retire"), &office, json!({"reason": "调离"})).await;
     assert_eq!(r.ok()["mobile"], "139****5001");
     // The audit log keeps the masked number only.
-    let details = strings(db, "SELECT detail FROM audit_log WHERE action IN ('person.create', 'supervisor.create')").await;
+    let details =
+        strings(db, "SELECT detail FROM audit_log WHERE action IN ('person.create', 'supervisor.create')").await;
     assert!(details.iter().all(|d| d.contains("****")), "{details:?}");
 
     // A whole number finds its person through the blind index; within the caller's scope only.
@@ -177,7 +182,10 @@ both!(numbers_are_never_stored_in_clear, |app: TestApp| async move {
     assert_eq!(export.status, 200);
     let r = crate::organisation::upload(&app, &office, export.bytes.to_vec()).await;
     assert_eq!(r.ok()["updated"], 6, "{}", r.json);
-    assert_eq!(app.get(&format!("/api/v1/people/{}", app.ids["person_b"]), &office).await.ok()["mobile"], "13912345004");
+    assert_eq!(
+        app.get(&format!("/api/v1/people/{}", app.ids["person_b"]), &office).await.ok()["mobile"],
+        "13912345004"
+    );
 });
 
 both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| async move {
@@ -211,9 +219,10 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
     let new_id = rotating.vault().current_id().unwrap().to_owned();
     // An instance still running with the old key and the new one as previous serves meanwhile.
     let mut batches = Vec::new();
-    let r = personal::rotate(&rotating, "test", || app.clock_now(), |f, n| batches.push((f.to_owned(), n))).await.unwrap();
+    let r =
+        personal::rotate(&rotating, "test", || app.clock_now(), |f, n| batches.push((f.to_owned(), n))).await.unwrap();
     assert_eq!(r.to, new_id);
-    assert_eq!(r.retired, [old_id.clone()]);
+    assert_eq!(r.retired, vec![old_id.clone()]);
     assert_eq!(r.moved, [("people.mobile".to_owned(), 4), ("supervisors.mobile".to_owned(), 1)]);
     assert_eq!(batches.iter().map(|(_, n)| n).sum::<u64>(), 5);
     let db = app.store.db();
@@ -276,7 +285,8 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
 /// gone from the database; without a key the start stops and says why.
 async fn a_city_from_before_encryption(location: Location) {
     let bare = Store::open(&location, 2).await.unwrap();
-    let before: Vec<String> = strings(bare.db(), "SELECT mobile FROM people WHERE mobile IS NOT NULL ORDER BY id").await;
+    let before: Vec<String> =
+        strings(bare.db(), "SELECT mobile FROM people WHERE mobile IS NOT NULL ORDER BY id").await;
     let supervisors = strings(bare.db(), "SELECT mobile FROM supervisors WHERE mobile IS NOT NULL ORDER BY id").await;
     assert!(before.len() > 500, "{}", before.len());
     assert!(!places_holding(&location, bare.db(), &before[0]).await.is_empty(), "the scan finds a number in clear");

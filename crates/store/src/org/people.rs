@@ -41,7 +41,8 @@ pub const PEOPLE_SORTS: &[(&str, person::Column)] = &[
 async fn people_condition<C: ConnectionTrait>(c: &C, scope: &Scope, f: &PeopleFilter) -> Result<Condition> {
     let mut cond = people_scope(scope);
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let mut any = Condition::any().add(contains(person::Column::Name, q)).add(contains(person::Column::EmployeeNo, q));
+        let mut any =
+            Condition::any().add(contains(person::Column::Name, q)).add(contains(person::Column::EmployeeNo, q));
         if !f.mobile_lookups.is_empty() {
             any = any.add(person::Column::MobileIndex.is_in(f.mobile_lookups.iter().cloned()));
         }
@@ -194,21 +195,21 @@ pub async fn insert_people<C: ConnectionTrait>(
         for p in chunk.iter().cloned() {
             let (mobile_sealed, mobile_index) = vault.seal_opt(Field::PersonMobile, p.mobile.as_deref())?;
             rows.push(person::ActiveModel {
-            employee_no: Set(p.employee_no),
-            name: Set(p.name),
-            gender: Set(p.gender),
-            department_id: Set(p.department_id),
-            post_id: Set(p.post_id),
-            window_id: Set(p.window_id),
-            mobile_sealed: Set(mobile_sealed),
-            mobile_index: Set(mobile_index),
-            is_head: Set(p.is_head),
-            is_leader_in_charge: Set(p.is_leader_in_charge),
-            status: Set(Status::Active),
-            created_at: Set(now),
-            updated_at: Set(now),
-            retired_at: Set(None),
-            ..Default::default()
+                employee_no: Set(p.employee_no),
+                name: Set(p.name),
+                gender: Set(p.gender),
+                department_id: Set(p.department_id),
+                post_id: Set(p.post_id),
+                window_id: Set(p.window_id),
+                mobile_sealed: Set(mobile_sealed),
+                mobile_index: Set(mobile_index),
+                is_head: Set(p.is_head),
+                is_leader_in_charge: Set(p.is_leader_in_charge),
+                status: Set(Status::Active),
+                created_at: Set(now),
+                updated_at: Set(now),
+                retired_at: Set(None),
+                ..Default::default()
             });
         }
         person::Entity::insert_many(rows).exec_without_returning(c).await?;
