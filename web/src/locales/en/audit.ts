@@ -54,6 +54,7 @@ export default {
     login: 'Login',
     account_links: 'Account links',
     organisation: 'Organisation',
+    personal_data_key: 'Key for personal data',
   },
   prefixes: {
     auth: 'Login and password',
@@ -67,6 +68,7 @@ export default {
     settings: 'Settings',
     audit: 'Audit log',
     demo: 'Demo data',
+    crypto: 'Keys for personal data',
   },
   actions: {
     auth_login: 'Log in',
@@ -92,6 +94,12 @@ export default {
     supervisor_create: 'Create external supervisor',
     supervisor_update: 'Update external supervisor',
     supervisor_retire: 'Retire external supervisor',
+    person_mobile_viewed: 'View a person\'s full mobile number',
+    supervisor_mobile_viewed: 'View a supervisor\'s full mobile number',
+    personal_data_encrypted: 'Encrypt mobile numbers stored in clear',
+    crypto_key_added: 'New key for personal data',
+    crypto_rotate_started: 'Key rotation started',
+    crypto_rotate: 'Key rotation finished',
     user_create: 'Create account',
     user_update: 'Update account',
     user_reset_password: 'Reset password',

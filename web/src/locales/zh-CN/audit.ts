@@ -54,6 +54,7 @@ export default {
     login: '登录',
     account_links: '账号关联',
     organisation: '组织机构',
+    personal_data_key: '个人信息加密密钥',
   },
   prefixes: {
     auth: '登录与密码',
@@ -67,6 +68,7 @@ export default {
     settings: '系统设置',
     audit: '审计日志',
     demo: '演示数据',
+    crypto: '个人信息密钥',
   },
   actions: {
     auth_login: '登录',
@@ -92,6 +94,12 @@ export default {
     supervisor_create: '新建外部监督员',
     supervisor_update: '修改外部监督员',
     supervisor_retire: '停用外部监督员',
+    person_mobile_viewed: '查看人员完整手机号',
+    supervisor_mobile_viewed: '查看监督员完整手机号',
+    personal_data_encrypted: '加密明文存储的手机号',
+    crypto_key_added: '启用个人信息加密密钥',
+    crypto_rotate_started: '开始轮换密钥',
+    crypto_rotate: '完成轮换密钥',
     user_create: '新建账号',
     user_update: '修改账号',
     user_reset_password: '重置密码',
