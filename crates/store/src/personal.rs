@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DbBackend, DeriveValueType,
-    sea_query::{Alias, Expr, ExprTrait, Func, Query},
+    sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use serde::{Deserialize, Serialize};
 use xiaoneng_core::crypto::{MasterKey, envelope_key_id, envelope_prefix};
@@ -377,8 +377,9 @@ pub struct ColumnStatus {
 pub async fn status<C: ConnectionTrait>(c: &C) -> Result<Vec<ColumnStatus>> {
     let mut out = Vec::new();
     for col in SEALED_COLUMNS {
-        // `sm4gcm:` is 7 characters; the key id the next 8.
-        let kid = Func::cust(ident("substr")).arg(Expr::col(ident(col.sealed))).arg(8).arg(8);
+        // `sm4gcm:` is 7 characters; the key id the next 8. Written out, not bound: PostgreSQL
+        // groups by the expression only if the select's and the group's are the same text.
+        let kid = Expr::cust(format!("substr({}, 8, 8)", col.sealed));
         let q = Query::select()
             .expr_as(kid.clone(), ident("kid"))
             .expr_as(Expr::col(ident("id")).count(), ident("n"))

@@ -232,6 +232,15 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
     let rotations = strings(db, "SELECT detail FROM audit_log WHERE action = 'crypto.rotate'").await;
     assert_eq!(rotations.len(), 1);
     assert!(rotations[0].contains(&old_id) && rotations[0].contains("\"people.mobile\":4"), "{rotations:?}");
+    let status = personal::status(db).await.unwrap();
+    let by_key: Vec<(String, Vec<(String, u64)>)> = status.into_iter().map(|c| (c.column, c.by_key)).collect();
+    assert_eq!(
+        by_key,
+        [
+            ("people.mobile".to_owned(), vec![(new_id.clone(), 4)]),
+            ("supervisors.mobile".to_owned(), vec![(new_id.clone(), 1)])
+        ]
+    );
     // Run again, it finds nothing to do.
     let again = personal::rotate(&rotating, "test", || app.clock_now(), |_, _| {}).await.unwrap();
     assert!(again.retired.is_empty());
