@@ -385,7 +385,7 @@ pub async fn status<C: ConnectionTrait>(c: &C) -> Result<Vec<ColumnStatus>> {
             .expr_as(Expr::col(ident("id")).count(), ident("n"))
             .from(ident(col.table))
             .and_where(Expr::col(ident(col.sealed)).is_not_null())
-            .add_group_by([kid.into()])
+            .add_group_by([kid])
             .to_owned();
         let mut by_key = Vec::new();
         for r in c.query_all(&q).await? {
