@@ -1,6 +1,6 @@
 //! The office's working-day calendar: its days change the deadlines that count working days.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{both, support::TestApp};
 
@@ -154,4 +154,29 @@ both!(days_typed_as_excel_dates_import, |app: TestApp| async move {
     let days: Vec<&str> =
         r.ok()["years"][0]["days"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap()).collect();
     assert_eq!(days, ["2027-03-01", "2027-03-02", "2027-03-03", "2027-03-04"], "{}", r.json);
+});
+
+both!(from_december_the_office_is_told_to_enter_next_years_holidays, |app: TestApp| async move {
+    let holiday_tasks = |r: &crate::support::Resp| -> Vec<Value> {
+        r.ok()["tasks"].as_array().unwrap().iter().filter(|t| t["kind"] == "enter_holidays").cloned().collect()
+    };
+    // November: nothing to do yet.
+    assert!(holiday_tasks(&app.get("/api/v1/inbox", &app.login("office").await).await).is_empty());
+    // 1 December: 2027's days are neither published nor entered, so the office is told, and the
+    // calendar page says so; a department head has no such task.
+    app.clock.advance(chrono::Duration::days(29));
+    assert_eq!(app.clock_now().date_naive().to_string(), "2026-12-01");
+    let (office, head) = (app.login("office").await, app.login("head_a").await);
+    let tasks = holiday_tasks(&app.get("/api/v1/inbox", &office).await);
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["link"], "/inspections/calendar?year=2027");
+    assert_eq!(tasks[0]["due"], "2026-12-31");
+    assert_eq!(app.get("/api/v1/calendar?year=2026", &office).await.ok()["unknown_next_year"], 2027);
+    assert!(holiday_tasks(&app.get("/api/v1/inbox", &head).await).is_empty());
+    // Once the office enters a day of 2027 the task is gone.
+    app.put("/api/v1/calendar/days", &office, json!({"day": "2027-01-01", "working": false, "note": "元旦"}))
+        .await
+        .ok();
+    assert!(holiday_tasks(&app.get("/api/v1/inbox", &office).await).is_empty());
+    assert!(app.get("/api/v1/calendar?year=2026", &office).await.ok()["unknown_next_year"].is_null());
 });
