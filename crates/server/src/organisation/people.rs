@@ -182,10 +182,12 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn filter(&self, vault: &Vault) -> PeopleFilter {
+    /// `by_number`: whether `q` may find a whole mobile number — only for those who may see numbers
+    /// in full (editors), or a reader could unmask a number by trying the 10,000 it may be.
+    fn filter(&self, vault: &Vault, by_number: bool) -> PeopleFilter {
         // Numbers are stored encrypted: a whole number is found through its blind index.
         let mobile_lookups = match self.q.as_deref().map(|q| parse_mobile("q", q)) {
-            Some(Ok(m)) => vault.lookups(Field::PersonMobile, &m),
+            Some(Ok(m)) if by_number => vault.lookups(Field::PersonMobile, &m),
             _ => Vec::new(),
         };
         PeopleFilter {
@@ -212,7 +214,13 @@ async fn list(
     let mut v = Checks::default();
     let page = page_req(p.page, p.page_size, &mut v);
     v.done()?;
-    let rows = org::list_people(s.store.db(), &auth.scope, &p.filter(s.store.vault()), page).await?;
+    let rows = org::list_people(
+        s.store.db(),
+        &auth.scope,
+        &p.filter(s.store.vault(), auth.user.scope(Permission::PeopleWrite).is_some()),
+        page,
+    )
+    .await?;
     let names = Names::of(&s, &rows.items).await?;
     Ok(Json(Page::try_from(rows, |r| names.dto(s.store.vault(), r, false))?))
 }
@@ -649,7 +657,13 @@ async fn export(
     auth: Authorized<perm::PeopleExport>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Response> {
-    let rows = org::export_people(s.store.db(), &auth.scope, &p.filter(s.store.vault()), MAX_EXPORT_ROWS).await?;
+    let rows = org::export_people(
+        s.store.db(),
+        &auth.scope,
+        &p.filter(s.store.vault(), auth.user.scope(Permission::PeopleWrite).is_some()),
+        MAX_EXPORT_ROWS,
+    )
+    .await?;
     let names = Names::of(&s, &rows).await?;
     let codes = {
         let (posts, windows) = org::posts_and_windows(s.store.db()).await?;
@@ -694,7 +708,11 @@ async fn export(
             "person.export",
             "person",
             "",
-            json!({ "rows": count, "q": p.q, "department_id": p.department_id }),
+            // A whole number searched for stays out of the (unerasable) log: masked.
+            json!({ "rows": count, "q": p.q.as_deref().map(|q| match parse_mobile("q", q) {
+                Ok(m) => xiaoneng_core::org::mask_mobile(&m),
+                Err(_) => q.to_owned(),
+            }), "department_id": p.department_id }),
         ))
         .await?;
     Ok(excel::attachment(bytes, "people.xlsx", "人员名册.xlsx"))

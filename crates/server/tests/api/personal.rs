@@ -177,6 +177,15 @@ both!(numbers_are_never_stored_in_clear, |app: TestApp| async move {
     assert_eq!(app.get("/api/v1/people?q=139-1234-5004", &office).await.ok()["items"][0]["employee_no"], "P-B");
     assert_eq!(app.get("/api/v1/people?q=13912345009", &office).await.ok()["total"], 0);
     assert_eq!(app.get("/api/v1/people?q=13912345003", &head_a).await.ok()["total"], 0, "PX-3 is in B");
+    // Only those who see numbers in full search by them: a reader who sees 139****5002 could
+    // otherwise find the number by trying the 10,000 it may be. PX-2 is in the head's department.
+    assert_eq!(app.get("/api/v1/people?q=%E9%92%B1%E4%BA%8C", &head_a).await.ok()["total"], 1, "found by name");
+    assert_eq!(app.get("/api/v1/people?q=13912345002", &head_a).await.ok()["total"], 0, "not by number");
+    // An export searched by number keeps the number out of the audit log.
+    assert_eq!(app.get("/api/v1/people/export?q=13912345002", &office).await.status, 200);
+    let exported = strings(db, "SELECT detail FROM audit_log WHERE action = 'person.export'").await;
+    assert!(exported.iter().any(|d| d.contains("139****5002")), "{exported:?}");
+    assert!(!exported.iter().any(|d| d.contains("13912345002")), "{exported:?}");
     // The export, masked; and an export imported back keeps the numbers.
     let export = app.get("/api/v1/people/export", &office).await;
     assert_eq!(export.status, 200);
