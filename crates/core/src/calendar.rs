@@ -87,6 +87,11 @@ impl WorkCalendar {
         }
         d
     }
+
+    /// Working days after `from` up to and including `to` (0 when `to` is not after `from`).
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        from.iter_days().skip(1).take_while(|d| *d <= to).filter(|d| self.is_working_day(*d)).count() as u32
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +170,8 @@ mod tests {
         // Across the end of the data.
         assert_eq!(c.add_working_days(day(2026, 12, 24), 3), day(2026, 12, 29));
         assert_eq!(c.add_working_days(day(2026, 11, 2), 0), day(2026, 11, 2));
+        assert_eq!(c.working_days_between(day(2026, 9, 29), day(2026, 10, 10)), 4);
+        assert_eq!(c.working_days_between(day(2026, 11, 2), day(2026, 11, 2)), 0);
+        assert_eq!(c.working_days_between(day(2026, 11, 9), day(2026, 11, 2)), 0);
     }
 }

@@ -17,6 +17,7 @@ use crate::{
     evidence::{EvidenceKind, EvidencePurpose},
     inspection::{FindingState, PlanState, Severity, VisitState},
     rectification::{BulletinScope, InstructionTarget},
+    service::{ApplicantType, CaseCard},
 };
 
 labelled_enum! {
@@ -51,6 +52,11 @@ labelled_enum! {
         CampaignOpened = "campaign.opened", "自查活动开始", "campaign opened";
         CampaignClosed = "campaign.closed", "自查活动结束", "campaign closed";
         SelfCheckSubmitted = "self_check.submitted", "自查已提交", "self-check submitted";
+        CaseAccepted = "case.accepted", "办件受理", "case accepted";
+        CaseCompleted = "case.completed", "办件办结", "case completed";
+        CaseReopened = "case.reopened", "办件重新办理", "case reopened";
+        CaseYellowCard = "case.yellow_card", "办件黄牌预警", "case yellow card";
+        CaseRedCard = "case.red_card", "办件红牌", "case red card";
     }
 }
 
@@ -66,6 +72,7 @@ labelled_enum! {
         Instruction = "instruction", "批示", "instruction";
         Campaign = "campaign", "自查活动", "campaign";
         Participation = "participation", "自查", "self-check";
+        Case = "case", "办件", "service case";
     }
 }
 
@@ -142,6 +149,7 @@ impl EventKind {
             InstructionWritten | FollowUpRequired | FollowUpDone => Aggregate::Instruction,
             CampaignOpened | CampaignClosed => Aggregate::Campaign,
             SelfCheckSubmitted => Aggregate::Participation,
+            CaseAccepted | CaseCompleted | CaseReopened | CaseYellowCard | CaseRedCard => Aggregate::Case,
         }
     }
 }
@@ -328,6 +336,44 @@ pub struct SelfCheckSubmitted {
     pub answers: Vec<SubmittedAnswer>,
 }
 
+/// A service case arrived (受理).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseAccepted {
+    pub number: String,
+    pub item_id: i64,
+    /// The item's promise when the case arrived, in working days.
+    pub promised_days: u32,
+    pub deadline: NaiveDate,
+    pub applicant: ApplicantType,
+    /// The connected system that pushed it; none for an import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseCompleted {
+    pub number: String,
+    /// The deadline in force when it was completed.
+    pub deadline: NaiveDate,
+    pub on_time: bool,
+    pub working_days_used: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseReopened {
+    pub number: String,
+}
+
+/// A yellow or red card given to a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseCarded {
+    pub number: String,
+    pub card: CaseCard,
+    pub deadline: NaiveDate,
+    pub promised_days: u32,
+    pub working_days_used: u32,
+}
+
 macro_rules! payloads {
     ($($kind:ident($ty:ty)),+ $(,)?) => {
         /// An event's payload, typed by its kind. Stored as JSON with [`PAYLOAD_VERSION`].
@@ -406,6 +452,11 @@ payloads! {
     CampaignOpened(CampaignOpened),
     CampaignClosed(CampaignClosed),
     SelfCheckSubmitted(SelfCheckSubmitted),
+    CaseAccepted(CaseAccepted),
+    CaseCompleted(CaseCompleted),
+    CaseReopened(CaseReopened),
+    CaseYellowCard(CaseCarded),
+    CaseRedCard(CaseCarded),
 }
 
 /// The version every payload is written with today. A payload's shape changes only with a new

@@ -26,6 +26,7 @@ pub mod replay;
 pub mod reset;
 pub mod scope;
 pub mod second_factor;
+pub mod service;
 pub mod workflow;
 
 pub use error::ValidationError;

@@ -80,6 +80,8 @@ code_enum! {
         CampaignAnswer = "campaign:answer",
         EventRead = "event:read",
         SecondFactorReset = "second_factor:reset",
+        ServiceRead = "service:read",
+        ServiceManage = "service:manage",
     }
 }
 
@@ -136,6 +138,8 @@ impl Role {
                 (RectificationRead, All),
                 (CampaignManage, All),
                 (EventRead, All),
+                (ServiceRead, All),
+                (ServiceManage, All),
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
@@ -152,6 +156,7 @@ impl Role {
                 (ReportSubmit, DepartmentTree),
                 (CampaignAnswer, DepartmentTree),
                 (EventRead, DepartmentTree),
+                (ServiceRead, DepartmentTree),
             ],
             Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
@@ -163,6 +168,7 @@ impl Role {
                 (ReportDraft, DepartmentTree),
                 (CampaignAnswer, DepartmentTree),
                 (EventRead, DepartmentTree),
+                (ServiceRead, DepartmentTree),
             ],
             Role::Staff => &[
                 (OrgRead, Department),
@@ -171,6 +177,7 @@ impl Role {
                 (FindingAppeal, SelfOnly),
                 (BulletinRead, All),
                 (CampaignAnswer, SelfOnly),
+                (ServiceRead, SelfOnly),
             ],
             // The city leader reads across the city and writes instructions (批示).
             Role::CityLeader => &[
@@ -183,6 +190,7 @@ impl Role {
                 (RectificationRead, All),
                 (InstructionWrite, All),
                 (EventRead, All),
+                (ServiceRead, All),
             ],
             Role::SysAdmin => &[(UserRead, All), (UserWrite, All), (OrgRead, All)],
             Role::SecAdmin => {

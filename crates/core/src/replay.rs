@@ -139,6 +139,28 @@ pub fn participation(events: &[Recorded]) -> Option<ParticipationState> {
     events.iter().any(|e| matches!(e.payload, Payload::SelfCheckSubmitted(_))).then_some(ParticipationState::Submitted)
 }
 
+/// A service case as its events tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CaseReplay {
+    pub accepted: bool,
+    pub completed: bool,
+    pub card: Option<crate::service::CaseCard>,
+}
+
+pub fn case(events: &[Recorded]) -> CaseReplay {
+    let mut r = CaseReplay::default();
+    for e in events {
+        match &e.payload {
+            Payload::CaseAccepted(_) => r.accepted = true,
+            Payload::CaseCompleted(_) => r.completed = true,
+            Payload::CaseReopened(_) => r.completed = false,
+            Payload::CaseYellowCard(c) | Payload::CaseRedCard(c) => r.card = Some(c.card),
+            _ => {}
+        }
+    }
+    r
+}
+
 /// An instruction's follow-up; `None` when it asked for none.
 pub fn follow_up(events: &[Recorded]) -> Option<FollowUpState> {
     events.iter().rev().find_map(|e| match &e.payload {
