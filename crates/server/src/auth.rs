@@ -419,7 +419,9 @@ pub mod perm {
         CampaignManage,
         CampaignAnswer,
         EventRead,
-        SecondFactorReset
+        SecondFactorReset,
+        ServiceRead,
+        ServiceManage
     );
 }
 

@@ -187,7 +187,9 @@ pub fn recorded(m: &domain_event::Model) -> Result<Recorded> {
 pub async fn check<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
     use xiaoneng_core::{campaign::ParticipationState, inspection::PlanState, inspection::VisitState, replay};
 
-    use crate::entity::{bulletin, campaign, campaign_participant, finding, instruction, order, plan, visit};
+    use crate::entity::{
+        bulletin, campaign, campaign_participant, finding, instruction, order, plan, service_case, visit,
+    };
 
     let mut out = Vec::new();
     let micros = xiaoneng_core::clock::truncate_micros;
@@ -310,6 +312,20 @@ pub async fn check<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
             let r = replay::follow_up(evs);
             if r != i.follow_up_status {
                 out.push(format!("instruction {}: stored follow-up {:?}, events give {r:?}", i.id, i.follow_up_status));
+            }
+        },
+    )
+    .await?;
+    batches::<_, service_case::Entity, _>(
+        c,
+        Aggregate::Case,
+        service_case::Column::Id,
+        |k| k.id,
+        |k, evs| {
+            let r = replay::case(evs);
+            let want = replay::CaseReplay { accepted: true, completed: k.completed_at.is_some(), card: k.card };
+            if r != want {
+                out.push(format!("case {}: stored {want:?}, events give {r:?}", k.number));
             }
         },
     )

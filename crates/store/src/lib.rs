@@ -19,6 +19,7 @@ pub mod personal;
 pub mod rectification;
 pub mod resets;
 pub mod second_factor;
+pub mod service;
 pub mod settings;
 
 use std::{path::Path, time::Duration};

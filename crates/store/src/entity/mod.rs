@@ -1,5 +1,6 @@
 //! Hand-written entities matching the migrations (schema first: the migrations are the truth).
 
+pub mod api_client;
 pub mod attachment;
 pub mod audit_entry;
 pub mod audit_head;
@@ -33,6 +34,8 @@ pub mod recovery_code;
 pub mod report;
 pub mod second_factor;
 pub mod self_check_answer;
+pub mod service_case;
+pub mod service_item;
 pub mod session;
 pub mod setting;
 pub mod supervisor;

@@ -18,6 +18,7 @@ mod m20261206_000012_evidence_hardening;
 mod m20261206_000013_supervisor_epoch;
 mod m20261206_000014_second_factor;
 mod m20261206_000015_personal_data_encryption;
+mod m20261207_000016_service_cases;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_supervisor_epoch::Migration),
             Box::new(m20261206_000014_second_factor::Migration),
             Box::new(m20261206_000015_personal_data_encryption::Migration),
+            Box::new(m20261207_000016_service_cases::Migration),
         ]
     }
 }
