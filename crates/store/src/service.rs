@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Func},
 };
 use xiaoneng_core::{
     org::Status,
@@ -481,8 +481,7 @@ pub async fn case_counts<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> Result<Vec<CaseCounts>> {
     use service_case::Column as K;
-    let when =
-        |cond: sea_orm::sea_query::SimpleExpr| Expr::cust_with_exprs("SUM(CASE WHEN $1 THEN 1 ELSE 0 END)", [cond]);
+    let when = |cond: sea_orm::sea_query::SimpleExpr| Expr::from(Func::sum(Expr::case(cond, 1).finally(0)));
     Ok(service_case::Entity::find()
         .select_only()
         .column(K::DepartmentId)
