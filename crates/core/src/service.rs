@@ -57,6 +57,13 @@ labelled_enum! {
     }
 }
 
+impl CaseStatus {
+    /// Completed once it has a completion time; open (again, if reopened) without one.
+    pub fn of(completed_at: Option<DateTime<Utc>>) -> Self {
+        if completed_at.is_some() { CaseStatus::Completed } else { CaseStatus::Open }
+    }
+}
+
 /// A connection key: `xn_<prefix>_<secret>`. The prefix (10 hex digits) finds the key's row;
 /// only the SHA-256 of the whole key is kept, so a key is shown once, when it is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,11 +262,11 @@ pub struct Timing {
 
 impl CaseSpec {
     pub fn status(&self) -> CaseStatus {
-        if self.completed_at.is_some() { CaseStatus::Completed } else { CaseStatus::Open }
+        CaseStatus::of(self.completed_at)
     }
 
     /// Checks what cannot be true of any case: completed or moved on before it was accepted, or
-    /// dated in the future (a minute of clock skew allowed).
+    /// dated in the future (five minutes of clock skew allowed).
     pub fn check_times(&self, now: DateTime<Utc>) -> Result<(), Vec<ValidationError>> {
         let mut errs = Vec::new();
         let future = now + chrono::Duration::minutes(5);
@@ -457,6 +464,12 @@ impl CaseFacts {
         let last = cards.last()?.0;
         let events = cards.iter().map(|(c, at)| self.spec.carded(Some(self.id), *c, *at, &timing)).collect();
         Some(CaseDecision::new(&self.spec, Some(last), timing, events))
+    }
+
+    /// Its deadline and next card day as the calendar and policy now stand, with no card given
+    /// (for a case the job found nothing due on: a day off was added meanwhile).
+    pub fn reschedule(&self, cal: &WorkCalendar, policy: &ServicePolicy, now: DateTime<Utc>) -> CaseDecision {
+        CaseDecision::new(&self.spec, self.card, self.spec.timing(cal, policy, now), Vec::new())
     }
 }
 

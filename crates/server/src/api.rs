@@ -24,13 +24,14 @@ use crate::{AppState, error::ApiError};
         (name = "audit", description = "The tamper-evident audit log (audit admin)"),
         (name = "inspections", description = "Covert inspections: secret plans, findings and their review"),
         (name = "rectification", description = "Bulletins, rectification orders and reports, instructions, campaigns, the inbox"),
+        (name = "service", description = "Service commitments: items, cases pushed by connected systems, yellow and red cards"),
         (name = "events", description = "The regime's event ledger: what happened, to whom, when"),
     )
 )]
 struct ApiDoc;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    use crate::{campaigns, events, inbox, inspections, organisation, platform, rectification};
+    use crate::{campaigns, events, inbox, inspections, organisation, platform, rectification, service};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(platform::router())
         .merge(organisation::router())
@@ -38,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(rectification::router())
         .merge(campaigns::router())
         .merge(inbox::router())
+        .merge(service::router())
         .merge(events::router())
 }
 
@@ -175,6 +177,18 @@ pub async fn department_names(
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>, ApiError> {
     Ok(xiaoneng_store::org::department_names(s.store.db(), ids).await?)
+}
+
+/// The department a form names: 422 on `field` when there is none.
+pub async fn known_department<C: sea_orm::ConnectionTrait>(c: &C, field: &str, id: i64) -> Result<(), ApiError> {
+    use xiaoneng_store::{StoreError, org};
+    match org::get_department(c, &org::Scope::All, id).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => {
+            Err(ApiError::invalid(field, "unknown_department", "部门不存在", "No such department"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Stores one of the office's settings and audits the change, before and after, in one

@@ -66,7 +66,7 @@ pub struct EventParams {
     /// This department and those below it.
     pub department_id: Option<i64>,
     /// `plan`, `visit`, `finding`, `evidence`, `bulletin`, `order`, `instruction`, `campaign`,
-    /// `participation`.
+    /// `participation`, `case`.
     pub aggregate: Option<String>,
     /// With `aggregate`: one record's events.
     pub aggregate_id: Option<i64>,

@@ -30,6 +30,7 @@ pub const UPLOAD_SWEEP: &str = "upload.sweep";
 pub const RECTIFICATION_REMIND: &str = "rectification.remind";
 pub const NOTIFY_SEND: &str = "notify.send";
 pub const AUDIT_ROLLUP: &str = "audit.rollup";
+pub const SERVICE_CARDS: &str = "service.cards";
 
 /// Ends sessions past their idle or absolute limit, so the sessions table tells the truth about
 /// who is logged in even for users who never come back.
@@ -121,16 +122,23 @@ impl JobHandler for RectificationRemind {
     }
 }
 
-/// An entry for a step the system takes itself (no user, no address).
-fn system_audit(action: &str, order_id: i64, detail: serde_json::Value, now: DateTime<Utc>) -> AuditRecord {
+/// An entry for a step the system takes itself (no user, no address): `actor` is `system`, or
+/// `system:<name>` for a connected system.
+pub fn system_audit(
+    actor: &str,
+    action: &str,
+    target: (&str, i64),
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> AuditRecord {
     AuditRecord {
         at: now,
         actor_user_id: None,
-        actor: "system".into(),
+        actor: actor.into(),
         ip: String::new(),
         action: action.into(),
-        target_type: "order".into(),
-        target_id: order_id.to_string(),
+        target_type: target.0.into(),
+        target_id: target.1.to_string(),
         outcome: Outcome::Ok,
         detail,
     }
@@ -154,7 +162,7 @@ pub async fn mark_overdue<C: sea_orm::ConnectionTrait>(
         if !rect::mark_overdue(c, o, now).await? {
             continue;
         }
-        let rec = system_audit("order.overdue", o.id, json!({ "deadline": o.deadline }), now);
+        let rec = system_audit("system", "order.overdue", ("order", o.id), json!({ "deadline": o.deadline }), now);
         ledger::append(c, algo, &rec, &[event], None).await?;
         let dept = names.get(&o.department_id).cloned().unwrap_or_default();
         let key = format!("order.overdue:{}:{}", o.id, o.deadline);
@@ -192,7 +200,13 @@ pub async fn send_reminders<C: sea_orm::ConnectionTrait>(
         if !rect::claim_reminder(c, o.id, o.deadline, point, now).await? {
             continue;
         }
-        let rec = system_audit("order.remind", o.id, json!({ "deadline": o.deadline, "point": point }), now);
+        let rec = system_audit(
+            "system",
+            "order.remind",
+            ("order", o.id),
+            json!({ "deadline": o.deadline, "point": point }),
+            now,
+        );
         ledger::append(c, algo, &rec, &[event], None).await?;
         let dept = names.get(&o.department_id).cloned().unwrap_or_default();
         let when =
@@ -270,6 +284,64 @@ impl JobHandler for NotifySend {
     }
 }
 
+/// Gives open cases the cards now due (core decides, each case updated if still as read), and
+/// moves the next card day of those the calendar has pushed back.
+struct ServiceCards(Arc<dyn Clock>);
+
+impl JobHandler for ServiceCards {
+    fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
+        Box::pin(async move { give_cards(store, self.0.now()).await.map(|_| ()).map_err(|e| e.to_string()) })
+    }
+}
+
+/// One pass of the card job: the cards given.
+pub async fn give_cards(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result<usize> {
+    use xiaoneng_core::service::ServicePolicy;
+    use xiaoneng_store::{calendar, service};
+    let today = city_day(now);
+    let mut given = 0;
+    loop {
+        let tx = store.write().await?;
+        let cal = calendar::work_calendar(&tx).await?;
+        let policy: ServicePolicy = settings::get(&tx, settings::SERVICE_POLICY).await?;
+        let batch = service::card_candidates(&tx, today, 200).await?;
+        let mut moved = 0;
+        for m in &batch {
+            let facts = service::case_facts(m);
+            match facts.card_check(&cal, &policy, now) {
+                Some(d) => {
+                    // A push that changed the case meanwhile decided its cards itself.
+                    match service::apply_card(&tx, m, &d, now).await {
+                        Ok(()) => {}
+                        Err(xiaoneng_store::StoreError::StateChanged) => continue,
+                        Err(e) => return Err(e),
+                    }
+                    let detail = json!({ "number": m.number, "card": d.card });
+                    let rec = system_audit("system", "service_case.card", ("service_case", m.id), detail, now);
+                    ledger::append(&tx, store.audit_algo(), &rec, &d.events, Some(m.id)).await?;
+                    given += 1;
+                    moved += 1;
+                }
+                None => {
+                    let d = facts.reschedule(&cal, &policy, now);
+                    if d.next_card_on != m.next_card_on {
+                        moved += 1;
+                    }
+                    service::set_next_card_on(&tx, m, d.next_card_on, d.timing.deadline).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        if batch.len() < 200 || moved == 0 {
+            break;
+        }
+    }
+    if given > 0 {
+        tracing::info!(cards = given, "service cases carded");
+    }
+    Ok(given)
+}
+
 pub fn runner(
     store: Store,
     clock: Arc<dyn Clock>,
@@ -284,9 +356,11 @@ pub fn runner(
         .handle(RECTIFICATION_REMIND, Arc::new(RectificationRemind(clock.clone())))
         .handle(NOTIFY_SEND, Arc::new(NotifySend(clock.clone(), egress)))
         .handle(AUDIT_ROLLUP, Arc::new(AuditRollup(clock.clone())))
+        .handle(SERVICE_CARDS, Arc::new(ServiceCards(clock.clone())))
         .every(Recurring { kind: RECTIFICATION_REMIND, every: Duration::minutes(15) })
         .every(Recurring { kind: UPLOAD_SWEEP, every: Duration::hours(1) })
         .every(Recurring { kind: SESSION_SWEEP, every: Duration::minutes(10) })
         .every(Recurring { kind: AUDIT_VERIFY, every: Duration::hours(24) })
         .every(Recurring { kind: AUDIT_ROLLUP, every: Duration::minutes(5) })
+        .every(Recurring { kind: SERVICE_CARDS, every: Duration::minutes(15) })
 }

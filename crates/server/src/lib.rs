@@ -22,6 +22,7 @@ pub mod notify;
 pub mod organisation;
 pub mod platform;
 pub mod rectification;
+pub mod service;
 pub mod tasks;
 pub mod web;
 

@@ -10,6 +10,7 @@ pub const SECURITY_POLICY: &str = "security_policy";
 pub const INSPECTION_POLICY: &str = "inspection_policy";
 pub const RECTIFICATION_POLICY: &str = "rectification_policy";
 pub const NOTIFY_CHANNELS: &str = "notify_channels";
+pub const SERVICE_POLICY: &str = "service_policy";
 /// The key of the keyed hash under which user names that match no account are kept (hex).
 pub const LOGIN_NAME_KEY: &str = "login_name_key";
 

@@ -66,9 +66,7 @@ pub async fn write<C: ConnectionTrait>(
         }
     };
     if let Some(d) = new.follow_up.and_then(|f| f.department_id) {
-        org::get_department(c, &Scope::All, d).await.map_err(|_| {
-            ApiError::invalid("follow_up.department_id", "unknown_department", "部门不存在", "No such department")
-        })?;
+        crate::api::known_department(c, "follow_up.department_id", d).await?;
     }
     let about = Subject { department_id: dept, ..Default::default() };
     let instructor = act.user.grants.has(Permission::InstructionWrite);

@@ -22,5 +22,6 @@ mod personal;
 mod rectification;
 mod resets;
 mod second_factor;
+mod service;
 
 pub use support::*;

@@ -88,6 +88,13 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         | ("head" | "patch" | "delete" | "options", "/api/v1/uploads/{id}")
         | ("get", "/api/v1/evidence/{id}/content") => AnyOf(&[InspectionManage, InspectionRecord, FindingRead]),
         ("get", "/api/v1/public/bulletins" | "/public/bulletins/{year}/{number}") => Public,
+        // A connected system's key, not a session, is what the intake checks.
+        ("put", "/api/v1/intake/cases/{number}") => Public,
+        ("get", "/api/v1/service-items" | "/api/v1/service-cases" | "/api/v1/service-cases/summary")
+        | ("get", "/api/v1/service-cases/{id}" | "/api/v1/settings/service-policy") => Needs(ServiceRead),
+        ("post", "/api/v1/service-items" | "/api/v1/api-clients" | "/api/v1/api-clients/{id}/revoke")
+        | ("put", "/api/v1/service-items/{id}" | "/api/v1/settings/service-policy")
+        | ("get", "/api/v1/api-clients") => Needs(ServiceManage),
         ("get", "/api/v1/bulletins" | "/api/v1/bulletins/{id}" | "/api/v1/bulletins/{id}/document") => {
             AnyOf(&[BulletinRead, RectificationManage])
         }
@@ -173,6 +180,12 @@ struct Fixture {
     inspection_policy: Value,
     rectification_policy: Value,
     security_policy: Value,
+    /// Bureau A's service item (330100-XK-001), a system key and a case it pushed, accepted by 张伟;
+    /// another system's key, to revoke.
+    service_item: i64,
+    system_key: String,
+    system_client: i64,
+    case_a: i64,
     /// An upload the office started on the draft finding and never finished.
     office_upload: String,
     /// Password resets of the city leader's account asked for by the system admin: one to
@@ -258,6 +271,10 @@ fn plan_body(app: &TestApp, title: &str) -> Value {
 
 fn window_body(code: &str, department: i64) -> Value {
     json!({"code": code, "name": "企业登记窗口", "department_id": department, "hall": "市民中心", "number": "3"})
+}
+
+fn service_item_body(code: &str, department: i64) -> Value {
+    json!({"department_id": department, "code": code, "name": "食品经营许可", "promised_days": 5, "legal_days": 20})
 }
 
 fn post_body(code: &str, department: i64) -> Value {
@@ -393,6 +410,13 @@ impl Fixture {
         let secadmin = app.login("secadmin").await;
         let security_policy = app.get("/api/v1/settings/security-policy", &secadmin).await.ok().clone();
         let office_upload = start_upload(app, &office, finding_draft, "evidence").await;
+        let system_key = crate::service::item_and_key(app).await;
+        let service_item = app.get("/api/v1/service-items", &office).await.ok()["items"][0]["id"].as_i64().unwrap();
+        // A second key, to revoke: the first must still push when the matrix reaches the intake.
+        let spare = app.post("/api/v1/api-clients", &office, json!({"kind": "system", "name": "备用系统"})).await;
+        let system_client = id_of(&spare);
+        let case_a =
+            id_of(&crate::service::push(app, Some(&system_key), "SP-A", crate::service::case_body(None)).await);
         let sysadmin = app.login("sysadmin").await;
         let mut resets = Vec::new();
         for who in ["leader", "head_b"] {
@@ -445,6 +469,10 @@ impl Fixture {
             rectification_policy,
             security_policy,
             office_upload,
+            service_item,
+            system_key,
+            system_client,
+            case_a,
         }
     }
 }
@@ -1035,6 +1063,35 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             )
             .because("only the office calls a visit off"),
         ],
+        ("get", "/api/v1/service-items") => one(Check::empty("/api/v1/service-items", Ok)),
+        ("post", "/api/v1/service-items") => {
+            one(Check::json("/api/v1/service-items", service_item_body("SX-NEW", a), Ok))
+        }
+        ("put", "/api/v1/service-items/{id}") => one(Check::json(
+            format!("/api/v1/service-items/{}", fx.service_item),
+            service_item_body("330100-XK-001", a),
+            Ok,
+        )),
+        ("get", "/api/v1/service-cases") => one(Check::empty("/api/v1/service-cases", Ok)),
+        ("get", "/api/v1/service-cases/summary") => one(Check::empty("/api/v1/service-cases/summary", Ok)),
+        ("get", "/api/v1/service-cases/{id}") => {
+            one(Check::empty(format!("/api/v1/service-cases/{}", fx.case_a), in_a(user)))
+        }
+        ("put", "/api/v1/intake/cases/{number}") => {
+            one(Check::json("/api/v1/intake/cases/SP-A", crate::service::case_body(None), Ok)
+                .header("authorization", format!("Bearer {}", fx.system_key)))
+        }
+        ("get", "/api/v1/api-clients") => one(Check::empty("/api/v1/api-clients", Ok)),
+        ("post", "/api/v1/api-clients") => {
+            one(Check::json("/api/v1/api-clients", json!({"kind": "system", "name": "不动产登记系统"}), Ok))
+        }
+        ("post", "/api/v1/api-clients/{id}/revoke") => {
+            one(Check::json(format!("/api/v1/api-clients/{}/revoke", fx.system_client), json!({}), Ok))
+        }
+        ("get", "/api/v1/settings/service-policy") => one(Check::empty("/api/v1/settings/service-policy", Ok)),
+        ("put", "/api/v1/settings/service-policy") => {
+            one(Check::json("/api/v1/settings/service-policy", json!({"yellow_percent": 80}), Ok))
+        }
         ("get", "/api/v1/windows") => one(Check::empty("/api/v1/windows", Ok)),
         ("post", "/api/v1/windows") => one(Check::json("/api/v1/windows", window_body("CK-NEW", a), Ok)),
         ("get", "/api/v1/windows/{id}") => {

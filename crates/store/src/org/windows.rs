@@ -54,6 +54,10 @@ pub async fn list_windows<C: ConnectionTrait>(
     paginate(c, q.order_by_asc(window::Column::Id), page).await
 }
 
+pub async fn window_by_code<C: ConnectionTrait>(c: &C, code: &str) -> Result<Option<window::Model>> {
+    Ok(window::Entity::find().filter(window::Column::Code.eq(code)).one(c).await?)
+}
+
 pub async fn get_window<C: ConnectionTrait>(c: &C, scope: &Scope, id: i64) -> Result<window::Model> {
     window::Entity::find_by_id(id)
         .filter(in_dept_scope(window::Column::DepartmentId, scope))

@@ -1,0 +1,756 @@
+//! Service commitments (服务承诺制): the office's service items, the keys of the systems that push
+//! cases, the cases with their cards, and the push itself. Every case change is `core::service`'s
+//! decision, applied conditionally on the version read.
+
+use std::collections::HashMap;
+
+use axum::{
+    Json,
+    extract::{FromRequestParts, Path, State},
+    http::{StatusCode, header, request::Parts},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::{
+    ValidationError,
+    clock::city_day,
+    org::Status,
+    service::{
+        self as core_service, ApplicantType, CaseCard, CaseSpec, CaseStatus, ClientKey, ClientKind, ClientStatus,
+        ItemSpec, ServicePolicy,
+    },
+};
+use xiaoneng_store::{
+    StoreError, calendar,
+    entity::{api_client, service_case, service_item},
+    ledger, org,
+    service::{self as store, CaseFilter, ItemFilter, NewClient},
+    settings,
+};
+
+use crate::{
+    ApiResult, AppState,
+    api::{Checks, Page, page_req, parse_opt},
+    auth::{Act, Authorized, perm},
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(update_item))
+        .routes(routes!(list_cases))
+        .routes(routes!(case_summary))
+        .routes(routes!(get_case))
+        .routes(routes!(push_case))
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(revoke_client))
+        .routes(routes!(get_policy, put_policy))
+}
+
+// ------------------------------------------------------------------ items
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Item {
+    pub id: i64,
+    pub department_id: i64,
+    pub department_name: String,
+    pub code: String,
+    pub name: String,
+    /// The limit the department promises, in working days (0: on the day).
+    pub promised_days: i32,
+    /// The limit the law allows, in working days.
+    pub legal_days: i32,
+    pub status: Status,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn item_dto(m: service_item::Model, names: &HashMap<i64, String>) -> Item {
+    Item {
+        department_name: names.get(&m.department_id).cloned().unwrap_or_default(),
+        id: m.id,
+        department_id: m.department_id,
+        code: m.code,
+        name: m.name,
+        promised_days: m.promised_days,
+        legal_days: m.legal_days,
+        status: m.status,
+        updated_at: m.updated_at,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemBody {
+    pub department_id: i64,
+    /// 事项编码, as the province's catalogue names it.
+    pub code: String,
+    pub name: String,
+    pub promised_days: i64,
+    pub legal_days: i64,
+    /// `active` (default) or `retired`: a retired item takes no new cases.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// Matches the name or the code.
+    pub q: Option<String>,
+    pub department_id: Option<i64>,
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "service_items_list", path = "/api/v1/service-items", tag = "service", params(ItemParams),
+    responses((status = 200, body = Page<Item>), (status = 422, body = ErrorBody)))]
+async fn list_items(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceRead>,
+    ApiQuery(p): ApiQuery<ItemParams>,
+) -> ApiResult<Json<Page<Item>>> {
+    let mut v = Checks::default();
+    let page = page_req(p.page, p.page_size, &mut v);
+    let status = parse_opt::<Status>("status", p.status.as_deref(), &mut v);
+    v.done()?;
+    let f = ItemFilter { department_id: p.department_id, status, q: p.q };
+    let items = store::list_items(s.store.db(), &auth.scope, &f, page).await?;
+    let names = crate::api::department_names(&s, items.items.iter().map(|i| i.department_id)).await?;
+    Ok(Json(Page::from(items, |m| item_dto(m, &names))))
+}
+
+async fn save_item(
+    s: &AppState,
+    auth: &Authorized<perm::ServiceManage>,
+    id: Option<i64>,
+    b: ItemBody,
+) -> ApiResult<Item> {
+    let mut v = Checks::default();
+    let spec = match ItemSpec::parse(&b.code, &b.name, b.promised_days, b.legal_days) {
+        Ok(spec) => Some(spec),
+        Err(errs) => {
+            errs.into_iter().for_each(|e| v.push(e));
+            None
+        }
+    };
+    let status = parse_opt::<Status>("status", b.status.as_deref(), &mut v).unwrap_or(Status::Active);
+    v.done()?;
+    let spec = crate::error::checked(spec)?;
+    let tx = s.store.write().await?;
+    crate::api::known_department(&tx, "department_id", b.department_id).await?;
+    let before = match id {
+        Some(id) => Some(store::get_item(&tx, id, &xiaoneng_store::org::Scope::All).await?),
+        None => None,
+    };
+    let act = Act::new(s, &auth.user);
+    let m = store::save_item(&tx, before.as_ref(), b.department_id, spec, status, act.now).await?;
+    let d = json!({
+        "code": m.code, "department_id": m.department_id, "promised_days": m.promised_days, "legal_days": m.legal_days,
+        "status": m.status, "before": before.map(|b| json!({ "code": b.code, "promised_days": b.promised_days, "legal_days": b.legal_days, "status": b.status })),
+    });
+    let action = if id.is_some() { "service_item.update" } else { "service_item.create" };
+    ledger::append(&tx, act.algo, &act.audit(action, "service_item", m.id, d), &[], None).await?;
+    tx.commit().await?;
+    let names = crate::api::department_names(s, [m.department_id]).await?;
+    Ok(item_dto(m, &names))
+}
+
+/// Adds a service item with its promised and legal time limits.
+#[utoipa::path(post, operation_id = "service_items_create", path = "/api/v1/service-items", tag = "service", request_body = ItemBody,
+    responses((status = 201, body = Item), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_item(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    ApiJson(b): ApiJson<ItemBody>,
+) -> ApiResult<(StatusCode, Json<Item>)> {
+    Ok((StatusCode::CREATED, Json(save_item(&s, &auth, None, b).await?)))
+}
+
+/// Changes an item; a new limit applies to the cases that arrive from now on.
+#[utoipa::path(put, operation_id = "service_items_update", path = "/api/v1/service-items/{id}", tag = "service", request_body = ItemBody,
+    responses((status = 200, body = Item), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_item(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ItemBody>,
+) -> ApiResult<Json<Item>> {
+    Ok(Json(save_item(&s, &auth, Some(id), b).await?))
+}
+
+// ------------------------------------------------------------------ cases
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Case {
+    pub id: i64,
+    /// 办件编号, as the approval system numbers it.
+    pub number: String,
+    pub item_id: i64,
+    pub item_code: String,
+    pub item_name: String,
+    pub department_id: i64,
+    pub department_name: String,
+    pub window_id: Option<i64>,
+    pub window_name: Option<String>,
+    pub person_id: Option<i64>,
+    pub person_name: Option<String>,
+    pub applicant_type: ApplicantType,
+    pub accepted_at: DateTime<Utc>,
+    pub stage: String,
+    pub stage_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub status: CaseStatus,
+    pub promised_days: i32,
+    /// The last day of the promised period.
+    pub deadline: NaiveDate,
+    pub card: Option<CaseCard>,
+    /// Completed by the deadline (none while open).
+    pub on_time: Option<bool>,
+    pub version: i32,
+}
+
+struct CaseNames {
+    items: HashMap<i64, (String, String)>,
+    departments: HashMap<i64, String>,
+    windows: HashMap<i64, String>,
+    people: HashMap<i64, String>,
+}
+
+async fn case_names(s: &AppState, cases: &[service_case::Model]) -> ApiResult<CaseNames> {
+    let db = s.store.db();
+    Ok(CaseNames {
+        items: store::item_names(db, cases.iter().map(|c| c.item_id)).await?,
+        departments: org::department_names(db, cases.iter().map(|c| c.department_id)).await?,
+        windows: org::window_names(db, cases.iter().filter_map(|c| c.window_id)).await?,
+        people: org::person_names(db, cases.iter().filter_map(|c| c.person_id)).await?,
+    })
+}
+
+fn case_dto(m: service_case::Model, n: &CaseNames) -> Case {
+    let (item_code, item_name) = n.items.get(&m.item_id).cloned().unwrap_or_default();
+    Case {
+        item_code,
+        item_name,
+        department_name: n.departments.get(&m.department_id).cloned().unwrap_or_default(),
+        window_name: m.window_id.and_then(|w| n.windows.get(&w).cloned()),
+        person_name: m.person_id.and_then(|p| n.people.get(&p).cloned()),
+        status: CaseStatus::of(m.completed_at),
+        id: m.id,
+        number: m.number,
+        item_id: m.item_id,
+        department_id: m.department_id,
+        window_id: m.window_id,
+        person_id: m.person_id,
+        applicant_type: m.applicant_type,
+        accepted_at: m.accepted_at,
+        stage: m.stage,
+        stage_at: m.stage_at,
+        completed_at: m.completed_at,
+        promised_days: m.promised_days,
+        deadline: m.deadline,
+        card: m.card,
+        on_time: m.on_time,
+        version: m.version,
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// Part of a case number.
+    pub number: Option<String>,
+    /// This department and its sub-departments.
+    pub department_id: Option<i64>,
+    pub item_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub person_id: Option<i64>,
+    /// `open` or `completed`.
+    pub status: Option<String>,
+    /// `yellow` or `red`.
+    pub card: Option<String>,
+    /// Only open cases past their deadline.
+    pub overdue: Option<bool>,
+    /// Accepted on or after this day (city time).
+    pub from: Option<NaiveDate>,
+    /// Accepted on or before this day (city time).
+    pub to: Option<NaiveDate>,
+}
+
+impl CaseParams {
+    fn filter(&self, today: NaiveDate, v: &mut Checks) -> CaseFilter {
+        if let (Some(f), Some(t)) = (self.from, self.to)
+            && f > t
+        {
+            v.push(ValidationError::new("from", "after_to", "开始日期不能晚于结束日期", "from cannot be after to"));
+        }
+        CaseFilter {
+            department_id: self.department_id,
+            item_id: self.item_id,
+            window_id: self.window_id,
+            person_id: self.person_id,
+            status: parse_opt("status", self.status.as_deref(), v),
+            card: parse_opt("card", self.card.as_deref(), v),
+            overdue_on: self.overdue.unwrap_or(false).then_some(today),
+            number: self.number.clone(),
+            accepted_from: self.from.map(xiaoneng_core::clock::city_midnight),
+            accepted_before: self.to.map(|t| xiaoneng_core::clock::city_midnight(t + chrono::Duration::days(1))),
+        }
+    }
+}
+
+/// Cases within the caller's reach, newest first: the office and leaders all, a department its
+/// tree, a staff member the cases they accepted.
+#[utoipa::path(get, operation_id = "service_cases_list", path = "/api/v1/service-cases", tag = "service", params(CaseParams),
+    responses((status = 200, body = Page<Case>), (status = 422, body = ErrorBody)))]
+async fn list_cases(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceRead>,
+    ApiQuery(p): ApiQuery<CaseParams>,
+) -> ApiResult<Json<Page<Case>>> {
+    let mut v = Checks::default();
+    let page = page_req(p.page, p.page_size, &mut v);
+    let f = p.filter(city_day(s.clock.now()), &mut v);
+    v.done()?;
+    let cases = store::list_cases(s.store.db(), &auth.scope, &f, page).await?;
+    let names = case_names(&s, &cases.items).await?;
+    Ok(Json(Page::from(cases, |m| case_dto(m, &names))))
+}
+
+/// A department's service record over a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentCases {
+    pub department_id: i64,
+    pub department_name: String,
+    /// Cases accepted in the period.
+    pub cases: i64,
+    pub completed: i64,
+    pub completed_on_time: i64,
+    /// Completed on time, in percent of those completed (one decimal; none with none completed).
+    pub on_time_rate: Option<f64>,
+    /// Open and past their deadline today.
+    pub open_overdue: i64,
+    /// Cases holding a yellow card (and not a red one).
+    pub yellow_cards: i64,
+    pub red_cards: i64,
+}
+
+/// Per department: cases, on-time rate and cards, over the cases the filter selects.
+#[utoipa::path(get, operation_id = "service_cases_summary", path = "/api/v1/service-cases/summary", tag = "service", params(CaseParams),
+    responses((status = 200, body = Vec<DepartmentCases>), (status = 422, body = ErrorBody)))]
+async fn case_summary(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceRead>,
+    ApiQuery(p): ApiQuery<CaseParams>,
+) -> ApiResult<Json<Vec<DepartmentCases>>> {
+    let mut v = Checks::default();
+    let today = city_day(s.clock.now());
+    let f = p.filter(today, &mut v);
+    v.done()?;
+    let rows = store::case_counts(s.store.db(), &auth.scope, &f, today).await?;
+    let names = crate::api::department_names(&s, rows.iter().map(|r| r.department_id)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| DepartmentCases {
+                department_name: names.get(&r.department_id).cloned().unwrap_or_default(),
+                on_time_rate: core_service::on_time_rate(r.completed as u64, r.on_time as u64),
+                department_id: r.department_id,
+                cases: r.cases,
+                completed: r.completed,
+                completed_on_time: r.on_time,
+                open_overdue: r.open_overdue,
+                yellow_cards: r.yellow,
+                red_cards: r.red,
+            })
+            .collect(),
+    ))
+}
+
+/// A case with how far along it is (what happened to it: `GET /api/v1/events?aggregate=case`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: Case,
+    /// Working days used so far (after the day of acceptance, through completion or today).
+    pub working_days_used: u32,
+    /// The day its yellow card falls or fell due (none for a case promised on the day).
+    pub yellow_on: Option<NaiveDate>,
+}
+
+#[utoipa::path(get, operation_id = "service_cases_get", path = "/api/v1/service-cases/{id}", tag = "service",
+    responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
+async fn get_case(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CaseDetail>> {
+    let db = s.store.db();
+    let m = store::get_case(db, id, &auth.scope).await?;
+    let cal = calendar::work_calendar(db).await?;
+    let policy: ServicePolicy = settings::get(db, settings::SERVICE_POLICY).await?;
+    let t = store::case_facts(&m).spec.timing(&cal, &policy, s.clock.now());
+    let names = case_names(&s, std::slice::from_ref(&m)).await?;
+    Ok(Json(CaseDetail { case: case_dto(m, &names), working_days_used: t.working_days_used, yellow_on: t.yellow_on }))
+}
+
+// ------------------------------------------------------------------ the push
+
+/// The connected system a request comes from: `Authorization: Bearer xn_…` with an active
+/// system key. Anything else is 401, the same answer for a missing, unknown or revoked key.
+pub struct SystemClient(pub api_client::Model);
+
+impl FromRequestParts<AppState> for SystemClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        let client = store::client_by_key(s.store.db(), key).await?;
+        match client.filter(|c| c.kind == ClientKind::System) {
+            Some(c) => Ok(SystemClient(c)),
+            None => Err(ApiError::refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_key",
+                "接入密钥无效或已停用",
+                "The connection key is missing, unknown or revoked",
+            )),
+        }
+    }
+}
+
+/// A case as a connected system states it. Times are RFC 3339 (`2026-12-04T09:30:00+08:00`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CasePush {
+    /// 事项编码 of an active service item.
+    pub item_code: String,
+    /// The window that accepted it (absent for a case applied for online).
+    #[serde(default)]
+    pub window_code: Option<String>,
+    /// 工号 of the staff member who accepted it.
+    #[serde(default)]
+    pub staff_no: Option<String>,
+    /// `person` or `enterprise`.
+    pub applicant_type: String,
+    pub accepted_at: String,
+    /// The stage it is at (受理, 审查, 决定, 办结 …), as the system names it.
+    #[serde(default)]
+    pub stage: String,
+    #[serde(default)]
+    pub stage_at: Option<String>,
+    /// Set once the case is completed; cleared when it is reopened.
+    #[serde(default)]
+    pub completed_at: Option<String>,
+}
+
+fn parse_time(field: &str, raw: &str, v: &mut Checks) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(raw.trim()).ok().map(|t| t.with_timezone(&Utc));
+    if t.is_none() {
+        v.push(ValidationError::new(
+            field,
+            "invalid_time",
+            "时间格式须为 RFC 3339，如 2026-12-04T09:30:00+08:00",
+            "A time is RFC 3339, like 2026-12-04T09:30:00+08:00",
+        ));
+    }
+    t
+}
+
+fn unknown(field: &str, zh: &str, en: &str) -> ValidationError {
+    ValidationError::new(field, "unknown", zh, en)
+}
+
+/// Resolves a push's codes into what core decides from; every bad field is named at once.
+async fn resolve<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    client: &api_client::Model,
+    number: &str,
+    b: &CasePush,
+) -> ApiResult<CaseSpec> {
+    let mut v = Checks::default();
+    let number = v.take(core_service::parse_case_number(number));
+    let applicant = v.choice::<ApplicantType>("applicant_type", &b.applicant_type);
+    let accepted_at = parse_time("accepted_at", &b.accepted_at, &mut v);
+    let stage_at = b.stage_at.as_deref().and_then(|t| parse_time("stage_at", t, &mut v));
+    let completed_at = b.completed_at.as_deref().and_then(|t| parse_time("completed_at", t, &mut v));
+    let item = store::items_by_code(c, &[b.item_code.trim().to_owned()]).await?.into_values().next();
+    let item = match item {
+        Some(i) if i.status != Status::Active => {
+            v.push(ValidationError::new("item_code", "retired", "该事项已停用", "This item is no longer offered"));
+            None
+        }
+        Some(i) => Some(i),
+        None => {
+            v.push(unknown("item_code", "事项编码不存在", "No service item has this code"));
+            None
+        }
+    };
+    // A system held to one department pushes that department's items only.
+    if let (Some(i), Some(d)) = (&item, client.department_id) {
+        let paths = org::department_paths(c, [i.department_id, d]).await?;
+        let within = match (paths.get(&i.department_id), paths.get(&d)) {
+            (Some(item_path), Some(own)) => item_path.starts_with(own.as_str()),
+            _ => false,
+        };
+        if !within {
+            v.push(ValidationError::new(
+                "item_code",
+                "outside_system",
+                "该事项不属于本系统接入的部门",
+                "This item belongs to a department this system does not serve",
+            ));
+        }
+    }
+    let mut window_id = None;
+    if let Some(code) = b.window_code.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+        match org::window_by_code(c, &code.to_ascii_uppercase()).await? {
+            Some(w) if w.status == Status::Active => window_id = Some(w.id),
+            _ => v.push(unknown("window_code", "窗口编码不存在或已撤销", "No active window has this code")),
+        }
+    }
+    let mut person_id = None;
+    if let Some(no) = b.staff_no.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+        match org::people_by_employee_no(c, &[no.to_owned()]).await?.remove(no) {
+            Some(p) if p.status == Status::Active => person_id = Some(p.id),
+            _ => v.push(unknown("staff_no", "工号不存在或人员已离岗", "No active staff member has this number")),
+        }
+    }
+    if b.stage.chars().count() > 50 {
+        v.push(ValidationError::new("stage", "length", "办理环节最多 50 个字", "The stage is at most 50 characters"));
+    }
+    v.done()?;
+    let (Some(item), Some(applicant), Some(accepted_at)) = (item, applicant, accepted_at) else {
+        return Err(ApiError::Internal("a checked value was missing".into()));
+    };
+    Ok(CaseSpec {
+        number,
+        item_id: item.id,
+        department_id: item.department_id,
+        promised_days: u32::try_from(item.promised_days).unwrap_or(0),
+        window_id,
+        person_id,
+        applicant,
+        accepted_at,
+        stage: b.stage.trim().to_owned(),
+        stage_at,
+        completed_at,
+    })
+}
+
+/// For connected systems, with `Authorization: Bearer <key>` instead of a session. Creates or
+/// updates the case under `number`: 201 when new, 200 when it updates the case the
+/// number already names (a repeated push never makes a second case). A push that moves nothing
+/// records nothing. A bad field is 422 naming it; nothing is stored.
+#[utoipa::path(put, operation_id = "intake_push_case", path = "/api/v1/intake/cases/{number}", tag = "service", request_body = CasePush,
+    params(("number" = String, Path, description = "办件编号")),
+    responses((status = 201, body = Case), (status = 200, body = Case), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn push_case(
+    State(s): State<AppState>,
+    SystemClient(client): SystemClient,
+    Path(number): Path<String>,
+    ApiJson(b): ApiJson<CasePush>,
+) -> ApiResult<(StatusCode, Json<Case>)> {
+    // A push racing another push or the card job on the same case decides again from what won.
+    for _ in 0..3 {
+        match push_once(&s, &client, &number, &b).await {
+            Err(ApiError::StateChanged { .. }) => continue,
+            other => return other,
+        }
+    }
+    Err(ApiError::Busy)
+}
+
+async fn push_once(
+    s: &AppState,
+    client: &api_client::Model,
+    number: &str,
+    b: &CasePush,
+) -> ApiResult<(StatusCode, Json<Case>)> {
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let spec = resolve(&tx, client, number, b).await?;
+    let before = store::cases_by_number(&tx, std::slice::from_ref(&spec.number)).await?.remove(&spec.number);
+    let cal = calendar::work_calendar(&tx).await?;
+    let policy: ServicePolicy = settings::get(&tx, settings::SERVICE_POLICY).await?;
+    let facts = before.as_ref().map(store::case_facts);
+    let d = core_service::push_case(facts.as_ref(), &spec, Some(client.id), &cal, &policy, now)
+        .map_err(ApiError::Validation)?;
+    let unchanged = facts.as_ref().is_some_and(|f| f.spec == spec) && d.events.is_empty();
+    let m = if unchanged {
+        before.clone().ok_or_else(|| ApiError::Internal("an unchanged case was missing".into()))?
+    } else {
+        let m = store::apply_case(&tx, before.as_ref(), &spec, &d, Some(client.id), now).await?;
+        let action = if before.is_some() { "service_case.update" } else { "service_case.create" };
+        let detail = json!({ "number": m.number, "events": d.events.iter().map(|e| e.kind().code().to_owned()).collect::<Vec<_>>() });
+        ledger::append(
+            &tx,
+            s.store.audit_algo(),
+            &crate::jobs::system_audit(&format!("system:{}", client.name), action, ("service_case", m.id), detail, now),
+            &d.events,
+            Some(m.id),
+        )
+        .await?;
+        m
+    };
+    store::touch_client(&tx, client, now).await?;
+    tx.commit().await?;
+    let status = if before.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    let names = case_names(s, std::slice::from_ref(&m)).await?;
+    Ok((status, Json(case_dto(m, &names))))
+}
+
+// ------------------------------------------------------------------ connection keys
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Client {
+    pub id: i64,
+    pub kind: ClientKind,
+    pub name: String,
+    /// The key's first part, to tell keys apart (the key itself is shown once, when made).
+    pub key_prefix: String,
+    pub department_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub status: ClientStatus,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+fn client_dto(m: api_client::Model) -> Client {
+    Client {
+        id: m.id,
+        kind: m.kind,
+        name: m.name,
+        key_prefix: m.key_prefix,
+        department_id: m.department_id,
+        window_id: m.window_id,
+        status: m.status,
+        created_at: m.created_at,
+        revoked_at: m.revoked_at,
+        last_used_at: m.last_used_at,
+    }
+}
+
+#[utoipa::path(get, operation_id = "api_clients_list", path = "/api/v1/api-clients", tag = "service",
+    responses((status = 200, body = Vec<Client>), (status = 403, body = ErrorBody)))]
+async fn list_clients(State(s): State<AppState>, _a: Authorized<perm::ServiceManage>) -> ApiResult<Json<Vec<Client>>> {
+    Ok(Json(store::list_clients(s.store.db(), None).await?.into_iter().map(client_dto).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBody {
+    /// `system` (an approval system pushing cases).
+    pub kind: String,
+    pub name: String,
+    /// Holds the system to this department's items (and its sub-departments').
+    #[serde(default)]
+    pub department_id: Option<i64>,
+}
+
+/// A new key, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewKey {
+    #[serde(flatten)]
+    pub client: Client,
+    /// `Authorization: Bearer <key>`. Kept nowhere: lost, it is revoked and a new one made.
+    pub key: String,
+}
+
+#[utoipa::path(post, operation_id = "api_clients_create", path = "/api/v1/api-clients", tag = "service", request_body = ClientBody,
+    responses((status = 201, body = NewKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_client(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    ApiJson(b): ApiJson<ClientBody>,
+) -> ApiResult<(StatusCode, Json<NewKey>)> {
+    let mut v = Checks::default();
+    let kind = v.choice::<ClientKind>("kind", &b.kind);
+    if kind == Some(ClientKind::Device) {
+        v.push(ValidationError::new(
+            "kind",
+            "not_yet",
+            "评价器密钥在窗口的评价器页面生成",
+            "Rating device keys are made for a window's device",
+        ));
+    }
+    let name = v.take(xiaoneng_core::org::parse_name("name", &b.name, 100));
+    v.done()?;
+    let tx = s.store.write().await?;
+    if let Some(d) = b.department_id {
+        crate::api::known_department(&tx, "department_id", d).await?;
+    }
+    let key = new_key();
+    let act = Act::new(&s, &auth.user);
+    let new = NewClient { kind: ClientKind::System, name, department_id: b.department_id, window_id: None };
+    let m = store::create_client(&tx, &new, &key, auth.user.id, act.now).await?;
+    let d = json!({ "kind": m.kind, "name": m.name, "key_prefix": m.key_prefix, "department_id": m.department_id });
+    ledger::append(&tx, act.algo, &act.audit("api_client.create", "api_client", m.id, d), &[], None).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m), key: key.key })))
+}
+
+fn new_key() -> ClientKey {
+    use rand::RngCore;
+    let (mut prefix, mut secret) = ([0u8; 5], [0u8; 32]);
+    rand::rng().fill_bytes(&mut prefix);
+    rand::rng().fill_bytes(&mut secret);
+    ClientKey::from_random(prefix, secret)
+}
+
+/// Stops a key at once; the cases it pushed stay.
+#[utoipa::path(post, operation_id = "api_clients_revoke", path = "/api/v1/api-clients/{id}/revoke", tag = "service",
+    responses((status = 200, body = Client), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn revoke_client(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Client>> {
+    let tx = s.store.write().await?;
+    let k = store::get_client(&tx, id).await?;
+    let act = Act::new(&s, &auth.user);
+    let m = match store::revoke_client(&tx, &k, act.now).await {
+        Err(StoreError::StateChanged | StoreError::NotFound) => {
+            return Err(ApiError::StateChanged { current: Some(ClientStatus::Revoked.code().to_owned()) });
+        }
+        other => other?,
+    };
+    let d = json!({ "name": m.name, "key_prefix": m.key_prefix });
+    ledger::append(&tx, act.algo, &act.audit("api_client.revoke", "api_client", m.id, d), &[], None).await?;
+    tx.commit().await?;
+    Ok(Json(client_dto(m)))
+}
+
+// ------------------------------------------------------------------ policy
+
+#[utoipa::path(get, operation_id = "service_get_policy", path = "/api/v1/settings/service-policy", tag = "service",
+    responses((status = 200, body = ServicePolicy)))]
+async fn get_policy(State(s): State<AppState>, _r: Authorized<perm::ServiceRead>) -> ApiResult<Json<ServicePolicy>> {
+    Ok(Json(settings::get(s.store.db(), settings::SERVICE_POLICY).await?))
+}
+
+/// Sets the share of the promise after which a case gets its yellow card; cases already carded
+/// keep their cards, open ones are carded by the new share from the job's next run.
+#[utoipa::path(put, operation_id = "service_put_policy", path = "/api/v1/settings/service-policy", tag = "service",
+    request_body = ServicePolicy, responses((status = 200, body = ServicePolicy), (status = 422, body = ErrorBody)))]
+async fn put_policy(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    ApiJson(p): ApiJson<ServicePolicy>,
+) -> ApiResult<Json<ServicePolicy>> {
+    p.validate()?;
+    crate::api::save_setting(&s, &auth.user, settings::SERVICE_POLICY, &p).await?;
+    Ok(Json(p))
+}

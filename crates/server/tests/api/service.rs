@@ -1,0 +1,210 @@
+//! Service commitments: items, keys, cases pushed by a connected system, and their cards.
+
+use axum::{
+    body::Body,
+    http::{Method, Request, header},
+};
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::{
+    both,
+    support::{Resp, TestApp},
+};
+
+pub async fn push(app: &TestApp, key: Option<&str>, number: &str, body: Value) -> Resp {
+    let mut b = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("/api/v1/intake/cases/{number}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(k) = key {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+    }
+    app.send(b.body(Body::from(body.to_string())).unwrap()).await
+}
+
+/// An item of dept_a (5 working days promised) and a system key; the key.
+pub async fn item_and_key(app: &TestApp) -> String {
+    let office = app.login("office").await;
+    let item = json!({"department_id": app.ids["dept_a"], "code": "330100-XK-001", "name": "食品经营许可", "promised_days": 5, "legal_days": 20});
+    assert_eq!(app.post("/api/v1/service-items", &office, item).await.status, 201);
+    let k = app.post("/api/v1/api-clients", &office, json!({"kind": "system", "name": "审批系统"})).await;
+    assert_eq!(k.status, 201, "{}", k.json);
+    k.json["key"].as_str().unwrap().to_owned()
+}
+
+pub fn case_body(completed_at: Option<&str>) -> Value {
+    json!({
+        "item_code": "330100-XK-001",
+        "staff_no": "P-A",
+        "applicant_type": "enterprise",
+        "accepted_at": "2026-11-02T08:30:00+08:00",
+        "stage": "受理",
+        "completed_at": completed_at,
+    })
+}
+
+/// The card a case holds, as the office sees it (logged in afresh: the clock moves by days).
+async fn card(app: &TestApp, id: i64) -> Value {
+    let office = app.login("office").await;
+    app.get(&format!("/api/v1/service-cases/{id}"), &office).await.ok()["card"].clone()
+}
+
+fn fields(r: &Resp) -> Vec<String> {
+    r.json["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap().to_owned()).collect()
+}
+
+both!(items_are_the_offices_and_checked, |app: TestApp| async move {
+    let office = app.login("office").await;
+    let head = app.login("head_a").await;
+    let item = json!({"department_id": app.ids["dept_a"], "code": "330100-XK-001", "name": "食品经营许可", "promised_days": 5, "legal_days": 20});
+    app.post("/api/v1/service-items", &head, item.clone()).await.expect(403, "forbidden");
+    let made = app.post("/api/v1/service-items", &office, item.clone()).await;
+    assert_eq!(made.status, 201);
+    app.post("/api/v1/service-items", &office, item).await.expect(409, "already_exists");
+    let bad =
+        json!({"department_id": app.ids["dept_a"], "code": "X 1", "name": "", "promised_days": 30, "legal_days": 20});
+    let r = app.post("/api/v1/service-items", &office, bad).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(fields(&r), ["code", "name"]);
+    let over = json!({"department_id": app.ids["dept_a"], "code": "X-2", "name": "设立登记", "promised_days": 30, "legal_days": 20});
+    let r = app.post("/api/v1/service-items", &office, over).await;
+    assert_eq!(fields(&r), ["promised_days"]);
+    // A department reads its own items; another department none of them.
+    assert_eq!(app.get("/api/v1/service-items", &head).await.ok()["total"], 1);
+    assert_eq!(app.get("/api/v1/service-items", &app.login("head_b").await).await.ok()["total"], 0);
+    // A change is audited with what it was before.
+    let id = made.json["id"].as_i64().unwrap();
+    let change = json!({"department_id": app.ids["dept_a"], "code": "330100-XK-001", "name": "食品经营许可", "promised_days": 3, "legal_days": 20});
+    assert_eq!(app.put(&format!("/api/v1/service-items/{id}"), &office, change).await.ok()["promised_days"], 3);
+    let log = app.get("/api/v1/audit?action=service_item.", &app.login("auditor").await).await;
+    assert_eq!(log.ok()["total"], 2, "{}", log.json);
+});
+
+both!(a_pushed_case_is_refused_with_the_field_named_and_repeated_pushes_update_it, |app: TestApp| async move {
+    let key = item_and_key(&app).await;
+    // No key, a made-up key: 401, nothing stored.
+    push(&app, None, "SP-1", case_body(None)).await.expect(401, "invalid_key");
+    push(&app, Some("xn_0123456789_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "SP-1", case_body(None))
+        .await
+        .expect(401, "invalid_key");
+    // Every bad field named at once.
+    let bad = json!({"item_code": "NO-SUCH", "window_code": "W-NONE", "staff_no": "P-NONE", "applicant_type": "robot", "accepted_at": "yesterday"});
+    let r = push(&app, Some(&key), "SP-1", bad).await;
+    r.expect(422, "validation_failed");
+    let mut f = fields(&r);
+    f.sort();
+    assert_eq!(f, ["accepted_at", "applicant_type", "item_code", "staff_no", "window_code"]);
+    let done_before = case_body(Some("2026-11-01T09:00:00+08:00"));
+    assert_eq!(fields(&push(&app, Some(&key), "SP-1", done_before).await), ["completed_at"]);
+    let office = app.login("office").await;
+    assert_eq!(app.get("/api/v1/service-cases", &office).await.ok()["total"], 0);
+
+    // New: 201; the same again: 200, the same case, nothing recorded twice.
+    let first = push(&app, Some(&key), "SP-1", case_body(None)).await;
+    assert_eq!(first.status, 201, "{}", first.json);
+    assert_eq!(first.json["deadline"], "2026-11-09");
+    let again = push(&app, Some(&key), "SP-1", case_body(None)).await;
+    assert_eq!((again.status.as_u16(), &again.json["id"]), (200, &first.json["id"]));
+    assert_eq!(again.json["version"], 1, "a push that changes nothing changes nothing");
+    let list = app.get("/api/v1/service-cases", &office).await;
+    assert_eq!(list.ok()["total"], 1);
+    assert_eq!(list.json["items"][0]["person_name"], "张伟");
+
+    // Completed, then reopened by the system: each once in the ledger.
+    app.clock.advance(Duration::days(1));
+    let done = push(&app, Some(&key), "SP-1", case_body(Some("2026-11-03T08:50:00+08:00"))).await;
+    assert_eq!(
+        (done.status.as_u16(), &done.json["status"], &done.json["on_time"]),
+        (200, &json!("completed"), &json!(true))
+    );
+    push(&app, Some(&key), "SP-1", case_body(Some("2026-11-03T08:50:00+08:00"))).await.ok();
+    push(&app, Some(&key), "SP-1", case_body(None)).await.ok();
+    let office = app.login("office").await;
+    let id = first.json["id"].as_i64().unwrap();
+    let ev = app.get(&format!("/api/v1/events?aggregate=case&aggregate_id={id}"), &office).await;
+    let kinds: Vec<&str> = ev.ok()["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["case.accepted", "case.completed", "case.reopened"]);
+
+    // A revoked key is refused at once.
+    let clients = app.get("/api/v1/api-clients", &office).await;
+    let cid = clients.ok()[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post(&format!("/api/v1/api-clients/{cid}/revoke"), &office, json!({})).await.ok()["status"],
+        "revoked"
+    );
+    push(&app, Some(&key), "SP-1", case_body(None)).await.expect(401, "invalid_key");
+    // Nobody but the office makes or sees keys.
+    app.get("/api/v1/api-clients", &app.login("sysadmin").await).await.expect(403, "forbidden");
+});
+
+both!(cards_fall_on_working_days_and_show_per_department, |app: TestApp| async move {
+    let key = item_and_key(&app).await;
+    // Accepted Monday 2 November with 5 working days: yellow on Friday 6 (80%), deadline Monday 9.
+    let c = push(&app, Some(&key), "SP-2", case_body(None)).await;
+    let id = c.json["id"].as_i64().unwrap();
+    // Thursday 5: nothing yet.
+    app.clock.advance(Duration::days(3));
+    assert_eq!(xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(), 0);
+    assert_eq!(card(&app, id).await, Value::Null);
+    // Friday 6: yellow. Run twice, given once.
+    app.clock.advance(Duration::days(1));
+    assert_eq!(xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(), 1);
+    assert_eq!(xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(), 0);
+    assert_eq!(card(&app, id).await, "yellow");
+    let office = app.login("office").await;
+    // The office gives Monday 9 off: the deadline moves to Tuesday 10, so Tuesday is no red day.
+    app.put("/api/v1/calendar/days", &office, json!({"day": "2026-11-09", "working": false})).await.ok();
+    app.clock.advance(Duration::days(4));
+    assert_eq!(xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(), 0);
+    let office = app.login("office").await;
+    let detail = app.get(&format!("/api/v1/service-cases/{id}"), &office).await;
+    assert_eq!((&detail.ok()["deadline"], &detail.json["card"]), (&json!("2026-11-10"), &json!("yellow")));
+    // Wednesday 11: red.
+    app.clock.advance(Duration::days(1));
+    assert_eq!(xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(), 1);
+    assert_eq!(card(&app, id).await, "red");
+    // Completed late: the card stays, the case counts late.
+    push(&app, Some(&key), "SP-2", case_body(Some("2026-11-11T08:50:00+08:00"))).await.ok();
+    let office = app.login("office").await;
+    let ev = app.get(&format!("/api/v1/events?aggregate=case&aggregate_id={id}"), &office).await;
+    let kinds: Vec<&str> = ev.ok()["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["case.accepted", "case.yellow_card", "case.red_card", "case.completed"]);
+    // One on time beside it.
+    push(&app, Some(&key), "SP-3", case_body(Some("2026-11-03T08:50:00+08:00"))).await.ok();
+
+    let head = app.login("head_a").await;
+    let s = app.get("/api/v1/service-cases/summary", &head).await;
+    let row = &s.ok()[0];
+    assert_eq!(
+        (&row["cases"], &row["completed"], &row["on_time_rate"], &row["red_cards"], &row["yellow_cards"]),
+        (&json!(2), &json!(2), &json!(50.0), &json!(1), &json!(0)),
+        "{}",
+        s.json
+    );
+    assert_eq!(app.get("/api/v1/service-cases?card=red", &head).await.ok()["total"], 1);
+    // Another department sees none of it; the staff member who accepted them sees their own.
+    let other = app.login("head_b").await;
+    assert_eq!(app.get("/api/v1/service-cases/summary", &other).await.ok(), &json!([]));
+    app.get(&format!("/api/v1/service-cases/{id}"), &other).await.expect(404, "not_found");
+    assert_eq!(app.get("/api/v1/service-cases", &app.login("staff_a").await).await.ok()["total"], 2);
+});
+
+both!(two_pushes_of_a_new_case_at_once_make_one_case, |app: TestApp| async move {
+    let key = item_and_key(&app).await;
+    for n in 0..4 {
+        let number = format!("SP-R{n}");
+        let (a, b) = tokio::join!(
+            push(&app, Some(&key), &number, case_body(None)),
+            push(&app, Some(&key), &number, case_body(Some("2026-11-02T08:45:00+08:00")))
+        );
+        let mut codes = [a.status.as_u16(), b.status.as_u16()];
+        codes.sort_unstable();
+        assert_eq!(codes, [200, 201], "{} {}", a.json, b.json);
+        assert_eq!(a.json["id"], b.json["id"]);
+    }
+    let office = app.login("office").await;
+    assert_eq!(app.get("/api/v1/service-cases", &office).await.ok()["total"], 4);
+    let ev = app.get("/api/v1/events?kind=case.accepted", &office).await;
+    assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 4);
+});
