@@ -48,6 +48,15 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// of the list (but not past this) is an empty page.
 pub const MAX_PAGE: u64 = 1_000_000;
 
+/// A list's paging, for a route whose other parameters are also read without it (a summary of
+/// the same filter takes no page).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
 /// Checks the paging of a list: `page` from 1 to [`MAX_PAGE`], `page_size` from 1 to 200
 /// (default 20).
 pub fn page_req(page: Option<u64>, page_size: Option<u64>, v: &mut Checks) -> PageReq {

@@ -33,7 +33,7 @@ use xiaoneng_store::{
 
 use crate::{
     ApiResult, AppState,
-    api::{Checks, Page, page_req, parse_opt},
+    api::{Checks, Page, PageParams, page_req, parse_opt},
     auth::{Act, Authorized, perm},
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
@@ -263,8 +263,6 @@ fn case_dto(m: service_case::Model, n: &CaseNames) -> Case {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CaseParams {
-    pub page: Option<u64>,
-    pub page_size: Option<u64>,
     /// Part of a case number.
     pub number: Option<String>,
     /// This department and its sub-departments.
@@ -308,15 +306,16 @@ impl CaseParams {
 
 /// Cases within the caller's reach, newest first: the office and leaders all, a department its
 /// tree, a staff member the cases they accepted.
-#[utoipa::path(get, operation_id = "service_cases_list", path = "/api/v1/service-cases", tag = "service", params(CaseParams),
+#[utoipa::path(get, operation_id = "service_cases_list", path = "/api/v1/service-cases", tag = "service", params(PageParams, CaseParams),
     responses((status = 200, body = Page<Case>), (status = 422, body = ErrorBody)))]
 async fn list_cases(
     State(s): State<AppState>,
     auth: Authorized<perm::ServiceRead>,
+    ApiQuery(pg): ApiQuery<PageParams>,
     ApiQuery(p): ApiQuery<CaseParams>,
 ) -> ApiResult<Json<Page<Case>>> {
     let mut v = Checks::default();
-    let page = page_req(p.page, p.page_size, &mut v);
+    let page = page_req(pg.page, pg.page_size, &mut v);
     let f = p.filter(city_day(s.clock.now()), &mut v);
     v.done()?;
     let cases = store::list_cases(s.store.db(), &auth.scope, &f, page).await?;
