@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
     ValidationError,
+    audit::HashAlgo,
     clock::city_day,
     org::Status,
     service::{
@@ -55,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 // ------------------------------------------------------------------ items
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ServiceItem)]
 pub struct Item {
     pub id: i64,
     pub department_id: i64,
@@ -84,6 +86,7 @@ fn item_dto(m: service_item::Model, names: &HashMap<i64, String>) -> Item {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ServiceItemBody)]
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     pub department_id: i64,
@@ -148,17 +151,29 @@ async fn save_item(
         Some(id) => Some(store::get_item(&tx, id, &xiaoneng_store::org::Scope::All).await?),
         None => None,
     };
-    let act = Act::new(s, &auth.user);
-    let m = store::save_item(&tx, before.as_ref(), b.department_id, spec, status, act.now).await?;
+    let m = record_item(&tx, &Act::new(s, &auth.user), before, b.department_id, spec, status).await?;
+    tx.commit().await?;
+    let names = crate::api::department_names(s, [m.department_id]).await?;
+    Ok(item_dto(m, &names))
+}
+
+/// Saves an item as checked (new when `before` is `None`), with its audit entry.
+pub async fn record_item<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    act: &Act<'_>,
+    before: Option<service_item::Model>,
+    department_id: i64,
+    spec: ItemSpec,
+    status: Status,
+) -> ApiResult<service_item::Model> {
+    let m = store::save_item(tx, before.as_ref(), department_id, spec, status, act.now).await?;
+    let action = if before.is_some() { "service_item.update" } else { "service_item.create" };
     let d = json!({
         "code": m.code, "department_id": m.department_id, "promised_days": m.promised_days, "legal_days": m.legal_days,
         "status": m.status, "before": before.map(|b| json!({ "code": b.code, "promised_days": b.promised_days, "legal_days": b.legal_days, "status": b.status })),
     });
-    let action = if id.is_some() { "service_item.update" } else { "service_item.create" };
-    ledger::append(&tx, act.algo, &act.audit(action, "service_item", m.id, d), &[], None).await?;
-    tx.commit().await?;
-    let names = crate::api::department_names(s, [m.department_id]).await?;
-    Ok(item_dto(m, &names))
+    ledger::append(tx, act.algo, &act.audit(action, "service_item", m.id, d), &[], None).await?;
+    Ok(m)
 }
 
 /// Adds a service item with its promised and legal time limits.
@@ -430,7 +445,7 @@ impl FromRequestParts<AppState> for SystemClient {
 }
 
 /// A case as a connected system states it. Times are RFC 3339 (`2026-12-04T09:30:00+08:00`).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CasePush {
     /// 事项编码 of an active service item.
@@ -577,37 +592,52 @@ async fn push_once(
     number: &str,
     b: &CasePush,
 ) -> ApiResult<(StatusCode, Json<Case>)> {
-    let now = s.clock.now();
     let tx = s.store.write().await?;
-    let spec = resolve(&tx, client, number, b).await?;
-    let before = store::cases_by_number(&tx, std::slice::from_ref(&spec.number)).await?.remove(&spec.number);
-    let cal = calendar::work_calendar(&tx).await?;
-    let policy: ServicePolicy = settings::get(&tx, settings::SERVICE_POLICY).await?;
+    let (created, m) = record_push(&tx, s.store.audit_algo(), client, number, b, s.clock.now()).await?;
+    tx.commit().await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let names = case_names(s, std::slice::from_ref(&m)).await?;
+    Ok((status, Json(case_dto(m, &names))))
+}
+
+/// A push as the system states it, decided by core and applied in `tx` with its events and audit
+/// entry: whether it made a new case, and the case. The intake route and the demo city's
+/// approval system both push through it.
+pub async fn record_push<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    algo: HashAlgo,
+    client: &api_client::Model,
+    number: &str,
+    b: &CasePush,
+    now: DateTime<Utc>,
+) -> ApiResult<(bool, service_case::Model)> {
+    let spec = resolve(tx, client, number, b).await?;
+    let before = store::cases_by_number(tx, std::slice::from_ref(&spec.number)).await?.remove(&spec.number);
+    let cal = calendar::work_calendar(tx).await?;
+    let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
     let facts = before.as_ref().map(store::case_facts);
     let d = core_service::push_case(facts.as_ref(), &spec, Some(client.id), &cal, &policy, now)
         .map_err(ApiError::Validation)?;
     let unchanged = facts.as_ref().is_some_and(|f| f.spec == spec) && d.events.is_empty();
-    let m = if unchanged {
-        before.clone().ok_or_else(|| ApiError::Internal("an unchanged case was missing".into()))?
-    } else {
-        let m = store::apply_case(&tx, before.as_ref(), &spec, &d, Some(client.id), now).await?;
-        let action = if before.is_some() { "service_case.update" } else { "service_case.create" };
-        let detail = json!({ "number": m.number, "events": d.events.iter().map(|e| e.kind().code().to_owned()).collect::<Vec<_>>() });
-        ledger::append(
-            &tx,
-            s.store.audit_algo(),
-            &crate::jobs::system_audit(&format!("system:{}", client.name), action, ("service_case", m.id), detail, now),
-            &d.events,
-            Some(m.id),
-        )
-        .await?;
-        m
+    let m = match (&before, unchanged) {
+        (Some(b), true) => b.clone(),
+        _ => {
+            let m = store::apply_case(tx, before.as_ref(), &spec, &d, Some(client.id), now).await?;
+            let action = if before.is_some() { "service_case.update" } else { "service_case.create" };
+            let detail = json!({ "number": m.number, "events": d.events.iter().map(|e| e.kind().code().to_owned()).collect::<Vec<_>>() });
+            let rec = crate::jobs::system_audit(
+                &format!("system:{}", client.name),
+                action,
+                ("service_case", m.id),
+                detail,
+                now,
+            );
+            ledger::append(tx, algo, &rec, &d.events, Some(m.id)).await?;
+            m
+        }
     };
-    store::touch_client(&tx, client, now).await?;
-    tx.commit().await?;
-    let status = if before.is_some() { StatusCode::OK } else { StatusCode::CREATED };
-    let names = case_names(s, std::slice::from_ref(&m)).await?;
-    Ok((status, Json(case_dto(m, &names))))
+    store::touch_client(tx, client, now).await?;
+    Ok((before.is_none(), m))
 }
 
 // ------------------------------------------------------------------ connection keys
@@ -691,22 +721,29 @@ async fn create_client(
     if let Some(d) = b.department_id {
         crate::api::known_department(&tx, "department_id", d).await?;
     }
-    let key = new_key();
-    let act = Act::new(&s, &auth.user);
-    let new = NewClient { kind: ClientKind::System, name, department_id: b.department_id, window_id: None };
-    let m = store::create_client(&tx, &new, &key, auth.user.id, act.now).await?;
-    let d = json!({ "kind": m.kind, "name": m.name, "key_prefix": m.key_prefix, "department_id": m.department_id });
-    ledger::append(&tx, act.algo, &act.audit("api_client.create", "api_client", m.id, d), &[], None).await?;
+    let (m, key) = add_system(&tx, &Act::new(&s, &auth.user), name, b.department_id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m), key: key.key })))
+    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m), key })))
 }
 
-fn new_key() -> ClientKey {
+/// Connects a system that pushes cases, with its audit entry: the client and its key, which is
+/// in the answer and nowhere else.
+pub async fn add_system<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    act: &Act<'_>,
+    name: String,
+    department_id: Option<i64>,
+) -> ApiResult<(api_client::Model, String)> {
     use rand::RngCore;
     let (mut prefix, mut secret) = ([0u8; 5], [0u8; 32]);
     rand::rng().fill_bytes(&mut prefix);
     rand::rng().fill_bytes(&mut secret);
-    ClientKey::from_random(prefix, secret)
+    let key = ClientKey::from_random(prefix, secret);
+    let new = NewClient { kind: ClientKind::System, name, department_id, window_id: None };
+    let m = store::create_client(tx, &new, &key, act.user.id, act.now).await?;
+    let d = json!({ "kind": m.kind, "name": m.name, "key_prefix": m.key_prefix, "department_id": m.department_id });
+    ledger::append(tx, act.algo, &act.audit("api_client.create", "api_client", m.id, d), &[], None).await?;
+    Ok((m, key.key))
 }
 
 /// Stops a key at once; the cases it pushed stay.

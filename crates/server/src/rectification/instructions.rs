@@ -186,6 +186,7 @@ async fn instruct(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = FollowUpDoneBody)]
 pub struct FollowUpDone {
     /// What was done.
     pub note: String,
