@@ -8,7 +8,6 @@ use serde_json::json;
 use xiaoneng_core::{
     audit::HashAlgo,
     auth::{SecurityPolicy, hash_password},
-    clock::{Clock, SystemClock},
     org::{DepartmentCategory, Gender, PostType, SupervisorKind},
     rbac::Role,
 };
@@ -276,7 +275,13 @@ fn headcount(code: &str, category: &str) -> usize {
     }
 }
 
-pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> anyhow::Result<()> {
+/// Makes the city as it stands at `now`: its story (orders overdue, reports returned and awaiting
+/// review, cases carded) is told relative to that moment.
+pub async fn seed(
+    store: &Store,
+    objects: &dyn object_store::ObjectStore,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
     let db = store.db();
     let marker: Option<serde_json::Value> = settings::get(db, MARKER).await?;
     if marker.is_some() {
@@ -286,7 +291,6 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
     if !org::department_tree(db, &org::Scope::All).await?.is_empty() {
         bail!("this database already holds an organisation; the demo city goes only into an empty database");
     }
-    let now = SystemClock.now();
     // The day of the speech the regime comes from, 2006-09-12.
     let mut rng = StdRng::seed_from_u64(20_060_912);
     let password_hash = hash_password(DEMO_PASSWORD)?;
@@ -311,6 +315,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
     }
 
     let mut window_ids: std::collections::HashMap<&str, Vec<i64>> = Default::default();
+    let mut counters = Vec::new();
     for (dept, number, what, hall) in WINDOWS {
         let (_, w) = org::save_window(
             &tx,
@@ -326,6 +331,7 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
         )
         .await?;
         window_ids.entry(*dept).or_default().push(w.id);
+        counters.push((w.id, crate::demo_service::Counter { number, code: w.code, staff: Vec::new() }));
     }
 
     let mut people = Vec::new();
@@ -390,6 +396,9 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
                 staff.insert(*code, employee_no.clone());
             }
             let window_id = (kind == "window_staff").then(|| windows[(i - 6) / 2 % windows.len()]);
+            if let Some((_, c)) = counters.iter_mut().find(|(id, _)| Some(*id) == window_id) {
+                c.staff.push(employee_no.clone());
+            }
             people.push(PersonInput {
                 employee_no,
                 name,
@@ -458,6 +467,8 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
     }
     let (bulletins, orders, campaigns) =
         crate::demo_rectification::seed(&tx, &mut cast, &dept_ids, &password_hash, now, &mut rng).await?;
+    let counters: Vec<_> = counters.into_iter().map(|(_, c)| c).collect();
+    let (items, cases) = crate::demo_service::seed(&tx, &mut cast, &dept_ids, &counters, now, &mut rng).await?;
     // The demo's admins log in with the password alone, so that anyone can try the city (and its
     // browser tests can walk it) without an authenticator app. A real office keeps the default,
     // which requires a second factor of the IT admins and the office's admins (decision 0029).
@@ -472,13 +483,13 @@ pub async fn seed(store: &Store, objects: &dyn object_store::ObjectStore) -> any
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "second_factor_roles": [] }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "service_items": items, "service_cases": cases, "second_factor_roles": [] }),
         ),
     )
     .await?;
     tx.commit().await?;
     println!(
-        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files, {bulletins} bulletins with {orders} rectification orders, {campaigns} campaign",
+        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files, {bulletins} bulletins with {orders} rectification orders, {campaigns} campaign, {items} service items with {cases} cases",
         DEPARTMENTS.len(),
         WINDOWS.len(),
         supervisors().len()

@@ -6,6 +6,7 @@ mod demo;
 mod demo_evidence;
 mod demo_inspections;
 mod demo_rectification;
+mod demo_service;
 mod keys;
 mod settings;
 
@@ -69,6 +70,10 @@ enum Command {
     },
     /// Fill the database with a demo city and print its accounts. Running it again changes nothing.
     Demo {
+        /// Make the city as it would stand at this moment (RFC 3339, e.g. 2027-01-04T09:00:00+08:00)
+        /// instead of now: to see its story on another day of the month or the year.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
         #[command(flatten)]
         db: Db,
     },
@@ -333,10 +338,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { db } => {
+        Command::Demo { as_of, db } => {
             let objects = settings.objects(db.data_dir.as_deref())?;
             let store = open(&settings, db).await?;
-            demo::seed(&store, objects.as_ref()).await?;
+            let now = as_of.map_or_else(|| SystemClock.now(), |t| t.with_timezone(&chrono::Utc));
+            demo::seed(&store, objects.as_ref(), now).await?;
             demo::print_accounts();
             store.close().await?;
             Ok(ExitCode::SUCCESS)
@@ -658,7 +664,7 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
     let objects = settings.objects(db.data_dir.as_deref())?;
     let store = open(&settings, db).await?;
     if demo {
-        demo::seed(&store, objects.as_ref()).await?;
+        demo::seed(&store, objects.as_ref(), SystemClock.now()).await?;
         demo::print_accounts();
     }
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());

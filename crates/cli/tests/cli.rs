@@ -176,6 +176,56 @@ async fn demo_twice_changes_nothing_and_user_add_works() {
     assert!(v.status.success(), "{}", text(&v));
 }
 
+/// The demo tells its whole story on whatever day it is made (the 1st, the 4th, the 20th, a
+/// month's last evening, early January): orders overdue, returned and awaiting review, a task
+/// for each showcase head, bulletins of recent months, and cases done on time, done late, and
+/// open with yellow and red cards; its ledger agrees with its records.
+#[tokio::test]
+async fn the_demo_tells_its_story_on_any_day() {
+    for as_of in [
+        "2026-12-01T08:10:00+08:00",
+        "2026-12-04T17:30:00+08:00",
+        "2026-12-20T12:00:00+08:00",
+        "2026-11-30T23:30:00+08:00",
+        "2027-01-02T10:00:00+08:00",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let o = xn(&["demo", "--as-of", as_of, "--data-dir", d]);
+        assert!(o.status.success(), "{as_of}: {}", text(&o));
+        let db = sqlite(dir.path()).await;
+        let three_months_back = (chrono::DateTime::parse_from_rfc3339(as_of).unwrap() - chrono::Duration::days(92))
+            .format("%Y-%m-%d")
+            .to_string();
+        for (what, table, cond) in [
+            ("an overdue order", "rectification_orders", "overdue_at IS NOT NULL".to_owned()),
+            ("a returned report", "rectification_orders", "status = 'returned'".to_owned()),
+            ("a report awaiting review", "rectification_orders", "status = 'submitted'".to_owned()),
+            (
+                "a task for the market regulator's head",
+                "rectification_orders o JOIN departments d ON d.id = o.department_id",
+                "(d.code = 'SJ' OR d.code LIKE 'SJ-%') AND o.status IN ('open', 'returned')".to_owned(),
+            ),
+            (
+                "a task for the police chief",
+                "rectification_orders o JOIN departments d ON d.id = o.department_id",
+                "(d.code = 'GA' OR d.code LIKE 'GA-%') AND o.status IN ('open', 'returned')".to_owned(),
+            ),
+            ("bulletins of recent months", "bulletins", format!("published_at >= '{three_months_back}'")),
+            ("a case done on time", "service_cases", "completed_at IS NOT NULL AND card IS NULL".to_owned()),
+            ("a case done late", "service_cases", "completed_at IS NOT NULL AND card = 'red'".to_owned()),
+            ("an open case with a yellow card", "service_cases", "completed_at IS NULL AND card = 'yellow'".to_owned()),
+            ("an open case with a red card", "service_cases", "completed_at IS NULL AND card = 'red'".to_owned()),
+            ("a fresh open case", "service_cases", "completed_at IS NULL AND card IS NULL".to_owned()),
+        ] {
+            assert!(count_where(&db, table, &cond).await > 0, "made as of {as_of}, the demo has no {what}");
+        }
+        assert!(count_where(&db, "bulletins", &format!("published_at >= '{three_months_back}'")).await >= 2, "{as_of}");
+        let o = xn(&["events", "check", "--data-dir", d]);
+        assert!(o.status.success() && text(&o).contains("agree"), "{as_of}: {}", text(&o));
+    }
+}
+
 async fn tamper_and_verify(args: &[&str], db: &sea_orm::DatabaseConnection) {
     let v = xn(&[&["audit", "verify"], args].concat());
     assert!(v.status.success(), "{}", text(&v));
