@@ -12,10 +12,11 @@ export interface MenuGroup {
   items: MenuItem[]
 }
 
-const GROUPS: { key: '' | 'org' | 'inspections' | 'rectification' | 'system'; title: string }[] = [
+const GROUPS: { key: '' | 'org' | 'inspections' | 'rectification' | 'service' | 'system'; title: string }[] = [
   { key: '', title: '' },
   { key: 'inspections', title: 'menu.inspections' },
   { key: 'rectification', title: 'menu.rectification' },
+  { key: 'service', title: 'menu.service' },
   { key: 'org', title: 'menu.org' },
   { key: 'system', title: 'menu.system' },
 ]

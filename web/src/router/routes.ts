@@ -9,7 +9,7 @@ declare module 'vue-router' {
     /** Permission code the page needs ('a|b': either); none: any logged-in user. */
     perm?: string
     /** Side-menu group ('' for top level); absent: not in the menu. */
-    menu?: '' | 'org' | 'inspections' | 'rectification' | 'system'
+    menu?: '' | 'org' | 'inspections' | 'rectification' | 'service' | 'system'
     icon?: string
     /** Reachable without a session. */
     public?: boolean
@@ -28,6 +28,9 @@ export const appRoutes: RouteRecordRaw[] = [
   { path: 'campaigns', name: 'campaigns', component: () => import('@/views/campaigns/CampaignsView.vue'), meta: { title: 'menu.campaigns', perm: 'campaign:manage|campaign:answer', menu: 'rectification', icon: 'List' } },
   { path: 'campaigns/:id(\\d+)', name: 'campaign', component: () => import('@/views/campaigns/CampaignDetailView.vue'), meta: { title: 'menu.campaign', perm: 'campaign:manage|campaign:answer' } },
   { path: 'campaigns/participations/:id(\\d+)', name: 'participation', component: () => import('@/views/campaigns/ParticipationView.vue'), meta: { title: 'menu.participation', perm: 'campaign:answer' } },
+  { path: 'service/cases', name: 'service-cases', component: () => import('@/views/service/CasesView.vue'), meta: { title: 'menu.serviceCases', perm: 'service:read', menu: 'service', icon: 'Stopwatch' } },
+  { path: 'service/items', name: 'service-items', component: () => import('@/views/service/ItemsView.vue'), meta: { title: 'menu.serviceItems', perm: 'service:read', menu: 'service', icon: 'Tickets' } },
+  { path: 'service/settings', name: 'service-settings', component: () => import('@/views/service/ServiceSettingsView.vue'), meta: { title: 'menu.serviceSettings', perm: 'service:manage', menu: 'service', icon: 'Connection' } },
   { path: 'org/departments', name: 'departments', component: () => import('@/views/org/DepartmentsView.vue'), meta: { title: 'menu.departments', perm: 'org:read', menu: 'org', icon: 'OfficeBuilding' } },
   { path: 'org/windows', name: 'windows', component: () => import('@/views/org/WindowsView.vue'), meta: { title: 'menu.windows', perm: 'org:read', menu: 'org', icon: 'Shop' } },
   { path: 'org/posts', name: 'posts', component: () => import('@/views/org/PostsView.vue'), meta: { title: 'menu.posts', perm: 'org:read', menu: 'org', icon: 'Document' } },

@@ -1,0 +1,122 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { launch, login, newPage, shot, startServer } from './harness.mjs'
+
+let server, browser
+before(async () => {
+  server = await startServer()
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+/** A whole number shown in the figures' box `n` (0: cases … 5: red cards). */
+async function figure(page, n) {
+  const text = await page.locator('[data-test="cases-figures"] .figure .value').nth(n).innerText()
+  return text
+}
+
+test('the office sees every department’s cases and cards, and narrows to the red ones', async () => {
+  const page = await newPage(browser, server.url)
+  await login(page, 'xnb_admin')
+  await page.waitForURL(server.url + '/')
+  await page.goto('/service/cases')
+  const summary = page.locator('[data-test="cases-summary"] .el-table__body-wrapper .el-table__row')
+  await summary.first().waitFor()
+  assert.ok((await summary.count()) >= 10, 'the demo city’s window departments are listed')
+  assert.ok(Number(await figure(page, 0)) > 300, 'the demo city’s cases are counted')
+  assert.match(await figure(page, 2), /^\d+\.\d%$/, 'an on-time rate is shown')
+  const red = Number(await figure(page, 5))
+  assert.ok(red > 0, 'the demo city has red cards')
+  await shot(page, 'service-cases-office')
+
+  await page.locator('[data-test="cases-card"]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '红牌' }).click()
+  const rows = page.locator('[data-test="cases-table"] .el-table__body-wrapper .el-table__row')
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-test="cases-figures"] .figure .value')[0]?.textContent?.trim() === String(n),
+    red,
+  )
+  await rows.first().waitFor()
+  const cards = await page.locator('[data-test="cases-table"] [data-test^="cases-card-"]').allInnerTexts()
+  assert.ok(cards.length > 0 && cards.every((c) => c === '红牌'), `only red cards: ${cards}`)
+
+  await rows.first().click()
+  const drawer = page.locator('[data-test="case-drawer"]')
+  await drawer.locator('[data-test="case-used"]').waitFor()
+  assert.match(await drawer.innerText(), /承诺办结日/)
+  assert.match(await drawer.locator('[data-test="case-used"]').innerText(), /已用 \d+ \/ 承诺 \d+ 个工作日/)
+  await page.waitForTimeout(400) // the drawer slides in
+  await shot(page, 'service-case-drawer')
+})
+
+test('a department head sees their own department’s cases only', async () => {
+  const page = await newPage(browser, server.url)
+  await login(page, 'sj_head')
+  await page.waitForURL(server.url + '/')
+  await page.goto('/service/cases')
+  const rows = page.locator('[data-test="cases-table"] .el-table__body-wrapper .el-table__row')
+  await rows.first().waitFor()
+  const text = await page.locator('[data-test="cases-table"]').innerText()
+  assert.match(text, /登记注册科/)
+  for (const other of ['不动产', '公积金', '出入境']) assert.doesNotMatch(text, new RegExp(other))
+  assert.equal(await page.locator('a[href="/service/settings"]').count(), 0, 'no settings in a head’s menu')
+  await shot(page, 'service-cases-head')
+})
+
+test('the office connects a system, which pushes a case with its key until the key is revoked', async () => {
+  const page = await newPage(browser, server.url)
+  await login(page, 'xnb_admin')
+  await page.waitForURL(server.url + '/')
+  await page.goto('/service/settings')
+  await page.locator('[data-test="clients-table"] .el-table__row').first().waitFor()
+  await page.click('[data-test="clients-create"]')
+  await page.fill('#client-name', '不动产登记系统')
+  await page.click('[data-test="clients-save"]')
+  const key = (await page.locator('[data-test="clients-key-value"]').innerText()).trim()
+  assert.match(key, /^xn_[0-9a-f]{10}_/)
+  await shot(page, 'service-key-shown-once')
+  await page.click('[data-test="clients-done"]')
+
+  const push = (k) =>
+    fetch(server.url + '/api/v1/intake/cases/E2E-0001', {
+      method: 'PUT',
+      headers: { authorization: 'Bearer ' + k, 'content-type': 'application/json' },
+      body: JSON.stringify({ item_code: 'BDC-001', applicant_type: 'person', accepted_at: new Date(Date.now() - 60_000).toISOString() }),
+    })
+  assert.equal((await push(key)).status, 201)
+  assert.equal((await push(key)).status, 200, 'the same number again updates it')
+
+  const row = page.locator('[data-test="clients-table"] .el-table__row', { hasText: '不动产登记系统' })
+  await row.locator('[data-test^="clients-revoke-"]').click()
+  await page.locator('.el-message-box__btns .el-button--primary').click()
+  await row.locator('.el-tag', { hasText: '已停用' }).waitFor()
+  assert.equal((await push(key)).status, 401, 'a revoked key is refused')
+})
+
+test('an item promising more than the law allows is refused next to the field', async () => {
+  const page = await newPage(browser, server.url)
+  await login(page, 'xnb_admin')
+  await page.waitForURL(server.url + '/')
+  await page.goto('/service/items')
+  await page.locator('[data-test="items-table"] .el-table__row').first().waitFor()
+  await page.click('[data-test="items-create"]')
+  await page.fill('#item-code', 'E2E-001')
+  await page.fill('#item-name', '端到端测试事项')
+  await page.locator('.el-form-item', { has: page.locator('label[for="item-department"]') }).locator('.el-select__wrapper').click()
+  await page.keyboard.type('市民政局')
+  await page.locator('.el-tree-node__content:visible', { hasText: '市民政局' }).first().click()
+  await page.fill('#item-promised', '10')
+  await page.fill('#item-legal', '5')
+  await page.click('[data-test="items-save"]')
+  await page.locator('.el-form-item__error', { hasText: '承诺时限不能长于法定时限' }).waitFor()
+  await page.fill('#item-legal', '20')
+  await page.click('[data-test="items-save"]')
+  await page.locator('.el-message--success').waitFor()
+  await page.fill('input[data-test="items-q"]', 'E2E-001')
+  await page.keyboard.press('Enter')
+  await page.locator('[data-test="items-table"] .el-table__row', { hasText: '端到端测试事项' }).waitFor()
+  await shot(page, 'service-items')
+})
