@@ -23,6 +23,17 @@ impl WorkCalendar {
         Self { overrides: overrides.into_iter().collect() }
     }
 
+    /// What the office's overrides are, as a SHA-256 in hex: changes whenever a day is entered,
+    /// changed or removed (work computed from the calendar is computed again when it does).
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (d, working) in &self.overrides {
+            h.update(format!("{d}:{}\n", u8::from(*working)));
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         if let Some(w) = self.overrides.get(&d) {
             return *w;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use object_store::ObjectStore;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use xiaoneng_core::{
     audit::HashAlgo,
@@ -294,44 +295,53 @@ impl JobHandler for ServiceCards {
     }
 }
 
-/// One pass of the card job: the cards given.
+/// What the open cases' card days were computed from. When the office changes the yellow share
+/// or the calendar, every open case is computed again: a lowered share or a day off taken back
+/// brings a card forward, which the pass over the cases already due would never see.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct CardBasis {
+    yellow_percent: u32,
+    calendar: String,
+}
+
+/// One pass of the card job: the cards given. First, when the share or the calendar changed
+/// since the last pass, every open case; then the cases whose next card is due.
 pub async fn give_cards(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result<usize> {
     use xiaoneng_core::service::ServicePolicy;
     use xiaoneng_store::{calendar, service};
     let today = city_day(now);
     let mut given = 0;
-    loop {
-        let tx = store.write().await?;
-        let cal = calendar::work_calendar(&tx).await?;
-        let policy: ServicePolicy = settings::get(&tx, settings::SERVICE_POLICY).await?;
-        let batch = service::card_candidates(&tx, today, 200).await?;
-        let mut moved = 0;
-        for m in &batch {
-            let facts = service::case_facts(m);
-            match facts.card_check(&cal, &policy, now) {
-                Some(d) => {
-                    // A push that changed the case meanwhile decided its cards itself.
-                    match service::apply_card(&tx, m, &d, now).await {
-                        Ok(()) => {}
-                        Err(xiaoneng_store::StoreError::StateChanged) => continue,
-                        Err(e) => return Err(e),
-                    }
-                    let detail = json!({ "number": m.number, "card": d.card });
-                    let rec = system_audit("system", "service_case.card", ("service_case", m.id), detail, now);
-                    ledger::append(&tx, store.audit_algo(), &rec, &d.events, Some(m.id)).await?;
-                    given += 1;
-                    moved += 1;
-                }
-                None => {
-                    let d = facts.reschedule(&cal, &policy, now);
-                    if d.next_card_on != m.next_card_on {
-                        moved += 1;
-                    }
-                    service::set_next_card_on(&tx, m, d.next_card_on, d.timing.deadline).await?;
-                }
+    let basis = {
+        let db = store.db();
+        let policy: ServicePolicy = settings::get(db, settings::SERVICE_POLICY).await?;
+        CardBasis { yellow_percent: policy.yellow_percent, calendar: calendar::work_calendar(db).await?.fingerprint() }
+    };
+    let last: CardBasis = settings::get(store.db(), settings::SERVICE_CARD_BASIS).await?;
+    if last != basis {
+        let mut after = 0;
+        loop {
+            let tx = store.write().await?;
+            let batch = service::open_cases_after(&tx, after, 200).await?;
+            given += card_batch(store, &tx, &batch, now).await?.0;
+            tx.commit().await?;
+            match batch.last() {
+                Some(m) if batch.len() == 200 => after = m.id,
+                _ => break,
             }
         }
+        // Unless a change meanwhile asked for another pass over all of them.
+        let tx = store.write().await?;
+        if settings::get::<_, CardBasis>(&tx, settings::SERVICE_CARD_BASIS).await? == last {
+            settings::put(&tx, settings::SERVICE_CARD_BASIS, &basis, None, now).await?;
+        }
         tx.commit().await?;
+    }
+    loop {
+        let tx = store.write().await?;
+        let batch = service::card_candidates(&tx, today, 200).await?;
+        let (carded, moved) = card_batch(store, &tx, &batch, now).await?;
+        tx.commit().await?;
+        given += carded;
         if batch.len() < 200 || moved == 0 {
             break;
         }
@@ -340,6 +350,57 @@ pub async fn give_cards(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Re
         tracing::info!(cards = given, "service cases carded");
     }
     Ok(given)
+}
+
+/// Asks for a pass of the card job over every open case, now (in `c`'s transaction): the yellow
+/// share or the calendar changed, so cards may be due that were not. (The basis is forgotten, not
+/// left to the comparison: a day given off and taken back before the job runs leaves the calendar
+/// as it was, but cases decided in between need computing again.)
+pub async fn cards_now<C: sea_orm::ConnectionTrait>(c: &C, now: DateTime<Utc>) -> xiaoneng_store::Result<()> {
+    settings::put(c, settings::SERVICE_CARD_BASIS, &CardBasis::default(), None, now).await?;
+    xiaoneng_store::jobs::enqueue(c, xiaoneng_store::jobs::NewJob::now(SERVICE_CARDS, json!({}), now), now).await?;
+    Ok(())
+}
+
+/// Gives `batch` the cards now due, or computes its next card day again: (cards given, cases
+/// whose next card day moved).
+async fn card_batch(
+    store: &Store,
+    tx: &sea_orm::DatabaseTransaction,
+    batch: &[xiaoneng_store::entity::service_case::Model],
+    now: DateTime<Utc>,
+) -> xiaoneng_store::Result<(usize, usize)> {
+    use xiaoneng_core::service::ServicePolicy;
+    use xiaoneng_store::{calendar, service};
+    let cal = calendar::work_calendar(tx).await?;
+    let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
+    let (mut given, mut moved) = (0, 0);
+    for m in batch {
+        let facts = service::case_facts(m);
+        match facts.card_check(&cal, &policy, now) {
+            Some(d) => {
+                // A push that changed the case meanwhile decided its cards itself.
+                match service::apply_card(tx, m, &d, now).await {
+                    Ok(()) => {}
+                    Err(xiaoneng_store::StoreError::StateChanged) => continue,
+                    Err(e) => return Err(e),
+                }
+                let detail = json!({ "number": m.number, "card": d.card });
+                let rec = system_audit("system", "service_case.card", ("service_case", m.id), detail, now);
+                ledger::append(tx, store.audit_algo(), &rec, &d.events, Some(m.id)).await?;
+                given += 1;
+                moved += 1;
+            }
+            None => {
+                let d = facts.reschedule(&cal, &policy, now);
+                if d.next_card_on != m.next_card_on {
+                    moved += 1;
+                }
+                service::set_next_card_on(tx, m, d.next_card_on, d.timing.deadline).await?;
+            }
+        }
+    }
+    Ok((given, moved))
 }
 
 pub fn runner(

@@ -778,7 +778,7 @@ async fn get_policy(State(s): State<AppState>, _r: Authorized<perm::ServiceRead>
 }
 
 /// Sets the share of the promise after which a case gets its yellow card; cases already carded
-/// keep their cards, open ones are carded by the new share from the job's next run.
+/// keep their cards, open ones are carded by the new share by the card job, which runs at once.
 #[utoipa::path(put, operation_id = "service_put_policy", path = "/api/v1/settings/service-policy", tag = "service",
     request_body = ServicePolicy, responses((status = 200, body = ServicePolicy), (status = 422, body = ErrorBody)))]
 async fn put_policy(
@@ -788,5 +788,8 @@ async fn put_policy(
 ) -> ApiResult<Json<ServicePolicy>> {
     p.validate()?;
     crate::api::save_setting(&s, &auth.user, settings::SERVICE_POLICY, &p).await?;
+    let tx = s.store.write().await?;
+    crate::jobs::cards_now(&tx, s.clock.now()).await?;
+    tx.commit().await?;
     Ok(Json(p))
 }

@@ -369,6 +369,18 @@ pub async fn set_next_card_on<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Open cases still to be carded (a next card day set), by id after `after`: a pass over all of
+/// them, when what their card days were computed from has changed.
+pub async fn open_cases_after<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> Result<Vec<service_case::Model>> {
+    Ok(service_case::Entity::find()
+        .filter(service_case::Column::NextCardOn.is_not_null())
+        .filter(service_case::Column::Id.gt(after))
+        .order_by_asc(service_case::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?)
+}
+
 /// Open cases whose next card is due by `today`, oldest first.
 pub async fn card_candidates<C: ConnectionTrait>(
     c: &C,

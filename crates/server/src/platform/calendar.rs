@@ -127,6 +127,7 @@ async fn set_day(
     };
     let d = json!({ "day": b.day, "working": b.working, "note": note, "before": before.map(|m| json!({ "working": m.working, "note": m.note })) });
     audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, action, "calendar", b.day, d)).await?;
+    crate::jobs::cards_now(&tx, now).await?;
     tx.commit().await?;
     year(State(s), auth.user, ApiQuery(YearParams { year: Some(b.day.year()) })).await
 }
@@ -227,6 +228,7 @@ async fn import(
     }
     let d = json!({ "rows": days.len(), "set": set, "from": days.iter().map(|d| d.0).min(), "to": days.iter().map(|d| d.0).max() });
     audit::append(&tx, s.store.audit_algo(), &auth.user.audit(&s, "calendar.import", "calendar", "import", d)).await?;
+    crate::jobs::cards_now(&tx, now).await?;
     tx.commit().await?;
     let mut years: Vec<i32> = days.iter().map(|d| d.0.year()).collect();
     years.sort_unstable();

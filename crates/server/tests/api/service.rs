@@ -190,6 +190,53 @@ both!(cards_fall_on_working_days_and_show_per_department, |app: TestApp| async m
     assert_eq!(app.get("/api/v1/service-cases", &app.login("staff_a").await).await.ok()["total"], 2);
 });
 
+both!(a_lowered_share_or_a_day_off_taken_back_brings_cards_forward_at_once, |app: TestApp| async move {
+    let key = item_and_key(&app).await;
+    // Accepted Monday 2 November with 5 working days: at 80%, yellow on Friday 6.
+    let c = push(&app, Some(&key), "SP-L", case_body(None)).await;
+    let id = c.json["id"].as_i64().unwrap();
+    // Wednesday 4: nothing due. The office lowers the share to 50%: yellow after 3 days, Thursday 5.
+    app.clock.advance(Duration::days(2));
+    assert_eq!(xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(), 0);
+    let office = app.login("office").await;
+    app.put("/api/v1/settings/service-policy", &office, json!({"yellow_percent": 50})).await.ok();
+    app.clock.advance(Duration::days(1));
+    assert_eq!(
+        xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap(),
+        1,
+        "Thursday 5, not Friday"
+    );
+    assert_eq!(card(&app, id).await, "yellow");
+    let office = app.login("office").await;
+    let ev = app.get(&format!("/api/v1/events?aggregate=case&aggregate_id={id}&kind=case.yellow_card"), &office).await;
+    assert_eq!(
+        ev.ok()["items"][0]["occurred_at"],
+        "2026-11-04T16:00:00Z",
+        "dated the morning of Thursday 5 (city time)"
+    );
+
+    // A second case, accepted Thursday 5 with Monday 9 given off beforehand: deadline Friday 13.
+    app.put("/api/v1/calendar/days", &office, json!({"day": "2026-11-09", "working": false})).await.ok();
+    let mut body = case_body(None);
+    body["accepted_at"] = json!("2026-11-05T09:00:00+08:00");
+    let c = push(&app, Some(&key), "SP-M", body).await;
+    assert_eq!(c.json["deadline"], "2026-11-13");
+    // The office takes the day off back: the deadline is Thursday 12, and a pass says so.
+    app.put("/api/v1/calendar/days", &office, json!({"day": "2026-11-09"})).await.ok();
+    xiaoneng_server::jobs::give_cards(&app.store, app.clock_now()).await.unwrap();
+    let office = app.login("office").await;
+    let d = app.get(&format!("/api/v1/service-cases/{}", c.json["id"]), &office).await;
+    assert_eq!(d.ok()["deadline"], "2026-11-12");
+    // Each change asked for a pass of the job at once.
+    use sea_orm::ConnectionTrait;
+    let queued = app.store.db().query_one_raw(sea_orm::Statement::from_string(
+        app.store.db().get_database_backend(),
+        "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'service.cards'".to_owned(),
+    ));
+    let n: i64 = queued.await.unwrap().unwrap().try_get("", "n").unwrap();
+    assert_eq!(n, 3, "the share, the day off and the day back");
+});
+
 both!(two_pushes_of_a_new_case_at_once_make_one_case, |app: TestApp| async move {
     let key = item_and_key(&app).await;
     for n in 0..4 {
