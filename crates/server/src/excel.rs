@@ -699,13 +699,18 @@ fn is_date_format(code: &str) -> bool {
     false
 }
 
-/// A number as the import reads it: a day when its style is a date's, a whole number without
-/// `.0` (phone and employee numbers typed as numbers come back as floats).
+/// A number as the import reads it: a day when its style is a date's (with the time of day,
+/// `2026-12-04 09:30:00`, when it has one), a whole number without `.0` (phone and employee
+/// numbers typed as numbers come back as floats).
 fn number_text(v: f64, date: bool, epoch: NaiveDate) -> String {
     if date {
         let day = TimeDelta::try_days(v.floor() as i64).and_then(|d| epoch.checked_add_signed(d));
         if let Some(day) = day {
-            return day.to_string();
+            let seconds = ((v - v.floor()) * 86_400.0).round() as u32;
+            return match chrono::NaiveTime::from_num_seconds_from_midnight_opt(seconds, 0) {
+                Some(t) if seconds > 0 => format!("{day} {}", t.format("%H:%M:%S")),
+                _ => day.to_string(),
+            };
         }
     }
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { v.to_string() }
@@ -826,6 +831,7 @@ mod tests {
         let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
         assert_eq!(number_text(46_447.0, true, epoch), "2027-03-01");
         assert_eq!(number_text(46_447.0, false, epoch), "46447");
+        assert_eq!(number_text(46_447.395_833_333, true, epoch), "2027-03-01 09:30:00");
         assert_eq!(number_text(13_800_000_000.0, false, epoch), "13800000000");
         // A day too far for the calendar stays a number rather than panicking.
         assert!(number_text(1e300, true, epoch).starts_with("1000000"));

@@ -46,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_item))
         .routes(routes!(list_cases))
         .routes(routes!(case_summary))
+        .routes(routes!(import_cases))
         .routes(routes!(get_case))
         .routes(routes!(push_case))
         .routes(routes!(list_clients, create_client))
@@ -489,7 +490,7 @@ fn unknown(field: &str, zh: &str, en: &str) -> ValidationError {
 /// Resolves a push's codes into what core decides from; every bad field is named at once.
 async fn resolve<C: sea_orm::ConnectionTrait>(
     c: &C,
-    client: &api_client::Model,
+    held_to: Option<i64>,
     number: &str,
     b: &CasePush,
 ) -> ApiResult<CaseSpec> {
@@ -512,7 +513,7 @@ async fn resolve<C: sea_orm::ConnectionTrait>(
         }
     };
     // A system held to one department pushes that department's items only.
-    if let (Some(i), Some(d)) = (&item, client.department_id) {
+    if let (Some(i), Some(d)) = (&item, held_to) {
         let paths = org::department_paths(c, [i.department_id, d]).await?;
         let within = match (paths.get(&i.department_id), paths.get(&d)) {
             (Some(item_path), Some(own)) => item_path.starts_with(own.as_str()),
@@ -611,33 +612,248 @@ pub async fn record_push<C: sea_orm::ConnectionTrait>(
     b: &CasePush,
     now: DateTime<Utc>,
 ) -> ApiResult<(bool, service_case::Model)> {
-    let spec = resolve(tx, client, number, b).await?;
+    let spec = resolve(tx, client.department_id, number, b).await?;
     let before = store::cases_by_number(tx, std::slice::from_ref(&spec.number)).await?.remove(&spec.number);
     let cal = calendar::work_calendar(tx).await?;
     let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
-    let facts = before.as_ref().map(store::case_facts);
-    let d = core_service::push_case(facts.as_ref(), &spec, Some(client.id), &cal, &policy, now)
-        .map_err(ApiError::Validation)?;
-    let unchanged = facts.as_ref().is_some_and(|f| f.spec == spec) && d.events.is_empty();
-    let m = match (&before, unchanged) {
-        (Some(b), true) => b.clone(),
-        _ => {
-            let m = store::apply_case(tx, before.as_ref(), &spec, &d, Some(client.id), now).await?;
-            let action = if before.is_some() { "service_case.update" } else { "service_case.create" };
-            let detail = json!({ "number": m.number, "events": d.events.iter().map(|e| e.kind().code().to_owned()).collect::<Vec<_>>() });
-            let rec = crate::jobs::system_audit(
-                &format!("system:{}", client.name),
-                action,
-                ("service_case", m.id),
-                detail,
-                now,
-            );
-            ledger::append(tx, algo, &rec, &d.events, Some(m.id)).await?;
-            m
-        }
-    };
+    let d = decide_case(&spec, before.as_ref(), Some(client.id), &cal, &policy, now).map_err(ApiError::Validation)?;
+    let m = apply_decided(tx, algo, Sender::System(client), &spec, before, &d, now).await?;
     store::touch_client(tx, client, now).await?;
+    Ok(m)
+}
+
+/// Who states a case: a connected system pushing it, or the office importing a file.
+enum Sender<'a> {
+    System(&'a api_client::Model),
+    Office(&'a Act<'a>),
+}
+
+fn decide_case(
+    spec: &CaseSpec,
+    before: Option<&service_case::Model>,
+    system_id: Option<i64>,
+    cal: &xiaoneng_core::calendar::WorkCalendar,
+    policy: &ServicePolicy,
+    now: DateTime<Utc>,
+) -> Result<core_service::CaseDecision, Vec<ValidationError>> {
+    core_service::push_case(before.map(store::case_facts).as_ref(), spec, system_id, cal, policy, now)
+}
+
+/// Applies what core decided for a case with its events and an audit entry in the sender's
+/// name; a case that nothing changed is left as it was. (Whether it is new, the case.)
+async fn apply_decided<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    algo: HashAlgo,
+    sender: Sender<'_>,
+    spec: &CaseSpec,
+    before: Option<service_case::Model>,
+    d: &core_service::CaseDecision,
+    now: DateTime<Utc>,
+) -> ApiResult<(bool, service_case::Model)> {
+    let system_id = match sender {
+        Sender::System(c) => Some(c.id),
+        Sender::Office(_) => None,
+    };
+    if let Some(b) = &before
+        && d.events.is_empty()
+        && store::case_facts(b).spec == *spec
+    {
+        return Ok((false, b.clone()));
+    }
+    let m = store::apply_case(tx, before.as_ref(), spec, d, system_id, now).await?;
+    let action = if before.is_some() { "service_case.update" } else { "service_case.create" };
+    let detail = json!({ "number": m.number, "events": d.events.iter().map(|e| e.kind().code().to_owned()).collect::<Vec<_>>() });
+    let rec = match sender {
+        Sender::System(c) => {
+            crate::jobs::system_audit(&format!("system:{}", c.name), action, ("service_case", m.id), detail, now)
+        }
+        Sender::Office(act) => act.audit(action, "service_case", m.id, detail),
+    };
+    ledger::append(tx, algo, &rec, &d.events, Some(m.id)).await?;
     Ok((before.is_none(), m))
+}
+
+// ------------------------------------------------------------------ import
+
+/// Up to 20,000 cases a file, in columns A to L.
+const CASE_IMPORT_LIMITS: crate::excel::Limits =
+    crate::excel::Limits { max_rows: 20_001, max_cols: 12, max_uncompressed: 64 << 20 };
+
+/// (the push's field, the column as named in the file, the names a header may have)
+const CASE_COLUMNS: &[(&str, &str, &[&str])] = &[
+    ("number", "办件编号", &["办件编号", "number"]),
+    ("item_code", "事项编码", &["事项编码", "item_code"]),
+    ("window_code", "窗口编码", &["窗口编码", "window_code"]),
+    ("staff_no", "受理人工号", &["受理人工号", "工号", "staff_no"]),
+    ("applicant_type", "申请人类型", &["申请人类型", "applicant_type"]),
+    ("accepted_at", "受理时间", &["受理时间", "accepted_at"]),
+    ("stage", "办理环节", &["办理环节", "stage"]),
+    ("stage_at", "环节时间", &["环节时间", "stage_at"]),
+    ("completed_at", "办结时间", &["办结时间", "completed_at"]),
+];
+
+/// A time as a sheet holds it: `2026-12-04 09:30`, with seconds, with `/`, or RFC 3339; city time
+/// unless it says otherwise. Returned as RFC 3339 for the push's own check.
+fn sheet_time(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.to_rfc3339());
+    }
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"].iter().find_map(|f| {
+        let t = chrono::NaiveDateTime::parse_from_str(raw, f).ok()?;
+        let at = xiaoneng_core::clock::city_time(t.date(), 0, 0) + (t - t.date().and_hms_opt(0, 0, 0)?);
+        Some(at.to_rfc3339())
+    })
+}
+
+/// What an import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseImport {
+    pub created: usize,
+    pub updated: usize,
+    /// Rows that changed nothing (the case as the file states it was there already).
+    pub unchanged: usize,
+}
+
+/// Imports cases from an .xlsx sheet (the approval system's export, for a system not yet
+/// connected): 办件编号, 事项编码, 窗口编码, 受理人工号, 申请人类型 (个人 / 企业), 受理时间, 办理环节,
+/// 环节时间, 办结时间. A number already there is updated, as a push would. All or nothing: a file
+/// with any bad row changes nothing and reports every bad row.
+#[utoipa::path(post, operation_id = "service_cases_import", path = "/api/v1/service-cases/import", tag = "service",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = CaseImport), (status = 400, body = ErrorBody),
+        (status = 422, description = "row-by-row report, or a file bigger than an import reads (`file`); nothing imported", body = ErrorBody)))]
+async fn import_cases(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<CaseImport>> {
+    use crate::error::RowError;
+    let rows = crate::excel::read_sheet_guarded(body, CASE_IMPORT_LIMITS).await?;
+    let mut rows = rows.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((_, header)) = rows.next() else {
+        return Err(ApiError::bad_request("empty_file", "文件中没有数据", "The file has no rows"));
+    };
+    let at: HashMap<&str, usize> = CASE_COLUMNS
+        .iter()
+        .filter_map(|(field, _, names)| {
+            header.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n))).map(|i| (*field, i))
+        })
+        .collect();
+    let required = ["number", "item_code", "applicant_type", "accepted_at"];
+    if required.iter().any(|f| !at.contains_key(f)) {
+        return Err(ApiError::bad_request(
+            "missing_columns",
+            "缺少必需的列：办件编号、事项编码、申请人类型、受理时间",
+            "Required columns are missing: 办件编号 (number), 事项编码 (item), 申请人类型 (applicant), 受理时间 (accepted)",
+        ));
+    }
+    let column = |field: &str| CASE_COLUMNS.iter().find(|c| c.0 == field).map_or(field, |c| c.1).to_owned();
+    let act = Act::new(&s, &auth.user);
+    let tx = s.store.write().await?;
+    let cal = calendar::work_calendar(&tx).await?;
+    let policy: ServicePolicy = settings::get(&tx, settings::SERVICE_POLICY).await?;
+    let (mut specs, mut errors) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for (row, cells) in rows {
+        let cell = |f: &str| at.get(f).and_then(|i| cells.get(*i)).map_or("", |c| c.trim()).to_owned();
+        let mut row_errors = Vec::new();
+        let mut time = |f: &str| {
+            let raw = cell(f);
+            if raw.is_empty() {
+                return None;
+            }
+            let t = sheet_time(&raw);
+            if t.is_none() {
+                row_errors.push(RowError {
+                    row,
+                    column: column(f),
+                    code: "invalid_time",
+                    zh: format!("时间“{raw}”无效（如 2026-12-04 09:30）"),
+                    en: format!("\"{raw}\" is not a time (like 2026-12-04 09:30)"),
+                });
+                return Some(String::new());
+            }
+            t
+        };
+        let push = CasePush {
+            accepted_at: time("accepted_at").unwrap_or_default(),
+            stage_at: time("stage_at"),
+            completed_at: time("completed_at"),
+            item_code: cell("item_code"),
+            window_code: Some(cell("window_code")).filter(|c| !c.is_empty()),
+            staff_no: Some(cell("staff_no")).filter(|c| !c.is_empty()),
+            applicant_type: match cell("applicant_type").as_str() {
+                "个人" | "自然人" => "person".to_owned(),
+                "企业" | "法人" => "enterprise".to_owned(),
+                other => other.to_owned(),
+            },
+            stage: cell("stage"),
+        };
+        let number = cell("number");
+        if !number.is_empty() && !seen.insert(number.clone()) {
+            row_errors.push(RowError {
+                row,
+                column: column("number"),
+                code: "duplicate",
+                zh: format!("办件编号 {number} 在文件中重复出现"),
+                en: format!("Case number {number} appears twice in the file"),
+            });
+        }
+        let as_rows = |errs: Vec<ValidationError>| {
+            errs.into_iter().map(|e| RowError { row, column: column(&e.field), code: e.code, zh: e.zh, en: e.en })
+        };
+        let checked = match resolve(&tx, None, &number, &push).await {
+            Ok(spec) => Some(spec),
+            Err(ApiError::Validation(errs)) => {
+                // A time already reported as unreadable is not reported again as missing.
+                let errs = errs.into_iter().filter(|e| !row_errors.iter().any(|r| r.column == column(&e.field)));
+                row_errors.extend(as_rows(errs.collect()));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(spec) = checked
+            && row_errors.is_empty()
+        {
+            specs.push((row, spec));
+        }
+        errors.extend(row_errors);
+    }
+    let numbers: Vec<String> = specs.iter().map(|(_, spec)| spec.number.clone()).collect();
+    let mut stored = store::cases_by_number(&tx, &numbers).await?;
+    let mut decided = Vec::new();
+    for (row, spec) in specs {
+        let before = stored.remove(&spec.number);
+        match decide_case(&spec, before.as_ref(), None, &cal, &policy, act.now) {
+            Ok(d) => decided.push((spec, before, d)),
+            Err(errs) => errors.extend(errs.into_iter().map(|e| RowError {
+                row,
+                column: column(&e.field),
+                code: e.code,
+                zh: e.zh,
+                en: e.en,
+            })),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        return Err(ApiError::ImportRejected(errors));
+    }
+    let mut out = CaseImport { created: 0, updated: 0, unchanged: 0 };
+    for (spec, before, d) in decided {
+        let version = before.as_ref().map(|b| b.version);
+        let (created, m) = apply_decided(&tx, act.algo, Sender::Office(&act), &spec, before, &d, act.now).await?;
+        match (created, version) {
+            (true, _) => out.created += 1,
+            (false, Some(v)) if v == m.version => out.unchanged += 1,
+            _ => out.updated += 1,
+        }
+    }
+    let d = json!({ "created": out.created, "updated": out.updated, "unchanged": out.unchanged });
+    ledger::append(&tx, act.algo, &act.audit("service_case.import", "service_case", "import", d), &[], None).await?;
+    tx.commit().await?;
+    Ok(Json(out))
 }
 
 // ------------------------------------------------------------------ connection keys

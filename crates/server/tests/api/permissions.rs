@@ -93,6 +93,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/service-items" | "/api/v1/service-cases" | "/api/v1/service-cases/summary")
         | ("get", "/api/v1/service-cases/{id}" | "/api/v1/settings/service-policy") => Needs(ServiceRead),
         ("post", "/api/v1/service-items" | "/api/v1/api-clients" | "/api/v1/api-clients/{id}/revoke")
+        | ("post", "/api/v1/service-cases/import")
         | ("put", "/api/v1/service-items/{id}" | "/api/v1/settings/service-policy")
         | ("get", "/api/v1/api-clients") => Needs(ServiceManage),
         ("get", "/api/v1/bulletins" | "/api/v1/bulletins/{id}" | "/api/v1/bulletins/{id}/document") => {
@@ -1081,6 +1082,14 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             one(Check::json("/api/v1/intake/cases/SP-A", crate::service::case_body(None), Ok)
                 .header("authorization", format!("Bearer {}", fx.system_key)))
         }
+        ("post", "/api/v1/service-cases/import") => one(Check::new(
+            "/api/v1/service-cases/import",
+            xlsx(
+                &["办件编号", "事项编码", "申请人类型", "受理时间"],
+                &["SP-IMPORT", "330100-XK-001", "企业", "2026-11-02 08:30"],
+            ),
+            Ok,
+        )),
         ("get", "/api/v1/api-clients") => one(Check::empty("/api/v1/api-clients", Ok)),
         ("post", "/api/v1/api-clients") => {
             one(Check::json("/api/v1/api-clients", json!({"kind": "system", "name": "不动产登记系统"}), Ok))

@@ -237,6 +237,75 @@ both!(a_lowered_share_or_a_day_off_taken_back_brings_cards_forward_at_once, |app
     assert_eq!(n, 3, "the share, the day off and the day back");
 });
 
+async fn import(app: &TestApp, s: &crate::support::Session, bytes: Vec<u8>) -> Resp {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/service-cases/import")
+        .header(header::COOKIE, &s.cookie)
+        .header(header::CONTENT_TYPE, xiaoneng_server::excel::XLSX_MIME)
+        .body(Body::from(bytes))
+        .unwrap();
+    app.send(req).await
+}
+
+fn workbook(rows: &[&[&str]]) -> Vec<u8> {
+    let headers = ["办件编号", "事项编码", "窗口编码", "受理人工号", "申请人类型", "受理时间", "办理环节", "办结时间"];
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| (*c).to_owned()).collect()).collect();
+    xiaoneng_server::excel::write_sheet("办件", &headers, &rows).unwrap()
+}
+
+both!(cases_come_in_from_a_workbook_all_or_nothing, |app: TestApp| async move {
+    item_and_key(&app).await;
+    let office = app.login("office").await;
+    let bad = workbook(&[
+        &["XL-1", "330100-XK-001", "", "P-A", "企业", "2026-11-02 08:30", "受理", ""],
+        &["XL-2", "NO-SUCH-ITEM", "", "", "个人", "2026-11-02 9点", "", ""],
+        &["XL-1", "330100-XK-001", "", "", "企业", "2026-11-02 08:40", "", ""],
+        &["XL-3", "330100-XK-001", "", "NOBODY", "团体", "2026-11-02 08:30", "", ""],
+        &["XL-4", "330100-XK-001", "", "", "企业", "2026-11-02 08:30", "", "2026-11-01 10:00"],
+    ]);
+    let r = import(&app, &office, bad.clone()).await;
+    assert_eq!(r.status, 422, "{}", r.json);
+    let found: Vec<(u64, String)> = r.json["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["row"].as_u64().unwrap(), d["column"].as_str().unwrap().to_owned()))
+        .collect();
+    for want in
+        [(3, "事项编码"), (3, "受理时间"), (4, "办件编号"), (5, "受理人工号"), (5, "申请人类型"), (6, "办结时间")]
+    {
+        assert!(found.contains(&(want.0, want.1.to_owned())), "{want:?} in {found:?}");
+    }
+    assert!(!found.iter().any(|(row, _)| *row == 2), "row 2 is sound: {found:?}");
+    assert_eq!(app.get("/api/v1/service-cases", &office).await.ok()["total"], 0, "nothing of a bad file is kept");
+
+    let good = workbook(&[
+        &["XL-1", "330100-XK-001", "", "P-A", "企业", "2026-11-02 08:30", "受理", ""],
+        &["XL-2", "330100-XK-001", "", "", "个人", "2026/11/02 08:15", "办结", "2026-11-02 08:45"],
+    ]);
+    let r = import(&app, &office, good.clone()).await;
+    assert_eq!(r.ok(), &json!({"created": 2, "updated": 0, "unchanged": 0}));
+    // The same file again changes nothing; a case completed since is updated, as a push would.
+    let r = import(&app, &office, good).await;
+    assert_eq!(r.ok(), &json!({"created": 0, "updated": 0, "unchanged": 2}));
+    let later =
+        workbook(&[&["XL-1", "330100-XK-001", "", "P-A", "企业", "2026-11-02 08:30", "办结", "2026-11-02 08:50"]]);
+    let r = import(&app, &office, later).await;
+    assert_eq!(r.ok(), &json!({"created": 0, "updated": 1, "unchanged": 0}));
+    let list = app.get("/api/v1/service-cases?status=completed", &office).await;
+    assert_eq!(list.ok()["total"], 2);
+    let xl2 = list.json["items"].as_array().unwrap().iter().find(|c| c["number"] == "XL-2").unwrap().clone();
+    assert_eq!((&xl2["accepted_at"], &xl2["on_time"]), (&json!("2026-11-02T00:15:00Z"), &json!(true)), "city time");
+    let ev = app.get(&format!("/api/v1/events?aggregate=case&aggregate_id={}", xl2["id"]), &office).await;
+    let kinds: Vec<&str> = ev.ok()["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["case.accepted", "case.completed"]);
+    // A department reads cases but imports none.
+    let head = app.login("head_a").await;
+    let r = import(&app, &head, bad).await;
+    r.expect(403, "forbidden");
+});
+
 both!(two_pushes_of_a_new_case_at_once_make_one_case, |app: TestApp| async move {
     let key = item_and_key(&app).await;
     for n in 0..4 {
