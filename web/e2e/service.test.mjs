@@ -120,3 +120,28 @@ test('an item promising more than the law allows is refused next to the field', 
   await page.locator('[data-test="items-table"] .el-table__row', { hasText: '端到端测试事项' }).waitFor()
   await shot(page, 'service-items')
 })
+
+test('a file without the case columns is refused in the import dialog, and the roster import still offers its template', async () => {
+  const page = await newPage(browser, server.url)
+  await login(page, 'xnb_admin')
+  await page.waitForURL(server.url + '/')
+  // Any workbook the server made will do: the roster's template has none of the case columns.
+  const template = await page.request.get('/api/v1/people/import-template')
+  assert.equal(template.status(), 200)
+  const file = { name: 'roster.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: await template.body() }
+
+  await page.goto('/service/cases')
+  await page.click('[data-test="cases-import"]')
+  const dialog = page.locator('[data-test="cases-import-dialog"]')
+  await dialog.locator('input[type="file"]').setInputFiles(file)
+  await dialog.locator('[data-test="cases-import-submit"]').click()
+  await dialog.locator('[data-test="cases-import-error"]', { hasText: '缺少必需的列' }).waitFor()
+  assert.equal(await dialog.locator('[data-test="cases-import-template"]').count(), 0, 'cases have no template')
+  await shot(page, 'service-cases-import-refused')
+
+  await page.goto('/org/people')
+  await page.click('[data-test="people-import"]')
+  const roster = page.locator('[data-test="people-import-dialog"]')
+  await roster.locator('[data-test="people-import-template"]').waitFor()
+  assert.equal(await roster.locator('li').count(), 6)
+})

@@ -56,6 +56,17 @@ export default {
     departmentRequired: 'Choose the department that provides it',
     retiredHint: 'Retired (takes no new cases)',
   },
+  import: {
+    open: 'Import cases',
+    title: 'Import cases from Excel',
+    done: '{created} added, {updated} updated, {unchanged} unchanged',
+    rules: {
+      columns: 'The first row names the columns: 办件编号 (number), 事项编码 (item code), 申请人类型 (个人 / 企业) and 受理时间 (accepted) are required; 窗口编码, 受理人工号, 办理环节, 环节时间 and 办结时间 are optional',
+      times: 'Times as 2026-12-04 09:30 (Beijing time), or cells formatted as Excel date-times',
+      update: 'A case number already there is updated from the file, as a push from the approval system would; cards are counted in working days by the system',
+      atomic: 'At most 20,000 rows a file; a file with any bad row imports nothing and lists every problem by row',
+    },
+  },
   settings: {
     cardTitle: 'Yellow and red cards',
     yellowPercent: 'Yellow card once a case has used this share of its promised time',

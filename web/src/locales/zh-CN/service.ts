@@ -56,6 +56,17 @@ export default {
     departmentRequired: '请选择实施部门',
     retiredHint: '停用（不再接收新办件）',
   },
+  import: {
+    open: '导入办件',
+    title: '从 Excel 导入办件',
+    done: '新增 {created} 件，更新 {updated} 件，{unchanged} 件无变化',
+    rules: {
+      columns: '第一行为列名：办件编号、事项编码、申请人类型（个人 / 企业）、受理时间为必填；窗口编码、受理人工号、办理环节、环节时间、办结时间可选',
+      times: '时间写作 2026-12-04 09:30（北京时间），或设为 Excel 的日期时间格式',
+      update: '已有的办件编号按文件内容更新，与审批系统推送相同；红黄牌由系统按工作日计算',
+      atomic: '每次最多 20,000 行；任何一行有错则整个文件不导入，并逐行列出问题',
+    },
+  },
   settings: {
     cardTitle: '红黄牌预警',
     yellowPercent: '用去承诺时限的比例达到此值时亮黄牌',
