@@ -435,23 +435,24 @@ pub fn push_case(
         ));
     }
     let was_completed = before.and_then(|b| b.spec.completed_at);
-    // Cards come before a completion they preceded.
-    let cards = spec.cards_due(held, cal, policy, now);
-    let mut card = held;
-    for (c, at) in &cards {
-        events.push(spec.carded(id, *c, *at, &timing));
-        card = Some(*c);
+    // A case reopened is open again from now: cards then due are dated now, not on days it stood
+    // completed.
+    let reopened = was_completed.is_some() && spec.completed_at.is_none();
+    if reopened {
+        let p = Payload::CaseReopened(CaseReopened { number: spec.number.clone() });
+        events.push(match id {
+            Some(id) => Event::new(p, id, spec.subject(), now),
+            None => Event::of_new(p, spec.subject(), now),
+        });
     }
-    match (was_completed, spec.completed_at) {
-        (None, Some(at)) => events.push(spec.completed(id, at, &timing)),
-        (Some(_), None) => {
-            let p = Payload::CaseReopened(CaseReopened { number: spec.number.clone() });
-            events.push(match id {
-                Some(id) => Event::new(p, id, spec.subject(), now),
-                None => Event::of_new(p, spec.subject(), now),
-            });
-        }
-        _ => {}
+    // Cards come before a completion they preceded.
+    let mut card = held;
+    for (c, at) in spec.cards_due(held, cal, policy, now) {
+        events.push(spec.carded(id, c, if reopened { at.max(now) } else { at }, &timing));
+        card = Some(c);
+    }
+    if let (None, Some(at)) = (was_completed, spec.completed_at) {
+        events.push(spec.completed(id, at, &timing));
     }
     Ok(CaseDecision::new(spec, card, timing, events))
 }
@@ -600,6 +601,16 @@ mod tests {
         let later = reopened.card_check(&cal, &p, city_time(day(2026, 12, 1), 0, 5)).unwrap();
         assert_eq!(kinds(&later), [EventKind::CaseRedCard]);
         assert_eq!(later.events[0].aggregate_id, crate::event::AggregateId::Known(5));
+        // Completed on time with no card, reopened a week past its deadline: red at once, dated at
+        // the reopening — not on 1 December, when it stood completed.
+        let quick = case(day(2026, 11, 16), 10, Some(day(2026, 11, 17)));
+        let d = push_case(None, &quick, None, &cal, &p, city_time(day(2026, 11, 17), 17, 0)).unwrap();
+        assert_eq!(d.card, None);
+        let stored = CaseFacts { id: 6, spec: quick, card: None };
+        let week_late = city_time(day(2026, 12, 7), 10, 0);
+        let d = push_case(Some(&stored), &case(day(2026, 11, 16), 10, None), None, &cal, &p, week_late).unwrap();
+        assert_eq!(kinds(&d), [EventKind::CaseReopened, EventKind::CaseYellowCard, EventKind::CaseRedCard]);
+        assert!(d.events.iter().all(|e| e.occurred_at == week_late), "{:?}", d.events);
     }
 
     #[test]

@@ -706,7 +706,7 @@ fn number_text(v: f64, date: bool, epoch: NaiveDate) -> String {
     if date {
         let day = TimeDelta::try_days(v.floor() as i64).and_then(|d| epoch.checked_add_signed(d));
         if let Some(day) = day {
-            let seconds = ((v - v.floor()) * 86_400.0).round() as u32;
+            let seconds = (((v - v.floor()) * 86_400.0).round() as u32).min(86_399);
             return match chrono::NaiveTime::from_num_seconds_from_midnight_opt(seconds, 0) {
                 Some(t) if seconds > 0 => format!("{day} {}", t.format("%H:%M:%S")),
                 _ => day.to_string(),

@@ -30,13 +30,20 @@ fn bad_key() -> ApiError {
 }
 
 /// Whether a request takes part: a write under `/api/v1/`, except tus uploads (their offsets make
-/// them safe to repeat already) and logging in and out.
+/// them safe to repeat already), logging in and out, a connected system's push (its case number
+/// makes it idempotent, and it has no session to keep keys apart by), and writes whose answer
+/// holds a secret shown once — a connection key, half of a reset code — which must never be
+/// kept in the table.
 fn applies(req: &Request) -> bool {
     let path = req.uri().path();
     matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH)
         && path.starts_with("/api/v1/")
         && !path.starts_with("/api/v1/uploads/")
         && !path.starts_with("/api/v1/auth/")
+        && !path.starts_with("/api/v1/intake/")
+        && path != "/api/v1/api-clients"
+        && !path.starts_with("/api/v1/password-resets/")
+        && !path.ends_with("/reset-password")
 }
 
 pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {

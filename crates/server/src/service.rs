@@ -488,9 +488,15 @@ fn unknown(field: &str, zh: &str, en: &str) -> ValidationError {
 }
 
 /// Resolves a push's codes into what core decides from; every bad field is named at once.
+/// `before` is the case stored under the number: its item, window and staff member stay
+/// acceptable when since retired, closed or gone (a case accepted then is still finished), and it
+/// keeps the promise it arrived with. A system held to a department sees nothing outside it: an
+/// item, window or staff member elsewhere is as unknown as one that does not exist, and a number
+/// used by a case elsewhere is refused.
 async fn resolve<C: sea_orm::ConnectionTrait>(
     c: &C,
     held_to: Option<i64>,
+    before: Option<&service_case::Model>,
     number: &str,
     b: &CasePush,
 ) -> ApiResult<CaseSpec> {
@@ -501,8 +507,43 @@ async fn resolve<C: sea_orm::ConnectionTrait>(
     let stage_at = b.stage_at.as_deref().and_then(|t| parse_time("stage_at", t, &mut v));
     let completed_at = b.completed_at.as_deref().and_then(|t| parse_time("completed_at", t, &mut v));
     let item = store::items_by_code(c, &[b.item_code.trim().to_owned()]).await?.into_values().next();
-    let item = match item {
-        Some(i) if i.status != Status::Active => {
+    let window = match b.window_code.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+        Some(code) => Some(org::window_by_code(c, &code.to_ascii_uppercase()).await?),
+        None => None,
+    };
+    let staff_no = b.staff_no.as_deref().map(str::trim).filter(|x| !x.is_empty());
+    let person = match staff_no {
+        Some(no) => Some(org::people_by_employee_no(c, &[no.to_owned()]).await?.remove(no)),
+        None => None,
+    };
+    // The departments a held system may touch: its own and those under it.
+    let within = |paths: &HashMap<i64, String>, d: i64| match (held_to, paths.get(&d)) {
+        (None, _) => true,
+        (Some(own), Some(path)) => paths.get(&own).is_some_and(|o| path.starts_with(o.as_str())),
+        (Some(_), None) => false,
+    };
+    let depts = [
+        held_to,
+        item.as_ref().map(|i| i.department_id),
+        window.as_ref().and_then(|w| w.as_ref().map(|w| w.department_id)),
+        person.as_ref().and_then(|p| p.as_ref().map(|p| p.department_id)),
+        before.map(|b| b.department_id),
+    ];
+    let paths = match held_to {
+        Some(_) => org::department_paths(c, depts.into_iter().flatten()).await?,
+        None => HashMap::new(),
+    };
+    if before.is_some_and(|b| !within(&paths, b.department_id)) {
+        v.push(ValidationError::new(
+            "number",
+            "taken",
+            "该办件编号已被其他部门的办件使用",
+            "This case number belongs to a case of a department this system does not serve",
+        ));
+    }
+    let kept = |id: i64, was: Option<i64>| was == Some(id);
+    let item = match item.filter(|i| within(&paths, i.department_id)) {
+        Some(i) if i.status != Status::Active && !kept(i.id, before.map(|b| b.item_id)) => {
             v.push(ValidationError::new("item_code", "retired", "该事项已停用", "This item is no longer offered"));
             None
         }
@@ -512,48 +553,36 @@ async fn resolve<C: sea_orm::ConnectionTrait>(
             None
         }
     };
-    // A system held to one department pushes that department's items only.
-    if let (Some(i), Some(d)) = (&item, held_to) {
-        let paths = org::department_paths(c, [i.department_id, d]).await?;
-        let within = match (paths.get(&i.department_id), paths.get(&d)) {
-            (Some(item_path), Some(own)) => item_path.starts_with(own.as_str()),
-            _ => false,
-        };
-        if !within {
-            v.push(ValidationError::new(
-                "item_code",
-                "outside_system",
-                "该事项不属于本系统接入的部门",
-                "This item belongs to a department this system does not serve",
-            ));
+    let window_id = match window.map(|w| w.filter(|w| within(&paths, w.department_id))) {
+        None => None,
+        Some(Some(w)) if w.status == Status::Active || kept(w.id, before.and_then(|b| b.window_id)) => Some(w.id),
+        Some(_) => {
+            v.push(unknown("window_code", "窗口编码不存在或已撤销", "No active window has this code"));
+            None
         }
-    }
-    let mut window_id = None;
-    if let Some(code) = b.window_code.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-        match org::window_by_code(c, &code.to_ascii_uppercase()).await? {
-            Some(w) if w.status == Status::Active => window_id = Some(w.id),
-            _ => v.push(unknown("window_code", "窗口编码不存在或已撤销", "No active window has this code")),
+    };
+    let person_id = match person.map(|p| p.filter(|p| within(&paths, p.department_id))) {
+        None => None,
+        Some(Some(p)) if p.status == Status::Active || kept(p.id, before.and_then(|b| b.person_id)) => Some(p.id),
+        Some(_) => {
+            v.push(unknown("staff_no", "工号不存在或人员已离岗", "No active staff member has this number"));
+            None
         }
-    }
-    let mut person_id = None;
-    if let Some(no) = b.staff_no.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-        match org::people_by_employee_no(c, &[no.to_owned()]).await?.remove(no) {
-            Some(p) if p.status == Status::Active => person_id = Some(p.id),
-            _ => v.push(unknown("staff_no", "工号不存在或人员已离岗", "No active staff member has this number")),
-        }
-    }
-    if b.stage.chars().count() > 50 {
-        v.push(ValidationError::new("stage", "length", "办理环节最多 50 个字", "The stage is at most 50 characters"));
-    }
+    };
     v.done()?;
     let (Some(item), Some(applicant), Some(accepted_at)) = (item, applicant, accepted_at) else {
         return Err(ApiError::Internal("a checked value was missing".into()));
+    };
+    // The promise a case arrived with is its promise; a changed item limit is for new cases.
+    let promised_days = match before {
+        Some(b) if b.item_id == item.id => b.promised_days,
+        _ => item.promised_days,
     };
     Ok(CaseSpec {
         number,
         item_id: item.id,
         department_id: item.department_id,
-        promised_days: u32::try_from(item.promised_days).unwrap_or(0),
+        promised_days: u32::try_from(promised_days).unwrap_or(0),
         window_id,
         person_id,
         applicant,
@@ -612,8 +641,9 @@ pub async fn record_push<C: sea_orm::ConnectionTrait>(
     b: &CasePush,
     now: DateTime<Utc>,
 ) -> ApiResult<(bool, service_case::Model)> {
-    let spec = resolve(tx, client.department_id, number, b).await?;
-    let before = store::cases_by_number(tx, std::slice::from_ref(&spec.number)).await?.remove(&spec.number);
+    let stored = number.trim().to_owned();
+    let before = store::cases_by_number(tx, std::slice::from_ref(&stored)).await?.remove(&stored);
+    let spec = resolve(tx, client.department_id, before.as_ref(), number, b).await?;
     let cal = calendar::work_calendar(tx).await?;
     let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
     let d = decide_case(&spec, before.as_ref(), Some(client.id), &cal, &policy, now).map_err(ApiError::Validation)?;
@@ -692,18 +722,26 @@ const CASE_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("completed_at", "办结时间", &["办结时间", "completed_at"]),
 ];
 
-/// A time as a sheet holds it: `2026-12-04 09:30`, with seconds, with `/`, or RFC 3339; city time
-/// unless it says otherwise. Returned as RFC 3339 for the push's own check.
+/// A time as a sheet holds it: `2026-12-04 09:30`, with seconds, with `/`, a day alone (its
+/// midnight), or RFC 3339; city time unless it says otherwise. Returned as RFC 3339 for the
+/// push's own check.
 fn sheet_time(raw: &str) -> Option<String> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.to_rfc3339());
     }
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"].iter().find_map(|f| {
+    let at = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"].iter().find_map(|f| {
         let t = chrono::NaiveDateTime::parse_from_str(raw, f).ok()?;
-        let at = xiaoneng_core::clock::city_time(t.date(), 0, 0) + (t - t.date().and_hms_opt(0, 0, 0)?);
-        Some(at.to_rfc3339())
-    })
+        Some(xiaoneng_core::clock::city_midnight(t.date()) + (t - t.date().and_hms_opt(0, 0, 0)?))
+    });
+    // A day alone (a date-time cell at midnight comes out so) is its midnight.
+    let at = at.or_else(|| {
+        ["%Y-%m-%d", "%Y/%m/%d"]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
+            .map(xiaoneng_core::clock::city_midnight)
+    });
+    at.map(|t| t.to_rfc3339())
 }
 
 /// What an import did.
@@ -755,6 +793,10 @@ async fn import_cases(
     let policy: ServicePolicy = settings::get(&tx, settings::SERVICE_POLICY).await?;
     let (mut specs, mut errors) = (Vec::new(), Vec::new());
     let mut seen = std::collections::HashSet::new();
+    let rows: Vec<(u32, Vec<String>)> = rows.collect();
+    let numbers: Vec<String> =
+        rows.iter().filter_map(|(_, cells)| cells.get(at["number"]).map(|n| n.trim().to_owned())).collect();
+    let mut stored = store::cases_by_number(&tx, &numbers).await?;
     for (row, cells) in rows {
         let cell = |f: &str| at.get(f).and_then(|i| cells.get(*i)).map_or("", |c| c.trim()).to_owned();
         let mut row_errors = Vec::new();
@@ -803,7 +845,7 @@ async fn import_cases(
         let as_rows = |errs: Vec<ValidationError>| {
             errs.into_iter().map(|e| RowError { row, column: column(&e.field), code: e.code, zh: e.zh, en: e.en })
         };
-        let checked = match resolve(&tx, None, &number, &push).await {
+        let checked = match resolve(&tx, None, stored.get(&number), &number, &push).await {
             Ok(spec) => Some(spec),
             Err(ApiError::Validation(errs)) => {
                 // A time already reported as unreadable is not reported again as missing.
@@ -820,8 +862,6 @@ async fn import_cases(
         }
         errors.extend(row_errors);
     }
-    let numbers: Vec<String> = specs.iter().map(|(_, spec)| spec.number.clone()).collect();
-    let mut stored = store::cases_by_number(&tx, &numbers).await?;
     let mut decided = Vec::new();
     for (row, spec) in specs {
         let before = stored.remove(&spec.number);
@@ -1008,4 +1048,20 @@ async fn put_policy(
     crate::jobs::cards_now(&tx, s.clock.now()).await?;
     tx.commit().await?;
     Ok(Json(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sheet_time;
+
+    #[test]
+    fn a_sheets_times_are_city_time() {
+        let t = |s: &str| sheet_time(s);
+        assert_eq!(t("2026-12-04 09:30").as_deref(), Some("2026-12-04T01:30:00+00:00"));
+        assert_eq!(t("2026/12/04 09:30:15").as_deref(), Some("2026-12-04T01:30:15+00:00"));
+        assert_eq!(t("2026-12-04").as_deref(), Some("2026-12-03T16:00:00+00:00"), "a day alone is its midnight");
+        assert_eq!(t("2026-12-04T09:30:00+08:00").as_deref(), Some("2026-12-04T09:30:00+08:00"));
+        assert_eq!(t("2026-12-04 9点"), None);
+        assert_eq!(t("46447"), None);
+    }
 }

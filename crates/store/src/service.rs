@@ -33,8 +33,16 @@ pub struct ItemFilter {
 
 fn item_scope(scope: &Scope) -> Condition {
     match scope {
-        // A staff member reads the items of their own department's counters.
-        Scope::Person(_) => Condition::all().add(Expr::val(1).eq(0)),
+        // A staff member reads the items of their own department.
+        Scope::Person(Some(p)) => Condition::all().add(
+            service_item::Column::DepartmentId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(crate::entity::person::Column::DepartmentId)
+                    .from(crate::entity::person::Entity)
+                    .and_where(crate::entity::person::Column::Id.eq(*p))
+                    .to_owned(),
+            ),
+        ),
         other => in_dept_scope(service_item::Column::DepartmentId, other),
     }
 }
@@ -47,7 +55,7 @@ pub async fn list_items<C: ConnectionTrait>(
 ) -> Result<Paged<service_item::Model>> {
     let mut q = service_item::Entity::find().filter(item_scope(scope));
     if let Some(d) = f.department_id {
-        q = q.filter(service_item::Column::DepartmentId.eq(d));
+        q = q.filter(crate::org::in_department(c, service_item::Column::DepartmentId, d, false).await?);
     }
     if let Some(s) = f.status {
         q = q.filter(service_item::Column::Status.eq(s));
@@ -422,11 +430,12 @@ pub struct CaseFilter {
     pub accepted_before: Option<DateTime<Utc>>,
 }
 
-fn case_filter(scope: &Scope, f: &CaseFilter) -> Condition {
+/// The cases a filter selects within `scope`; a department is the department and those below it.
+async fn case_filter<C: ConnectionTrait>(c: &C, scope: &Scope, f: &CaseFilter) -> Result<Condition> {
     use service_case::Column as K;
     let mut cond = case_scope(scope);
     if let Some(d) = f.department_id {
-        cond = cond.add(in_dept_scope(K::DepartmentId, &Scope::Department(d)));
+        cond = cond.add(crate::org::in_department(c, K::DepartmentId, d, false).await?);
     }
     for (col, v) in [(K::ItemId, f.item_id), (K::WindowId, f.window_id), (K::PersonId, f.person_id)] {
         if let Some(v) = v {
@@ -453,7 +462,7 @@ fn case_filter(scope: &Scope, f: &CaseFilter) -> Condition {
     if let Some(t) = f.accepted_before {
         cond = cond.add(K::AcceptedAt.lt(t));
     }
-    cond
+    Ok(cond)
 }
 
 /// Cases, newest first.
@@ -464,7 +473,7 @@ pub async fn list_cases<C: ConnectionTrait>(
     page: PageReq,
 ) -> Result<Paged<service_case::Model>> {
     let q = service_case::Entity::find()
-        .filter(case_filter(scope, f))
+        .filter(case_filter(c, scope, f).await?)
         .order_by_desc(service_case::Column::AcceptedAt)
         .order_by_desc(service_case::Column::Id);
     let total = q.clone().count(c).await?;
@@ -503,7 +512,7 @@ pub async fn case_counts<C: ConnectionTrait>(
         .column_as(when(K::CompletedAt.is_null().and(K::Deadline.lt(today))), "open_overdue")
         .column_as(when(K::Card.eq(CaseCard::Yellow)), "yellow")
         .column_as(when(K::Card.eq(CaseCard::Red)), "red")
-        .filter(case_filter(scope, f))
+        .filter(case_filter(c, scope, f).await?)
         .group_by(K::DepartmentId)
         .order_by_asc(K::DepartmentId)
         .into_model::<CaseCounts>()

@@ -76,3 +76,44 @@ both!(a_create_sent_twice_with_one_key_creates_once, |app: TestApp| async move {
     // A key must be printable.
     post_keyed(&app, &inspector, "/api/v1/findings", "two words", &fixed).await.expect(400, "invalid_idempotency_key");
 });
+
+both!(answers_holding_a_secret_are_never_kept_and_pushes_are_not_replayed, |app: TestApp| async move {
+    use sea_orm::ConnectionTrait;
+    let office = app.login("office").await;
+    let body = json!({"kind": "system", "name": "审批系统"});
+    let first = post_keyed(&app, &office, "/api/v1/api-clients", "key-1", &body).await;
+    assert_eq!(first.status, 201, "{}", first.json);
+    // Sent again: a second key, not the first replayed out of a table that would hold it in clear.
+    let again = post_keyed(&app, &office, "/api/v1/api-clients", "key-1", &body).await;
+    assert_eq!(again.status, 201);
+    assert_ne!(again.json["key"], first.json["key"]);
+    let kept = app
+        .store
+        .db()
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.store.backend(),
+            "SELECT COUNT(*) AS n FROM idempotency_keys".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(kept, 0, "nothing of a key's answer is kept");
+
+    // A push with an Idempotency-Key, then the same without the system's key: refused, not replayed.
+    let key = crate::service::item_and_key(&app).await;
+    let push = |auth: Option<String>| {
+        let mut b = Request::builder()
+            .method(Method::PUT)
+            .uri("/api/v1/intake/cases/SP-IDEM")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", "push-1");
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        b.body(Body::from(crate::service::case_body(None).to_string())).unwrap()
+    };
+    assert_eq!(app.send(push(Some(format!("Bearer {key}")))).await.status, 201);
+    app.send(push(None)).await.expect(401, "invalid_key");
+});

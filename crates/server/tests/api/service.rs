@@ -306,6 +306,70 @@ both!(cases_come_in_from_a_workbook_all_or_nothing, |app: TestApp| async move {
     r.expect(403, "forbidden");
 });
 
+both!(a_system_held_to_a_department_touches_and_learns_nothing_outside_it, |app: TestApp| async move {
+    let city_key = item_and_key(&app).await;
+    let office = app.login("office").await;
+    let (a, a1, b) = (app.ids["dept_a"], app.ids["dept_a1"], app.ids["dept_b"]);
+    let item = json!({"department_id": b, "code": "330100-XK-B01", "name": "建设工程许可", "promised_days": 5, "legal_days": 20});
+    assert_eq!(app.post("/api/v1/service-items", &office, item).await.status, 201);
+    let held = app
+        .post("/api/v1/api-clients", &office, json!({"kind": "system", "name": "B局系统", "department_id": b}))
+        .await;
+    let held_key = held.json["key"].as_str().unwrap().to_owned();
+
+    // Bureau A's case, pushed by the city's system: the held system cannot take it over.
+    assert_eq!(push(&app, Some(&city_key), "SP-A1", case_body(None)).await.status, 201);
+    let mut into_b = case_body(None);
+    into_b["item_code"] = json!("330100-XK-B01");
+    into_b["staff_no"] = Value::Null;
+    let r = push(&app, Some(&held_key), "SP-A1", into_b.clone()).await;
+    assert_eq!((r.status.as_u16(), fields(&r)), (422, vec!["number".to_owned()]), "{}", r.json);
+    // Nor learn whether bureau A's item or staff exist: they answer as codes that exist nowhere do.
+    let r = push(&app, Some(&held_key), "SP-B1", case_body(None)).await;
+    let codes: Vec<(String, String)> = r.json["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["field"].as_str().unwrap().to_owned(), d["code"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(codes, [("item_code".to_owned(), "unknown".to_owned()), ("staff_no".to_owned(), "unknown".to_owned())]);
+    let office = app.login("office").await;
+    let a_case = app.get("/api/v1/service-cases?number=SP-A1", &office).await;
+    assert_eq!(a_case.ok()["items"][0]["department_id"], a, "bureau A's case is as it was");
+    // Its own items it pushes.
+    assert_eq!(push(&app, Some(&held_key), "SP-B1", into_b).await.status, 201);
+
+    // Bureau A with its sub-departments: a case of 登记注册科 counts under A.
+    let item = json!({"department_id": a1, "code": "330100-XK-A11", "name": "个体工商户登记", "promised_days": 1, "legal_days": 3});
+    assert_eq!(app.post("/api/v1/service-items", &office, item).await.status, 201);
+    let mut sub = case_body(None);
+    sub["item_code"] = json!("330100-XK-A11");
+    assert_eq!(push(&app, Some(&city_key), "SP-A11", sub).await.status, 201);
+    let under_a = app.get(&format!("/api/v1/service-cases?department_id={a}"), &office).await;
+    assert_eq!(under_a.ok()["total"], 2, "{}", under_a.json);
+    let items_under_a = app.get(&format!("/api/v1/service-items?department_id={a}"), &office).await;
+    assert_eq!(items_under_a.ok()["total"], 2);
+    // A staff member reads their own department's items.
+    assert_eq!(app.get("/api/v1/service-items", &app.login("staff_a").await).await.ok()["total"], 1);
+});
+
+both!(a_case_keeps_its_promise_and_is_finished_after_its_item_is_retired, |app: TestApp| async move {
+    let key = item_and_key(&app).await;
+    let c = push(&app, Some(&key), "SP-K", case_body(None)).await;
+    assert_eq!(c.json["deadline"], "2026-11-09");
+    let office = app.login("office").await;
+    let item_id = c.json["item_id"].as_i64().unwrap();
+    let retired = json!({"department_id": app.ids["dept_a"], "code": "330100-XK-001", "name": "食品经营许可", "promised_days": 10, "legal_days": 20, "status": "retired"});
+    app.put(&format!("/api/v1/service-items/{item_id}"), &office, retired).await.ok();
+    // Finished on Tuesday 10: late against the 5 days it was accepted under, not on time against 10.
+    app.clock.advance(Duration::days(8));
+    let done = push(&app, Some(&key), "SP-K", case_body(Some("2026-11-10T08:30:00+08:00"))).await;
+    assert_eq!(done.status, 200, "{}", done.json);
+    assert_eq!((&done.json["promised_days"], &done.json["on_time"]), (&json!(5), &json!(false)));
+    // A new case on the retired item is refused.
+    push(&app, Some(&key), "SP-K2", case_body(None)).await.expect(422, "validation_failed");
+});
+
 both!(two_pushes_of_a_new_case_at_once_make_one_case, |app: TestApp| async move {
     let key = item_and_key(&app).await;
     for n in 0..4 {
