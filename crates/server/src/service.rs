@@ -339,11 +339,9 @@ async fn list_cases(
     Ok(Json(Page::from(cases, |m| case_dto(m, &names))))
 }
 
-/// A department's service record over a period.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DepartmentCases {
-    pub department_id: i64,
-    pub department_name: String,
+/// A service record over the cases a filter selects.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CaseCounts {
     /// Cases accepted in the period.
     pub cases: i64,
     pub completed: i64,
@@ -357,35 +355,68 @@ pub struct DepartmentCases {
     pub red_cards: i64,
 }
 
-/// Per department: cases, on-time rate and cards, over the cases the filter selects.
+impl CaseCounts {
+    fn of(cases: i64, completed: i64, on_time: i64, open_overdue: i64, yellow: i64, red: i64) -> Self {
+        CaseCounts {
+            on_time_rate: core_service::on_time_rate(completed as u64, on_time as u64),
+            cases,
+            completed,
+            completed_on_time: on_time,
+            open_overdue,
+            yellow_cards: yellow,
+            red_cards: red,
+        }
+    }
+}
+
+/// A department's service record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentCases {
+    pub department_id: i64,
+    pub department_name: String,
+    #[serde(flatten)]
+    pub counts: CaseCounts,
+}
+
+/// All the departments within reach together, and each of them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSummary {
+    pub total: CaseCounts,
+    pub departments: Vec<DepartmentCases>,
+}
+
+/// Cases, on-time rate and cards over the cases the filter selects: in total and per department.
 #[utoipa::path(get, operation_id = "service_cases_summary", path = "/api/v1/service-cases/summary", tag = "service", params(CaseParams),
-    responses((status = 200, body = Vec<DepartmentCases>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseSummary), (status = 422, body = ErrorBody)))]
 async fn case_summary(
     State(s): State<AppState>,
     auth: Authorized<perm::ServiceRead>,
     ApiQuery(p): ApiQuery<CaseParams>,
-) -> ApiResult<Json<Vec<DepartmentCases>>> {
+) -> ApiResult<Json<CaseSummary>> {
     let mut v = Checks::default();
     let today = city_day(s.clock.now());
     let f = p.filter(today, &mut v);
     v.done()?;
     let rows = store::case_counts(s.store.db(), &auth.scope, &f, today).await?;
     let names = crate::api::department_names(&s, rows.iter().map(|r| r.department_id)).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| DepartmentCases {
-                department_name: names.get(&r.department_id).cloned().unwrap_or_default(),
-                on_time_rate: core_service::on_time_rate(r.completed as u64, r.on_time as u64),
-                department_id: r.department_id,
-                cases: r.cases,
-                completed: r.completed,
-                completed_on_time: r.on_time,
-                open_overdue: r.open_overdue,
-                yellow_cards: r.yellow,
-                red_cards: r.red,
-            })
-            .collect(),
-    ))
+    let sum = |f: fn(&store::CaseCounts) -> i64| rows.iter().map(f).sum::<i64>();
+    let total = CaseCounts::of(
+        sum(|r| r.cases),
+        sum(|r| r.completed),
+        sum(|r| r.on_time),
+        sum(|r| r.open_overdue),
+        sum(|r| r.yellow),
+        sum(|r| r.red),
+    );
+    let departments = rows
+        .iter()
+        .map(|r| DepartmentCases {
+            department_name: names.get(&r.department_id).cloned().unwrap_or_default(),
+            department_id: r.department_id,
+            counts: CaseCounts::of(r.cases, r.completed, r.on_time, r.open_overdue, r.yellow, r.red),
+        })
+        .collect();
+    Ok(Json(CaseSummary { total, departments }))
 }
 
 /// A case with how far along it is (what happened to it: `GET /api/v1/events?aggregate=case`).

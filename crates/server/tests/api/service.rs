@@ -175,17 +175,22 @@ both!(cards_fall_on_working_days_and_show_per_department, |app: TestApp| async m
 
     let head = app.login("head_a").await;
     let s = app.get("/api/v1/service-cases/summary", &head).await;
-    let row = &s.ok()[0];
+    let row = &s.ok()["departments"][0];
     assert_eq!(
         (&row["cases"], &row["completed"], &row["on_time_rate"], &row["red_cards"], &row["yellow_cards"]),
         (&json!(2), &json!(2), &json!(50.0), &json!(1), &json!(0)),
         "{}",
         s.json
     );
+    assert_eq!(s.json["total"]["on_time_rate"], 50.0);
     assert_eq!(app.get("/api/v1/service-cases?card=red", &head).await.ok()["total"], 1);
     // Another department sees none of it; the staff member who accepted them sees their own.
     let other = app.login("head_b").await;
-    assert_eq!(app.get("/api/v1/service-cases/summary", &other).await.ok(), &json!([]));
+    let none = app.get("/api/v1/service-cases/summary", &other).await;
+    assert_eq!(
+        (&none.ok()["departments"], &none.json["total"]["cases"], &none.json["total"]["on_time_rate"]),
+        (&json!([]), &json!(0), &Value::Null)
+    );
     app.get(&format!("/api/v1/service-cases/{id}"), &other).await.expect(404, "not_found");
     assert_eq!(app.get("/api/v1/service-cases", &app.login("staff_a").await).await.ok()["total"], 2);
 });

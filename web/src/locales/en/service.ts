@@ -70,7 +70,7 @@ export default {
   settings: {
     cardTitle: 'Yellow and red cards',
     yellowPercent: 'Yellow card once a case has used this share of its promised time',
-    yellowHint: 'For example, a case promised in 5 working days gets its yellow card on working day {n}. Cards given are never taken back.',
+    yellowHint: 'The share is of the promised working days, rounded up, at least one: at 80%, a case promised in 5 working days gets its yellow card once it has used 4. A case promised on the day can only get a red card. Cards given are never taken back.',
     redHint: 'A case still open after its promised day gets a red card.',
     systemsTitle: 'Connected systems',
     systemsHint: 'Approval systems push cases with their own key (PUT /api/v1/intake/cases/<case number>). A key is shown once, when made; revoked, it stops at once and the cases it pushed stay.',

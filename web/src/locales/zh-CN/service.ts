@@ -70,7 +70,7 @@ export default {
   settings: {
     cardTitle: '红黄牌预警',
     yellowPercent: '用去承诺时限的比例达到此值时亮黄牌',
-    yellowHint: '例如承诺 5 个工作日的办件，在第 {n} 个工作日亮黄牌。已亮的牌不收回。',
+    yellowHint: '比例按承诺工作日计，向上取整、至少 1 天；如 80% 时，承诺 5 个工作日的办件用满 4 个工作日即亮黄牌。即办件只有红牌。已亮的牌不收回。',
     redHint: '承诺办结日过后仍未办结的办件亮红牌。',
     systemsTitle: '接入系统',
     systemsHint: '审批系统凭各自的密钥推送办件（PUT /api/v1/intake/cases/<办件编号>）。密钥只在生成时显示一次；停用后立即失效，已推送的办件保留。',
