@@ -936,7 +936,9 @@ pub struct Client {
     pub name: String,
     /// The key's first part, to tell keys apart (the key itself is shown once, when made).
     pub key_prefix: String,
+    /// The department it is held to (its items and those below it), if any.
     pub department_id: Option<i64>,
+    pub department_name: Option<String>,
     pub window_id: Option<i64>,
     pub status: ClientStatus,
     pub created_at: DateTime<Utc>,
@@ -944,8 +946,9 @@ pub struct Client {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-fn client_dto(m: api_client::Model) -> Client {
+fn client_dto(m: api_client::Model, names: &HashMap<i64, String>) -> Client {
     Client {
+        department_name: m.department_id.and_then(|d| names.get(&d).cloned()),
         id: m.id,
         kind: m.kind,
         name: m.name,
@@ -962,7 +965,9 @@ fn client_dto(m: api_client::Model) -> Client {
 #[utoipa::path(get, operation_id = "api_clients_list", path = "/api/v1/api-clients", tag = "service",
     responses((status = 200, body = Vec<Client>), (status = 403, body = ErrorBody)))]
 async fn list_clients(State(s): State<AppState>, _a: Authorized<perm::ServiceManage>) -> ApiResult<Json<Vec<Client>>> {
-    Ok(Json(store::list_clients(s.store.db(), None).await?.into_iter().map(client_dto).collect()))
+    let clients = store::list_clients(s.store.db(), None).await?;
+    let names = crate::api::department_names(&s, clients.iter().filter_map(|c| c.department_id)).await?;
+    Ok(Json(clients.into_iter().map(|c| client_dto(c, &names)).collect()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1010,7 +1015,8 @@ async fn create_client(
     }
     let (m, key) = add_system(&tx, &Act::new(&s, &auth.user), name, b.department_id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m), key })))
+    let names = crate::api::department_names(&s, m.department_id).await?;
+    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m, &names), key })))
 }
 
 /// Connects a system that pushes cases, with its audit entry: the client and its key, which is
@@ -1053,7 +1059,8 @@ async fn revoke_client(
     let d = json!({ "name": m.name, "key_prefix": m.key_prefix });
     ledger::append(&tx, act.algo, &act.audit("api_client.revoke", "api_client", m.id, d), &[], None).await?;
     tx.commit().await?;
-    Ok(Json(client_dto(m)))
+    let names = crate::api::department_names(&s, m.department_id).await?;
+    Ok(Json(client_dto(m, &names)))
 }
 
 // ------------------------------------------------------------------ policy

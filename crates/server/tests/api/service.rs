@@ -321,6 +321,11 @@ both!(a_system_held_to_a_department_touches_and_learns_nothing_outside_it, |app:
         .post("/api/v1/api-clients", &office, json!({"kind": "system", "name": "B局系统", "department_id": b}))
         .await;
     let held_key = held.json["key"].as_str().unwrap().to_owned();
+    let clients = app.get("/api/v1/api-clients", &office).await;
+    let named: Vec<(Value, Value)> =
+        clients.ok().as_array().unwrap().iter().map(|c| (c["name"].clone(), c["department_name"].clone())).collect();
+    let b_name = app.get(&format!("/api/v1/departments/{b}"), &office).await.ok()["name"].clone();
+    assert_eq!(named, [(json!("审批系统"), Value::Null), (json!("B局系统"), b_name)], "who may push for what");
 
     // Bureau A's case, pushed by the city's system: the held system cannot take it over.
     assert_eq!(push(&app, Some(&city_key), "SP-A1", case_body(None)).await.status, 201);

@@ -85,6 +85,8 @@ export default {
     copy: 'Copy the key',
     copied: 'Copied',
     done: 'I have kept it',
+    heldTo: 'May push for',
+    wholeCity: 'The whole city',
     prefix: 'Key prefix',
     createdAt: 'Connected',
     lastUsed: 'Last push',

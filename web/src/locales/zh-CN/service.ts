@@ -85,6 +85,8 @@ export default {
     copy: '复制密钥',
     copied: '已复制',
     done: '我已保存',
+    heldTo: '推送范围',
+    wholeCity: '全市',
     prefix: '密钥前缀',
     createdAt: '接入时间',
     lastUsed: '最近推送',
