@@ -142,10 +142,11 @@ pub struct CalendarImport {
 }
 
 /// A day in a spreadsheet: 2027-01-01, 2027/1/1 or 2027年1月1日.
+/// A date cell that also holds a time of day (`2027-01-01 08:00:00`) is its day.
 fn parse_day(s: &str) -> Option<NaiveDate> {
-    ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s.trim(), f).ok())
+    let s = s.trim();
+    let day = s.split_once(' ').filter(|(_, t)| t.contains(':')).map_or(s, |(d, _)| d);
+    ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d"].iter().find_map(|f| NaiveDate::parse_from_str(day, f).ok())
 }
 
 fn parse_kind(s: &str) -> Option<bool> {
@@ -258,4 +259,20 @@ pub async fn tasks<C: sea_orm::ConnectionTrait>(
         due,
         overdue: due.is_some_and(|d| today > d),
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_day;
+
+    #[test]
+    fn a_day_is_read_in_the_ways_a_sheet_writes_it() {
+        let d = chrono::NaiveDate::from_ymd_opt(2027, 1, 1);
+        for s in ["2027-01-01", " 2027/1/1 ", "2027年1月1日", "2027.01.01", "2027-01-01 08:00:00"] {
+            assert_eq!(parse_day(s), d, "{s}");
+        }
+        for s in ["2027-01-01 later", "2027-13-01", "1/1/2027", ""] {
+            assert_eq!(parse_day(s), None, "{s}");
+        }
+    }
 }
