@@ -10,7 +10,7 @@ use rand::{Rng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::DatabaseTransaction;
 use xiaoneng_core::{
     calendar::WorkCalendar,
-    clock::{city_day, city_midnight},
+    clock::{city_day, city_time},
     org::Status,
     service::{ItemSpec, ServicePolicy},
 };
@@ -199,5 +199,5 @@ fn working_days_back(cal: &WorkCalendar, today: NaiveDate, n: u32) -> NaiveDate 
 
 /// A city time on `day`, `minutes` after midnight.
 fn at_time(day: NaiveDate, minutes: u32) -> DateTime<Utc> {
-    city_midnight(day) + Duration::minutes(i64::from(minutes))
+    city_time(day, minutes / 60, minutes % 60)
 }

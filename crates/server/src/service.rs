@@ -818,6 +818,8 @@ async fn import_cases(
         ));
     }
     let column = |field: &str| CASE_COLUMNS.iter().find(|c| c.0 == field).map_or(field, |c| c.1).to_owned();
+    let as_row =
+        |row: u32, e: ValidationError| RowError { row, column: column(&e.field), code: e.code, zh: e.zh, en: e.en };
     let act = Act::new(&s, &auth.user);
     let tx = s.store.write().await?;
     let cal = calendar::work_calendar(&tx).await?;
@@ -873,15 +875,13 @@ async fn import_cases(
                 en: format!("Case number {number} appears twice in the file"),
             });
         }
-        let as_rows = |errs: Vec<ValidationError>| {
-            errs.into_iter().map(|e| RowError { row, column: column(&e.field), code: e.code, zh: e.zh, en: e.en })
-        };
         let checked = match resolve(&tx, None, stored.get(&number), &number, &push).await {
             Ok(spec) => Some(spec),
             Err(ApiError::Validation(errs)) => {
                 // A time already reported as unreadable is not reported again as missing.
                 let errs = errs.into_iter().filter(|e| !row_errors.iter().any(|r| r.column == column(&e.field)));
-                row_errors.extend(as_rows(errs.collect()));
+                let errs: Vec<RowError> = errs.map(|e| as_row(row, e)).collect();
+                row_errors.extend(errs);
                 None
             }
             Err(e) => return Err(e),

@@ -33,6 +33,24 @@ pub enum Claim {
     OtherRequest,
 }
 
+/// A key's row: reserved while its first request runs, then holding that request's answer (the
+/// table's own lock, checked as `pending` / `done` by the migration).
+#[derive(Debug, PartialEq, Eq)]
+enum Reservation {
+    Pending,
+    Done,
+}
+
+impl Reservation {
+    /// What the `state` column holds; anything but `pending` has its answer.
+    fn of(state: &str) -> Self {
+        match state {
+            "pending" => Reservation::Pending,
+            _ => Reservation::Done,
+        }
+    }
+}
+
 /// A statement written with PostgreSQL's `$n` placeholders, as the database at hand wants it.
 fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     let backend = c.get_database_backend();
@@ -89,8 +107,8 @@ pub async fn claim<C: ConnectionTrait>(
         return Box::pin(claim(c, principal, key, request_hash, now)).await;
     };
     let created: DateTime<Utc> = row.try_get("", "created_at")?;
-    let state: String = row.try_get("", "state")?;
-    let stale = created + KEPT_FOR <= now || (state == "pending" && created + PENDING_FOR <= now);
+    let running = Reservation::of(&row.try_get::<String>("", "state")?) == Reservation::Pending;
+    let stale = created + KEPT_FOR <= now || (running && created + PENDING_FOR <= now);
     if stale {
         // Take it over, conditional on what was read (another request may take it first).
         let taken = c
@@ -108,7 +126,7 @@ pub async fn claim<C: ConnectionTrait>(
     if hash != request_hash {
         return Ok(Claim::OtherRequest);
     }
-    if state == "pending" {
+    if running {
         return Ok(Claim::InProgress);
     }
     let status: Option<i32> = row.try_get("", "status")?;
