@@ -16,6 +16,7 @@ use crate::{
     campaign::ParticipantKind,
     evidence::{EvidenceKind, EvidencePurpose},
     inspection::{FindingState, PlanState, Severity, VisitState},
+    rating::RatingGiven,
     rectification::{BulletinScope, InstructionTarget},
     service::{ApplicantType, CaseCard},
 };
@@ -57,6 +58,7 @@ labelled_enum! {
         CaseReopened = "case.reopened", "办件重新办理", "case reopened";
         CaseYellowCard = "case.yellow_card", "办件黄牌预警", "case yellow card";
         CaseRedCard = "case.red_card", "办件红牌", "case red card";
+        RatingGiven = "rating.given", "收到评价", "rating given";
     }
 }
 
@@ -73,6 +75,7 @@ labelled_enum! {
         Campaign = "campaign", "自查活动", "campaign";
         Participation = "participation", "自查", "self-check";
         Case = "case", "办件", "service case";
+        Rating = "rating", "评价", "rating";
     }
 }
 
@@ -150,6 +153,7 @@ impl EventKind {
             CampaignOpened | CampaignClosed => Aggregate::Campaign,
             SelfCheckSubmitted => Aggregate::Participation,
             CaseAccepted | CaseCompleted | CaseReopened | CaseYellowCard | CaseRedCard => Aggregate::Case,
+            RatingGiven => Aggregate::Rating,
         }
     }
 }
@@ -457,6 +461,7 @@ payloads! {
     CaseReopened(CaseReopened),
     CaseYellowCard(CaseCarded),
     CaseRedCard(CaseCarded),
+    RatingGiven(RatingGiven),
 }
 
 /// The version every payload is written with today. A payload's shape changes only with a new

@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod inspection;
 pub mod job;
 pub mod org;
+pub mod rating;
 pub mod rbac;
 pub mod rectification;
 pub mod replay;

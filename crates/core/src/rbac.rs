@@ -82,6 +82,7 @@ code_enum! {
         SecondFactorReset = "second_factor:reset",
         ServiceRead = "service:read",
         ServiceManage = "service:manage",
+        RatingReveal = "rating:reveal",
     }
 }
 
@@ -140,6 +141,7 @@ impl Role {
                 (EventRead, All),
                 (ServiceRead, All),
                 (ServiceManage, All),
+                (RatingReveal, All),
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
@@ -157,6 +159,7 @@ impl Role {
                 (CampaignAnswer, DepartmentTree),
                 (EventRead, DepartmentTree),
                 (ServiceRead, DepartmentTree),
+                (RatingReveal, DepartmentTree),
             ],
             Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
@@ -169,6 +172,7 @@ impl Role {
                 (CampaignAnswer, DepartmentTree),
                 (EventRead, DepartmentTree),
                 (ServiceRead, DepartmentTree),
+                (RatingReveal, DepartmentTree),
             ],
             Role::Staff => &[
                 (OrgRead, Department),

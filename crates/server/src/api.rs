@@ -25,13 +25,14 @@ use crate::{AppState, error::ApiError};
         (name = "inspections", description = "Covert inspections: secret plans, findings and their review"),
         (name = "rectification", description = "Bulletins, rectification orders and reports, instructions, campaigns, the inbox"),
         (name = "service", description = "Service commitments: items, cases pushed by connected systems, yellow and red cards"),
+        (name = "ratings", description = "The public's ratings from QR codes, counter devices and the web; reasons, QR sheets, devices"),
         (name = "events", description = "The regime's event ledger: what happened, to whom, when"),
     )
 )]
 struct ApiDoc;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    use crate::{campaigns, events, inbox, inspections, organisation, platform, rectification, service};
+    use crate::{campaigns, events, inbox, inspections, organisation, platform, ratings, rectification, service};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(platform::router())
         .merge(organisation::router())
@@ -40,6 +41,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(campaigns::router())
         .merge(inbox::router())
         .merge(service::router())
+        .merge(ratings::router())
         .merge(events::router())
 }
 

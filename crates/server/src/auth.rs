@@ -421,7 +421,8 @@ pub mod perm {
         EventRead,
         SecondFactorReset,
         ServiceRead,
-        ServiceManage
+        ServiceManage,
+        RatingReveal
     );
 }
 

@@ -149,7 +149,7 @@ impl ApiError {
         }
     }
 
-    fn body(&self, en: bool) -> ErrorBody {
+    pub fn body(&self, en: bool) -> ErrorBody {
         let pick = |zh: &str, e: &str| if en { e.to_owned() } else { zh.to_owned() };
         let (code, message, details): (&str, String, Value) = match self {
             ApiError::Unauthenticated => ("unauthenticated", pick("请先登录", "Please log in"), Value::Null),
@@ -349,6 +349,18 @@ pub fn wants_english(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("en"))
 }
 
+/// Marks an error answer a handler made whole (an HTML page for people), which [`localize`]
+/// leaves as it is.
+#[derive(Clone, Copy)]
+pub struct OwnPage;
+
+/// An HTML page answering with an error status, kept as it is.
+pub fn own_page(status: StatusCode, html: String) -> Response {
+    let mut res = (status, axum::response::Html(html)).into_response();
+    res.extensions_mut().insert(OwnPage);
+    res
+}
+
 /// Gives errors that did not come from our handlers (axum's own rejections of a malformed path,
 /// a wrong method, an oversized body) the API's error shape; and rewrites error bodies in English
 /// for `Accept-Language: en`.
@@ -356,7 +368,10 @@ pub async fn localize(req: Request, next: Next) -> Response {
     let en = wants_english(req.headers());
     let mut res = next.run(req).await;
     let status = res.status();
-    if (status.is_client_error() || status.is_server_error()) && res.extensions().get::<Localizable>().is_none() {
+    if (status.is_client_error() || status.is_server_error())
+        && res.extensions().get::<Localizable>().is_none()
+        && res.extensions().get::<OwnPage>().is_none()
+    {
         let err = match status {
             StatusCode::NOT_FOUND => ApiError::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod notify;
 pub mod organisation;
 pub mod platform;
+pub mod ratings;
 pub mod rectification;
 pub mod service;
 pub mod tasks;

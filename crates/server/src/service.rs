@@ -19,6 +19,7 @@ use xiaoneng_core::{
     audit::HashAlgo,
     clock::city_day,
     org::Status,
+    rating::DeviceStatus,
     service::{
         self as core_service, ApplicantType, CaseCard, CaseSpec, CaseStatus, ClientKey, ClientKind, ClientStatus,
         ItemSpec, ServicePolicy,
@@ -228,6 +229,10 @@ pub struct Case {
     pub card: Option<CaseCard>,
     /// Completed by the deadline (none while open).
     pub on_time: Option<bool>,
+    /// Only in the answer to the connected system's push: the code to print on the case's
+    /// receipt, as a QR code of `<public address>/r/c<code>` and as text for `/rate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_code: Option<String>,
     pub version: i32,
 }
 
@@ -272,6 +277,7 @@ fn case_dto(m: service_case::Model, n: &CaseNames) -> Case {
         deadline: m.deadline,
         card: m.card,
         on_time: m.on_time,
+        rating_code: None,
         version: m.version,
     }
 }
@@ -658,7 +664,8 @@ async fn push_once(
     tx.commit().await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let names = case_names(s, std::slice::from_ref(&m)).await?;
-    Ok((status, Json(case_dto(m, &names))))
+    let rating_code = m.rating_code.clone();
+    Ok((status, Json(Case { rating_code, ..case_dto(m, &names) })))
 }
 
 /// A push as the system states it, decided by core and applied in `tx` with its events and audit
@@ -939,16 +946,43 @@ pub struct Client {
     /// The department it is held to (its items and those below it), if any.
     pub department_id: Option<i64>,
     pub department_name: Option<String>,
+    /// A device's window.
     pub window_id: Option<i64>,
+    pub window_name: Option<String>,
     pub status: ClientStatus,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// A device's own report in its last heartbeat, and when that was.
+    pub device_status: Option<DeviceStatus>,
+    pub device_firmware: Option<String>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    /// A device heard from in the last three minutes.
+    pub online: bool,
 }
 
-fn client_dto(m: api_client::Model, names: &HashMap<i64, String>) -> Client {
+/// Names beside a client's department and window.
+#[derive(Default)]
+struct ClientNames {
+    departments: HashMap<i64, String>,
+    windows: HashMap<i64, String>,
+}
+
+async fn client_names(s: &AppState, clients: &[api_client::Model]) -> ApiResult<ClientNames> {
+    Ok(ClientNames {
+        departments: crate::api::department_names(s, clients.iter().filter_map(|c| c.department_id)).await?,
+        windows: org::window_names(s.store.db(), clients.iter().filter_map(|c| c.window_id)).await?,
+    })
+}
+
+fn client_dto(m: api_client::Model, names: &ClientNames, now: DateTime<Utc>) -> Client {
     Client {
-        department_name: m.department_id.and_then(|d| names.get(&d).cloned()),
+        department_name: m.department_id.and_then(|d| names.departments.get(&d).cloned()),
+        window_name: m.window_id.and_then(|w| names.windows.get(&w).cloned()),
+        online: m.heartbeat_at.is_some_and(|t| now - t < chrono::Duration::minutes(3)),
+        device_status: m.device_status,
+        device_firmware: m.device_firmware,
+        heartbeat_at: m.heartbeat_at,
         id: m.id,
         kind: m.kind,
         name: m.name,
@@ -966,19 +1000,23 @@ fn client_dto(m: api_client::Model, names: &HashMap<i64, String>) -> Client {
     responses((status = 200, body = Vec<Client>), (status = 403, body = ErrorBody)))]
 async fn list_clients(State(s): State<AppState>, _a: Authorized<perm::ServiceManage>) -> ApiResult<Json<Vec<Client>>> {
     let clients = store::list_clients(s.store.db(), None).await?;
-    let names = crate::api::department_names(&s, clients.iter().filter_map(|c| c.department_id)).await?;
-    Ok(Json(clients.into_iter().map(|c| client_dto(c, &names)).collect()))
+    let names = client_names(&s, &clients).await?;
+    let now = s.clock.now();
+    Ok(Json(clients.into_iter().map(|c| client_dto(c, &names, now)).collect()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
-    /// `system` (an approval system pushing cases).
+    /// `system` (an approval system pushing cases) or `device` (a counter rating device).
     pub kind: String,
     pub name: String,
-    /// Holds the system to this department's items (and its sub-departments').
+    /// Holds a system to this department's items (and its sub-departments').
     #[serde(default)]
     pub department_id: Option<i64>,
+    /// A device's window (required for a device, refused for a system).
+    #[serde(default)]
+    pub window_id: Option<i64>,
 }
 
 /// A new key, shown this once.
@@ -999,13 +1037,26 @@ async fn create_client(
 ) -> ApiResult<(StatusCode, Json<NewKey>)> {
     let mut v = Checks::default();
     let kind = v.choice::<ClientKind>("kind", &b.kind);
-    if kind == Some(ClientKind::Device) {
-        v.push(ValidationError::new(
-            "kind",
-            "not_yet",
-            "评价器密钥在窗口的评价器页面生成",
-            "Rating device keys are made for a window's device",
-        ));
+    match (kind, b.window_id, b.department_id) {
+        (Some(ClientKind::Device), None, _) => v.push(ValidationError::new(
+            "window_id",
+            "required",
+            "评价器须指定所在窗口",
+            "A rating device belongs to a window",
+        )),
+        (Some(ClientKind::Device), _, Some(_)) => v.push(ValidationError::new(
+            "department_id",
+            "not_allowed",
+            "评价器随窗口所属部门，不另指定部门",
+            "A device serves its window's department; name no department",
+        )),
+        (Some(ClientKind::System), Some(_), _) => v.push(ValidationError::new(
+            "window_id",
+            "not_allowed",
+            "业务系统不属于某个窗口",
+            "A connected system belongs to no window",
+        )),
+        _ => {}
     }
     let name = v.take(xiaoneng_core::org::parse_name("name", &b.name, 100));
     v.done()?;
@@ -1013,10 +1064,29 @@ async fn create_client(
     if let Some(d) = b.department_id {
         crate::api::known_department(&tx, "department_id", d).await?;
     }
-    let (m, key) = add_system(&tx, &Act::new(&s, &auth.user), name, b.department_id).await?;
+    let window = match b.window_id {
+        Some(w) => match org::get_window(&tx, &xiaoneng_store::org::Scope::All, w).await {
+            Ok(w) if w.status == Status::Active => Some(w),
+            Ok(_) | Err(StoreError::NotFound) => {
+                return Err(ApiError::invalid(
+                    "window_id",
+                    "unknown",
+                    "窗口不存在或已撤销",
+                    "No active window has this id",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let act = Act::new(&s, &auth.user);
+    let (m, key) = match window {
+        Some(w) => add_client(&tx, &act, ClientKind::Device, name, Some(w.department_id), Some(w.id)).await?,
+        None => add_client(&tx, &act, ClientKind::System, name, b.department_id, None).await?,
+    };
     tx.commit().await?;
-    let names = crate::api::department_names(&s, m.department_id).await?;
-    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m, &names), key })))
+    let names = client_names(&s, std::slice::from_ref(&m)).await?;
+    Ok((StatusCode::CREATED, Json(NewKey { client: client_dto(m, &names, s.clock.now()), key })))
 }
 
 /// Connects a system that pushes cases, with its audit entry: the client and its key, which is
@@ -1027,14 +1097,26 @@ pub async fn add_system<C: sea_orm::ConnectionTrait>(
     name: String,
     department_id: Option<i64>,
 ) -> ApiResult<(api_client::Model, String)> {
+    add_client(tx, act, ClientKind::System, name, department_id, None).await
+}
+
+/// Makes a key for a system or a window's device, with its audit entry.
+pub async fn add_client<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    act: &Act<'_>,
+    kind: ClientKind,
+    name: String,
+    department_id: Option<i64>,
+    window_id: Option<i64>,
+) -> ApiResult<(api_client::Model, String)> {
     use rand::RngCore;
     let (mut prefix, mut secret) = ([0u8; 5], [0u8; 32]);
     rand::rng().fill_bytes(&mut prefix);
     rand::rng().fill_bytes(&mut secret);
     let key = ClientKey::from_random(prefix, secret);
-    let new = NewClient { kind: ClientKind::System, name, department_id, window_id: None };
+    let new = NewClient { kind, name, department_id, window_id };
     let m = store::create_client(tx, &new, &key, act.user.id, act.now).await?;
-    let d = json!({ "kind": m.kind, "name": m.name, "key_prefix": m.key_prefix, "department_id": m.department_id });
+    let d = json!({ "kind": m.kind, "name": m.name, "key_prefix": m.key_prefix, "department_id": m.department_id, "window_id": m.window_id });
     ledger::append(tx, act.algo, &act.audit("api_client.create", "api_client", m.id, d), &[], None).await?;
     Ok((m, key.key))
 }
@@ -1059,8 +1141,8 @@ async fn revoke_client(
     let d = json!({ "name": m.name, "key_prefix": m.key_prefix });
     ledger::append(&tx, act.algo, &act.audit("api_client.revoke", "api_client", m.id, d), &[], None).await?;
     tx.commit().await?;
-    let names = crate::api::department_names(&s, m.department_id).await?;
-    Ok(Json(client_dto(m, &names)))
+    let names = client_names(&s, std::slice::from_ref(&m)).await?;
+    Ok(Json(client_dto(m, &names, s.clock.now())))
 }
 
 // ------------------------------------------------------------------ policy

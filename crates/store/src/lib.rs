@@ -16,6 +16,7 @@ mod migration;
 pub mod org;
 pub mod page;
 pub mod personal;
+pub mod ratings;
 pub mod rectification;
 pub mod resets;
 pub mod second_factor;

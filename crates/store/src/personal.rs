@@ -41,6 +41,8 @@ impl Sealed {
 pub enum Field {
     PersonMobile,
     SupervisorMobile,
+    /// The phone a rater leaves for the callback.
+    RaterPhone,
 }
 
 impl Field {
@@ -48,13 +50,14 @@ impl Field {
         match self {
             Field::PersonMobile => "people.mobile",
             Field::SupervisorMobile => "supervisors.mobile",
+            Field::RaterPhone => "ratings.phone",
         }
     }
 
     /// Phone numbers share one index domain: a number is found wherever it is kept.
     fn index_domain(self) -> &'static str {
         match self {
-            Field::PersonMobile | Field::SupervisorMobile => "mobile",
+            Field::PersonMobile | Field::SupervisorMobile | Field::RaterPhone => "mobile",
         }
     }
 }
@@ -90,6 +93,13 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         sealed: "mobile_sealed",
         index: Some("mobile_index"),
         clear: Some("mobile"),
+    },
+    SealedColumn {
+        field: Field::RaterPhone,
+        table: "ratings",
+        sealed: "phone_sealed",
+        index: Some("phone_index"),
+        clear: None,
     },
 ];
 

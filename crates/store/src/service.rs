@@ -296,6 +296,7 @@ pub async fn apply_case<C: ConnectionTrait>(
                 card: Set(d.card),
                 next_card_on: Set(d.next_card_on),
                 system_id: Set(system_id),
+                rating_code: Set(Some(crate::ratings::new_rating_code())),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),

@@ -31,6 +31,7 @@ use crate::{
     api::{Checks, Page, page_req},
     error::{ApiError, ErrorBody},
     extract::ApiQuery,
+    web::esc,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -187,21 +188,6 @@ async fn public_list(
     })))
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 /// A public bulletin as a web page, at a stable address, readable without logging in. People's
 /// names are masked when the office set it so.
 #[utoipa::path(get, operation_id = "bulletins_public_page", path = "/public/bulletins/{year}/{number}", tag = "rectification",
@@ -216,7 +202,7 @@ async fn public_page(State(s): State<AppState>, Path((year, number)): Path<(i32,
         let page = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到</title>\
                     <body style=\"font-family:sans-serif;padding:2em\"><h1>未找到该公开通报</h1>\
                     <p>该通报不存在或未公开。</p><p><a href=\"/public/bulletins\">查看全部公开通报</a></p></body></html>";
-        return (StatusCode::NOT_FOUND, Html(page)).into_response();
+        return crate::error::own_page(StatusCode::NOT_FOUND, page.to_owned());
     };
     match official(&s, &b, b.mask_names).await {
         Ok(doc) => Html(public_html(

@@ -19,6 +19,7 @@ mod organisation;
 mod paging;
 mod permissions;
 mod personal;
+mod ratings;
 mod rectification;
 mod resets;
 mod second_factor;

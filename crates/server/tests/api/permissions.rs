@@ -90,6 +90,18 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/api/v1/public/bulletins" | "/public/bulletins/{year}/{number}") => Public,
         // A connected system's key, not a session, is what the intake checks.
         ("put", "/api/v1/intake/cases/{number}") => Public,
+        // The public rates without logging in; a counter device holds a key, not a session.
+        ("get", "/api/v1/public/rating-pages/{code}")
+        | (
+            "post",
+            "/api/v1/public/rating-pages/{code}/ratings" | "/api/v1/device/heartbeat" | "/api/v1/device/ratings",
+        )
+        | ("get", "/api/v1/device/case") => Public,
+        ("get", "/api/v1/ratings" | "/api/v1/rating-reasons" | "/api/v1/settings/rating-policy") => Needs(ServiceRead),
+        ("put", "/api/v1/rating-reasons" | "/api/v1/settings/rating-policy") | ("get", "/api/v1/rating-codes") => {
+            Needs(ServiceManage)
+        }
+        ("post", "/api/v1/ratings/{id}/reveal-phone") => Needs(RatingReveal),
         ("get", "/api/v1/service-items" | "/api/v1/service-cases" | "/api/v1/service-cases/summary")
         | ("get", "/api/v1/service-cases/{id}" | "/api/v1/settings/service-policy") => Needs(ServiceRead),
         ("post", "/api/v1/service-items" | "/api/v1/api-clients" | "/api/v1/api-clients/{id}/revoke")
@@ -187,6 +199,12 @@ struct Fixture {
     system_key: String,
     system_client: i64,
     case_a: i64,
+    /// A window of bureau A that stays open, its counter device's key, a rating given at it with
+    /// a phone, and the reasons in force.
+    rating_window: i64,
+    device_key: String,
+    rating_a: i64,
+    reasons: Value,
     /// An upload the office started on the draft finding and never finished.
     office_upload: String,
     /// Password resets of the city leader's account asked for by the system admin: one to
@@ -418,6 +436,25 @@ impl Fixture {
         let system_client = id_of(&spare);
         let case_a =
             id_of(&crate::service::push(app, Some(&system_key), "SP-A", crate::service::case_body(None)).await);
+        let rating_window = id_of(&app.post("/api/v1/windows", &office, window_body("CK-R", a)).await);
+        let device = app
+            .post(
+                "/api/v1/api-clients",
+                &office,
+                json!({"kind": "device", "name": "评价器", "window_id": rating_window}),
+            )
+            .await;
+        let device_key = device.ok()["key"].as_str().unwrap().to_owned();
+        let rated = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/public/rating-pages/w{rating_window}/ratings"),
+                None,
+                Some(json!({"level": "dissatisfied", "reasons": ["long_wait"], "phone": "13912340001"})),
+            )
+            .await;
+        let rating_a = id_of(&rated);
+        let reasons = app.get("/api/v1/rating-reasons", &office).await.ok()["reasons"].clone();
         let sysadmin = app.login("sysadmin").await;
         let mut resets = Vec::new();
         for who in ["leader", "head_b"] {
@@ -474,6 +511,10 @@ impl Fixture {
             system_key,
             system_client,
             case_a,
+            rating_window,
+            device_key,
+            rating_a,
+            reasons,
         }
     }
 }
@@ -1116,6 +1157,40 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
         }
         ("get", "/public/bulletins/{year}/{number}") => {
             one(Check::empty(format!("/public/bulletins/{}/{}", fx.bulletin_year, fx.bulletin_number), Ok))
+        }
+        ("get", "/api/v1/public/rating-pages/{code}") => {
+            one(Check::empty(format!("/api/v1/public/rating-pages/w{}", fx.rating_window), Ok))
+        }
+        ("post", "/api/v1/public/rating-pages/{code}/ratings") => one(Check::json(
+            format!("/api/v1/public/rating-pages/w{}/ratings", fx.rating_window),
+            json!({"level": "satisfied"}),
+            Ok,
+        )),
+        ("post", "/api/v1/device/heartbeat") => {
+            one(Check::json("/api/v1/device/heartbeat", json!({"status": "ok"}), Ok)
+                .header("authorization", format!("Bearer {}", fx.device_key)))
+        }
+        ("get", "/api/v1/device/case") => {
+            one(Check::empty("/api/v1/device/case", Ok).header("authorization", format!("Bearer {}", fx.device_key)))
+        }
+        ("post", "/api/v1/device/ratings") => {
+            one(Check::json("/api/v1/device/ratings", json!({"level": "very_satisfied"}), Ok)
+                .header("authorization", format!("Bearer {}", fx.device_key)))
+        }
+        ("get", "/api/v1/ratings") => one(Check::empty("/api/v1/ratings", Ok)),
+        ("post", "/api/v1/ratings/{id}/reveal-phone") => {
+            one(Check::json(format!("/api/v1/ratings/{}/reveal-phone", fx.rating_a), json!({}), in_a(user)))
+        }
+        ("get", "/api/v1/rating-reasons") => one(Check::empty("/api/v1/rating-reasons", Ok)),
+        ("put", "/api/v1/rating-reasons") => {
+            one(Check::json("/api/v1/rating-reasons", json!({"version": 1, "reasons": fx.reasons.clone()}), Ok))
+        }
+        ("get", "/api/v1/settings/rating-policy") => one(Check::empty("/api/v1/settings/rating-policy", Ok)),
+        ("put", "/api/v1/settings/rating-policy") => {
+            one(Check::json("/api/v1/settings/rating-policy", json!({"public_url": "https://pj.example.gov.cn"}), Ok))
+        }
+        ("get", "/api/v1/rating-codes") => {
+            one(Check::empty(format!("/api/v1/rating-codes?window_id={}", fx.rating_window), Ok))
         }
         _ => panic!("no target for {method} {path}: say what the matrix should call"),
     }

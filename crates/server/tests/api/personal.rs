@@ -37,7 +37,7 @@ async fn number(c: &impl ConnectionTrait, sql: &str) -> i64 {
 }
 
 /// Where `needle` can be found in the database as it is stored.
-async fn places_holding(location: &Location, db: &impl ConnectionTrait, needle: &str) -> Vec<String> {
+pub async fn places_holding(location: &Location, db: &impl ConnectionTrait, needle: &str) -> Vec<String> {
     match location {
         Location::DataDir(dir) => {
             let mut found = Vec::new();
@@ -232,7 +232,10 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
         personal::rotate(&rotating, "test", || app.clock_now(), |f, n| batches.push((f.to_owned(), n))).await.unwrap();
     assert_eq!(r.to, new_id);
     assert_eq!(r.retired, vec![old_id.clone()]);
-    assert_eq!(r.moved, [("people.mobile".to_owned(), 4), ("supervisors.mobile".to_owned(), 1)]);
+    assert_eq!(
+        r.moved,
+        [("people.mobile".to_owned(), 4), ("supervisors.mobile".to_owned(), 1), ("ratings.phone".to_owned(), 0)]
+    );
     assert_eq!(batches.iter().map(|(_, n)| n).sum::<u64>(), 5);
     let db = app.store.db();
     let sealed = strings(db, "SELECT mobile_sealed FROM people UNION ALL SELECT mobile_sealed FROM supervisors").await;
@@ -247,7 +250,8 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
         by_key,
         [
             ("people.mobile".to_owned(), vec![(new_id.clone(), 4)]),
-            ("supervisors.mobile".to_owned(), vec![(new_id.clone(), 1)])
+            ("supervisors.mobile".to_owned(), vec![(new_id.clone(), 1)]),
+            ("ratings.phone".to_owned(), vec![])
         ]
     );
     // Run again, it finds nothing to do.

@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
-use xiaoneng_core::service::{ClientKind, ClientStatus};
+use xiaoneng_core::{
+    rating::DeviceStatus,
+    service::{ClientKind, ClientStatus},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_clients")]
@@ -19,6 +22,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
+    /// A counter device's own report in its last heartbeat.
+    pub device_status: Option<DeviceStatus>,
+    pub device_firmware: Option<String>,
+    pub heartbeat_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,8 @@ pub mod plan;
 pub mod plan_member;
 pub mod plan_target;
 pub mod post;
+pub mod rating;
+pub mod rating_reason_set;
 pub mod recovery_code;
 pub mod report;
 pub mod second_factor;

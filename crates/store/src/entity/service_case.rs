@@ -24,6 +24,8 @@ pub struct Model {
     /// The day the next card falls due while the case is open (none once red or completed).
     pub next_card_on: Option<Date>,
     pub system_id: Option<i64>,
+    /// The code on the case's receipt that opens its rating page (random, not the id).
+    pub rating_code: Option<String>,
     /// Bumped by every change: updates are conditional on the version read.
     pub version: i32,
     pub created_at: DateTimeUtc,

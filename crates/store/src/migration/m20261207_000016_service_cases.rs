@@ -79,7 +79,7 @@ fn fk<T: IntoIden + 'static>(table: T, col: T, to: &str) -> ForeignKeyCreateStat
 }
 
 /// The ledger's kinds and aggregates from here on (frozen: a later change is a later migration).
-const EVENT_KINDS: &[&str] = &[
+pub(super) const EVENT_KINDS: &[&str] = &[
     "plan.activated",
     "plan.closed",
     "visit.done",
@@ -115,7 +115,7 @@ const EVENT_KINDS: &[&str] = &[
     "case.yellow_card",
     "case.red_card",
 ];
-const AGGREGATES: &[&str] =
+pub(super) const AGGREGATES: &[&str] =
     &["plan", "visit", "finding", "evidence", "bulletin", "order", "instruction", "campaign", "participation", "case"];
 
 #[async_trait::async_trait]

@@ -19,6 +19,7 @@ mod m20261206_000013_supervisor_epoch;
 mod m20261206_000014_second_factor;
 mod m20261206_000015_personal_data_encryption;
 mod m20261207_000016_service_cases;
+mod m20261207_000017_ratings;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_second_factor::Migration),
             Box::new(m20261206_000015_personal_data_encryption::Migration),
             Box::new(m20261207_000016_service_cases::Migration),
+            Box::new(m20261207_000017_ratings::Migration),
         ]
     }
 }

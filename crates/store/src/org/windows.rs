@@ -124,3 +124,14 @@ pub async fn retire_window<C: ConnectionTrait>(c: &C, id: i64, now: DateTime<Utc
     am.updated_at = Set(now);
     Ok(am.update(c).await?)
 }
+
+/// The active staff at a window, by employee number: its QR sheet has a code for each.
+pub async fn people_at_window<C: ConnectionTrait>(c: &C, window_id: i64) -> Result<Vec<crate::entity::person::Model>> {
+    use crate::entity::person;
+    Ok(person::Entity::find()
+        .filter(person::Column::WindowId.eq(window_id))
+        .filter(person::Column::Status.eq(xiaoneng_core::org::Status::Active))
+        .order_by_asc(person::Column::EmployeeNo)
+        .all(c)
+        .await?)
+}

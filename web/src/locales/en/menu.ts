@@ -20,6 +20,8 @@ export default {
   service: 'Service commitments',
   serviceCases: 'Cases and cards',
   serviceItems: 'Service items',
+  serviceRatings: 'Ratings',
+  serviceRatingCodes: 'Rating QR codes',
   serviceSettings: 'Cards and connected systems',
   org: 'Organisation',
   departments: 'Departments',

@@ -20,6 +20,8 @@ export default {
   service: '服务承诺',
   serviceCases: '办件与红黄牌',
   serviceItems: '服务事项',
+  serviceRatings: '评价记录',
+  serviceRatingCodes: '评价二维码',
   serviceSettings: '预警与系统接入',
   org: '组织机构',
   departments: '部门管理',

@@ -1,0 +1,582 @@
+//! The public's ratings (好差评). Every channel — the QR page ([`public`]), the counter device
+//! ([`device`]), the web — gives a rating through [`give`]: core checks it against the reasons in
+//! force and decides it; the store keeps it, the phone sealed; the ledger records `rating.given`.
+//! The office and the departments read ratings here, the phone masked, and reveal it only through
+//! an audited request; staff read the ratings about them without any trace of the rater.
+
+pub mod device;
+pub mod public;
+
+use std::collections::HashMap;
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::{
+    ValidationError,
+    org::mask_mobile,
+    rating::{
+        self as core_rating, HoldReason, RatedCase, RatingChannel, RatingLevel, RatingPolicy, RatingSpec, RatingStatus,
+        RatingTarget, ReasonSet,
+    },
+    rbac::Permission,
+    service::CaseStatus,
+};
+use xiaoneng_store::{
+    StoreError,
+    audit::AuditRecord,
+    entity::{rating, service_case},
+    ledger, org,
+    personal::Field,
+    ratings::{self as store, NewRating, RatingFilter},
+    settings,
+};
+
+use crate::{
+    ApiResult, AppState,
+    api::{Checks, Page, page_req, parse_opt},
+    auth::{Authorized, perm},
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiQuery},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_ratings))
+        .routes(routes!(reveal_phone))
+        .routes(routes!(get_reasons, put_reasons))
+        .routes(routes!(get_policy, put_policy))
+        .routes(routes!(rating_codes))
+        .merge(public::router())
+        .merge(device::router())
+}
+
+// ------------------------------------------------------------------ giving a rating
+
+/// What a rater sends, on every channel.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingBody {
+    /// `very_satisfied`, `satisfied`, `basic`, `dissatisfied` or `very_dissatisfied`.
+    pub level: String,
+    /// Codes of the reasons offered for the level; a bad rating names at least one.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+    /// A mobile number for the callback, if the rater wants one; kept encrypted.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// The answer to a rating given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingReceipt {
+    pub id: i64,
+    pub status: RatingStatus,
+    /// Why it is held for review, when it is.
+    pub hold_reason: Option<HoldReason>,
+}
+
+/// What is being rated, resolved from a QR code, a receipt's code or a device's window.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub case: Option<service_case::Model>,
+    pub department_id: i64,
+    pub window_id: Option<i64>,
+    pub person_id: Option<i64>,
+}
+
+impl Target {
+    pub fn of_case(c: service_case::Model) -> Self {
+        Target { department_id: c.department_id, window_id: c.window_id, person_id: c.person_id, case: Some(c) }
+    }
+}
+
+/// Who sent it: the public (with their address) or a device.
+pub struct Rater<'a> {
+    pub channel: RatingChannel,
+    pub device: Option<&'a xiaoneng_store::entity::api_client::Model>,
+    pub ip: String,
+}
+
+/// Gives a rating: checked against the reasons in force, decided by core, stored with the phone
+/// sealed, recorded in the ledger, in one transaction. A second rating of a case by the same
+/// channel — also one racing this — is refused with `already_rated`.
+pub async fn give(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
+    for _ in 0..2 {
+        match give_once(s, rater, target, b).await {
+            Err(ApiError::StateChanged { .. }) => continue,
+            other => return other,
+        }
+    }
+    Err(ApiError::Busy)
+}
+
+async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let (version, set) = store::reason_set(&tx).await?;
+    let spec =
+        RatingSpec::parse(&b.level, &b.reasons, &b.comment, b.phone.as_deref(), &set).map_err(ApiError::Validation)?;
+    let case = match &target.case {
+        Some(c) => Some(RatedCase {
+            id: c.id,
+            status: CaseStatus::of(c.completed_at),
+            rated_here: store::is_rated(&tx, c.id, rater.channel).await?,
+        }),
+        None => None,
+    };
+    let facts = RatingTarget {
+        case,
+        department_id: target.department_id,
+        window_id: target.window_id,
+        person_id: target.person_id,
+        item_id: target.case.as_ref().map(|c| c.item_id),
+    };
+    let d = core_rating::decide(&facts, rater.channel, &spec, version, now)?;
+    let vault = s.store.vault();
+    let phone = match spec.phone.as_deref() {
+        Some(p) => Some((vault.seal(Field::RaterPhone, p)?, vault.index(Field::RaterPhone, p)?)),
+        None => None,
+    };
+    let m = store::insert_rating(
+        &tx,
+        NewRating {
+            channel: rater.channel,
+            level: spec.level,
+            reasons: spec.reasons.clone(),
+            reasons_version: version,
+            comment: spec.comment.clone(),
+            phone,
+            case_id: facts.case.map(|c| c.id),
+            department_id: facts.department_id,
+            window_id: facts.window_id,
+            person_id: facts.person_id,
+            item_id: facts.item_id,
+            device_id: rater.device.map(|d| d.id),
+            status: d.status,
+            hold_reason: d.hold,
+            given_at: now,
+        },
+    )
+    .await?;
+    let actor = match rater.device {
+        Some(dev) => format!("device:{}", dev.name),
+        None => "public".to_owned(),
+    };
+    // What the audit log keeps: the rating's facts, never the phone.
+    let rec = AuditRecord {
+        ip: rater.ip.clone(),
+        ..crate::jobs::system_audit(
+            &actor,
+            "rating.give",
+            ("rating", m.id),
+            json!({ "level": m.level, "channel": m.channel, "case_id": m.case_id, "status": m.status }),
+            now,
+        )
+    };
+    ledger::append(&tx, s.store.audit_algo(), &rec, std::slice::from_ref(&d.event), Some(m.id)).await?;
+    if let Some(dev) = rater.device {
+        xiaoneng_store::service::touch_client(&tx, dev, now).await?;
+    }
+    tx.commit().await?;
+    Ok(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })
+}
+
+/// The case a rater names by its number, which must be one handled at `window_id` (or by
+/// `person_id`): a number from elsewhere is as unknown as one that does not exist.
+pub async fn case_named<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    number: Option<&str>,
+    window_id: Option<i64>,
+    person_id: Option<i64>,
+) -> ApiResult<Option<service_case::Model>> {
+    let Some(number) = number.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
+    let found = xiaoneng_store::service::cases_by_number(c, &[number.to_owned()]).await?.remove(number);
+    match found {
+        Some(m)
+            if (window_id.is_some() && m.window_id == window_id)
+                || (person_id.is_some() && m.person_id == person_id) =>
+        {
+            Ok(Some(m))
+        }
+        _ => Err(ApiError::invalid(
+            "case_number",
+            "unknown",
+            "该窗口没有这个办件编号",
+            "No case with this number was handled here",
+        )),
+    }
+}
+
+// ------------------------------------------------------------------ reading ratings
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingReason {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rating {
+    pub id: i64,
+    pub channel: RatingChannel,
+    pub level: RatingLevel,
+    /// 5 for 非常满意 down to 1.
+    pub score: u8,
+    pub reasons: Vec<RatingReason>,
+    pub comment: String,
+    /// The rater's phone, masked (138****1234), for those who may call back; never for staff.
+    pub phone: Option<String>,
+    pub has_phone: bool,
+    pub case_id: Option<i64>,
+    pub case_number: Option<String>,
+    pub item_id: Option<i64>,
+    pub item_name: Option<String>,
+    pub department_id: i64,
+    pub department_name: String,
+    pub window_id: Option<i64>,
+    pub window_name: Option<String>,
+    pub person_id: Option<i64>,
+    pub person_name: Option<String>,
+    pub status: RatingStatus,
+    pub hold_reason: Option<HoldReason>,
+    pub given_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RatingParams {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+    /// The department and those below it.
+    pub department_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub person_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub level: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    /// Only 不满意 and 非常不满意.
+    pub bad: Option<bool>,
+    /// Given on or after this day (city time).
+    pub from: Option<String>,
+    /// Given on or before this day.
+    pub to: Option<String>,
+}
+
+fn day_bound(field: &str, raw: Option<&str>, v: &mut Checks) -> Option<chrono::NaiveDate> {
+    let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
+    let d = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
+    if d.is_none() {
+        v.push(ValidationError::new(field, "invalid_date", "日期格式须为 YYYY-MM-DD", "A date is YYYY-MM-DD"));
+    }
+    d
+}
+
+/// Ratings within the caller's scope, newest first. The phone is masked, and shown at all only to
+/// those who may call the rater back.
+#[utoipa::path(get, operation_id = "ratings_list", path = "/api/v1/ratings", tag = "ratings", params(RatingParams),
+    responses((status = 200, body = Page<Rating>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_ratings(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceRead>,
+    ApiQuery(p): ApiQuery<RatingParams>,
+) -> ApiResult<Json<Page<Rating>>> {
+    let mut v = Checks::default();
+    let page = page_req(p.page, p.page_size, &mut v);
+    let level = parse_opt::<RatingLevel>("level", p.level.as_deref(), &mut v);
+    let channel = parse_opt::<RatingChannel>("channel", p.channel.as_deref(), &mut v);
+    let status = parse_opt::<RatingStatus>("status", p.status.as_deref(), &mut v);
+    let from = day_bound("from", p.from.as_deref(), &mut v);
+    let to = day_bound("to", p.to.as_deref(), &mut v);
+    v.done()?;
+    let f = RatingFilter {
+        department_id: p.department_id,
+        window_id: p.window_id,
+        person_id: p.person_id,
+        case_id: p.case_id,
+        level,
+        channel,
+        status,
+        bad: p.bad.unwrap_or(false),
+        from: from.map(xiaoneng_core::clock::city_midnight),
+        before: to.and_then(|d| d.succ_opt()).map(xiaoneng_core::clock::city_midnight),
+    };
+    let found = store::list_ratings(s.store.db(), &auth.scope, &f, page).await?;
+    let may_call = auth.user.grants.has(Permission::RatingReveal);
+    let dtos = rating_dtos(&s, found.items, may_call).await?;
+    Ok(Json(Page { items: dtos, total: found.total, page: found.page, page_size: found.page_size }))
+}
+
+async fn rating_dtos(s: &AppState, rows: Vec<rating::Model>, may_call: bool) -> ApiResult<Vec<Rating>> {
+    let db = s.store.db();
+    let sets = store::reason_sets(db, rows.iter().map(|r| r.reasons_version)).await?;
+    let depts = org::department_names(db, rows.iter().map(|r| r.department_id)).await?;
+    let windows = org::window_names(db, rows.iter().filter_map(|r| r.window_id)).await?;
+    let people = org::person_names(db, rows.iter().filter_map(|r| r.person_id)).await?;
+    let items = xiaoneng_store::service::item_names(db, rows.iter().filter_map(|r| r.item_id)).await?;
+    let cases = case_numbers(db, rows.iter().filter_map(|r| r.case_id)).await?;
+    let vault = s.store.vault();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let phone = match (&r.phone_sealed, may_call) {
+            (Some(sealed), true) => Some(mask_mobile(&vault.open(Field::RaterPhone, sealed)?)),
+            _ => None,
+        };
+        let set = sets.get(&r.reasons_version);
+        let reasons = r
+            .reason_codes()
+            .into_iter()
+            .map(|code| RatingReason {
+                zh: set.and_then(|s| s.label(r.level, &code, false)).unwrap_or(&code).to_owned(),
+                en: set.and_then(|s| s.label(r.level, &code, true)).unwrap_or(&code).to_owned(),
+                code,
+            })
+            .collect();
+        out.push(Rating {
+            id: r.id,
+            channel: r.channel,
+            level: r.level,
+            score: r.level.score(),
+            reasons,
+            comment: r.comment,
+            has_phone: r.phone_sealed.is_some() && may_call,
+            phone,
+            case_id: r.case_id,
+            case_number: r.case_id.and_then(|c| cases.get(&c).cloned()),
+            item_id: r.item_id,
+            item_name: r.item_id.and_then(|i| items.get(&i).map(|(_, n)| n.clone())),
+            department_id: r.department_id,
+            department_name: depts.get(&r.department_id).cloned().unwrap_or_default(),
+            window_id: r.window_id,
+            window_name: r.window_id.and_then(|w| windows.get(&w).cloned()),
+            person_id: r.person_id,
+            person_name: r.person_id.and_then(|p| people.get(&p).cloned()),
+            status: r.status,
+            hold_reason: r.hold_reason,
+            given_at: r.given_at,
+        });
+    }
+    Ok(out)
+}
+
+async fn case_numbers<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> ApiResult<HashMap<i64, String>> {
+    Ok(org::names_by_id::<_, service_case::Entity>(c, service_case::Column::Id, service_case::Column::Number, ids)
+        .await?)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevealedPhone {
+    pub phone: String,
+}
+
+/// The rater's full number, for the callback (回访). Audited: who read which rating's number.
+#[utoipa::path(post, operation_id = "ratings_reveal_phone", path = "/api/v1/ratings/{id}/reveal-phone", tag = "ratings",
+    responses((status = 200, body = RevealedPhone), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reveal_phone(
+    State(s): State<AppState>,
+    auth: Authorized<perm::RatingReveal>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RevealedPhone>> {
+    let r = store::get_rating(s.store.db(), id, &auth.scope).await?;
+    let Some(sealed) = r.phone_sealed.as_ref() else {
+        return Err(ApiError::refused(StatusCode::NOT_FOUND, "no_phone", "评价人未留电话", "The rater left no phone"));
+    };
+    let phone = s.store.vault().open(Field::RaterPhone, sealed)?;
+    s.store.audit(&auth.user.audit(&s, "rating.phone_viewed", "rating", id, json!({}))).await?;
+    Ok(Json(RevealedPhone { phone }))
+}
+
+// ------------------------------------------------------------------ reasons and policy
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonVersion {
+    /// The version shown; a save names the version it edits.
+    pub version: i32,
+    pub reasons: ReasonSet,
+}
+
+#[utoipa::path(get, operation_id = "rating_reasons_get", path = "/api/v1/rating-reasons", tag = "ratings",
+    responses((status = 200, body = ReasonVersion), (status = 403, body = ErrorBody)))]
+async fn get_reasons(State(s): State<AppState>, _r: Authorized<perm::ServiceRead>) -> ApiResult<Json<ReasonVersion>> {
+    let (version, reasons) = store::reason_set(s.store.db()).await?;
+    Ok(Json(ReasonVersion { version, reasons }))
+}
+
+/// Saves the reasons as a new version; ratings already given keep theirs. `version` is the one
+/// the editor started from: another save since is 409 `state_changed`.
+#[utoipa::path(put, operation_id = "rating_reasons_put", path = "/api/v1/rating-reasons", tag = "ratings",
+    request_body = ReasonVersion,
+    responses((status = 200, body = ReasonVersion), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_reasons(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    ApiJson(b): ApiJson<ReasonVersion>,
+) -> ApiResult<Json<ReasonVersion>> {
+    let mut reasons = b.reasons;
+    for list in [
+        &mut reasons.very_satisfied,
+        &mut reasons.satisfied,
+        &mut reasons.basic,
+        &mut reasons.dissatisfied,
+        &mut reasons.very_dissatisfied,
+    ] {
+        for t in list.iter_mut() {
+            t.code = t.code.trim().to_owned();
+            t.zh = t.zh.trim().to_owned();
+            t.en = t.en.trim().to_owned();
+        }
+    }
+    reasons.validate().map_err(ApiError::Validation)?;
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let version = match store::save_reason_set(&tx, b.version, &reasons, auth.user.id, now).await {
+        Err(StoreError::StateChanged) => {
+            let (current, _) = store::reason_set(&tx).await?;
+            return Err(ApiError::StateChanged { current: Some(current.to_string()) });
+        }
+        other => other?,
+    };
+    let d = json!({ "version": version, "reasons": reasons });
+    xiaoneng_store::audit::append(
+        &tx,
+        s.store.audit_algo(),
+        &auth.user.audit(&s, "rating_reasons.save", "setting", version, d),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(ReasonVersion { version, reasons }))
+}
+
+#[utoipa::path(get, operation_id = "rating_policy_get", path = "/api/v1/settings/rating-policy", tag = "ratings",
+    responses((status = 200, body = RatingPolicy), (status = 403, body = ErrorBody)))]
+async fn get_policy(State(s): State<AppState>, _r: Authorized<perm::ServiceRead>) -> ApiResult<Json<RatingPolicy>> {
+    Ok(Json(settings::get(s.store.db(), settings::RATING_POLICY).await?))
+}
+
+/// Sets the public address of the rating pages, which every QR code carries.
+#[utoipa::path(put, operation_id = "rating_policy_put", path = "/api/v1/settings/rating-policy", tag = "ratings",
+    request_body = RatingPolicy, responses((status = 200, body = RatingPolicy), (status = 422, body = ErrorBody)))]
+async fn put_policy(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    ApiJson(p): ApiJson<RatingPolicy>,
+) -> ApiResult<Json<RatingPolicy>> {
+    let p = p.checked()?;
+    crate::api::save_setting(&s, &auth.user, settings::RATING_POLICY, &p).await?;
+    Ok(Json(p))
+}
+
+// ------------------------------------------------------------------ QR codes
+
+/// A QR code to print: what it rates, the address it opens, and the code drawn as SVG.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingCode {
+    /// `window`, `staff` or `case`.
+    pub kind: String,
+    /// The window's name, the staff member's name and number, or the case's number.
+    pub label: String,
+    /// For a staff member: their window; for a case: its item.
+    pub detail: String,
+    pub url: String,
+    pub svg: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingCodes {
+    /// False until the office sets the public address: the codes then carry this server's own
+    /// address as the browser reached it, which phones outside may not reach.
+    pub public_url_set: bool,
+    pub codes: Vec<RatingCode>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CodeParams {
+    /// A window's sheet: its code and one for each staff member at it.
+    pub window_id: Option<i64>,
+    /// A case's receipt code.
+    pub case_id: Option<i64>,
+}
+
+/// The office's QR codes: a window's sheet (the window and each staff member at it), or a case's
+/// receipt code.
+#[utoipa::path(get, operation_id = "rating_codes", path = "/api/v1/rating-codes", tag = "ratings", params(CodeParams),
+    responses((status = 200, body = RatingCodes), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn rating_codes(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(p): ApiQuery<CodeParams>,
+) -> ApiResult<Json<RatingCodes>> {
+    let db = s.store.db();
+    let policy: RatingPolicy = settings::get(db, settings::RATING_POLICY).await?;
+    let public_url_set = !policy.public_url.is_empty();
+    let base = if public_url_set {
+        policy.public_url
+    } else {
+        let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let scheme = if crate::auth::secure_request(&s, &headers) { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    };
+    let mut codes = Vec::new();
+    let mut push = |kind: &str, label: String, detail: String, path: String| -> ApiResult<()> {
+        let url = format!("{base}{path}");
+        codes.push(RatingCode { kind: kind.into(), label, detail, svg: qr_svg(&url)?, url });
+        Ok(())
+    };
+    match (p.window_id, p.case_id) {
+        (Some(w), None) => {
+            let window = org::get_window(db, &auth.scope, w).await?;
+            push("window", window.name.clone(), window.hall.clone(), public::window_path(window.id))?;
+            for person in org::people_at_window(db, window.id).await? {
+                push(
+                    "staff",
+                    format!("{}（{}）", person.name, person.employee_no),
+                    window.name.clone(),
+                    public::staff_path(person.id),
+                )?;
+            }
+        }
+        (None, Some(c)) => {
+            let case = xiaoneng_store::service::get_case(db, c, &auth.scope).await?;
+            let item = xiaoneng_store::service::item_names(db, [case.item_id]).await?;
+            let code = case.rating_code.clone().ok_or(ApiError::NotFound)?;
+            push(
+                "case",
+                case.number.clone(),
+                item.get(&case.item_id).map(|i| i.1.clone()).unwrap_or_default(),
+                public::case_path(&code),
+            )?;
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "window_id",
+                "required",
+                "请指定一个窗口或一个办件",
+                "Name one window or one case",
+            ));
+        }
+    }
+    Ok(Json(RatingCodes { public_url_set, codes }))
+}
+
+fn qr_svg(url: &str) -> ApiResult<String> {
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::Internal(format!("QR code: {e}")))?;
+    Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build())
+}

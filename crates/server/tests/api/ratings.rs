@@ -1,0 +1,390 @@
+//! The public's ratings, on both databases: every channel (the QR page as JSON and as the HTML
+//! form, the counter device, the web), one rating per case per channel also after reopening and
+//! when two arrive at once, a rating naming no case held, the phone sealed and masked and
+//! revealed only with an audit entry, the reasons versioned, the device's heartbeat and offer.
+
+use axum::{
+    body::Body,
+    http::{Method, Request, header},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    both,
+    personal::places_holding,
+    service::{case_body, item_and_key, push},
+    support::{Resp, TestApp},
+};
+
+async fn anon(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Resp {
+    let mut b = Request::builder().method(method).uri(path);
+    if body.is_some() {
+        b = b.header(header::CONTENT_TYPE, "application/json");
+    }
+    app.send(b.body(body.map(|v| Body::from(v.to_string())).unwrap_or_default()).unwrap()).await
+}
+
+async fn rate(app: &TestApp, code: &str, body: Value) -> Resp {
+    anon(app, Method::POST, &format!("/api/v1/public/rating-pages/{code}/ratings"), Some(body)).await
+}
+
+async fn device(app: &TestApp, key: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+    let mut b = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {key}"));
+    if body.is_some() {
+        b = b.header(header::CONTENT_TYPE, "application/json");
+    }
+    app.send(b.body(body.map(|v| Body::from(v.to_string())).unwrap_or_default()).unwrap()).await
+}
+
+async fn form(app: &TestApp, path: &str, body: &str) -> Resp {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    app.send(req).await
+}
+
+/// A window of dept_a, its id; an item and system key; the case SP-1 pushed at the window and
+/// completed; its rating code and the key.
+async fn city(app: &TestApp) -> (i64, String, String) {
+    let key = item_and_key(app).await;
+    let office = app.login("office").await;
+    let w = app
+        .post(
+            "/api/v1/windows",
+            &office,
+            json!({"code": "W-01", "name": "食品许可窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "01"}),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.json);
+    let mut body = case_body(Some("2026-11-02T08:50:00+08:00"));
+    body["window_code"] = json!("W-01");
+    let p = push(app, Some(&key), "SP-1", body).await;
+    assert_eq!(p.status, 201, "{}", p.json);
+    let code = p.json["rating_code"].as_str().expect("the push answers with the receipt's code").to_owned();
+    assert_eq!(code.len(), 16);
+    (w.json["id"].as_i64().unwrap(), code, key)
+}
+
+async fn device_key(app: &TestApp, window: i64) -> String {
+    let office = app.login("office").await;
+    let r = app
+        .post("/api/v1/api-clients", &office, json!({"kind": "device", "name": "1号评价器", "window_id": window}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    r.json["key"].as_str().unwrap().to_owned()
+}
+
+both!(every_channel_rates_a_case_once, |app: TestApp| async move {
+    let (window, code, key) = city(&app).await;
+    let case = format!("c{code}");
+    // What the page shows: the case, its window, the staff member masked, the reasons.
+    let page = anon(&app, Method::GET, &format!("/api/v1/public/rating-pages/{case}"), None).await;
+    let p = page.ok();
+    assert_eq!((p["kind"].as_str(), p["staff"].as_str()), (Some("case"), Some("张*（P-A）")));
+    assert_eq!(p["case"]["number"], "SP-1");
+    assert!(p["reasons"]["dissatisfied"].as_array().unwrap().len() >= 1);
+
+    let good = json!({"level": "very_satisfied", "reasons": ["efficient"]});
+    let r = rate(&app, &case, good.clone()).await;
+    assert_eq!((r.status.as_u16(), r.json["status"].as_str()), (201, Some("counted")), "{}", r.json);
+    rate(&app, &case, good.clone()).await.expect(409, "invalid_transition");
+    let again = rate(&app, &case, good.clone()).await;
+    assert_eq!(again.json["details"]["reason"], "already_rated");
+    // Another channel rates it once too.
+    let mut web = good.clone();
+    web["channel"] = json!("web");
+    assert_eq!(rate(&app, &case, web.clone()).await.status, 201);
+    rate(&app, &case, web.clone()).await.expect(409, "invalid_transition");
+    let dev = device_key(&app, window).await;
+    let at_counter = json!({"case_number": "SP-1", "level": "satisfied"});
+    let d = device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(at_counter.clone())).await;
+    assert_eq!(d.status, 201, "{}", d.json);
+    device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(at_counter.clone()))
+        .await
+        .expect(409, "invalid_transition");
+
+    // Reopened, it is still rated once per channel.
+    push(&app, Some(&key), "SP-1", {
+        let mut b = case_body(None);
+        b["window_code"] = json!("W-01");
+        b
+    })
+    .await
+    .ok();
+    rate(&app, &case, good.clone()).await.expect(409, "invalid_transition");
+    device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(at_counter))
+        .await
+        .expect(409, "invalid_transition");
+
+    // The web rates only a finished case, and only by a receipt's code.
+    let open = push(&app, Some(&key), "SP-2", case_body(None)).await;
+    let open_code = format!("c{}", open.json["rating_code"].as_str().unwrap());
+    let r = rate(&app, &open_code, web.clone()).await;
+    r.expect(409, "invalid_transition");
+    assert_eq!(r.json["details"]["reason"], "case_not_finished");
+    rate(&app, &format!("w{window}"), web).await.expect(404, "unknown_code");
+
+    // A bad rating names a reason; every bad field is named; nothing is stored.
+    let r = rate(&app, &open_code, json!({"level": "dissatisfied", "comment": "x".repeat(501), "phone": "123"})).await;
+    r.expect(422, "validation_failed");
+    let fields: Vec<&str> =
+        r.json["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["reasons", "comment", "phone"]);
+    rate(&app, &open_code, json!({"level": "great"})).await.expect(422, "validation_failed");
+    rate(&app, &open_code, json!({"level": "satisfied", "stars": 5})).await.expect(422, "validation_failed");
+    let r =
+        rate(&app, &open_code, json!({"level": "dissatisfied", "reasons": ["long_wait"], "comment": "等了两个小时"}))
+            .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+
+    // A window's code without a case: held for review; with a case served there: counted; a case
+    // from elsewhere is unknown here.
+    let w = format!("w{window}");
+    let held = rate(&app, &w, json!({"level": "satisfied"})).await;
+    assert_eq!((held.json["status"].as_str(), held.json["hold_reason"].as_str()), (Some("held"), Some("no_case")));
+    let linked = rate(&app, &w, json!({"level": "satisfied", "case_number": "SP-1"})).await;
+    linked.expect(409, "invalid_transition");
+    rate(&app, &w, json!({"level": "satisfied", "case_number": "SP-2"})).await.expect(422, "validation_failed");
+    push(&app, Some(&key), "SP-3", case_body(None)).await.ok();
+    let staff =
+        rate(&app, &format!("s{}", app.ids["person_a"]), json!({"level": "basic", "case_number": "SP-3"})).await;
+    assert_eq!(staff.json["status"], "counted", "{}", staff.json);
+    for unknown in ["w999999", "cffffffffffffffff", "zz", "s0", "w1x", "c%3Cscript%3E"] {
+        rate(&app, unknown, json!({"level": "satisfied"})).await.expect(404, "unknown_code");
+        let page = anon(&app, Method::GET, &format!("/api/v1/public/rating-pages/{unknown}"), None).await;
+        page.expect(404, "unknown_code");
+    }
+
+    // What the office reads: every rating, each once in the ledger.
+    let office = app.login("office").await;
+    let all = app.get("/api/v1/ratings?page_size=50", &office).await;
+    assert_eq!(all.ok()["total"], 6, "{}", all.json);
+    let ev = app.get("/api/v1/events?kind=rating.given", &office).await;
+    assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 6);
+    assert_eq!(app.get("/api/v1/ratings?status=held", &office).await.ok()["total"], 1);
+    assert_eq!(app.get("/api/v1/ratings?bad=true", &office).await.ok()["total"], 1);
+    let bad = &app.get("/api/v1/ratings?bad=true", &office).await.json["items"][0];
+    assert_eq!((bad["reasons"][0]["zh"].as_str(), bad["case_number"].as_str()), (Some("等待时间长"), Some("SP-2")));
+    assert_eq!(app.get("/api/v1/ratings?channel=device", &office).await.ok()["total"], 1);
+    app.get("/api/v1/ratings?level=great&from=yesterday", &office).await.expect(422, "validation_failed");
+});
+
+both!(two_ratings_of_one_case_at_once_make_one, |app: TestApp| async move {
+    let (_, code, _) = city(&app).await;
+    let case = format!("c{code}");
+    let (a, b) = tokio::join!(
+        rate(&app, &case, json!({"level": "satisfied"})),
+        rate(&app, &case, json!({"level": "very_dissatisfied", "reasons": ["attitude"]}))
+    );
+    let mut codes = [a.status.as_u16(), b.status.as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 409], "{} {}", a.json, b.json);
+    let office = app.login("office").await;
+    assert_eq!(app.get("/api/v1/ratings", &office).await.ok()["total"], 1);
+    assert_eq!(app.get("/api/v1/events?kind=rating.given", &office).await.ok()["items"].as_array().unwrap().len(), 1);
+});
+
+both!(the_raters_phone_is_sealed_masked_and_revealed_with_an_audit_entry, |app: TestApp| async move {
+    let (_, code, _) = city(&app).await;
+    let r = rate(
+        &app,
+        &format!("c{code}"),
+        json!({"level": "very_dissatisfied", "reasons": ["attitude"], "phone": "139 1234 5009"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    let found = places_holding(&app.db.location, app.store.db(), "13912345009").await;
+    assert!(found.is_empty(), "the rater's phone is stored in clear in {found:?}");
+
+    let office = app.login("office").await;
+    let head = app.login("head_a").await;
+    let staff = app.login("staff_a").await;
+    let head_b = app.login("head_b").await;
+    for s in [&office, &head] {
+        let list = app.get("/api/v1/ratings", s).await;
+        assert_eq!(list.ok()["items"][0]["phone"], "139****5009");
+    }
+    // The staff member rated reads the rating, never who gave it.
+    let theirs = app.get("/api/v1/ratings", &staff).await;
+    assert_eq!(theirs.ok()["total"], 1);
+    assert_eq!(
+        (&theirs.json["items"][0]["phone"], &theirs.json["items"][0]["has_phone"]),
+        (&Value::Null, &json!(false))
+    );
+    assert_eq!(app.get("/api/v1/ratings", &head_b).await.ok()["total"], 0);
+
+    let reveal = format!("/api/v1/ratings/{id}/reveal-phone");
+    app.post(&reveal, &staff, json!({})).await.expect(403, "forbidden");
+    app.post(&reveal, &head_b, json!({})).await.expect(404, "not_found");
+    assert_eq!(app.post(&reveal, &head, json!({})).await.ok()["phone"], "13912345009");
+    let log = app.get("/api/v1/audit?action=rating.phone_viewed", &app.login("auditor").await).await;
+    assert_eq!(log.ok()["total"], 1, "{}", log.json);
+    assert!(!log.json.to_string().contains("13912345009"));
+    // A rating without a phone has none to reveal.
+    let w = rate(&app, &format!("s{}", app.ids["person_a"]), json!({"level": "satisfied"})).await;
+    app.post(&format!("/api/v1/ratings/{}/reveal-phone", w.json["id"]), &office, json!({}))
+        .await
+        .expect(404, "no_phone");
+});
+
+both!(reasons_are_versioned_and_a_rating_keeps_its_own, |app: TestApp| async move {
+    let (window, code, _) = city(&app).await;
+    let office = app.login("office").await;
+    rate(&app, &format!("c{code}"), json!({"level": "dissatisfied", "reasons": ["long_wait"]})).await.ok();
+    let current = app.get("/api/v1/rating-reasons", &office).await;
+    assert_eq!(current.ok()["version"], 1);
+    let mut reasons = current.json["reasons"].clone();
+    reasons["dissatisfied"] = json!([{"code": "queue", "zh": "排队太久", "en": "Queued too long"}]);
+    app.put("/api/v1/rating-reasons", &app.login("head_a").await, json!({"version": 1, "reasons": reasons.clone()}))
+        .await
+        .expect(403, "forbidden");
+    let saved = app.put("/api/v1/rating-reasons", &office, json!({"version": 1, "reasons": reasons.clone()})).await;
+    assert_eq!(saved.ok()["version"], 2);
+    // Saved from a stale version: refused, nothing saved.
+    app.put("/api/v1/rating-reasons", &office, json!({"version": 1, "reasons": reasons.clone()}))
+        .await
+        .expect(409, "state_changed");
+    let mut empty = reasons.clone();
+    empty["very_dissatisfied"] = json!([]);
+    let r = app.put("/api/v1/rating-reasons", &office, json!({"version": 2, "reasons": empty})).await;
+    r.expect(422, "validation_failed");
+    assert_eq!(r.json["details"][0]["field"], "very_dissatisfied");
+    // The old reason is no longer offered; the new one is; the old rating reads as it was given.
+    let w = format!("w{window}");
+    rate(&app, &w, json!({"level": "dissatisfied", "reasons": ["long_wait"]})).await.expect(422, "validation_failed");
+    assert_eq!(rate(&app, &w, json!({"level": "dissatisfied", "reasons": ["queue"]})).await.status, 201);
+    let list = app.get("/api/v1/ratings?bad=true", &office).await;
+    let zh: Vec<&str> =
+        list.ok()["items"].as_array().unwrap().iter().map(|r| r["reasons"][0]["zh"].as_str().unwrap()).collect();
+    assert_eq!(zh, ["排队太久", "等待时间长"]);
+});
+
+both!(a_device_beats_is_offered_its_windows_case_and_rates_it, |app: TestApp| async move {
+    let (window, _, system_key) = city(&app).await;
+    let office = app.login("office").await;
+    let no_window = app.post("/api/v1/api-clients", &office, json!({"kind": "device", "name": "评价器"})).await;
+    no_window.expect(422, "validation_failed");
+    let key = device_key(&app, window).await;
+    // Keys do not cross: a system cannot act as a device, nor a device push cases.
+    device(&app, &system_key, Method::GET, "/api/v1/device/case", None).await.expect(401, "invalid_key");
+    push(&app, Some(&key), "SP-9", case_body(None)).await.expect(401, "invalid_key");
+
+    let beat = device(
+        &app,
+        &key,
+        Method::POST,
+        "/api/v1/device/heartbeat",
+        Some(json!({"status": "ok", "firmware": "PJ-2.1"})),
+    )
+    .await;
+    assert_eq!((beat.ok()["case"]["number"].as_str(), beat.json["reasons_version"].as_i64()), (Some("SP-1"), Some(1)));
+    device(&app, &key, Method::POST, "/api/v1/device/heartbeat", Some(json!({"status": "broken"})))
+        .await
+        .expect(422, "validation_failed");
+    let clients = app.get("/api/v1/api-clients", &office).await;
+    let dev = clients.ok().as_array().unwrap().iter().find(|c| c["kind"] == "device").unwrap().clone();
+    assert_eq!(
+        (dev["online"].as_bool(), dev["device_firmware"].as_str(), dev["window_name"].as_str()),
+        (Some(true), Some("PJ-2.1"), Some("食品许可窗口"))
+    );
+
+    let offered = device(&app, &key, Method::GET, "/api/v1/device/case", None).await;
+    assert_eq!(
+        (offered.ok()["case"]["number"].as_str(), offered.json["case"]["staff"].as_str()),
+        (Some("SP-1"), Some("张*"))
+    );
+    let r = device(
+        &app,
+        &key,
+        Method::POST,
+        "/api/v1/device/ratings",
+        Some(json!({"case_number": "SP-1", "level": "very_satisfied"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(
+        device(&app, &key, Method::GET, "/api/v1/device/case", None).await.ok()["case"],
+        Value::Null,
+        "a rated case is not offered again"
+    );
+    // A case not handled at the device's window is refused, naming the field.
+    let r = device(
+        &app,
+        &key,
+        Method::POST,
+        "/api/v1/device/ratings",
+        Some(json!({"case_number": "NOPE", "level": "satisfied"})),
+    )
+    .await;
+    r.expect(422, "validation_failed");
+    // Revoked, the device is refused at once.
+    let id = dev["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/api-clients/{id}/revoke"), &office, json!({})).await.ok();
+    device(&app, &key, Method::GET, "/api/v1/device/case", None).await.expect(401, "invalid_key");
+    // The staff member cannot rate through any door: no permission gives it.
+    let staff = app.login("staff_a").await;
+    app.post("/api/v1/device/ratings", &staff, json!({"level": "very_satisfied"})).await.expect(401, "invalid_key");
+});
+
+both!(the_qr_page_is_a_form_without_script_that_rates, |app: TestApp| async move {
+    let (window, code, _) = city(&app).await;
+    let page = anon(&app, Method::GET, &format!("/r/c{code}"), None).await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.bytes.clone()).unwrap();
+    assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(html.contains("SP-1") && html.contains("非常满意") && html.contains("张*"), "{html}");
+    assert!(!html.contains("<script"), "the page carries no script");
+    let en = anon(&app, Method::GET, &format!("/r/c{code}?lang=en"), None).await;
+    assert!(String::from_utf8(en.bytes).unwrap().contains("Very satisfied"));
+
+    // A bad rating without a reason: the form again, with the error and what was typed.
+    let r = form(&app, &format!("/r/c{code}"), "level=dissatisfied&comment=%E5%A4%AA%E6%85%A2&lang=zh").await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.bytes));
+    let html = String::from_utf8(r.bytes).unwrap();
+    assert!(html.contains("差评须至少选择一个原因") && html.contains("太慢"), "{html}");
+    // With it: to the thanks page. Reasons of another level sent along are not taken.
+    let r = form(
+        &app,
+        &format!("/r/c{code}"),
+        "level=dissatisfied&reasons_dissatisfied=long_wait&reasons_satisfied=efficient&lang=zh",
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.headers[header::LOCATION].to_str().unwrap()), (303, "/r/thanks?lang=zh&held=0"));
+    let again = form(&app, &format!("/r/c{code}"), "level=satisfied").await;
+    assert_eq!(again.status, 409);
+    assert!(String::from_utf8(again.bytes).unwrap().contains("已通过扫码评价评价过"));
+    let held = form(&app, &format!("/r/w{window}"), "level=satisfied&lang=en").await;
+    assert_eq!(held.headers[header::LOCATION], "/r/thanks?lang=en&held=1");
+    // The web: the receipt's code, then the form.
+    let web = anon(&app, Method::GET, &format!("/rate?code={code}"), None).await;
+    assert!(String::from_utf8(web.bytes).unwrap().contains("name=\"code\""));
+    let r = form(&app, "/rate", &format!("code={code}&level=very_satisfied")).await;
+    assert_eq!(r.status, 303);
+    let r = form(&app, "/rate", "code=0000000000000000&level=very_satisfied").await;
+    assert_eq!(r.status, 404);
+    let missing = anon(&app, Method::GET, "/r/w999999", None).await;
+    assert_eq!(missing.status, 404);
+
+    let office = app.login("office").await;
+    let list = app.get("/api/v1/ratings", &office).await;
+    assert_eq!(list.ok()["total"], 3);
+    let channels: Vec<&str> =
+        list.json["items"].as_array().unwrap().iter().map(|r| r["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, ["web", "qr", "qr"]);
+    // The QR codes the office prints carry the public address once it is set.
+    let codes = app.get(&format!("/api/v1/rating-codes?window_id={window}"), &office).await;
+    assert_eq!(codes.ok()["public_url_set"], false);
+    app.put("/api/v1/settings/rating-policy", &office, json!({"public_url": "https://pj.city.gov.cn/"})).await.ok();
+    let codes = app.get(&format!("/api/v1/rating-codes?window_id={window}"), &office).await;
+    assert_eq!(codes.ok()["codes"][0]["url"], format!("https://pj.city.gov.cn/r/w{window}"));
+    assert!(codes.json["codes"][0]["svg"].as_str().unwrap().starts_with("<?xml"));
+    app.put("/api/v1/settings/rating-policy", &office, json!({"public_url": "pj.city"}))
+        .await
+        .expect(422, "validation_failed");
+    app.get("/api/v1/rating-codes", &office).await.expect(422, "validation_failed");
+});
