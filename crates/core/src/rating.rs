@@ -157,6 +157,24 @@ impl ReasonSet {
         }
     }
 
+    /// A set the office saves, its codes and labels trimmed, then checked ([`ReasonSet::validate`]).
+    pub fn checked(mut self) -> Result<Self, Vec<ValidationError>> {
+        for list in [
+            &mut self.very_satisfied,
+            &mut self.satisfied,
+            &mut self.basic,
+            &mut self.dissatisfied,
+            &mut self.very_dissatisfied,
+        ] {
+            for t in list.iter_mut() {
+                for v in [&mut t.code, &mut t.zh, &mut t.en] {
+                    *v = v.trim().to_owned();
+                }
+            }
+        }
+        self.validate().map(|()| self)
+    }
+
     /// Checks a set the office saves: per level at most [`MAX_REASONS`] tags with distinct
     /// codes and labels of sensible length; the two bad levels at least one each, since a bad
     /// rating must name a reason.

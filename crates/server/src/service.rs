@@ -454,31 +454,35 @@ async fn get_case(
 
 // ------------------------------------------------------------------ the push
 
-/// The connected system a request comes from: `Authorization: Bearer xn_…` with an active
-/// system key. Anything else is 401, the same answer for a missing, unknown or revoked key.
+/// The active client of `kind` whose key the request carries as `Authorization: Bearer <key>`;
+/// anything else — no key, an unknown or revoked one, a key of the other kind — is the same 401.
+pub async fn keyed_client(parts: &Parts, s: &AppState, kind: ClientKind) -> Result<api_client::Model, ApiError> {
+    let key = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let client = store::client_by_key(s.store.db(), key).await?;
+    client.filter(|c| c.kind == kind).ok_or_else(|| {
+        ApiError::refused(
+            StatusCode::UNAUTHORIZED,
+            "invalid_key",
+            "接入密钥无效或已停用",
+            "The connection key is missing, unknown or revoked",
+        )
+    })
+}
+
+/// The connected system a request comes from: an active system key ([`keyed_client`]).
 pub struct SystemClient(pub api_client::Model);
 
 impl FromRequestParts<AppState> for SystemClient {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
-        let key = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or_default();
-        let client = store::client_by_key(s.store.db(), key).await?;
-        match client.filter(|c| c.kind == ClientKind::System) {
-            Some(c) => Ok(SystemClient(c)),
-            None => Err(ApiError::refused(
-                StatusCode::UNAUTHORIZED,
-                "invalid_key",
-                "接入密钥无效或已停用",
-                "The connection key is missing, unknown or revoked",
-            )),
-        }
+        Ok(SystemClient(keyed_client(parts, s, ClientKind::System).await?))
     }
 }
 

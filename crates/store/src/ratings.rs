@@ -9,9 +9,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, sea_query::Expr,
 };
-use xiaoneng_core::{
-    rating::{BUILT_IN_VERSION, DeviceStatus, HoldReason, RatingChannel, RatingLevel, RatingStatus, ReasonSet},
-    service::ClientKind,
+use xiaoneng_core::rating::{
+    BUILT_IN_VERSION, DeviceStatus, HoldReason, RatingChannel, RatingLevel, RatingStatus, ReasonSet,
 };
 
 use crate::{
@@ -270,9 +269,6 @@ pub async fn heartbeat<C: ConnectionTrait>(
     firmware: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<api_client::Model> {
-    if device.kind != ClientKind::Device {
-        return Err(StoreError::NotFound);
-    }
     api_client::Entity::update_many()
         .col_expr(api_client::Column::DeviceStatus, Expr::value(status))
         .col_expr(api_client::Column::DeviceFirmware, Expr::value(firmware))

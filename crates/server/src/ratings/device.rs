@@ -7,7 +7,7 @@
 use axum::{
     Json,
     extract::{FromRequestParts, State},
-    http::{StatusCode, header, request::Parts},
+    http::{StatusCode, request::Parts},
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,7 @@ use xiaoneng_core::{
 use xiaoneng_store::{entity::api_client, org, ratings as store, service as cases};
 
 use super::{Rater, RatingBody, RatingReceipt, Target, case_named, give};
+use crate::service::keyed_client;
 use crate::{
     ApiResult, AppState,
     api::Checks,
@@ -34,31 +35,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A case is offered to the device for this long after the window last touched it.
 const OFFER_FOR: Duration = Duration::minutes(30);
 
-/// The device a request comes from: an active device key bound to a window. Anything else is
-/// 401, the same answer for a missing, unknown or revoked key, or a system's key.
+/// The device a request comes from, with its window: an active device key ([`keyed_client`];
+/// a device key is always made for a window).
 pub struct Device(pub api_client::Model, pub i64);
 
 impl FromRequestParts<AppState> for Device {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
-        let key = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or_default();
-        let client = cases::client_by_key(s.store.db(), key).await?;
-        match client.filter(|c| c.kind == ClientKind::Device).and_then(|c| c.window_id.map(|w| (c, w))) {
-            Some((c, w)) => Ok(Device(c, w)),
-            None => Err(ApiError::refused(
-                StatusCode::UNAUTHORIZED,
-                "invalid_key",
-                "评价器密钥无效或已停用",
-                "The device key is missing, unknown or revoked",
-            )),
-        }
+        let device = keyed_client(parts, s, ClientKind::Device).await?;
+        let window =
+            device.window_id.ok_or_else(|| ApiError::Internal(format!("device {} has no window", device.id)))?;
+        Ok(Device(device, window))
     }
 }
 
@@ -117,20 +105,19 @@ async fn heartbeat(
     let tx = s.store.write().await?;
     store::heartbeat(&tx, &device, status.unwrap_or(DeviceStatus::Ok), firmware, now).await?;
     tx.commit().await?;
-    let (case, reasons_version) = offer(&s, window, now).await?;
-    Ok(Json(HeartbeatAnswer { server_time: now, case, reasons_version }))
+    let (reasons_version, _) = store::reason_set(s.store.db()).await?;
+    Ok(Json(HeartbeatAnswer { server_time: now, case: offer(&s, window, now).await?, reasons_version }))
 }
 
-async fn offer(s: &AppState, window: i64, now: DateTime<Utc>) -> ApiResult<(Option<OfferedCase>, i32)> {
+async fn offer(s: &AppState, window: i64, now: DateTime<Utc>) -> ApiResult<Option<OfferedCase>> {
     let db = s.store.db();
-    let (version, _) = store::reason_set(db).await?;
-    let Some(c) = store::current_case(db, window, now - OFFER_FOR).await? else { return Ok((None, version)) };
+    let Some(c) = store::current_case(db, window, now - OFFER_FOR).await? else { return Ok(None) };
     let item_name = cases::item_names(db, [c.item_id]).await?.remove(&c.item_id).map(|(_, n)| n).unwrap_or_default();
     let staff = match c.person_id {
         Some(p) => org::person_names(db, [p]).await?.remove(&p).map(|n| xiaoneng_core::rectification::mask_name(&n)),
         None => None,
     };
-    Ok((Some(OfferedCase { number: c.number, item_name, staff, completed: c.completed_at.is_some() }), version))
+    Ok(Some(OfferedCase { number: c.number, item_name, staff, completed: c.completed_at.is_some() }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,7 +134,7 @@ pub struct DeviceCase {
     responses((status = 200, body = DeviceCase), (status = 401, body = ErrorBody)))]
 async fn current_case(State(s): State<AppState>, device: Device) -> ApiResult<Json<DeviceCase>> {
     let window = device.1;
-    let (case, _) = offer(&s, window, s.clock.now()).await?;
+    let case = offer(&s, window, s.clock.now()).await?;
     let (reasons_version, reasons) = store::reason_set(s.store.db()).await?;
     Ok(Json(DeviceCase { case, reasons_version, reasons }))
 }

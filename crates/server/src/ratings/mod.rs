@@ -427,21 +427,7 @@ async fn put_reasons(
     auth: Authorized<perm::ServiceManage>,
     ApiJson(b): ApiJson<ReasonVersion>,
 ) -> ApiResult<Json<ReasonVersion>> {
-    let mut reasons = b.reasons;
-    for list in [
-        &mut reasons.very_satisfied,
-        &mut reasons.satisfied,
-        &mut reasons.basic,
-        &mut reasons.dissatisfied,
-        &mut reasons.very_dissatisfied,
-    ] {
-        for t in list.iter_mut() {
-            t.code = t.code.trim().to_owned();
-            t.zh = t.zh.trim().to_owned();
-            t.en = t.en.trim().to_owned();
-        }
-    }
-    reasons.validate().map_err(ApiError::Validation)?;
+    let reasons = b.reasons.checked().map_err(ApiError::Validation)?;
     let now = s.clock.now();
     let tx = s.store.write().await?;
     let version = match store::save_reason_set(&tx, b.version, &reasons, auth.user.id, now).await {
@@ -483,11 +469,19 @@ async fn put_policy(
 
 // ------------------------------------------------------------------ QR codes
 
+/// What a rating code names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeKind {
+    Window,
+    Staff,
+    Case,
+}
+
 /// A QR code to print: what it rates, the address it opens, and the code drawn as SVG.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RatingCode {
-    /// `window`, `staff` or `case`.
-    pub kind: String,
+    pub kind: CodeKind,
     /// The window's name, the staff member's name and number, or the case's number.
     pub label: String,
     /// For a staff member: their window; for a case: its item.
@@ -534,18 +528,18 @@ async fn rating_codes(
         format!("{scheme}://{host}")
     };
     let mut codes = Vec::new();
-    let mut push = |kind: &str, label: String, detail: String, path: String| -> ApiResult<()> {
+    let mut push = |kind: CodeKind, label: String, detail: String, path: String| -> ApiResult<()> {
         let url = format!("{base}{path}");
-        codes.push(RatingCode { kind: kind.into(), label, detail, svg: qr_svg(&url)?, url });
+        codes.push(RatingCode { kind, label, detail, svg: qr_svg(&url)?, url });
         Ok(())
     };
     match (p.window_id, p.case_id) {
         (Some(w), None) => {
             let window = org::get_window(db, &auth.scope, w).await?;
-            push("window", window.name.clone(), window.hall.clone(), public::window_path(window.id))?;
+            push(CodeKind::Window, window.name.clone(), window.hall.clone(), public::window_path(window.id))?;
             for person in org::people_at_window(db, window.id).await? {
                 push(
-                    "staff",
+                    CodeKind::Staff,
                     format!("{}（{}）", person.name, person.employee_no),
                     window.name.clone(),
                     public::staff_path(person.id),
@@ -557,7 +551,7 @@ async fn rating_codes(
             let item = xiaoneng_store::service::item_names(db, [case.item_id]).await?;
             let code = case.rating_code.clone().ok_or(ApiError::NotFound)?;
             push(
-                "case",
+                CodeKind::Case,
                 case.number.clone(),
                 item.get(&case.item_id).map(|i| i.1.clone()).unwrap_or_default(),
                 public::case_path(&code),

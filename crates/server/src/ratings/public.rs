@@ -24,9 +24,9 @@ use xiaoneng_core::{
     rectification::mask_name,
     service::CaseStatus,
 };
-use xiaoneng_store::{org, ratings as store, service as cases};
+use xiaoneng_store::{StoreError, org, ratings as store, service as cases};
 
-use super::{Rater, RatingBody, RatingReceipt, Target, case_named, give};
+use super::{CodeKind, Rater, RatingBody, RatingReceipt, Target, case_named, give};
 use crate::{
     ApiResult, AppState,
     error::{ApiError, ErrorBody},
@@ -61,8 +61,7 @@ struct Resolved {
     window_name: Option<String>,
     staff: Option<String>,
     department_name: String,
-    /// `window`, `staff` or `case`.
-    kind: &'static str,
+    kind: CodeKind,
     item_name: Option<String>,
 }
 
@@ -76,51 +75,58 @@ async fn resolve(s: &AppState, code: &str) -> ApiResult<Resolved> {
     let db = s.store.db();
     let code = code.trim();
     let id = |rest: &str| rest.parse::<i64>().ok().filter(|i| *i > 0 && rest.len() <= 18);
-    let (target, kind) = match code.split_at_checked(1) {
+    // What each code names, with the window and staff member where the code already read them.
+    let (target, kind, window, person) = match code.split_at_checked(1) {
         Some(("w", rest)) => {
             let Some(id) = id(rest) else { return Err(unknown_code()) };
             let w = match org::get_window(db, &org::Scope::All, id).await {
                 Ok(w) if w.status == Status::Active => w,
-                Ok(_) | Err(xiaoneng_store::StoreError::NotFound) => return Err(unknown_code()),
+                Ok(_) | Err(StoreError::NotFound) => return Err(unknown_code()),
                 Err(e) => return Err(e.into()),
             };
-            (Target { case: None, department_id: w.department_id, window_id: Some(w.id), person_id: None }, "window")
+            let t = Target { case: None, department_id: w.department_id, window_id: Some(w.id), person_id: None };
+            (t, CodeKind::Window, Some(w.name), None)
         }
         Some(("s", rest)) => {
             let Some(id) = id(rest) else { return Err(unknown_code()) };
             let p = match org::get_person(db, &org::Scope::All, id).await {
                 Ok(p) if p.status == Status::Active => p,
-                Ok(_) | Err(xiaoneng_store::StoreError::NotFound) => return Err(unknown_code()),
+                Ok(_) | Err(StoreError::NotFound) => return Err(unknown_code()),
                 Err(e) => return Err(e.into()),
             };
-            (
-                Target { case: None, department_id: p.department_id, window_id: p.window_id, person_id: Some(p.id) },
-                "staff",
-            )
+            let t =
+                Target { case: None, department_id: p.department_id, window_id: p.window_id, person_id: Some(p.id) };
+            (t, CodeKind::Staff, None, Some(p))
         }
         Some(("c", rest)) => match store::case_by_rating_code(db, rest).await? {
-            Some(c) => (Target::of_case(c), "case"),
+            Some(c) => (Target::of_case(c), CodeKind::Case, None, None),
             None => return Err(unknown_code()),
         },
         _ => return Err(unknown_code()),
     };
     let department_name = org::department_names(db, [target.department_id]).await?.remove(&target.department_id);
-    let window_name = match target.window_id {
-        Some(w) => org::window_names(db, [w]).await?.remove(&w),
-        None => None,
+    let window_name = match (window, target.window_id) {
+        (Some(name), _) => Some(name),
+        (None, Some(w)) => org::window_names(db, [w]).await?.remove(&w),
+        (None, None) => None,
     };
-    let staff = match target.person_id {
-        Some(p) => org::get_person(db, &org::Scope::All, p)
-            .await
-            .ok()
-            .map(|p| format!("{}（{}）", mask_name(&p.name), p.employee_no)),
-        None => None,
+    let person = match (person, target.person_id) {
+        (Some(p), _) => Some(p),
+        (None, Some(p)) => org::get_person(db, &org::Scope::All, p).await.ok(),
+        (None, None) => None,
     };
     let item_name = match &target.case {
         Some(c) => cases::item_names(db, [c.item_id]).await?.remove(&c.item_id).map(|(_, n)| n),
         None => None,
     };
-    Ok(Resolved { target, window_name, staff, department_name: department_name.unwrap_or_default(), kind, item_name })
+    Ok(Resolved {
+        staff: person.map(|p| format!("{}（{}）", mask_name(&p.name), p.employee_no)),
+        target,
+        window_name,
+        department_name: department_name.unwrap_or_default(),
+        kind,
+        item_name,
+    })
 }
 
 // ------------------------------------------------------------------ JSON
@@ -135,8 +141,7 @@ pub struct RatedCaseInfo {
 /// What a rating page shows: what is rated (names masked), and the reasons offered per level.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RatingPageInfo {
-    /// `window`, `staff` or `case`.
-    pub kind: String,
+    pub kind: CodeKind,
     pub department_name: String,
     pub window_name: Option<String>,
     /// The staff member, name masked, with their number (张*（A001）).
@@ -153,7 +158,7 @@ async fn rating_page_info(State(s): State<AppState>, Path(code): Path<String>) -
     let r = resolve(&s, &code).await?;
     let (reasons_version, reasons) = store::reason_set(s.store.db()).await?;
     Ok(Json(RatingPageInfo {
-        kind: r.kind.into(),
+        kind: r.kind,
         department_name: r.department_name,
         window_name: r.window_name,
         staff: r.staff,
@@ -235,7 +240,7 @@ async fn rate(
 ) -> ApiResult<RatingReceipt> {
     let mut r = resolve(s, code).await?;
     // The web rates a case by its receipt's code, nothing else.
-    if channel == RatingChannel::Web && r.kind != "case" {
+    if channel == RatingChannel::Web && r.kind != CodeKind::Case {
         return Err(unknown_code());
     }
     if r.target.case.is_none()
@@ -262,8 +267,9 @@ struct PageQuery {
     held: Option<String>,
 }
 
-fn english(q: &PageQuery, headers: &HeaderMap) -> bool {
-    match q.lang.as_deref() {
+/// The page's language: `lang` when the page says, else the browser's.
+fn english(lang: Option<&str>, headers: &HeaderMap) -> bool {
+    match lang {
         Some("en") => true,
         Some(_) => false,
         None => crate::error::wants_english(headers),
@@ -451,7 +457,7 @@ async fn qr_page(
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let en = english(&q, &headers);
+    let en = english(q.lang.as_deref(), &headers);
     show_form(&s, en, &code, &format!("/r/{code}"), None, &Sent::default(), StatusCode::OK).await
 }
 
@@ -482,11 +488,7 @@ async fn submit(
     path_code: Option<String>,
 ) -> Response {
     let (rating, lang, code) = parse_form(body);
-    let en = match lang.as_deref() {
-        Some("en") => true,
-        Some(_) => false,
-        None => crate::error::wants_english(headers),
-    };
+    let en = english(lang.as_deref(), headers);
     let lang = if en { "en" } else { "zh" };
     let (code, channel, action) = match (web, path_code, code) {
         (false, Some(c), _) => (c.clone(), RatingChannel::Qr, format!("/r/{c}")),
@@ -528,7 +530,7 @@ async fn qr_submit(
 
 /// The web's way in: type the code on the case's receipt; with it, the case's form.
 async fn web_page(State(s): State<AppState>, Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
-    let en = english(&q, &headers);
+    let en = english(q.lang.as_deref(), &headers);
     if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         return show_form(&s, en, &format!("c{code}"), "/rate", Some(code), &Sent::default(), StatusCode::OK).await;
     }
@@ -557,7 +559,7 @@ async fn web_submit(State(s): State<AppState>, headers: HeaderMap, ClientIp(ip):
 }
 
 async fn thanks_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
-    let en = english(&q, &headers);
+    let en = english(q.lang.as_deref(), &headers);
     let text = if q.held.as_deref() == Some("1") {
         w(
             en,

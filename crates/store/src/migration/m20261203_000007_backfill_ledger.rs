@@ -8,7 +8,8 @@
 //! no job marked is derived from the deadline and the day the report came in (and marked on the
 //! order, as the job would have). Events are written in the order they happened, so `seq`
 //! follows time. Frozen: it writes the payloads' version 1 shapes itself, depending on no code
-//! that may change later.
+//! that may change later — which is also why it compares states as the text its tables held then
+//! (`status == "closed"`) instead of through core's enums, whose codes may change after it.
 
 use std::collections::{BTreeMap, HashMap};
 

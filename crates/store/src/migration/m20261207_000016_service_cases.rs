@@ -220,28 +220,6 @@ impl MigrationTrait for Migration {
         }
 
         // The ledger's checks widened to the cases' kinds.
-        let db = m.get_connection();
-        let pg = m.get_database_backend() == sea_orm::DbBackend::Postgres;
-        for (col, values) in [("kind", EVENT_KINDS), ("aggregate", AGGREGATES)] {
-            let list = values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ");
-            if pg {
-                db.execute_unprepared(&format!(
-                    "ALTER TABLE domain_events DROP CONSTRAINT ck_domain_events_{col};
-                     ALTER TABLE domain_events ADD CONSTRAINT ck_domain_events_{col} CHECK ({col} IN ({list}))"
-                ))
-                .await?;
-            } else {
-                for (when, on) in [("insert", "INSERT".to_owned()), ("update", format!("UPDATE OF {col}"))] {
-                    db.execute_unprepared(&format!("DROP TRIGGER ck_domain_events_{col}_{when}")).await?;
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER ck_domain_events_{col}_{when} BEFORE {on} ON domain_events FOR EACH ROW
-                         WHEN NOT (NEW.{col} IN ({list}))
-                         BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: domain_events.{col}'); END"
-                    ))
-                    .await?;
-                }
-            }
-        }
-        Ok(())
+        super::widen_ledger_checks(m, EVENT_KINDS, AGGREGATES).await
     }
 }

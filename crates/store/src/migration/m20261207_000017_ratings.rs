@@ -194,26 +194,6 @@ impl MigrationTrait for Migration {
         // The ledger's checks widened to the ratings' kind.
         let kinds: Vec<&str> = EVENT_KINDS.iter().copied().chain(["rating.given"]).collect();
         let aggregates: Vec<&str> = AGGREGATES.iter().copied().chain(["rating"]).collect();
-        for (col, values) in [("kind", kinds), ("aggregate", aggregates)] {
-            let list = values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ");
-            if pg {
-                db.execute_unprepared(&format!(
-                    "ALTER TABLE domain_events DROP CONSTRAINT ck_domain_events_{col};
-                     ALTER TABLE domain_events ADD CONSTRAINT ck_domain_events_{col} CHECK ({col} IN ({list}))"
-                ))
-                .await?;
-            } else {
-                for (when, on) in [("insert", "INSERT".to_owned()), ("update", format!("UPDATE OF {col}"))] {
-                    db.execute_unprepared(&format!("DROP TRIGGER ck_domain_events_{col}_{when}")).await?;
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER ck_domain_events_{col}_{when} BEFORE {on} ON domain_events FOR EACH ROW
-                         WHEN NOT (NEW.{col} IN ({list}))
-                         BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: domain_events.{col}'); END"
-                    ))
-                    .await?;
-                }
-            }
-        }
-        Ok(())
+        super::widen_ledger_checks(m, &kinds, &aggregates).await
     }
 }

@@ -47,3 +47,32 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Sets the ledger's checks of `kind` and `aggregate` to these lists: a CHECK constraint on
+/// PostgreSQL, insert and update triggers on SQLite (as `m20261203_000006_ledger` made them). A
+/// migration that adds event kinds passes its own lists, frozen in it.
+async fn widen_ledger_checks(m: &SchemaManager<'_>, kinds: &[&str], aggregates: &[&str]) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    let pg = m.get_database_backend() == sea_orm::DbBackend::Postgres;
+    for (col, values) in [("kind", kinds), ("aggregate", aggregates)] {
+        let list = values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ");
+        if pg {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE domain_events DROP CONSTRAINT ck_domain_events_{col};
+                 ALTER TABLE domain_events ADD CONSTRAINT ck_domain_events_{col} CHECK ({col} IN ({list}))"
+            ))
+            .await?;
+        } else {
+            for (when, on) in [("insert", "INSERT".to_owned()), ("update", format!("UPDATE OF {col}"))] {
+                db.execute_unprepared(&format!("DROP TRIGGER ck_domain_events_{col}_{when}")).await?;
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER ck_domain_events_{col}_{when} BEFORE {on} ON domain_events FOR EACH ROW
+                     WHEN NOT (NEW.{col} IN ({list}))
+                     BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: domain_events.{col}'); END"
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
