@@ -16,7 +16,7 @@ use crate::{
     campaign::ParticipantKind,
     evidence::{EvidenceKind, EvidencePurpose},
     inspection::{FindingState, PlanState, Severity, VisitState},
-    rating::RatingGiven,
+    rating::{RatingGiven, RatingHeld, RatingReviewed},
     rectification::{BulletinScope, InstructionTarget},
     service::{ApplicantType, CaseCard},
 };
@@ -59,6 +59,9 @@ labelled_enum! {
         CaseYellowCard = "case.yellow_card", "办件黄牌预警", "case yellow card";
         CaseRedCard = "case.red_card", "办件红牌", "case red card";
         RatingGiven = "rating.given", "收到评价", "rating given";
+        RatingHeld = "rating.held", "评价转入待审核", "rating held for review";
+        RatingReleased = "rating.released", "评价审核放行", "rating released";
+        RatingRejected = "rating.rejected", "评价审核驳回", "rating rejected";
     }
 }
 
@@ -153,7 +156,7 @@ impl EventKind {
             CampaignOpened | CampaignClosed => Aggregate::Campaign,
             SelfCheckSubmitted => Aggregate::Participation,
             CaseAccepted | CaseCompleted | CaseReopened | CaseYellowCard | CaseRedCard => Aggregate::Case,
-            RatingGiven => Aggregate::Rating,
+            RatingGiven | RatingHeld | RatingReleased | RatingRejected => Aggregate::Rating,
         }
     }
 }
@@ -462,6 +465,9 @@ payloads! {
     CaseYellowCard(CaseCarded),
     CaseRedCard(CaseCarded),
     RatingGiven(RatingGiven),
+    RatingHeld(RatingHeld),
+    RatingReleased(RatingReviewed),
+    RatingRejected(RatingReviewed),
 }
 
 /// The version every payload is written with today. A payload's shape changes only with a new

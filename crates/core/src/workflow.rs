@@ -27,6 +27,19 @@ pub enum Refusal {
     /// The input is wrong; the field is named (422).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// Too many of these from one source in a time window (429); the caller may try again later.
+    #[error("too many from one {}", .0.scope)]
+    TooMany(TooMany),
+}
+
+/// A rate limit reached: of which source, and how long until a try may succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooMany {
+    /// `address`, `phone`, `device`: what was counted.
+    pub scope: &'static str,
+    pub retry_after_secs: u64,
+    pub zh: String,
+    pub en: String,
 }
 
 /// Why a transition was refused, in both languages, with stable codes for programs.
@@ -91,6 +104,7 @@ impl Refusal {
         match self {
             Refusal::Transition(t) => t.reason,
             Refusal::Invalid(v) => v.code,
+            Refusal::TooMany(_) => "rate_limited",
         }
     }
 }

@@ -82,6 +82,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("busy")]
     Busy,
+    /// Too many of something from one source (a rating's address, phone or device).
+    #[error("rate limited")]
+    RateLimited(xiaoneng_core::workflow::TooMany),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -129,7 +132,7 @@ impl ApiError {
             | ApiError::InvalidSecondFactor { .. }
             | ApiError::LoginChallengeExpired => StatusCode::UNAUTHORIZED,
             ApiError::AccountLocked { .. } => StatusCode::LOCKED,
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts { .. } | ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccountDisabled
             | ApiError::PasswordChangeRequired
             | ApiError::SecondFactorRequired
@@ -294,6 +297,9 @@ impl ApiError {
                 ("payload_too_large", pick("上传的内容过大", "The request body is too large"), Value::Null)
             }
             ApiError::Busy => ("busy", pick("系统繁忙，请稍后重试", "The system is busy; please retry"), Value::Null),
+            ApiError::RateLimited(t) => {
+                ("rate_limited", pick(&t.zh, &t.en), json!({ "scope": t.scope, "retry_after": t.retry_after_secs }))
+            }
             ApiError::Internal(_) => (
                 "internal_error",
                 pick("服务器内部错误，请稍后重试", "Internal server error; please retry later"),
@@ -329,6 +335,7 @@ impl IntoResponse for ApiError {
         // When the caller may come back: the end of the login window, or a moment for a busy server.
         let retry_after = match &self {
             ApiError::TooManyAttempts { retry_after, .. } => Some(*retry_after),
+            ApiError::RateLimited(t) => Some(t.retry_after_secs),
             ApiError::Busy => Some(1),
             _ => None,
         };
@@ -420,6 +427,7 @@ impl From<xiaoneng_core::workflow::Refusal> for ApiError {
             // permissions do not reach at all stays 403 (the extractor's).
             xiaoneng_core::workflow::Refusal::Transition(t) => ApiError::InvalidTransition(t),
             xiaoneng_core::workflow::Refusal::Invalid(v) => ApiError::Validation(vec![v]),
+            xiaoneng_core::workflow::Refusal::TooMany(t) => ApiError::RateLimited(t),
         }
     }
 }

@@ -32,6 +32,7 @@ pub const RECTIFICATION_REMIND: &str = "rectification.remind";
 pub const NOTIFY_SEND: &str = "notify.send";
 pub const AUDIT_ROLLUP: &str = "audit.rollup";
 pub const SERVICE_CARDS: &str = "service.cards";
+pub const RATING_OUTLIERS: &str = "rating.outliers";
 
 /// Ends sessions past their idle or absolute limit, so the sessions table tells the truth about
 /// who is logged in even for users who never come back.
@@ -295,6 +296,17 @@ impl JobHandler for ServiceCards {
     }
 }
 
+/// Holds the ratings of windows whose satisfaction sits far above their peers'.
+struct RatingOutliers(Arc<dyn Clock>);
+
+impl JobHandler for RatingOutliers {
+    fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
+        Box::pin(async move {
+            crate::ratings::hold_outliers(store, self.0.now()).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// What the open cases' card days were computed from. When the office changes the yellow share
 /// or the calendar, every open case is computed again: a lowered share or a day off taken back
 /// brings a card forward, which the pass over the cases already due would never see.
@@ -418,10 +430,12 @@ pub fn runner(
         .handle(NOTIFY_SEND, Arc::new(NotifySend(clock.clone(), egress)))
         .handle(AUDIT_ROLLUP, Arc::new(AuditRollup(clock.clone())))
         .handle(SERVICE_CARDS, Arc::new(ServiceCards(clock.clone())))
+        .handle(RATING_OUTLIERS, Arc::new(RatingOutliers(clock.clone())))
         .every(Recurring { kind: RECTIFICATION_REMIND, every: Duration::minutes(15) })
         .every(Recurring { kind: UPLOAD_SWEEP, every: Duration::hours(1) })
         .every(Recurring { kind: SESSION_SWEEP, every: Duration::minutes(10) })
         .every(Recurring { kind: AUDIT_VERIFY, every: Duration::hours(24) })
         .every(Recurring { kind: AUDIT_ROLLUP, every: Duration::minutes(5) })
         .every(Recurring { kind: SERVICE_CARDS, every: Duration::minutes(15) })
+        .every(Recurring { kind: RATING_OUTLIERS, every: Duration::hours(6) })
 }

@@ -43,6 +43,9 @@ pub enum Field {
     SupervisorMobile,
     /// The phone a rater leaves for the callback.
     RaterPhone,
+    /// The network address a rating came from: never kept, only its blind index, which the rate
+    /// limit counts by.
+    RaterAddress,
 }
 
 impl Field {
@@ -51,6 +54,7 @@ impl Field {
             Field::PersonMobile => "people.mobile",
             Field::SupervisorMobile => "supervisors.mobile",
             Field::RaterPhone => "ratings.phone",
+            Field::RaterAddress => "ratings.address",
         }
     }
 
@@ -58,6 +62,7 @@ impl Field {
     fn index_domain(self) -> &'static str {
         match self {
             Field::PersonMobile | Field::SupervisorMobile | Field::RaterPhone => "mobile",
+            Field::RaterAddress => "address",
         }
     }
 }

@@ -10,7 +10,8 @@ use sea_orm::{
     QuerySelect, Set, sea_query::Expr,
 };
 use xiaoneng_core::rating::{
-    BUILT_IN_VERSION, DeviceStatus, HoldReason, RatingChannel, RatingLevel, RatingStatus, ReasonSet,
+    BUILT_IN_VERSION, DeviceStatus, HoldReason, Outlier, RatingChannel, RatingGuards, RatingLevel, RatingStatus,
+    ReasonSet, Recent, WindowTally,
 };
 
 use crate::{
@@ -103,6 +104,8 @@ pub struct NewRating {
     pub status: RatingStatus,
     pub hold_reason: Option<HoldReason>,
     pub given_at: DateTime<Utc>,
+    pub address_key: Option<String>,
+    pub quick: bool,
 }
 
 /// Stores a rating. A second rating of the case by the channel, committed meanwhile, is
@@ -129,6 +132,8 @@ pub async fn insert_rating<C: ConnectionTrait>(c: &C, r: NewRating) -> Result<ra
         status: Set(r.status),
         hold_reason: Set(r.hold_reason),
         given_at: Set(r.given_at),
+        address_key: Set(r.address_key),
+        quick: Set(r.quick),
         ..Default::default()
     }
     .insert(c)
@@ -137,6 +142,156 @@ pub async fn insert_rating<C: ConnectionTrait>(c: &C, r: NewRating) -> Result<ra
         StoreError::Conflict { .. } => StoreError::StateChanged,
         other => other,
     })
+}
+
+/// Who a rating comes from and what it is about, as the guards count them: the blind indexes the
+/// address and the phone may be stored under (one per key held), the device, the window and the
+/// staff member.
+#[derive(Debug, Clone, Default)]
+pub struct RecentKeys {
+    pub address: Vec<String>,
+    pub phone: Vec<String>,
+    pub device_id: Option<i64>,
+    pub window_id: Option<i64>,
+    pub person_id: Option<i64>,
+}
+
+/// The ratings the guards count, each in its window before `now`, in one query.
+pub async fn recent<C: ConnectionTrait>(c: &C, k: &RecentKeys, g: &RatingGuards, now: DateTime<Utc>) -> Result<Recent> {
+    use rating::Column as K;
+    use sea_orm::sea_query::{Alias, Asterisk, ExprTrait, Query, SelectStatement};
+    let since = |minutes: u32| now - chrono::Duration::minutes(i64::from(minutes));
+    let count = |cond: Condition| -> SelectStatement {
+        Query::select().expr(Expr::col(Asterisk).count()).from(rating::Entity).cond_where(cond).to_owned()
+    };
+    let mut q = Query::select();
+    let mut add = |name: &str, cond: Option<Condition>| {
+        let e = match cond {
+            Some(cond) => Expr::SubQuery(None, Box::new(count(cond).into())),
+            None => Expr::val(0i64),
+        };
+        q.expr_as(e, Alias::new(name));
+    };
+    let keyed = |col: K, keys: &[String], minutes: u32| {
+        (!keys.is_empty()).then(|| Condition::all().add(col.is_in(keys.to_vec())).add(K::GivenAt.gte(since(minutes))))
+    };
+    add("from_address", keyed(K::AddressKey, &k.address, g.per_address.minutes));
+    add("phone_limit", keyed(K::PhoneIndex, &k.phone, g.per_phone.minutes));
+    add("phone_burst", keyed(K::PhoneIndex, &k.phone, g.phone_burst.minutes));
+    let device =
+        |minutes| k.device_id.map(|d| Condition::all().add(K::DeviceId.eq(d)).add(K::GivenAt.gte(since(minutes))));
+    add("device_limit", device(g.per_device.minutes));
+    add("device_burst", device(g.device_burst.minutes));
+    // Quick ratings at the window, or of the staff member where there is no window.
+    let place = match (k.window_id, k.person_id) {
+        (Some(w), _) => Some(K::WindowId.eq(w)),
+        (None, Some(p)) => Some(K::PersonId.eq(p)),
+        (None, None) => None,
+    };
+    add(
+        "quick",
+        place
+            .clone()
+            .map(|p| Condition::all().add(p).add(K::Quick.eq(true)).add(K::GivenAt.gte(since(g.quick_bulk.minutes)))),
+    );
+    add(
+        "window_held",
+        k.window_id.map(|w| {
+            Condition::all()
+                .add(K::WindowId.eq(w))
+                .add(K::Status.eq(RatingStatus::Held))
+                .add(K::HoldReason.eq(HoldReason::WindowOutlier))
+        }),
+    );
+    let row = c.query_one(&q).await?.ok_or(StoreError::NotFound)?;
+    let n = |name: &str| -> Result<u32> { Ok(u32::try_from(row.try_get::<i64>("", name)?).unwrap_or(u32::MAX)) };
+    Ok(Recent {
+        from_address: n("from_address")?,
+        phone: (n("phone_limit")?, n("phone_burst")?),
+        device: (n("device_limit")?, n("device_burst")?),
+        quick_at_window: n("quick")?,
+        window_held: n("window_held")? > 0,
+    })
+}
+
+/// Applies the office's review, conditional on the rating still being held.
+pub async fn review<C: ConnectionTrait>(
+    c: &C,
+    id: i64,
+    next: RatingStatus,
+    by: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use rating::Column as K;
+    let done = rating::Entity::update_many()
+        .col_expr(K::Status, Expr::value(next))
+        .col_expr(K::ReviewedBy, Expr::value(by))
+        .col_expr(K::ReviewedAt, Expr::value(now))
+        .col_expr(K::ReviewReason, Expr::value(reason))
+        .filter(K::Id.eq(id))
+        .filter(K::Status.eq(RatingStatus::Held))
+        .exec(c)
+        .await?;
+    if done.rows_affected == 1 { Ok(()) } else { Err(StoreError::StateChanged) }
+}
+
+/// Each window's counted ratings given since `since` that the office has not reviewed (a
+/// window whose held ratings it released is judged again on what came after).
+pub async fn window_tallies<C: ConnectionTrait>(c: &C, since: DateTime<Utc>) -> Result<Vec<WindowTally>> {
+    use rating::Column as K;
+    use sea_orm::sea_query::{Asterisk, ExprTrait};
+    let below_top = Expr::case(K::Level.ne(RatingLevel::VerySatisfied), 1).finally(0);
+    let rows: Vec<(i64, i64, i64)> = rating::Entity::find()
+        .select_only()
+        .column(K::WindowId)
+        .column_as(Expr::col(Asterisk).count(), "ratings")
+        .column_as(below_top.sum(), "below_top")
+        .filter(K::Status.eq(RatingStatus::Counted))
+        .filter(K::ReviewedAt.is_null())
+        .filter(K::WindowId.is_not_null())
+        .filter(K::GivenAt.gte(since))
+        .group_by(K::WindowId)
+        .into_tuple()
+        .all(c)
+        .await?;
+    let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+    Ok(rows.into_iter().map(|(w, r, b)| WindowTally { window_id: w, ratings: n(r), below_top: n(b) }).collect())
+}
+
+/// The window's counted, unreviewed ratings given since `since`: what an outlier holds.
+pub async fn outlier_candidates<C: ConnectionTrait>(
+    c: &C,
+    window_id: i64,
+    since: DateTime<Utc>,
+    after_id: i64,
+    limit: u64,
+) -> Result<Vec<rating::Model>> {
+    use rating::Column as K;
+    Ok(rating::Entity::find()
+        .filter(K::WindowId.eq(window_id))
+        .filter(K::Status.eq(RatingStatus::Counted))
+        .filter(K::ReviewedAt.is_null())
+        .filter(K::GivenAt.gte(since))
+        .filter(K::Id.gt(after_id))
+        .order_by_asc(K::Id)
+        .limit(limit)
+        .all(c)
+        .await?)
+}
+
+/// Holds a counted rating as its window's outlier, conditional on it still being counted.
+pub async fn hold_outlier<C: ConnectionTrait>(c: &C, id: i64, outlier: &Outlier) -> Result<()> {
+    use rating::Column as K;
+    let done = rating::Entity::update_many()
+        .col_expr(K::Status, Expr::value(RatingStatus::Held))
+        .col_expr(K::HoldReason, Expr::value(HoldReason::WindowOutlier))
+        .col_expr(K::HoldDetail, Expr::value(serde_json::to_string(outlier).unwrap_or_default()))
+        .filter(K::Id.eq(id))
+        .filter(K::Status.eq(RatingStatus::Counted))
+        .exec(c)
+        .await?;
+    if done.rows_affected == 1 { Ok(()) } else { Err(StoreError::StateChanged) }
 }
 
 /// Whether `channel` has rated the case.
@@ -165,6 +320,7 @@ pub struct RatingFilter {
     pub level: Option<RatingLevel>,
     pub channel: Option<RatingChannel>,
     pub status: Option<RatingStatus>,
+    pub hold_reason: Option<HoldReason>,
     /// 不满意 and 非常不满意 only.
     pub bad: bool,
     pub from: Option<DateTime<Utc>>,
@@ -199,6 +355,9 @@ pub async fn list_ratings<C: ConnectionTrait>(
     }
     if let Some(s) = f.status {
         cond = cond.add(K::Status.eq(s));
+    }
+    if let Some(h) = f.hold_reason {
+        cond = cond.add(K::HoldReason.eq(h));
     }
     if let Some(t) = f.from {
         cond = cond.add(K::GivenAt.gte(t));

@@ -23,8 +23,8 @@ use xiaoneng_core::{
     ValidationError,
     org::mask_mobile,
     rating::{
-        self as core_rating, HoldReason, RatedCase, RatingChannel, RatingLevel, RatingPolicy, RatingSpec, RatingStatus,
-        RatingTarget, ReasonSet,
+        self as core_rating, HoldReason, Outlier, RatedCase, RatingChannel, RatingLevel, RatingPolicy, RatingSpec,
+        RatingStatus, RatingTarget, ReasonSet, ReviewDecision, StoredRating,
     },
     rbac::Permission,
     service::CaseStatus,
@@ -35,7 +35,7 @@ use xiaoneng_store::{
     entity::{rating, service_case},
     ledger, org,
     personal::Field,
-    ratings::{self as store, NewRating, RatingFilter},
+    ratings::{self as store, NewRating, RatingFilter, RecentKeys},
     settings,
 };
 
@@ -51,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_ratings))
         .routes(routes!(reveal_phone))
+        .routes(routes!(review_ratings))
         .routes(routes!(get_reasons, put_reasons))
         .routes(routes!(get_policy, put_policy))
         .routes(routes!(rating_codes))
@@ -126,10 +127,12 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
     let (version, set) = store::reason_set(&tx).await?;
     let spec =
         RatingSpec::parse(&b.level, &b.reasons, &b.comment, b.phone.as_deref(), &set).map_err(ApiError::Validation)?;
+    let policy: RatingPolicy = settings::get(&tx, settings::RATING_POLICY).await?;
     let case = match &target.case {
         Some(c) => Some(RatedCase {
             id: c.id,
             status: CaseStatus::of(c.completed_at),
+            completed_at: c.completed_at,
             rated_here: store::is_rated(&tx, c.id, rater.channel).await?,
         }),
         None => None,
@@ -141,8 +144,17 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
         person_id: target.person_id,
         item_id: target.case.as_ref().map(|c| c.item_id),
     };
-    let d = core_rating::decide(&facts, rater.channel, &spec, version, now)?;
     let vault = s.store.vault();
+    let address = rater.channel.limited_by_address().then_some(rater.ip.as_str());
+    let keys = RecentKeys {
+        address: address.map(|a| vault.lookups(Field::RaterAddress, a)).unwrap_or_default(),
+        phone: spec.phone.as_deref().map(|p| vault.lookups(Field::RaterPhone, p)).unwrap_or_default(),
+        device_id: rater.device.map(|d| d.id),
+        window_id: facts.window_id,
+        person_id: facts.person_id,
+    };
+    let recent = store::recent(&tx, &keys, &policy.guards, now).await?;
+    let d = core_rating::decide(&facts, rater.channel, &spec, version, &recent, &policy.guards, now)?;
     let phone = match spec.phone.as_deref() {
         Some(p) => Some((vault.seal(Field::RaterPhone, p)?, vault.index(Field::RaterPhone, p)?)),
         None => None,
@@ -165,6 +177,8 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
             status: d.status,
             hold_reason: d.hold,
             given_at: now,
+            address_key: address.map(|a| vault.index(Field::RaterAddress, a)).transpose()?,
+            quick: d.quick,
         },
     )
     .await?;
@@ -250,7 +264,15 @@ pub struct Rating {
     pub person_name: Option<String>,
     pub status: RatingStatus,
     pub hold_reason: Option<HoldReason>,
+    /// The figures a window was held on, when it stood out from its peers.
+    pub outlier: Option<Outlier>,
+    /// Given seconds after the case was completed (QR page or web).
+    pub quick: bool,
     pub given_at: DateTime<Utc>,
+    /// The office's review of a held rating: when, by whom, why.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub reviewed_by_name: Option<String>,
+    pub review_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -266,6 +288,8 @@ pub struct RatingParams {
     pub level: Option<String>,
     pub channel: Option<String>,
     pub status: Option<String>,
+    /// Why held: `no_case`, `phone_burst`, `device_burst`, `quick_bulk`, `window_outlier`.
+    pub hold_reason: Option<String>,
     /// Only 不满意 and 非常不满意.
     pub bad: Option<bool>,
     /// Given on or after this day (city time).
@@ -297,6 +321,7 @@ async fn list_ratings(
     let level = parse_opt::<RatingLevel>("level", p.level.as_deref(), &mut v);
     let channel = parse_opt::<RatingChannel>("channel", p.channel.as_deref(), &mut v);
     let status = parse_opt::<RatingStatus>("status", p.status.as_deref(), &mut v);
+    let hold_reason = parse_opt::<HoldReason>("hold_reason", p.hold_reason.as_deref(), &mut v);
     let from = day_bound("from", p.from.as_deref(), &mut v);
     let to = day_bound("to", p.to.as_deref(), &mut v);
     v.done()?;
@@ -308,6 +333,7 @@ async fn list_ratings(
         level,
         channel,
         status,
+        hold_reason,
         bad: p.bad.unwrap_or(false),
         from: from.map(xiaoneng_core::clock::city_midnight),
         before: to.and_then(|d| d.succ_opt()).map(xiaoneng_core::clock::city_midnight),
@@ -326,6 +352,7 @@ async fn rating_dtos(s: &AppState, rows: Vec<rating::Model>, may_call: bool) -> 
     let people = org::person_names(db, rows.iter().filter_map(|r| r.person_id)).await?;
     let items = xiaoneng_store::service::item_names(db, rows.iter().filter_map(|r| r.item_id)).await?;
     let cases = case_numbers(db, rows.iter().filter_map(|r| r.case_id)).await?;
+    let reviewers = xiaoneng_store::accounts::display_names(db, rows.iter().filter_map(|r| r.reviewed_by)).await?;
     let vault = s.store.vault();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -364,7 +391,12 @@ async fn rating_dtos(s: &AppState, rows: Vec<rating::Model>, may_call: bool) -> 
             person_name: r.person_id.and_then(|p| people.get(&p).cloned()),
             status: r.status,
             hold_reason: r.hold_reason,
+            outlier: r.hold_detail.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+            quick: r.quick,
             given_at: r.given_at,
+            reviewed_at: r.reviewed_at,
+            reviewed_by_name: r.reviewed_by.and_then(|u| reviewers.get(&u).cloned()),
+            review_reason: r.review_reason,
         });
     }
     Ok(out)
@@ -398,6 +430,128 @@ async fn reveal_phone(
     let phone = s.store.vault().open(Field::RaterPhone, sealed)?;
     s.store.audit(&auth.user.audit(&s, "rating.phone_viewed", "rating", id, json!({}))).await?;
     Ok(Json(RevealedPhone { phone }))
+}
+
+// ------------------------------------------------------------------ reviewing held ratings
+
+/// The office's decision on held ratings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// The held ratings decided alike, 1 to 200 of them.
+    pub ids: Vec<i64>,
+    /// `release` (it counts from now on) or `reject` (kept on record, counted nowhere).
+    pub decision: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reviewed {
+    pub reviewed: usize,
+    pub status: RatingStatus,
+}
+
+/// Releases or rejects held ratings with a reason, all of them or none: one no longer held (or
+/// not found) refuses the whole request and changes nothing.
+#[utoipa::path(post, operation_id = "ratings_review", path = "/api/v1/ratings/review", tag = "ratings",
+    request_body = ReviewBody,
+    responses((status = 200, body = Reviewed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn review_ratings(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceManage>,
+    ApiJson(b): ApiJson<ReviewBody>,
+) -> ApiResult<Json<Reviewed>> {
+    let Some(decision) = ReviewDecision::from_code(b.decision.trim()) else {
+        return Err(ApiError::invalid(
+            "decision",
+            "invalid_choice",
+            "审核结论须为 release 或 reject",
+            "The decision is release or reject",
+        ));
+    };
+    let mut ids = b.ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 200 {
+        return Err(ApiError::invalid(
+            "ids",
+            "length",
+            "每次审核 1 至 200 条评价",
+            "Review 1 to 200 ratings at a time",
+        ));
+    }
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let mut events = Vec::with_capacity(ids.len());
+    let mut next = RatingStatus::Held;
+    for &id in &ids {
+        let r = store::get_rating(&tx, id, &auth.scope).await?;
+        let (to, event) = core_rating::review(&stored(&r), decision, &b.reason, now)?;
+        store::review(&tx, id, to, auth.user.id, b.reason.trim(), now).await?;
+        events.push(event);
+        next = to;
+    }
+    let detail = json!({ "ids": ids, "decision": decision, "reason": b.reason.trim() });
+    let rec = auth.user.audit(&s, "rating.reviewed", "rating", ids[0], detail);
+    ledger::append(&tx, s.store.audit_algo(), &rec, &events, None).await?;
+    tx.commit().await?;
+    Ok(Json(Reviewed { reviewed: ids.len(), status: next }))
+}
+
+/// A stored rating as core's review and holding rules see it.
+pub fn stored(r: &rating::Model) -> StoredRating {
+    StoredRating {
+        id: r.id,
+        status: r.status,
+        hold: r.hold_reason,
+        target: RatingTarget {
+            case: None,
+            department_id: r.department_id,
+            window_id: r.window_id,
+            person_id: r.person_id,
+            item_id: r.item_id,
+        },
+    }
+}
+
+/// One pass of the outlier check: the windows whose satisfaction sits far above their peers' over
+/// the guards' period, each of their counted ratings not yet reviewed held with the figures.
+/// Returns the ratings held.
+pub async fn hold_outliers(store: &xiaoneng_store::Store, now: DateTime<Utc>) -> xiaoneng_store::Result<usize> {
+    let policy: RatingPolicy = settings::get(store.db(), settings::RATING_POLICY).await?;
+    let since = now - chrono::Duration::days(i64::from(policy.guards.outlier_days));
+    let tallies = store::window_tallies(store.db(), since).await?;
+    let mut held = 0;
+    for o in core_rating::outliers(&tallies, &policy.guards) {
+        let mut after = 0;
+        loop {
+            let tx = store.write().await?;
+            let batch = store::outlier_candidates(&tx, o.window_id, since, after, 500).await?;
+            let mut events = Vec::new();
+            for r in &batch {
+                let Some(e) = core_rating::hold_as_outlier(&stored(r), &o, now) else { continue };
+                match store::hold_outlier(&tx, r.id, &o).await {
+                    Ok(()) => events.push(e),
+                    Err(xiaoneng_store::StoreError::StateChanged) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            if !events.is_empty() {
+                let detail = json!({ "outlier": o, "held": events.len() });
+                let rec = crate::jobs::system_audit("system", "rating.held", ("window", o.window_id), detail, now);
+                ledger::append(&tx, store.audit_algo(), &rec, &events, None).await?;
+                held += events.len();
+            }
+            tx.commit().await?;
+            match batch.last() {
+                Some(r) if batch.len() == 500 => after = r.id,
+                _ => break,
+            }
+        }
+        tracing::info!(window = o.window_id, ratings = o.ratings, below_top = o.below_top, "window held as an outlier");
+    }
+    Ok(held)
 }
 
 // ------------------------------------------------------------------ reasons and policy
@@ -462,7 +616,7 @@ async fn put_policy(
     auth: Authorized<perm::ServiceManage>,
     ApiJson(p): ApiJson<RatingPolicy>,
 ) -> ApiResult<Json<RatingPolicy>> {
-    let p = p.checked()?;
+    let p = p.checked().map_err(ApiError::Validation)?;
     crate::api::save_setting(&s, &auth.user, settings::RATING_POLICY, &p).await?;
     Ok(Json(p))
 }

@@ -329,13 +329,13 @@ fn form_page(en: bool, r: &Resolved, set: &ReasonSet, action: &str, web_code: Op
     h.push_str(&format!("<header><h1>{}</h1><p>{}</p>", title, esc(&r.department_name)));
     let mut lines = Vec::new();
     if let Some(wn) = &r.window_name {
-        lines.push(format!("{}：{}", w(en, "窗口", "Window"), esc(wn)));
+        lines.push(format!("{}{}", w(en, "窗口：", "Window: "), esc(wn)));
     }
     if let Some(st) = &r.staff {
-        lines.push(format!("{}：{}", w(en, "工作人员", "Staff"), esc(st)));
+        lines.push(format!("{}{}", w(en, "工作人员：", "Staff: "), esc(st)));
     }
     if let Some(c) = &r.target.case {
-        lines.push(format!("{}：{}", w(en, "办件", "Case"), esc(&c.number)));
+        lines.push(format!("{}{}", w(en, "办件：", "Case: "), esc(&c.number)));
         if let Some(i) = &r.item_name {
             lines.push(esc(i));
         }
@@ -561,11 +561,7 @@ async fn web_submit(State(s): State<AppState>, headers: HeaderMap, ClientIp(ip):
 async fn thanks_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
     let en = english(q.lang.as_deref(), &headers);
     let text = if q.held.as_deref() == Some("1") {
-        w(
-            en,
-            "感谢您的评价！您的评价未关联办件，将经审核后计入。",
-            "Thank you! Your rating names no case, so it is counted once reviewed.",
-        )
+        w(en, "感谢您的评价！您的评价将经审核后计入。", "Thank you! Your rating is counted once it has been reviewed.")
     } else {
         w(en, "感谢您的评价！我们会认真对待每一条意见。", "Thank you! Every rating is read.")
     };

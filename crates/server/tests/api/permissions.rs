@@ -102,6 +102,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             Needs(ServiceManage)
         }
         ("post", "/api/v1/ratings/{id}/reveal-phone") => Needs(RatingReveal),
+        ("post", "/api/v1/ratings/review") => Needs(ServiceManage),
         ("get", "/api/v1/service-items" | "/api/v1/service-cases" | "/api/v1/service-cases/summary")
         | ("get", "/api/v1/service-cases/{id}" | "/api/v1/settings/service-policy") => Needs(ServiceRead),
         ("post", "/api/v1/service-items" | "/api/v1/api-clients" | "/api/v1/api-clients/{id}/revoke")
@@ -1181,6 +1182,12 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
         ("post", "/api/v1/ratings/{id}/reveal-phone") => {
             one(Check::json(format!("/api/v1/ratings/{}/reveal-phone", fx.rating_a), json!({}), in_a(user)))
         }
+        ("post", "/api/v1/ratings/review") => one(Check::json(
+            "/api/v1/ratings/review",
+            json!({"ids": [fx.rating_a], "decision": "release", "reason": ""}),
+            Expect::Business(422, "validation_failed", None),
+        )
+        .because("a held rating is reviewed with a reason; the call leaves it held")),
         ("get", "/api/v1/rating-reasons") => one(Check::empty("/api/v1/rating-reasons", Ok)),
         ("put", "/api/v1/rating-reasons") => {
             one(Check::json("/api/v1/rating-reasons", json!({"version": 1, "reasons": fx.reasons.clone()}), Ok))

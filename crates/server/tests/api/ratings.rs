@@ -388,3 +388,250 @@ both!(the_qr_page_is_a_form_without_script_that_rates, |app: TestApp| async move
         .expect(422, "validation_failed");
     app.get("/api/v1/rating-codes", &office).await.expect(422, "validation_failed");
 });
+
+/// Sets the guards: the defaults with these fields changed.
+async fn guards(app: &TestApp, changes: Value) {
+    let office = app.login("office").await;
+    let mut p = app.get("/api/v1/settings/rating-policy", &office).await.ok().clone();
+    for (k, v) in changes.as_object().unwrap() {
+        p["guards"][k] = v.clone();
+    }
+    let r = app.put("/api/v1/settings/rating-policy", &office, p).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+}
+
+/// Cases SP-<from>… at the window, completed at `done` (city time); their rating codes.
+async fn cases(app: &TestApp, key: &str, from: usize, n: usize, done: &str) -> Vec<String> {
+    let mut codes = Vec::new();
+    for i in from..from + n {
+        let mut b = case_body(Some(done));
+        b["window_code"] = json!("W-01");
+        let p = push(app, Some(key), &format!("SP-{i}"), b).await;
+        assert_eq!(p.status, 201, "{}", p.json);
+        codes.push(format!("c{}", p.json["rating_code"].as_str().unwrap()));
+    }
+    codes
+}
+
+async fn ratings_total(app: &TestApp, query: &str) -> i64 {
+    let office = app.login("office").await;
+    app.get(&format!("/api/v1/ratings?{query}"), &office).await.ok()["total"].as_i64().unwrap()
+}
+
+both!(rate_limits_refuse_by_address_phone_and_device_and_store_nothing, |app: TestApp| async move {
+    let (window, _, _) = city(&app).await;
+    guards(
+        &app,
+        json!({"per_address": {"max": 3, "minutes": 60}, "per_phone": {"max": 2, "minutes": 1440}, "per_device": {"max": 2, "minutes": 1}}),
+    )
+    .await;
+    // Behind a trusted proxy, so that the address is the one forwarded.
+    let (router, _) = app
+        .instance(xiaoneng_server::ServerConfig { trust_forwarded_headers: true, ..crate::support::test_config() })
+        .await;
+    let from = |ip: &str, body: Value| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/public/rating-pages/w{window}/ratings"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", ip)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        crate::support::send_to(&router, req)
+    };
+    let good = json!({"level": "satisfied"});
+    for _ in 0..3 {
+        assert_eq!(from("203.0.113.5", good.clone()).await.status, 201);
+    }
+    let r = from("203.0.113.5", good.clone()).await;
+    r.expect(429, "rate_limited");
+    assert_eq!(
+        (r.json["details"]["scope"].as_str(), r.headers["retry-after"].to_str().unwrap()),
+        (Some("address"), "3600")
+    );
+    assert_eq!(from("203.0.113.6", good.clone()).await.status, 201, "another address is not limited");
+    assert_eq!(ratings_total(&app, "").await, 4, "the refused one is not stored");
+    // An hour later the address may rate again.
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(from("203.0.113.5", good.clone()).await.status, 201);
+
+    // Two naming one phone a day, from wherever.
+    let phoned = json!({"level": "satisfied", "phone": "13900001111"});
+    assert_eq!(from("198.51.100.1", phoned.clone()).await.status, 201);
+    assert_eq!(from("198.51.100.2", phoned.clone()).await.status, 201);
+    let r = from("198.51.100.3", phoned.clone()).await;
+    r.expect(429, "rate_limited");
+    assert_eq!(r.json["details"]["scope"], "phone");
+    assert_eq!(from("198.51.100.3", json!({"level": "satisfied", "phone": "13900002222"})).await.status, 201);
+
+    // Two a minute from one device; its address is not counted.
+    let dev = device_key(&app, window).await;
+    for _ in 0..2 {
+        let d = device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(good.clone())).await;
+        assert_eq!(d.status, 201, "{}", d.json);
+    }
+    let d = device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(good.clone())).await;
+    d.expect(429, "rate_limited");
+    assert_eq!(d.json["details"]["scope"], "device");
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(good.clone())).await.status, 201);
+
+    // The page says so as a page; nothing stored by any refusal.
+    let total = ratings_total(&app, "").await;
+    for _ in 0..4 {
+        form(&app, &format!("/r/w{window}"), "level=satisfied").await;
+    }
+    let page = form(&app, &format!("/r/w{window}"), "level=satisfied").await;
+    assert_eq!(page.status, 429);
+    assert!(String::from_utf8_lossy(&page.bytes).contains("评价过于频繁"));
+    assert_eq!(ratings_total(&app, "").await, total + 3);
+    // The guards themselves are checked.
+    let office = app.login("office").await;
+    let mut p = app.get("/api/v1/settings/rating-policy", &office).await.ok().clone();
+    p["guards"]["per_address"]["max"] = json!(0);
+    p["guards"]["quick_seconds"] = json!(0);
+    let r = app.put("/api/v1/settings/rating-policy", &office, p).await;
+    r.expect(422, "validation_failed");
+    let fields: Vec<&str> =
+        r.json["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["guards.per_address.max", "guards.quick_seconds"]);
+});
+
+both!(each_holding_rule_holds_and_the_office_releases_or_rejects_with_a_reason, |app: TestApp| async move {
+    let (window, _, key) = city(&app).await;
+    // The clock stands at 09:00 city time: cases completed ten minutes ago, and ten seconds ago.
+    let earlier = cases(&app, &key, 10, 8, "2026-11-02T08:50:00+08:00").await;
+    // A burst from one phone: the fourth within the hour is held.
+    let phoned = json!({"level": "very_satisfied", "phone": "13700001234"});
+    for c in &earlier[..3] {
+        assert_eq!(rate(&app, c, phoned.clone()).await.json["status"], "counted");
+    }
+    let r = rate(&app, &earlier[3], phoned.clone()).await;
+    assert_eq!((r.json["status"].as_str(), r.json["hold_reason"].as_str()), (Some("held"), Some("phone_burst")));
+    let phone_burst = r.json["id"].as_i64().unwrap();
+    // A burst from one device: the fourth within two minutes is held.
+    let dev = device_key(&app, window).await;
+    let mut last = Value::Null;
+    for n in 14..18 {
+        let body = json!({"case_number": format!("SP-{n}"), "level": "very_satisfied"});
+        last = device(&app, &dev, Method::POST, "/api/v1/device/ratings", Some(body)).await.json;
+    }
+    assert_eq!((last["status"].as_str(), last["hold_reason"].as_str()), (Some("held"), Some("device_burst")));
+    // Rated within seconds of completion, in bulk: the sixth at the window is held.
+    let quick = cases(&app, &key, 30, 6, "2026-11-02T08:59:50+08:00").await;
+    for c in &quick[..5] {
+        assert_eq!(rate(&app, c, json!({"level": "very_satisfied"})).await.json["status"], "counted");
+    }
+    let r = rate(&app, &quick[5], json!({"level": "very_satisfied"})).await;
+    assert_eq!(r.json["hold_reason"], "quick_bulk", "{}", r.json);
+    let quick_bulk = r.json["id"].as_i64().unwrap();
+
+    // What the office sees; a held rating counts nowhere until released.
+    let office = app.login("office").await;
+    let held = app.get("/api/v1/ratings?status=held", &office).await;
+    assert_eq!(held.ok()["total"], 3);
+    assert_eq!(ratings_total(&app, "hold_reason=quick_bulk").await, 1);
+    assert_eq!(held.json["items"][0]["quick"], true);
+
+    // Review: a reason is required, only the office reviews, all or nothing.
+    let review =
+        |ids: Vec<i64>, decision: &str, reason: &str| json!({"ids": ids, "decision": decision, "reason": reason});
+    let head = app.login("head_a").await;
+    app.post("/api/v1/ratings/review", &head, review(vec![phone_burst], "release", "x")).await.expect(403, "forbidden");
+    app.post("/api/v1/ratings/review", &office, review(vec![phone_burst], "release", " "))
+        .await
+        .expect(422, "validation_failed");
+    app.post("/api/v1/ratings/review", &office, review(vec![phone_burst], "approve", "x"))
+        .await
+        .expect(422, "validation_failed");
+    app.post("/api/v1/ratings/review", &office, review(vec![], "release", "x")).await.expect(422, "validation_failed");
+    let counted = ratings_total(&app, "status=counted").await;
+    let r = app
+        .post("/api/v1/ratings/review", &office, review(vec![phone_burst, counted_id(&app).await], "release", "x"))
+        .await;
+    r.expect(409, "invalid_transition");
+    assert_eq!(ratings_total(&app, "status=held").await, 3, "a refused review changes nothing");
+    let r =
+        app.post("/api/v1/ratings/review", &office, review(vec![phone_burst], "release", "核实为同一人多次办事")).await;
+    assert_eq!((r.status.as_u16(), r.json["status"].as_str()), (200, Some("counted")), "{}", r.json);
+    let r = app.post("/api/v1/ratings/review", &office, review(vec![quick_bulk], "reject", "工作人员代评")).await;
+    assert_eq!(r.json["status"], "rejected");
+    app.post("/api/v1/ratings/review", &office, review(vec![quick_bulk], "release", "x"))
+        .await
+        .expect(409, "invalid_transition");
+    assert_eq!(ratings_total(&app, "status=counted").await, counted + 1);
+    let rejected = &app.get("/api/v1/ratings?status=rejected", &office).await.json["items"][0];
+    assert_eq!(
+        (rejected["review_reason"].as_str(), rejected["reviewed_by_name"].is_string()),
+        (Some("工作人员代评"), true)
+    );
+    let kinds = |k: &str| {
+        let (app, office) = (&app, &office);
+        let k = k.to_owned();
+        async move { app.get(&format!("/api/v1/events?kind={k}"), office).await.ok()["items"].as_array().unwrap().len() }
+    };
+    assert_eq!((kinds("rating.released").await, kinds("rating.rejected").await), (1, 1));
+});
+
+async fn counted_id(app: &TestApp) -> i64 {
+    let office = app.login("office").await;
+    app.get("/api/v1/ratings?status=counted&page_size=1", &office).await.ok()["items"][0]["id"].as_i64().unwrap()
+}
+
+both!(a_window_far_above_its_peers_is_held_until_the_office_reviews_it, |app: TestApp| async move {
+    let (window, _, key) = city(&app).await;
+    guards(&app, json!({"outlier_min_ratings": 10, "per_address": {"max": 1000, "minutes": 60}})).await;
+    let office = app.login("office").await;
+    let peer = app
+        .post(
+            "/api/v1/windows",
+            &office,
+            json!({"code": "W-02", "name": "综合窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "02"}),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    // The peer: 20 ratings, half below the top level. The window: 12, all at the top (0.5^12 ≈ 0.0002).
+    for i in 0..20 {
+        let mut b = case_body(Some("2026-11-02T08:40:00+08:00"));
+        b["window_code"] = json!("W-02");
+        push(&app, Some(&key), &format!("PEER-{i}"), b).await.ok();
+        let level = if i % 2 == 0 { "satisfied" } else { "very_satisfied" };
+        let r = rate(&app, &format!("w{peer}"), json!({"level": level, "case_number": format!("PEER-{i}")})).await;
+        assert_eq!(r.json["status"], "counted", "{}", r.json);
+    }
+    for c in cases(&app, &key, 100, 12, "2026-11-02T08:40:00+08:00").await {
+        assert_eq!(rate(&app, &c, json!({"level": "very_satisfied"})).await.json["status"], "counted");
+    }
+    let held = xiaoneng_server::ratings::hold_outliers(&app.store, app.clock_now()).await.unwrap();
+    assert_eq!(held, 12);
+    let r = app.get(&format!("/api/v1/ratings?window_id={window}&status=held"), &office).await;
+    assert_eq!(r.ok()["total"], 12);
+    let o = &r.json["items"][0]["outlier"];
+    assert_eq!(
+        (o["ratings"].as_i64(), o["below_top"].as_i64(), o["peers_share"].as_f64()),
+        (Some(12), Some(0), Some(0.5))
+    );
+    assert_eq!(ratings_total(&app, &format!("window_id={peer}&status=counted")).await, 20, "the peers are untouched");
+    assert_eq!(app.get("/api/v1/events?kind=rating.held", &office).await.ok()["items"].as_array().unwrap().len(), 12);
+    // While its ratings are held, a new one at the window is held too; a second pass holds nothing more.
+    let c = cases(&app, &key, 200, 1, "2026-11-02T08:40:00+08:00").await;
+    assert_eq!(rate(&app, &c[0], json!({"level": "very_satisfied"})).await.json["hold_reason"], "window_outlier");
+    assert_eq!(xiaoneng_server::ratings::hold_outliers(&app.store, app.clock_now()).await.unwrap(), 0);
+    // Released after a look, they count, and the window is judged on what comes after.
+    let ids: Vec<i64> =
+        app.get(&format!("/api/v1/ratings?window_id={window}&status=held&page_size=50"), &office).await.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+    assert_eq!(ids.len(), 13);
+    let r = app
+        .post("/api/v1/ratings/review", &office, json!({"ids": ids, "decision": "release", "reason": "抽查回访属实"}))
+        .await;
+    assert_eq!(r.ok()["reviewed"], 13);
+    assert_eq!(xiaoneng_server::ratings::hold_outliers(&app.store, app.clock_now()).await.unwrap(), 0);
+    assert_eq!(ratings_total(&app, &format!("window_id={window}&status=counted")).await, 13);
+});

@@ -26,6 +26,15 @@ pub struct Model {
     pub status: RatingStatus,
     pub hold_reason: Option<HoldReason>,
     pub given_at: DateTimeUtc,
+    /// The blind index of the address it came from (never the address).
+    pub address_key: Option<String>,
+    /// Given on the QR page or the web within seconds of the case's completion.
+    pub quick: bool,
+    /// The figures it was held on, when its window stood out (an `Outlier`, JSON).
+    pub hold_detail: Option<String>,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTimeUtc>,
+    pub review_reason: Option<String>,
 }
 
 impl Model {

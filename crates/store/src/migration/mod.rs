@@ -20,6 +20,7 @@ mod m20261206_000014_second_factor;
 mod m20261206_000015_personal_data_encryption;
 mod m20261207_000016_service_cases;
 mod m20261207_000017_ratings;
+mod m20261207_000018_rating_review;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_personal_data_encryption::Migration),
             Box::new(m20261207_000016_service_cases::Migration),
             Box::new(m20261207_000017_ratings::Migration),
+            Box::new(m20261207_000018_rating_review::Migration),
         ]
     }
 }
