@@ -19,6 +19,7 @@ use crate::{
     rating::{RatingGiven, RatingHeld, RatingReviewed},
     rectification::{BulletinScope, InstructionTarget},
     service::{ApplicantType, CaseCard},
+    ticket::{RatingOverturned, TicketDeadline, TicketOpened, TicketStepped},
 };
 
 labelled_enum! {
@@ -62,6 +63,17 @@ labelled_enum! {
         RatingHeld = "rating.held", "评价转入待审核", "rating held for review";
         RatingReleased = "rating.released", "评价审核放行", "rating released";
         RatingRejected = "rating.rejected", "评价审核驳回", "rating rejected";
+        RatingOverturned = "rating.overturned", "差评申诉撤销", "bad rating overturned";
+        TicketOpened = "ticket.opened", "工单生成", "ticket opened";
+        TicketVerified = "ticket.verified", "工单已核实", "ticket verified";
+        TicketRectified = "ticket.rectified", "工单已整改", "ticket rectified";
+        TicketCalledBack = "ticket.called_back", "工单已回访", "ticket called back";
+        TicketReopened = "ticket.reopened", "回访不满意重新整改", "ticket reopened";
+        TicketAppealed = "ticket.appealed", "工单申诉", "ticket appealed";
+        TicketOverturned = "ticket.overturned", "申诉成立撤销", "ticket overturned";
+        TicketUpheld = "ticket.upheld", "申诉不成立", "appeal upheld";
+        TicketReminded = "ticket.reminded", "工单期限提醒", "ticket reminded";
+        TicketOverdue = "ticket.overdue", "工单逾期", "ticket overdue";
     }
 }
 
@@ -79,6 +91,7 @@ labelled_enum! {
         Participation = "participation", "自查", "self-check";
         Case = "case", "办件", "service case";
         Rating = "rating", "评价", "rating";
+        Ticket = "ticket", "工单", "ticket";
     }
 }
 
@@ -156,7 +169,9 @@ impl EventKind {
             CampaignOpened | CampaignClosed => Aggregate::Campaign,
             SelfCheckSubmitted => Aggregate::Participation,
             CaseAccepted | CaseCompleted | CaseReopened | CaseYellowCard | CaseRedCard => Aggregate::Case,
-            RatingGiven | RatingHeld | RatingReleased | RatingRejected => Aggregate::Rating,
+            RatingGiven | RatingHeld | RatingReleased | RatingRejected | RatingOverturned => Aggregate::Rating,
+            TicketOpened | TicketVerified | TicketRectified | TicketCalledBack | TicketReopened | TicketAppealed
+            | TicketOverturned | TicketUpheld | TicketReminded | TicketOverdue => Aggregate::Ticket,
         }
     }
 }
@@ -468,6 +483,17 @@ payloads! {
     RatingHeld(RatingHeld),
     RatingReleased(RatingReviewed),
     RatingRejected(RatingReviewed),
+    RatingOverturned(RatingOverturned),
+    TicketOpened(TicketOpened),
+    TicketVerified(TicketStepped),
+    TicketRectified(TicketStepped),
+    TicketCalledBack(TicketStepped),
+    TicketReopened(TicketStepped),
+    TicketAppealed(TicketStepped),
+    TicketOverturned(TicketStepped),
+    TicketUpheld(TicketStepped),
+    TicketReminded(TicketDeadline),
+    TicketOverdue(TicketDeadline),
 }
 
 /// The version every payload is written with today. A payload's shape changes only with a new

@@ -28,6 +28,7 @@ pub mod reset;
 pub mod scope;
 pub mod second_factor;
 pub mod service;
+pub mod ticket;
 pub mod workflow;
 
 pub use error::ValidationError;

@@ -66,11 +66,13 @@ impl RatingChannel {
 }
 
 labelled_enum! {
-    /// Counted; held for the office's review; or rejected by it, kept on record and counted nowhere.
+    /// Counted; held for the office's review; rejected by it; or, a bad rating, overturned on the
+    /// department's appeal. Rejected and overturned ratings stay on record and count nowhere.
     RatingStatus {
         Counted = "counted", "有效", "counted";
         Held = "held", "待审核", "held for review";
         Rejected = "rejected", "已驳回", "rejected";
+        Overturned = "overturned", "申诉撤销", "overturned on appeal";
     }
 }
 
@@ -680,6 +682,12 @@ fn subject_of(target: &RatingTarget) -> Subject {
         person_id: target.person_id,
         post_id: None,
     }
+}
+
+/// Whether a rating opens a ticket for its department: a bad one that counts (a held one opens
+/// it when released).
+pub fn opens_ticket(level: RatingLevel, status: RatingStatus) -> bool {
+    level.is_bad() && status == RatingStatus::Counted
 }
 
 /// A stored rating, as review sees it.

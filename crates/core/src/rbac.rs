@@ -83,6 +83,7 @@ code_enum! {
         ServiceRead = "service:read",
         ServiceManage = "service:manage",
         RatingReveal = "rating:reveal",
+        TicketHandle = "ticket:handle",
     }
 }
 
@@ -142,6 +143,7 @@ impl Role {
                 (ServiceRead, All),
                 (ServiceManage, All),
                 (RatingReveal, All),
+                (TicketHandle, All),
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
@@ -160,6 +162,7 @@ impl Role {
                 (EventRead, DepartmentTree),
                 (ServiceRead, DepartmentTree),
                 (RatingReveal, DepartmentTree),
+                (TicketHandle, DepartmentTree),
             ],
             Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
@@ -173,6 +176,7 @@ impl Role {
                 (EventRead, DepartmentTree),
                 (ServiceRead, DepartmentTree),
                 (RatingReveal, DepartmentTree),
+                (TicketHandle, DepartmentTree),
             ],
             Role::Staff => &[
                 (OrgRead, Department),

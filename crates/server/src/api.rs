@@ -26,13 +26,16 @@ use crate::{AppState, error::ApiError};
         (name = "rectification", description = "Bulletins, rectification orders and reports, instructions, campaigns, the inbox"),
         (name = "service", description = "Service commitments: items, cases pushed by connected systems, yellow and red cards"),
         (name = "ratings", description = "The public's ratings from QR codes, counter devices and the web; reasons, QR sheets, devices"),
+        (name = "tickets", description = "Tickets for bad ratings and complaints: verify, rectify, call back, appeal"),
         (name = "events", description = "The regime's event ledger: what happened, to whom, when"),
     )
 )]
 struct ApiDoc;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    use crate::{campaigns, events, inbox, inspections, organisation, platform, ratings, rectification, service};
+    use crate::{
+        campaigns, events, inbox, inspections, organisation, platform, ratings, rectification, service, tickets,
+    };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(platform::router())
         .merge(organisation::router())
@@ -42,6 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(inbox::router())
         .merge(service::router())
         .merge(ratings::router())
+        .merge(tickets::router())
         .merge(events::router())
 }
 

@@ -422,7 +422,8 @@ pub mod perm {
         SecondFactorReset,
         ServiceRead,
         ServiceManage,
-        RatingReveal
+        RatingReveal,
+        TicketHandle
     );
 }
 

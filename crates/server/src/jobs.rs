@@ -239,6 +239,12 @@ pub async fn remind(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result
     if overdue > 0 {
         tracing::info!(orders = overdue, "orders became overdue");
     }
+    let tx = store.write().await?;
+    let tickets = crate::tickets::remind(&tx, store.audit_algo(), now, office_hours(now)).await?;
+    tx.commit().await?;
+    if tickets > 0 {
+        tracing::info!(tickets, "ticket deadlines reminded or marked overdue");
+    }
     if !office_hours(now) {
         return Ok(());
     }

@@ -25,6 +25,7 @@ pub mod ratings;
 pub mod rectification;
 pub mod service;
 pub mod tasks;
+pub mod tickets;
 pub mod web;
 
 use std::{

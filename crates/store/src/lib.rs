@@ -22,6 +22,7 @@ pub mod resets;
 pub mod second_factor;
 pub mod service;
 pub mod settings;
+pub mod tickets;
 
 use std::{path::Path, time::Duration};
 

@@ -43,6 +43,8 @@ pub enum Field {
     SupervisorMobile,
     /// The phone a rater leaves for the callback.
     RaterPhone,
+    /// The phone a complainant leaves for the callback.
+    ComplainantPhone,
     /// The network address a rating came from: never kept, only its blind index, which the rate
     /// limit counts by.
     RaterAddress,
@@ -55,13 +57,14 @@ impl Field {
             Field::SupervisorMobile => "supervisors.mobile",
             Field::RaterPhone => "ratings.phone",
             Field::RaterAddress => "ratings.address",
+            Field::ComplainantPhone => "tickets.phone",
         }
     }
 
     /// Phone numbers share one index domain: a number is found wherever it is kept.
     fn index_domain(self) -> &'static str {
         match self {
-            Field::PersonMobile | Field::SupervisorMobile | Field::RaterPhone => "mobile",
+            Field::PersonMobile | Field::SupervisorMobile | Field::RaterPhone | Field::ComplainantPhone => "mobile",
             Field::RaterAddress => "address",
         }
     }
@@ -102,6 +105,13 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn {
         field: Field::RaterPhone,
         table: "ratings",
+        sealed: "phone_sealed",
+        index: Some("phone_index"),
+        clear: None,
+    },
+    SealedColumn {
+        field: Field::ComplainantPhone,
+        table: "tickets",
         sealed: "phone_sealed",
         index: Some("phone_index"),
         clear: None,

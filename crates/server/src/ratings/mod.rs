@@ -4,6 +4,7 @@
 //! The office and the departments read ratings here, the phone masked, and reveal it only through
 //! an audited request; staff read the ratings about them without any trace of the rater.
 
+pub mod complaints;
 pub mod device;
 pub mod public;
 
@@ -56,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_policy, put_policy))
         .routes(routes!(rating_codes))
         .merge(public::router())
+        .merge(complaints::router())
         .merge(device::router())
 }
 
@@ -198,6 +200,9 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
         )
     };
     ledger::append(&tx, s.store.audit_algo(), &rec, std::slice::from_ref(&d.event), Some(m.id)).await?;
+    if core_rating::opens_ticket(m.level, m.status) {
+        crate::tickets::open(&tx, s.store.audit_algo(), &actor, bad_rating_ticket(&m), now).await?;
+    }
     if let Some(dev) = rater.device {
         xiaoneng_store::service::touch_client(&tx, dev, now).await?;
     }
@@ -485,18 +490,43 @@ async fn review_ratings(
     let tx = s.store.write().await?;
     let mut events = Vec::with_capacity(ids.len());
     let mut next = RatingStatus::Held;
+    let mut opened = Vec::new();
     for &id in &ids {
         let r = store::get_rating(&tx, id, &auth.scope).await?;
         let (to, event) = core_rating::review(&stored(&r), decision, &b.reason, now)?;
         store::review(&tx, id, to, auth.user.id, b.reason.trim(), now).await?;
         events.push(event);
+        if core_rating::opens_ticket(r.level, to) {
+            opened.push(r);
+        }
         next = to;
     }
     let detail = json!({ "ids": ids, "decision": decision, "reason": b.reason.trim() });
     let rec = auth.user.audit(&s, "rating.reviewed", "rating", ids[0], detail);
     ledger::append(&tx, s.store.audit_algo(), &rec, &events, None).await?;
+    // A bad rating released now counts, and opens its ticket.
+    for r in &opened {
+        crate::tickets::open(&tx, s.store.audit_algo(), &auth.user.username, bad_rating_ticket(r), now).await?;
+    }
     tx.commit().await?;
     Ok(Json(Reviewed { reviewed: ids.len(), status: next }))
+}
+
+/// The ticket a bad rating opens for its department: its comment, its window and staff member.
+fn bad_rating_ticket(r: &rating::Model) -> crate::tickets::Opening {
+    crate::tickets::Opening {
+        source: xiaoneng_core::ticket::TicketSource::BadRating,
+        rating_id: Some(r.id),
+        about: None,
+        on: xiaoneng_core::ticket::TicketAbout {
+            department_id: r.department_id,
+            window_id: r.window_id,
+            person_id: r.person_id,
+        },
+        case_id: r.case_id,
+        content: r.comment.clone(),
+        phone: None,
+    }
 }
 
 /// A stored rating as core's review and holding rules see it.

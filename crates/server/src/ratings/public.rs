@@ -56,22 +56,22 @@ pub fn case_path(code: &str) -> String {
 }
 
 /// What a code names, resolved.
-struct Resolved {
-    target: Target,
-    window_name: Option<String>,
-    staff: Option<String>,
-    department_name: String,
-    kind: CodeKind,
-    item_name: Option<String>,
+pub(super) struct Resolved {
+    pub(super) target: Target,
+    pub(super) window_name: Option<String>,
+    pub(super) staff: Option<String>,
+    pub(super) department_name: String,
+    pub(super) kind: CodeKind,
+    pub(super) item_name: Option<String>,
 }
 
-fn unknown_code() -> ApiError {
+pub(super) fn unknown_code() -> ApiError {
     ApiError::refused(StatusCode::NOT_FOUND, "unknown_code", "评价码无效", "This rating code is not known")
 }
 
 /// Resolves a code to what it rates: an active window or staff member, or a case. Anything else
 /// is 404 `unknown_code`, the same for a code that never existed and one retired.
-async fn resolve(s: &AppState, code: &str) -> ApiResult<Resolved> {
+pub(super) async fn resolve(s: &AppState, code: &str) -> ApiResult<Resolved> {
     let db = s.store.db();
     let code = code.trim();
     let id = |rest: &str| rest.parse::<i64>().ok().filter(|i| *i > 0 && rest.len() <= 18);
@@ -265,10 +265,12 @@ struct PageQuery {
     lang: Option<String>,
     code: Option<String>,
     held: Option<String>,
+    /// A complaint's ticket number.
+    ticket: Option<String>,
 }
 
 /// The page's language: `lang` when the page says, else the browser's.
-fn english(lang: Option<&str>, headers: &HeaderMap) -> bool {
+pub(super) fn english(lang: Option<&str>, headers: &HeaderMap) -> bool {
     match lang {
         Some("en") => true,
         Some(_) => false,
@@ -277,7 +279,7 @@ fn english(lang: Option<&str>, headers: &HeaderMap) -> bool {
 }
 
 /// Words of the page, in the page's language.
-fn w(en: bool, zh: &'static str, english: &'static str) -> &'static str {
+pub(super) fn w(en: bool, zh: &'static str, english: &'static str) -> &'static str {
     if en { english } else { zh }
 }
 
@@ -300,7 +302,7 @@ fn level_css() -> String {
         .collect()
 }
 
-fn shell(en: bool, title: &str, body: &str) -> String {
+pub(super) fn shell(en: bool, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><style>{STYLE}{}</style></head><body><main>{body}</main></body></html>",
@@ -412,6 +414,16 @@ fn form_page(en: bool, r: &Resolved, set: &ReasonSet, action: &str, web_code: Op
         w(en, "号码加密保存，仅用于核实和回访，工作人员看不到评价人。", "Kept encrypted, used only to follow up; staff never see who rated them.")
     ));
     h.push_str(&format!("<button type=\"submit\">{}</button></form>", w(en, "提交评价", "Submit")));
+    let complaint = match web_code {
+        Some(c) => format!("/r/c{}/complaint", esc(c)),
+        None => format!("{}/complaint", esc(action)),
+    };
+    h.push_str(&format!(
+        "<p class=\"hint\">{} <a href=\"{complaint}?lang={}\">{}</a></p>",
+        w(en, "遇到推诿、刁难或不作为？", "Refused, obstructed or ignored?"),
+        if en { "en" } else { "zh" },
+        w(en, "我要投诉", "Make a complaint")
+    ));
     shell(en, title, &h)
 }
 
@@ -420,12 +432,12 @@ fn capitalised(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
-fn message_page(en: bool, status: StatusCode, title: &str, text: &str) -> Response {
+pub(super) fn message_page(en: bool, status: StatusCode, title: &str, text: &str) -> Response {
     let body = format!("<header><h1>{}</h1></header><div class=\"card\"><p>{}</p></div>", esc(title), esc(text));
     crate::error::own_page(status, shell(en, title, &body))
 }
 
-fn error_page(en: bool, e: &ApiError) -> Response {
+pub(super) fn error_page(en: bool, e: &ApiError) -> Response {
     if let ApiError::Internal(cause) = e {
         tracing::error!(%cause, "internal error on a rating page");
     }
@@ -560,6 +572,23 @@ async fn web_submit(State(s): State<AppState>, headers: HeaderMap, ClientIp(ip):
 
 async fn thanks_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
     let en = english(q.lang.as_deref(), &headers);
+    let ticket = q.ticket.as_deref().filter(|t| {
+        t.len() == 14
+            && t.starts_with("GD-")
+            && t[3..].bytes().enumerate().all(|(i, b)| if i == 4 { b == b'-' } else { b.is_ascii_digit() })
+    });
+    if let Some(number) = ticket {
+        let text = if en {
+            format!(
+                "Thank you. Your complaint is ticket {number}: the department looks into it, puts it right and calls you back."
+            )
+        } else {
+            format!("感谢您的监督！您的投诉已生成工单 {number}，责任部门将核实、整改并回访。")
+        };
+        let mut res = message_page(en, StatusCode::OK, w(en, "投诉已受理", "Complaint received"), &text);
+        res.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+        return res;
+    }
     let text = if q.held.as_deref() == Some("1") {
         w(en, "感谢您的评价！您的评价将经审核后计入。", "Thank you! Your rating is counted once it has been reviewed.")
     } else {

@@ -24,5 +24,6 @@ mod rectification;
 mod resets;
 mod second_factor;
 mod service;
+mod tickets;
 
 pub use support::*;

@@ -103,6 +103,11 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         }
         ("post", "/api/v1/ratings/{id}/reveal-phone") => Needs(RatingReveal),
         ("post", "/api/v1/ratings/review") => Needs(ServiceManage),
+        ("post", "/api/v1/public/rating-pages/{code}/complaints") => Public,
+        ("get", "/api/v1/tickets" | "/api/v1/tickets/{id}" | "/api/v1/settings/ticket-policy") => Needs(ServiceRead),
+        ("put", "/api/v1/settings/ticket-policy") => Needs(ServiceManage),
+        ("post", "/api/v1/tickets/{id}/steps") => Needs(TicketHandle),
+        ("post", "/api/v1/tickets/{id}/reveal-phone") => Needs(RatingReveal),
         ("get", "/api/v1/service-items" | "/api/v1/service-cases" | "/api/v1/service-cases/summary")
         | ("get", "/api/v1/service-cases/{id}" | "/api/v1/settings/service-policy") => Needs(ServiceRead),
         ("post", "/api/v1/service-items" | "/api/v1/api-clients" | "/api/v1/api-clients/{id}/revoke")
@@ -206,6 +211,8 @@ struct Fixture {
     device_key: String,
     rating_a: i64,
     reasons: Value,
+    /// A complaint about that window, with a phone: a ticket of bureau A, verifying.
+    ticket_a: i64,
     /// An upload the office started on the draft finding and never finished.
     office_upload: String,
     /// Password resets of the city leader's account asked for by the system admin: one to
@@ -456,6 +463,16 @@ impl Fixture {
             .await;
         let rating_a = id_of(&rated);
         let reasons = app.get("/api/v1/rating-reasons", &office).await.ok()["reasons"].clone();
+        app.call(
+            Method::POST,
+            &format!("/api/v1/public/rating-pages/w{rating_window}/complaints"),
+            None,
+            Some(json!({"content": "窗口无人", "phone": "13912340002"})),
+        )
+        .await;
+        let ticket_a = app.get("/api/v1/tickets?source=complaint", &office).await.ok()["items"][0]["id"]
+            .as_i64()
+            .expect("the complaint's ticket");
         let sysadmin = app.login("sysadmin").await;
         let mut resets = Vec::new();
         for who in ["leader", "head_b"] {
@@ -516,6 +533,7 @@ impl Fixture {
             device_key,
             rating_a,
             reasons,
+            ticket_a,
         }
     }
 }
@@ -1188,6 +1206,36 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             Expect::Business(422, "validation_failed", None),
         )
         .because("a held rating is reviewed with a reason; the call leaves it held")),
+        ("post", "/api/v1/public/rating-pages/{code}/complaints") => one(Check::json(
+            format!("/api/v1/public/rating-pages/w{}/complaints", fx.rating_window),
+            json!({"content": ""}),
+            Expect::Business(422, "validation_failed", None),
+        )),
+        ("get", "/api/v1/tickets") => one(Check::empty("/api/v1/tickets", Ok)),
+        ("get", "/api/v1/tickets/{id}") => one(Check::empty(
+            format!("/api/v1/tickets/{}", fx.ticket_a),
+            if user == "staff_a" { Expect::OutOfScope } else { in_a(user) },
+        )
+        .because("a staff member reads only the tickets about them")),
+        ("get", "/api/v1/settings/ticket-policy") => one(Check::empty("/api/v1/settings/ticket-policy", Ok)),
+        ("put", "/api/v1/settings/ticket-policy") => one(Check::json(
+            "/api/v1/settings/ticket-policy",
+            json!({"verify_days": 5, "rectify_days": 15, "callback_days": 15, "remind_days_before": 1}),
+            Ok,
+        )),
+        ("post", "/api/v1/tickets/{id}/steps") => one(Check::json(
+            format!("/api/v1/tickets/{}/steps", fx.ticket_a),
+            json!({"action": "verify", "text": ""}),
+            match user {
+                "head_b" => Expect::OutOfScope,
+                "office" => Expect::Business(409, "invalid_transition", Some("actor")),
+                _ => Expect::Business(422, "validation_failed", None),
+            },
+        )
+        .because("the department verifies with a note; the office does not verify for it; the ticket stays as it was")),
+        ("post", "/api/v1/tickets/{id}/reveal-phone") => {
+            one(Check::json(format!("/api/v1/tickets/{}/reveal-phone", fx.ticket_a), json!({}), in_a(user)))
+        }
         ("get", "/api/v1/rating-reasons") => one(Check::empty("/api/v1/rating-reasons", Ok)),
         ("put", "/api/v1/rating-reasons") => {
             one(Check::json("/api/v1/rating-reasons", json!({"version": 1, "reasons": fx.reasons.clone()}), Ok))

@@ -16,7 +16,7 @@ use crate::{
     support::{Resp, TestApp},
 };
 
-async fn anon(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Resp {
+pub async fn anon(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Resp {
     let mut b = Request::builder().method(method).uri(path);
     if body.is_some() {
         b = b.header(header::CONTENT_TYPE, "application/json");
@@ -24,7 +24,7 @@ async fn anon(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
     app.send(b.body(body.map(|v| Body::from(v.to_string())).unwrap_or_default()).unwrap()).await
 }
 
-async fn rate(app: &TestApp, code: &str, body: Value) -> Resp {
+pub async fn rate(app: &TestApp, code: &str, body: Value) -> Resp {
     anon(app, Method::POST, &format!("/api/v1/public/rating-pages/{code}/ratings"), Some(body)).await
 }
 
@@ -36,7 +36,7 @@ async fn device(app: &TestApp, key: &str, method: Method, path: &str, body: Opti
     app.send(b.body(body.map(|v| Body::from(v.to_string())).unwrap_or_default()).unwrap()).await
 }
 
-async fn form(app: &TestApp, path: &str, body: &str) -> Resp {
+pub async fn form(app: &TestApp, path: &str, body: &str) -> Resp {
     let req = Request::builder()
         .method(Method::POST)
         .uri(path)
@@ -49,7 +49,7 @@ async fn form(app: &TestApp, path: &str, body: &str) -> Resp {
 
 /// A window of dept_a, its id; an item and system key; the case SP-1 pushed at the window and
 /// completed; its rating code and the key.
-async fn city(app: &TestApp) -> (i64, String, String) {
+pub async fn city(app: &TestApp) -> (i64, String, String) {
     let key = item_and_key(app).await;
     let office = app.login("office").await;
     let w = app

@@ -41,6 +41,7 @@ pub mod service_item;
 pub mod session;
 pub mod setting;
 pub mod supervisor;
+pub mod ticket;
 pub mod upload;
 pub mod upload_part;
 pub mod user;

@@ -32,7 +32,11 @@ enum Ratings {
     GivenAt,
 }
 
-const STATUSES: (&str, &str) = ("'counted', 'held'", "'counted', 'held', 'rejected'");
+/// The ratings' event kinds from here on.
+pub(super) const RATING_KINDS: &[&str] =
+    &["rating.given", "rating.held", "rating.released", "rating.rejected", "rating.overturned"];
+
+const STATUSES: (&str, &str) = ("'counted', 'held'", "'counted', 'held', 'rejected', 'overturned'");
 const HOLD_REASONS: (&str, &str) =
     ("'no_case'", "'no_case', 'phone_burst', 'device_burst', 'quick_bulk', 'window_outlier'");
 
@@ -77,11 +81,7 @@ impl MigrationTrait for Migration {
         }
         m.drop_index(Index::drop().name("idx_ratings_phone_index").table(R::Table).to_owned()).await?;
 
-        let kinds: Vec<&str> = EVENT_KINDS
-            .iter()
-            .copied()
-            .chain(["rating.given", "rating.held", "rating.released", "rating.rejected"])
-            .collect();
+        let kinds: Vec<&str> = EVENT_KINDS.iter().chain(RATING_KINDS).copied().collect();
         let aggregates: Vec<&str> = AGGREGATES.iter().copied().chain(["rating"]).collect();
         super::widen_ledger_checks(m, &kinds, &aggregates).await
     }

@@ -21,6 +21,7 @@ mod m20261206_000015_personal_data_encryption;
 mod m20261207_000016_service_cases;
 mod m20261207_000017_ratings;
 mod m20261207_000018_rating_review;
+mod m20261207_000019_tickets;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_service_cases::Migration),
             Box::new(m20261207_000017_ratings::Migration),
             Box::new(m20261207_000018_rating_review::Migration),
+            Box::new(m20261207_000019_tickets::Migration),
         ]
     }
 }

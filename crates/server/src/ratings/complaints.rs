@@ -1,0 +1,215 @@
+//! Complaints from the public (投诉): from a window's, staff member's or case's rating page, about
+//! the window, the person, the case or the whole department. Each opens a ticket for the
+//! responsible department. `/r/<code>/complaint` is the script-free form; the JSON twin is
+//! `POST /api/v1/public/rating-pages/{code}/complaints`.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xiaoneng_core::ticket::{ComplaintSpec, TicketAbout, TicketSource, complaint_about};
+use xiaoneng_store::personal::Field;
+
+use super::{
+    case_named,
+    public::{ClientIp, english, error_page, resolve, shell, w},
+};
+use crate::{
+    ApiResult, AppState,
+    error::{ApiError, ErrorBody},
+    extract::ApiJson,
+    tickets::{self, Opening},
+    web::esc,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(public_complain))
+        .route("/r/{code}/complaint", axum::routing::get(form).post(form_submit))
+}
+
+/// A complaint from the public.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicComplaint {
+    /// What happened, 1 to 1,000 characters.
+    pub content: String,
+    /// On a window's or staff member's page: the case served, if the complainant has its number.
+    #[serde(default)]
+    pub case_number: Option<String>,
+    /// About the department as a whole rather than this window or person.
+    #[serde(default)]
+    pub about_department: bool,
+    /// A mobile number for the callback; kept encrypted.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplaintReceipt {
+    /// The ticket's number, for the complainant's reference.
+    pub number: String,
+}
+
+/// Files a complaint: a ticket for the responsible department. 404 for an unknown code, 422
+/// naming each bad field; nothing is stored unless it is all well.
+#[utoipa::path(post, operation_id = "public_complain", path = "/api/v1/public/rating-pages/{code}/complaints", tag = "tickets",
+    params(("code" = String, Path, description = "w<window>, s<staff> or c<receipt code>")),
+    request_body = PublicComplaint,
+    responses((status = 201, body = ComplaintReceipt), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn public_complain(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    ClientIp(ip): ClientIp,
+    ApiJson(b): ApiJson<PublicComplaint>,
+) -> ApiResult<(StatusCode, Json<ComplaintReceipt>)> {
+    let number = complain(&s, &code, &b, &ip).await?;
+    Ok((StatusCode::CREATED, Json(ComplaintReceipt { number })))
+}
+
+async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> ApiResult<String> {
+    let spec = ComplaintSpec::parse(&b.content, b.phone.as_deref()).map_err(ApiError::Validation)?;
+    let r = resolve(s, code).await?;
+    let mut target = r.target;
+    if target.case.is_none()
+        && let Some(c) = case_named(s.store.db(), b.case_number.as_deref(), target.window_id, target.person_id).await?
+    {
+        target = super::Target::of_case(c);
+    }
+    let about = complaint_about(target.case.is_some(), b.about_department, target.person_id.is_some());
+    let vault = s.store.vault();
+    let phone = match spec.phone.as_deref() {
+        Some(p) => Some((vault.seal(Field::ComplainantPhone, p)?, vault.index(Field::ComplainantPhone, p)?)),
+        None => None,
+    };
+    let now = s.clock.now();
+    let tx = s.store.write().await?;
+    let on =
+        TicketAbout { department_id: target.department_id, window_id: target.window_id, person_id: target.person_id };
+    let opening = Opening {
+        source: TicketSource::Complaint,
+        rating_id: None,
+        about: Some(about),
+        on,
+        case_id: target.case.as_ref().map(|c| c.id),
+        content: spec.content,
+        phone,
+    };
+    let t = tickets::open(&tx, s.store.audit_algo(), &format!("public:{ip}"), opening, now).await?;
+    tx.commit().await?;
+    Ok(tickets::number_of(&t))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FormQuery {
+    lang: Option<String>,
+}
+
+fn form_html(en: bool, code: &str, what: &str, sent: &PublicComplaint, errors: &[String]) -> String {
+    let lang = if en { "en" } else { "zh" };
+    let mut h = format!(
+        "<p class=\"lang\"><a href=\"?lang={}\">{}</a></p><header><h1>{}</h1><p>{}</p></header>",
+        if en { "zh" } else { "en" },
+        if en { "中文" } else { "English" },
+        w(en, "投诉", "Make a complaint"),
+        esc(what),
+    );
+    h.push_str(&format!("<form method=\"post\" action=\"/r/{}/complaint\" class=\"card\">", esc(code)));
+    h.push_str(&format!("<input type=\"hidden\" name=\"lang\" value=\"{lang}\">"));
+    for e in errors {
+        h.push_str(&format!("<p class=\"err\">{}</p>", esc(e)));
+    }
+    h.push_str(&format!(
+        "<p><label>{}<br><textarea name=\"content\" rows=\"5\" maxlength=\"1000\" required>{}</textarea></label></p>",
+        w(en, "请写明经过（时间、窗口、事由）", "What happened (when, where, what)"),
+        esc(&sent.content)
+    ));
+    if !code.starts_with('c') {
+        h.push_str(&format!(
+            "<p><label>{}<br><input type=\"text\" name=\"case_number\" maxlength=\"64\" value=\"{}\" autocomplete=\"off\"></label></p>",
+            w(en, "办件编号（如有）", "Case number (if you have one)"),
+            esc(sent.case_number.as_deref().unwrap_or_default())
+        ));
+        h.push_str(&format!(
+            "<p><label><input type=\"checkbox\" name=\"about_department\" value=\"1\"{}> {}</label></p>",
+            if sent.about_department { " checked" } else { "" },
+            w(en, "投诉整个部门，而非本窗口或个人", "About the whole department, not this window or person")
+        ));
+    }
+    h.push_str(&format!(
+        "<p><label>{}<br><input type=\"tel\" name=\"phone\" maxlength=\"20\" inputmode=\"numeric\" value=\"{}\" autocomplete=\"tel\"></label></p>\
+         <p class=\"hint\">{}</p><button type=\"submit\">{}</button></form>",
+        w(en, "手机号（选填，用于回访）", "Mobile number (optional, for a call back)"),
+        esc(sent.phone.as_deref().unwrap_or_default()),
+        w(en, "号码加密保存，仅用于回访。", "Your number is stored encrypted and used only to call you back."),
+        w(en, "提交投诉", "Submit"),
+    ));
+    h
+}
+
+async fn show(
+    s: &AppState,
+    en: bool,
+    code: &str,
+    sent: &PublicComplaint,
+    errors: &[String],
+    status: StatusCode,
+) -> Response {
+    let r = match resolve(s, code).await {
+        Ok(r) => r,
+        Err(e) => return error_page(en, &e),
+    };
+    let what = [Some(r.department_name.clone()), r.window_name.clone(), r.staff.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let title = w(en, "投诉", "Make a complaint");
+    crate::error::own_page(status, shell(en, title, &form_html(en, code, &what, sent, errors)))
+}
+
+async fn form(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<FormQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let en = english(q.lang.as_deref(), &headers);
+    show(&s, en, &code, &PublicComplaint::default(), &[], StatusCode::OK).await
+}
+
+async fn form_submit(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Response {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().take(20).collect();
+    let first = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let en = english(first("lang").as_deref(), &headers);
+    let sent = PublicComplaint {
+        content: first("content").unwrap_or_default(),
+        case_number: first("case_number"),
+        about_department: first("about_department").is_some(),
+        phone: first("phone"),
+    };
+    match complain(&s, &code, &sent, &ip).await {
+        Ok(number) => {
+            let lang = if en { "en" } else { "zh" };
+            Redirect::to(&format!("/r/thanks?lang={lang}&ticket={number}")).into_response()
+        }
+        Err(ApiError::Validation(errs)) => {
+            let errors: Vec<String> = errs.iter().map(|e| if en { e.en.clone() } else { e.zh.clone() }).collect();
+            show(&s, en, &code, &sent, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(en, &e),
+    }
+    .into_response()
+}
