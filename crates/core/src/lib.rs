@@ -19,6 +19,7 @@ pub mod event;
 pub mod evidence;
 pub mod inspection;
 pub mod job;
+pub mod measure;
 pub mod org;
 pub mod rating;
 pub mod rbac;

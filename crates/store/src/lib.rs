@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod inspections;
 pub mod jobs;
 pub mod ledger;
+pub mod measures;
 mod migration;
 pub mod org;
 pub mod page;

@@ -6,6 +6,7 @@
 
 pub mod complaints;
 pub mod device;
+pub mod measures;
 pub mod public;
 
 use std::collections::HashMap;
@@ -58,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rating_codes))
         .merge(public::router())
         .merge(complaints::router())
+        .merge(measures::router())
         .merge(device::router())
 }
 

@@ -105,6 +105,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/api/v1/ratings/review") => Needs(ServiceManage),
         ("post", "/api/v1/public/rating-pages/{code}/complaints") => Public,
         ("get", "/api/v1/tickets" | "/api/v1/tickets/{id}" | "/api/v1/settings/ticket-policy") => Needs(ServiceRead),
+        ("get", "/api/v1/rating-measures") => Needs(ServiceRead),
         ("put", "/api/v1/settings/ticket-policy") => Needs(ServiceManage),
         ("post", "/api/v1/tickets/{id}/steps") => Needs(TicketHandle),
         ("post", "/api/v1/tickets/{id}/reveal-phone") => Needs(RatingReveal),
@@ -1212,6 +1213,7 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             Expect::Business(422, "validation_failed", None),
         )),
         ("get", "/api/v1/tickets") => one(Check::empty("/api/v1/tickets", Ok)),
+        ("get", "/api/v1/rating-measures") => one(Check::empty("/api/v1/rating-measures?group=window", Ok)),
         ("get", "/api/v1/tickets/{id}") => one(Check::empty(
             format!("/api/v1/tickets/{}", fx.ticket_a),
             if user == "staff_a" { Expect::OutOfScope } else { in_a(user) },

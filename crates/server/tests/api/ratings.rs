@@ -635,3 +635,76 @@ both!(a_window_far_above_its_peers_is_held_until_the_office_reviews_it, |app: Te
     assert_eq!(xiaoneng_server::ratings::hold_outliers(&app.store, app.clock_now()).await.unwrap(), 0);
     assert_eq!(ratings_total(&app, &format!("window_id={window}&status=counted")).await, 13);
 });
+
+both!(measures_count_what_counts_and_rank_by_the_lower_bound, |app: TestApp| async move {
+    let (window, code, key) = city(&app).await;
+    let office = app.login("office").await;
+    let peer = app
+        .post(
+            "/api/v1/windows",
+            &office,
+            json!({"code": "W-02", "name": "综合窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "02"}),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    // W-01: SP-1 very satisfied, SP-2 dissatisfied (its ticket verified), SP-3 finished unrated,
+    // and a rating naming no case, held.
+    rate(&app, &format!("c{code}"), json!({"level": "very_satisfied"})).await.ok();
+    let c = cases(&app, &key, 2, 2, "2026-11-02T08:40:00+08:00").await;
+    rate(&app, &c[0], json!({"level": "dissatisfied", "reasons": ["long_wait"]})).await.ok();
+    rate(&app, &format!("w{window}"), json!({"level": "very_satisfied"})).await.ok();
+    let head = app.login("head_a").await;
+    let t = app.get("/api/v1/tickets", &head).await.ok()["items"][0]["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/tickets/{t}/steps"), &head, json!({"action": "verify", "text": "属实"})).await.ok();
+    // W-02: three of three good.
+    for i in 0..3 {
+        let mut b = case_body(Some("2026-11-02T08:40:00+08:00"));
+        b["window_code"] = json!("W-02");
+        push(&app, Some(&key), &format!("PEER-{i}"), b).await.ok();
+        rate(&app, &format!("w{peer}"), json!({"level": "satisfied", "case_number": format!("PEER-{i}")})).await.ok();
+    }
+    let table = app.get("/api/v1/rating-measures?group=window&month=2026-11", &office).await;
+    let rows = table.ok()["rows"].as_array().unwrap().clone();
+    assert_eq!((table.json["from"].as_str(), table.json["to"].as_str()), (Some("2026-11-01"), Some("2026-11-30")));
+    let row = |id: i64| rows.iter().find(|r| r["id"] == id).unwrap().clone();
+    let w1 = row(window);
+    assert_eq!(
+        (w1["ratings"].as_i64(), w1["good"].as_i64(), w1["bad"].as_i64()),
+        (Some(2), Some(1), Some(1)),
+        "the held one counts nowhere"
+    );
+    assert_eq!(w1["satisfaction_rate"], 0.5);
+    assert_eq!((w1["cases"].as_i64(), w1["rated_cases"].as_i64()), (Some(3), Some(2)));
+    let (active, unrated) = (w1["active_rate"].as_f64().unwrap(), w1["unrated_rate"].as_f64().unwrap());
+    assert!((active - 2.0 / 3.0).abs() < 1e-9 && (unrated - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(
+        (w1["tickets"].as_i64(), w1["reply_rate"].as_f64(), w1["rectification_rate"].as_f64()),
+        (Some(1), Some(1.0), Some(0.0))
+    );
+    assert!(w1["callback_satisfaction"].is_null());
+    let w2 = row(peer);
+    assert_eq!(
+        (w2["satisfaction_rate"].as_f64(), w2["rank"].as_i64(), w1["rank"].as_i64()),
+        (Some(1.0), Some(1), Some(2))
+    );
+    assert_eq!(rows[0]["id"], peer, "ranked first");
+    // Another month has nothing; another department sees nothing of these; bad input is named.
+    let dec = app.get("/api/v1/rating-measures?month=2026-12", &office).await;
+    assert!(dec.ok()["rows"].as_array().unwrap().is_empty());
+    let head_b = app.login("head_b").await;
+    assert!(
+        app.get("/api/v1/rating-measures?month=2026-11", &head_b).await.ok()["rows"].as_array().unwrap().is_empty()
+    );
+    let by_dept = app
+        .get(
+            &format!("/api/v1/rating-measures?group=department&month=2026-11&department_id={}", app.ids["dept_a"]),
+            &office,
+        )
+        .await;
+    assert_eq!(by_dept.ok()["rows"][0]["ratings"], 5);
+    for bad in ["group=city", "month=2026-13", "from=2026-11-01", "from=2026-11-30&to=2026-11-01"] {
+        app.get(&format!("/api/v1/rating-measures?{bad}"), &office).await.expect(422, "validation_failed");
+    }
+});
