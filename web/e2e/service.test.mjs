@@ -248,3 +248,169 @@ test('the office adds a reason to 不满意 as a new version; a bad code is refu
   await page.waitForTimeout(400) // the tab's underline slides over
   await shot(page, 'service-reasons')
 })
+
+test('a citizen complains about a window on a phone; its department head verifies, rectifies and calls back until the ticket closes', async () => {
+  const office = await newPage(browser, server.url)
+  await login(office, 'xnb_admin')
+  await office.waitForURL(server.url + '/')
+  // sj_head heads 登记注册科 of the market regulation bureau: a window of theirs.
+  const window = await office.evaluate(async () => {
+    const r = await fetch('/api/v1/windows?page_size=200&status=active')
+    return (await r.json()).items.find((w) => w.department_name === '登记注册科')
+  })
+  assert.ok(window, 'the demo city has a window of 登记注册科')
+
+  // The complaint form the window's page links to, on a phone: no script.
+  const citizen = await newPage(browser, server.url, { phone: true })
+  await citizen.goto(`/r/w${window.id}/complaint`)
+  assert.equal(await citizen.locator('script').count(), 0, 'the complaint page carries no script')
+  await citizen.fill('textarea[name="content"]', '上午在窗口办理营业执照，工作人员说材料不全却不讲缺什么，来回跑了三趟')
+  await citizen.fill('input[name="phone"]', '13812345678')
+  await shot(citizen, 'ticket-complaint-phone')
+  await citizen.click('button[type="submit"]')
+  await citizen.waitForURL(/\/r\/thanks\?.*ticket=GD-/)
+  const number = new URL(citizen.url()).searchParams.get('ticket')
+  assert.match(number, /^GD-\d{4}-\d{6}$/)
+  assert.match(await citizen.locator('body').innerText(), new RegExp(number), 'the citizen is given the ticket’s number')
+  await shot(citizen, 'ticket-complaint-thanks-phone')
+
+  // The department head finds it in the list, due for verification, and opens it.
+  const head = await newPage(browser, server.url)
+  await login(head, 'sj_head')
+  await head.waitForURL(server.url + '/')
+  await head.goto('/service/tickets')
+  const row = head.locator('[data-test="tickets-table"] .el-table__body-wrapper .el-table__row', { hasText: number })
+  await row.waitFor()
+  assert.match(await row.innerText(), /投诉[\s\S]*登记注册科[\s\S]*待核实[\s\S]*剩 \d+ 天/)
+  await shot(head, 'tickets-head')
+  await row.click()
+  await head.waitForURL(/\/service\/tickets\?id=\d+/)
+  const id = Number(new URL(head.url()).searchParams.get('id'))
+  const drawer = head.locator('[data-test="ticket-drawer"]')
+  await drawer.locator('[data-test="ticket-action-verify"]').waitFor()
+  assert.match(await drawer.locator('[data-test="ticket-content"]').innerText(), /来回跑了三趟/)
+  assert.equal(await drawer.locator('[data-test="ticket-phone"]').innerText(), '138****5678', 'the phone is masked')
+  assert.equal(await drawer.locator('[data-test="ticket-appeal-open"]').count(), 1, 'the department may appeal')
+  assert.equal(await drawer.locator('[data-test="ticket-action-rectify"]').count(), 0, 'only the steps allowed now')
+  await head.waitForTimeout(400) // the drawer slides in
+  await shot(head, 'ticket-drawer-verify')
+
+  // Verifying says what was found: without it the step is refused next to the field.
+  await drawer.locator('[data-test="ticket-submit-verify"]').click()
+  await drawer.locator('[data-test="ticket-action-verify"] .el-form-item__error', { hasText: '请填写说明' }).waitFor()
+  await drawer.locator('textarea[data-test="ticket-text-verify"]').fill('经调取窗口录像核实，受理人员未一次性告知所缺材料，情况属实')
+  await drawer.locator('[data-test="ticket-submit-verify"]').click()
+  await drawer.locator('[data-test="ticket-state"]', { hasText: '待整改' }).waitFor()
+  await drawer.locator('textarea[data-test="ticket-text-rectify"]').fill('对受理人员批评教育，窗口张贴材料清单并推行一次性告知')
+  await drawer.locator('[data-test="ticket-submit-rectify"]').click()
+  await drawer.locator('[data-test="ticket-state"]', { hasText: '待回访' }).waitFor()
+  assert.match(await drawer.locator('[data-test="ticket-work"]').innerText(), /核实情况[\s\S]*情况属实[\s\S]*整改情况[\s\S]*一次性告知/)
+  assert.match(await drawer.locator('[data-test="ticket-history"]').innerText(), /生成工单[\s\S]*核实[\s\S]*市场监管局局长[\s\S]*整改/)
+
+  // The callback, on the head's phone from the notification's link: the result must be chosen.
+  const mobile = await newPage(browser, server.url, { phone: true })
+  await login(mobile, 'sj_head')
+  await mobile.waitForURL(server.url + '/')
+  await mobile.goto('/service/tickets')
+  await mobile.locator(`[data-test="tickets-row-${id}"]`, { hasText: '待回访' }).waitFor()
+  await shot(mobile, 'tickets-head-phone')
+  await mobile.goto(`/service/tickets?id=${id}`)
+  const sheet = mobile.locator('[data-test="ticket-drawer"]')
+  await sheet.locator('[data-test="ticket-action-call_back"]').waitFor()
+  await mobile.waitForTimeout(400) // the drawer slides in
+  await shot(mobile, 'ticket-drawer-phone')
+  await sheet.locator('[data-test="ticket-reveal"]').click()
+  await sheet.locator('[data-test="ticket-phone"]', { hasText: '13812345678' }).waitFor()
+  await sheet.locator('textarea[data-test="ticket-text-call_back"]').fill('电话回访，群众对整改措施表示认可')
+  await sheet.locator('[data-test="ticket-submit-call_back"]').click()
+  await sheet.locator('[data-test="ticket-action-call_back"] .el-form-item__error', { hasText: '请选择回访结果' }).waitFor()
+  await shot(mobile, 'ticket-drawer-callback-phone')
+  await sheet.locator('[data-test="ticket-satisfied-yes"]').click()
+  await sheet.locator('[data-test="ticket-submit-call_back"]').click()
+  await sheet.locator('[data-test="ticket-state"]', { hasText: '已办结' }).waitFor()
+  assert.equal(await sheet.locator('[data-test^="ticket-action-"]').count(), 0, 'nothing is left to do')
+  assert.match(await sheet.locator('[data-test="ticket-work"]').innerText(), /回访情况[\s\S]*满意[\s\S]*表示认可/)
+  await shot(mobile, 'ticket-closed-phone')
+
+  // The head's list on the desktop shows it closed; the office sees it too, with nothing to do.
+  await head.locator('.el-drawer__close-btn').click()
+  await head.waitForURL(/\/service\/tickets$/)
+  await head.reload()
+  await head.locator(`[data-test="tickets-state-${id}"]`, { hasText: '已办结' }).waitFor()
+  await office.goto(`/service/tickets?id=${id}`)
+  await office.locator('[data-test="ticket-drawer"] [data-test="ticket-state"]', { hasText: '已办结' }).waitFor()
+  assert.equal(await office.locator('[data-test="ticket-drawer"] [data-test^="ticket-action-"]').count(), 0)
+  await head.waitForTimeout(300)
+  await shot(head, 'tickets-head-closed')
+})
+
+test('the office sets the tickets’ working-day deadlines', async () => {
+  const page = await newPage(browser, server.url)
+  await login(page, 'xnb_admin')
+  await page.waitForURL(server.url + '/')
+  await page.goto('/service/settings')
+  const card = page.locator('[data-test="ticket-policy"]')
+  await card.waitFor()
+  const verify = card.locator('input#ticket-policy-verify_days')
+  assert.equal(await verify.inputValue(), '5', 'five working days to verify by default')
+  const save = card.locator('[data-test="ticket-policy-save"]')
+  assert.ok(await save.isDisabled(), 'nothing to save yet')
+  await verify.fill('7')
+  await verify.blur()
+  await save.click()
+  await page.locator('.el-message--success').waitFor()
+  const policy = await page.evaluate(() => fetch('/api/v1/settings/ticket-policy').then((r) => r.json()))
+  assert.equal(policy.verify_days, 7)
+  await card.scrollIntoViewIfNeeded()
+  await shot(page, 'ticket-policy')
+})
+
+test('a department appeals a complaint; the office upholds it and the stage starts again', async () => {
+  // A complaint through the JSON twin of the form, about a window of 登记注册科.
+  const head = await newPage(browser, server.url)
+  await login(head, 'sj_head')
+  await head.waitForURL(server.url + '/')
+  const window = await head.evaluate(async () => {
+    const r = await fetch('/api/v1/windows?page_size=200&status=active')
+    return (await r.json()).items.find((w) => w.department_name === '登记注册科')
+  })
+  const filed = await fetch(`${server.url}/api/v1/public/rating-pages/w${window.id}/complaints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ content: '窗口下午三点就不受理了，说系统维护' }),
+  })
+  assert.equal(filed.status, 201)
+  const { number } = await filed.json()
+
+  await head.goto('/service/tickets')
+  await head.locator('[data-test="tickets-table"] .el-table__row', { hasText: number }).click()
+  const drawer = head.locator('[data-test="ticket-drawer"]')
+  await drawer.locator('[data-test="ticket-appeal-open"]').click()
+  await drawer.locator('textarea[data-test="ticket-text-appeal"]').fill('当日系统升级已提前公告，非窗口人员责任')
+  await drawer.locator('[data-test="ticket-submit-appeal"]').click()
+  await drawer.locator('[data-test="ticket-state"]', { hasText: '申诉中' }).waitFor()
+  assert.equal(await drawer.locator('[data-test^="ticket-action-"]').count(), 0, 'the office decides')
+  assert.match(await drawer.innerText(), /待效能办裁决/)
+  const id = Number(new URL(head.url()).searchParams.get('id'))
+
+  // The office, from the notification's link, upholds it: the reason is required.
+  const office = await newPage(browser, server.url)
+  await login(office, 'xnb_admin')
+  await office.waitForURL(server.url + '/')
+  await office.goto(`/service/tickets?id=${id}`)
+  const panel = office.locator('[data-test="ticket-drawer"]')
+  await panel.locator('[data-test="ticket-action-overturn"]').waitFor()
+  await panel.locator('[data-test="ticket-submit-uphold"]').click()
+  await panel.locator('[data-test="ticket-action-uphold"] .el-form-item__error').waitFor()
+  await office.waitForTimeout(400) // the drawer slides in
+  await shot(office, 'ticket-appeal-office')
+  await panel.locator('textarea[data-test="ticket-text-uphold"]').fill('公告未在窗口张贴，群众无从知晓')
+  await panel.locator('[data-test="ticket-submit-uphold"]').click()
+  await panel.locator('[data-test="ticket-state"]', { hasText: '待核实' }).waitFor()
+  assert.match(await panel.locator('[data-test="ticket-work"]').innerText(), /申诉理由[\s\S]*提前公告[\s\S]*裁决理由[\s\S]*无从知晓/)
+
+  // Back with the department, which may verify but not appeal again.
+  await head.reload()
+  await drawer.locator('[data-test="ticket-action-verify"]').waitFor()
+  assert.equal(await drawer.locator('[data-test="ticket-appeal-open"]').count(), 0, 'one appeal only')
+})
