@@ -95,6 +95,21 @@ pub fn ranks(measures: &[Measures]) -> Vec<Option<u32>> {
         .collect()
 }
 
+/// A month's ranking may be published once the month is over (city time).
+pub fn publishable(month_first: chrono::NaiveDate, today: chrono::NaiveDate) -> Result<(), crate::ValidationError> {
+    let next = month_first.checked_add_months(chrono::Months::new(1));
+    if next.is_some_and(|n| n <= today) {
+        Ok(())
+    } else {
+        Err(crate::ValidationError::new(
+            "month",
+            "not_over",
+            "月份结束后才能发布该月排名",
+            "A month's ranking is published once the month is over",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +147,13 @@ mod tests {
         assert!(large.satisfaction_lower_bound.unwrap() > 0.985);
         assert_eq!(ranks(&[small, large, empty, large]), [Some(3), Some(1), None, Some(1)]);
         assert_eq!(wilson_lower(0, 10), Some(0.0));
+    }
+
+    #[test]
+    fn a_month_is_published_once_it_is_over() {
+        let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert!(publishable(d(11, 1), d(12, 1)).is_ok());
+        assert!(publishable(d(11, 1), d(11, 30)).is_err());
+        assert!(publishable(d(12, 1), d(12, 7)).is_err());
     }
 }

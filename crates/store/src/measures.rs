@@ -22,6 +22,10 @@ use crate::{
     org::in_dept_scope,
 };
 
+/// A group's tickets: its id, how many, and how many were verified, rectified, called back and
+/// found satisfied.
+type TicketRow = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
 /// What the measures are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
@@ -129,7 +133,7 @@ pub async fn tallies<C: ConnectionTrait>(
             other => in_dept_scope(K::DepartmentId, other),
         };
         let done = |col: K| Expr::case(col.is_not_null(), 1).finally(0).sum();
-        let rows: Vec<(i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = ticket::Entity::find()
+        let rows: Vec<TicketRow> = ticket::Entity::find()
             .select_only()
             .column(key)
             .column_as(count.clone(), "n")
@@ -156,4 +160,34 @@ pub async fn tallies<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+// ------------------------------------------------------------------ published rankings
+
+/// Publishes a month's ranking, frozen; a month already published is `Conflict`.
+pub async fn publish<C: ConnectionTrait>(c: &C, month: &str, rows: &str, by: i64, at: DateTime<Utc>) -> Result<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+    crate::entity::published_ranking::ActiveModel {
+        month: Set(month.to_owned()),
+        rows: Set(rows.to_owned()),
+        published_by: Set(by),
+        published_at: Set(at),
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}
+
+/// The published months, newest first.
+pub async fn published<C: ConnectionTrait>(c: &C) -> Result<Vec<crate::entity::published_ranking::Model>> {
+    use crate::entity::published_ranking::{Column, Entity};
+    use sea_orm::QueryOrder;
+    Ok(Entity::find().order_by_desc(Column::Month).all(c).await?)
+}
+
+pub async fn published_month<C: ConnectionTrait>(
+    c: &C,
+    month: &str,
+) -> Result<Option<crate::entity::published_ranking::Model>> {
+    Ok(crate::entity::published_ranking::Entity::find_by_id(month.to_owned()).one(c).await?)
 }

@@ -71,6 +71,48 @@ fn day(field: &str, raw: &str, v: &mut Checks) -> Option<NaiveDate> {
     d
 }
 
+/// The measures of each department, window or staff member in `[from, to]`, ranked first (best
+/// first, the busier first on a tie), then the unrated by name.
+pub async fn table<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    group: Group,
+    scope: &Scope,
+    under: Option<&Scope>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<MeasureRow>> {
+    let before = city_midnight(to.succ_opt().unwrap_or(to));
+    let tallies = store::tallies(db, group, scope, under, city_midnight(from), before).await?;
+    let ids: Vec<i64> = tallies.keys().copied().collect();
+    let names = match group {
+        Group::Department => org::department_names(db, ids.iter().copied()).await?,
+        Group::Window => org::window_names(db, ids.iter().copied()).await?,
+        Group::Person => org::person_names(db, ids.iter().copied()).await?,
+    };
+    let mut rows: Vec<(i64, Measures)> = tallies.into_iter().map(|(id, t)| (id, t.measures())).collect();
+    rows.sort_by_key(|(id, _)| *id);
+    let measures: Vec<Measures> = rows.iter().map(|(_, m)| *m).collect();
+    let mut out: Vec<MeasureRow> = rows
+        .into_iter()
+        .zip(ranks(&measures))
+        .map(|((id, measures), rank)| MeasureRow {
+            id,
+            name: names.get(&id).cloned().unwrap_or_default(),
+            measures,
+            rank,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.rank.is_none(), a.rank, b.measures.ratings, &a.name).cmp(&(
+            b.rank.is_none(),
+            b.rank,
+            a.measures.ratings,
+            &b.name,
+        ))
+    });
+    Ok(out)
+}
+
 /// The period asked for: a month, a span of days, or this month.
 fn period(p: &MeasureParams, today: NaiveDate, v: &mut Checks) -> Option<(NaiveDate, NaiveDate)> {
     let month = |first: NaiveDate| {
@@ -151,35 +193,7 @@ async fn measures(
         Some(d) => Some(Scope::Tree(org::get_department(db, &auth.scope, d).await?.path)),
         None => None,
     };
-    let before = city_midnight(to.succ_opt().unwrap_or(to));
-    let tallies = store::tallies(db, group, &auth.scope, under.as_ref(), city_midnight(from), before).await?;
-    let ids: Vec<i64> = tallies.keys().copied().collect();
-    let names = match group {
-        Group::Department => org::department_names(db, ids.iter().copied()).await?,
-        Group::Window => org::window_names(db, ids.iter().copied()).await?,
-        Group::Person => org::person_names(db, ids.iter().copied()).await?,
-    };
-    let mut rows: Vec<(i64, Measures)> = tallies.into_iter().map(|(id, t)| (id, t.measures())).collect();
-    rows.sort_by_key(|(id, _)| *id);
-    let measures: Vec<Measures> = rows.iter().map(|(_, m)| *m).collect();
-    let mut out: Vec<MeasureRow> = rows
-        .into_iter()
-        .zip(ranks(&measures))
-        .map(|((id, measures), rank)| MeasureRow {
-            id,
-            name: names.get(&id).cloned().unwrap_or_default(),
-            measures,
-            rank,
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        (a.rank.is_none(), a.rank, b.measures.ratings, &a.name).cmp(&(
-            b.rank.is_none(),
-            b.rank,
-            a.measures.ratings,
-            &b.name,
-        ))
-    });
+    let out = table(db, group, &auth.scope, under.as_ref(), from, to).await?;
     let group = match group {
         Group::Department => "department",
         Group::Window => "window",

@@ -8,6 +8,7 @@ pub mod complaints;
 pub mod device;
 pub mod measures;
 pub mod public;
+pub mod results;
 
 use std::collections::HashMap;
 
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(public::router())
         .merge(complaints::router())
         .merge(measures::router())
+        .merge(results::router())
         .merge(device::router())
 }
 

@@ -290,7 +290,7 @@ header h1{margin:0;font-size:20px}header p{margin:4px 0 0;opacity:.92}.card{back
 .reasons{display:none;width:100%;margin-top:8px}.reasons label{display:inline-block;margin:4px 8px 4px 0;padding:6px 10px;border:1px solid #dcdfe6;border-radius:16px}\
 textarea,input[type=tel],input[type=text]{width:100%;box-sizing:border-box;font:inherit;padding:10px;border:1px solid #dcdfe6;border-radius:8px}\
 button{width:100%;margin-top:14px;padding:14px;font:inherit;font-size:18px;color:#fff;background:#c0392b;border:0;border-radius:8px}\
-.err{color:#c0392b;margin:4px 0}.hint{color:#6b7280;font-size:14px}.lang{text-align:right;font-size:14px;margin:4px 0}a{color:#c0392b}";
+table{width:100%;border-collapse:collapse;font-size:14px}th,td{padding:6px 4px;border-bottom:1px solid #eef0f3;text-align:left}td.n{text-align:right;white-space:nowrap}.bar{height:8px;background:#c0392b;border-radius:4px;min-width:2px}.err{color:#c0392b;margin:4px 0}.hint{color:#6b7280;font-size:14px}.lang{text-align:right;font-size:14px;margin:4px 0}a{color:#c0392b}";
 
 fn level_css() -> String {
     RatingLevel::ALL

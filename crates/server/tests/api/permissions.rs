@@ -105,7 +105,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/api/v1/ratings/review") => Needs(ServiceManage),
         ("post", "/api/v1/public/rating-pages/{code}/complaints") => Public,
         ("get", "/api/v1/tickets" | "/api/v1/tickets/{id}" | "/api/v1/settings/ticket-policy") => Needs(ServiceRead),
-        ("get", "/api/v1/rating-measures") => Needs(ServiceRead),
+        ("get", "/api/v1/rating-measures" | "/api/v1/rating-rankings") => Needs(ServiceRead),
+        ("post", "/api/v1/rating-rankings") => Needs(ServiceManage),
+        ("get", "/api/v1/public/rankings/{month}") => Public,
         ("put", "/api/v1/settings/ticket-policy") => Needs(ServiceManage),
         ("post", "/api/v1/tickets/{id}/steps") => Needs(TicketHandle),
         ("post", "/api/v1/tickets/{id}/reveal-phone") => Needs(RatingReveal),
@@ -471,6 +473,8 @@ impl Fixture {
             Some(json!({"content": "窗口无人", "phone": "13912340002"})),
         )
         .await;
+        // October's ranking, published.
+        app.post("/api/v1/rating-rankings", &office, json!({"month": "2026-10"})).await.ok();
         let ticket_a = app.get("/api/v1/tickets?source=complaint", &office).await.ok()["items"][0]["id"]
             .as_i64()
             .expect("the complaint's ticket");
@@ -1214,6 +1218,14 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
         )),
         ("get", "/api/v1/tickets") => one(Check::empty("/api/v1/tickets", Ok)),
         ("get", "/api/v1/rating-measures") => one(Check::empty("/api/v1/rating-measures?group=window", Ok)),
+        ("get", "/api/v1/rating-rankings") => one(Check::empty("/api/v1/rating-rankings", Ok)),
+        ("post", "/api/v1/rating-rankings") => one(Check::json(
+            "/api/v1/rating-rankings",
+            json!({"month": "2099-01"}),
+            Expect::Business(422, "validation_failed", None),
+        )
+        .because("a month not over is not published")),
+        ("get", "/api/v1/public/rankings/{month}") => one(Check::empty("/api/v1/public/rankings/2026-10", Ok)),
         ("get", "/api/v1/tickets/{id}") => one(Check::empty(
             format!("/api/v1/tickets/{}", fx.ticket_a),
             if user == "staff_a" { Expect::OutOfScope } else { in_a(user) },

@@ -708,3 +708,43 @@ both!(measures_count_what_counts_and_rank_by_the_lower_bound, |app: TestApp| asy
         app.get(&format!("/api/v1/rating-measures?{bad}"), &office).await.expect(422, "validation_failed");
     }
 });
+
+both!(the_office_publishes_a_months_ranking_and_the_public_reads_it_without_personal_data, |app: TestApp| async move {
+    let (window, code, _) = city(&app).await;
+    rate(&app, &format!("c{code}"), json!({"level": "satisfied"})).await.ok();
+    let office = app.login("office").await;
+    // November is not over on 2 November.
+    let r = app.post("/api/v1/rating-rankings", &office, json!({"month": "2026-11"})).await;
+    r.expect(422, "validation_failed");
+    app.post("/api/v1/rating-rankings", &office, json!({"month": "11/2026"})).await.expect(422, "validation_failed");
+    let head = app.login("head_a").await;
+    app.post("/api/v1/rating-rankings", &head, json!({"month": "2026-11"})).await.expect(403, "forbidden");
+    app.clock.advance(chrono::Duration::days(30));
+    let office = app.login("office").await;
+    let r = app.post("/api/v1/rating-rankings", &office, json!({"month": "2026-11"})).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(
+        (r.json["windows"][0]["window_id"].as_i64(), r.json["windows"][0]["rank"].as_i64()),
+        (Some(window), Some(1))
+    );
+    app.post("/api/v1/rating-rankings", &office, json!({"month": "2026-11"})).await.expect(409, "already_published");
+    // Frozen: a rating given later changes nothing published.
+    rate(&app, &format!("c{code}"), json!({"level": "satisfied", "channel": "web"})).await.ok();
+    let published = anon(&app, Method::GET, "/api/v1/public/rankings/2026-11", None).await;
+    assert_eq!(published.ok()["windows"][0]["ratings"], 1);
+    anon(&app, Method::GET, "/api/v1/public/rankings/2026-10", None).await.expect(404, "not_published");
+    // The pages: no script, no staff names.
+    for path in
+        ["/public/rankings".to_owned(), "/public/rankings/2026-11".to_owned(), format!("/public/windows/{window}")]
+    {
+        let page = anon(&app, Method::GET, &path, None).await;
+        assert_eq!(page.status, 200, "{path}");
+        let html = String::from_utf8_lossy(&page.bytes).to_string();
+        assert!(html.contains("食品许可窗口") && !html.contains("<script") && !html.contains("张"), "{path}: {html}");
+    }
+    let dept = anon(&app, Method::GET, &format!("/public/departments/{}", app.ids["dept_a"]), None).await;
+    assert!(String::from_utf8_lossy(&dept.bytes).contains("100.0%"));
+    for missing in ["/public/windows/999999", "/public/windows/1x", "/public/departments/0"] {
+        assert_eq!(anon(&app, Method::GET, missing, None).await.status, 404, "{missing}");
+    }
+});

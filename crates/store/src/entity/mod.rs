@@ -30,6 +30,7 @@ pub mod plan;
 pub mod plan_member;
 pub mod plan_target;
 pub mod post;
+pub mod published_ranking;
 pub mod rating;
 pub mod rating_reason_set;
 pub mod recovery_code;

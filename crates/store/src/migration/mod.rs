@@ -22,6 +22,7 @@ mod m20261207_000016_service_cases;
 mod m20261207_000017_ratings;
 mod m20261207_000018_rating_review;
 mod m20261207_000019_tickets;
+mod m20261207_000020_published_rankings;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_ratings::Migration),
             Box::new(m20261207_000018_rating_review::Migration),
             Box::new(m20261207_000019_tickets::Migration),
+            Box::new(m20261207_000020_published_rankings::Migration),
         ]
     }
 }
