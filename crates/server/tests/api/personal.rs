@@ -217,6 +217,15 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
         )
         .await;
     assert_eq!(s.status, 201);
+    let complaint = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/public/rating-pages/s{}/complaints", app.ids["person_a"]),
+            None,
+            Some(json!({"content": "推诿不办", "phone": "13612340003"})),
+        )
+        .await;
+    assert_eq!(complaint.status, 201, "{}", complaint.json);
     let old = app.key;
     let old_id = app.store.vault().current_id().unwrap().to_owned();
     let new: [u8; 32] = rand::random();
@@ -234,12 +243,22 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
     assert_eq!(r.retired, vec![old_id.clone()]);
     assert_eq!(
         r.moved,
-        [("people.mobile".to_owned(), 4), ("supervisors.mobile".to_owned(), 1), ("ratings.phone".to_owned(), 0)]
+        [
+            ("people.mobile".to_owned(), 4),
+            ("supervisors.mobile".to_owned(), 1),
+            ("ratings.phone".to_owned(), 0),
+            ("tickets.phone".to_owned(), 1)
+        ]
     );
-    assert_eq!(batches.iter().map(|(_, n)| n).sum::<u64>(), 5);
+    assert_eq!(batches.iter().map(|(_, n)| n).sum::<u64>(), 6);
     let db = app.store.db();
-    let sealed = strings(db, "SELECT mobile_sealed FROM people UNION ALL SELECT mobile_sealed FROM supervisors").await;
-    assert_eq!(sealed.len(), 5);
+    let sealed = strings(
+        db,
+        "SELECT mobile_sealed FROM people UNION ALL SELECT mobile_sealed FROM supervisors
+         UNION ALL SELECT phone_sealed FROM tickets",
+    )
+    .await;
+    assert_eq!(sealed.len(), 6);
     assert!(sealed.iter().all(|s| s.starts_with(&envelope_prefix(&new_id))), "{sealed:?}");
     let rotations = strings(db, "SELECT detail FROM audit_log WHERE action = 'crypto.rotate'").await;
     assert_eq!(rotations.len(), 1);
@@ -251,7 +270,8 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
         [
             ("people.mobile".to_owned(), vec![(new_id.clone(), 4)]),
             ("supervisors.mobile".to_owned(), vec![(new_id.clone(), 1)]),
-            ("ratings.phone".to_owned(), vec![])
+            ("ratings.phone".to_owned(), vec![]),
+            ("tickets.phone".to_owned(), vec![(new_id.clone(), 1)])
         ]
     );
     // Run again, it finds nothing to do.
