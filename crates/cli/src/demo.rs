@@ -469,6 +469,7 @@ pub async fn seed(
         crate::demo_rectification::seed(&tx, &mut cast, &dept_ids, &password_hash, now, &mut rng).await?;
     let counters: Vec<_> = counters.into_iter().map(|(_, c)| c).collect();
     let (items, cases) = crate::demo_service::seed(&tx, &mut cast, &dept_ids, &counters, now, &mut rng).await?;
+    let (ratings, tickets) = crate::demo_ratings::seed(&tx, &mut cast, store.vault(), now, &mut rng).await?;
     // The demo's admins log in with the password alone, so that anyone can try the city (and its
     // browser tests can walk it) without an authenticator app. A real office keeps the default,
     // which requires a second factor of the IT admins and the office's admins (decision 0029).
@@ -483,7 +484,7 @@ pub async fn seed(
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "service_items": items, "service_cases": cases, "second_factor_roles": [] }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "service_items": items, "service_cases": cases, "ratings": ratings, "tickets": tickets, "second_factor_roles": [] }),
         ),
     )
     .await?;

@@ -5,6 +5,7 @@ mod backup;
 mod demo;
 mod demo_evidence;
 mod demo_inspections;
+mod demo_ratings;
 mod demo_rectification;
 mod demo_service;
 mod keys;

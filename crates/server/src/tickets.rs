@@ -39,7 +39,7 @@ use xiaoneng_store::{
 use crate::{
     ApiResult, AppState,
     api::{Checks, Page, page_req, parse_opt},
-    auth::{Authorized, CurrentUser, perm},
+    auth::{Act, Authorized, CurrentUser, perm},
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery},
     jobs::{enqueue_notice, system_audit},
@@ -353,33 +353,48 @@ async fn step(
         TicketAction::Overturn => TicketStep::Overturn { reason: text },
         TicketAction::Uphold => TicketStep::Uphold { reason: text },
     };
-    let now = s.clock.now();
+    let Some(who) = actor(&auth.user) else { return Err(ApiError::Forbidden) };
     let tx = s.store.write().await?;
     let t = store::get_ticket(&tx, id, &auth.scope).await?;
-    let cal = calendar::work_calendar(&tx).await?;
-    let policy: TicketPolicy = settings::get(&tx, settings::TICKET_POLICY).await?;
-    let Some(who) = actor(&auth.user) else { return Err(ApiError::Forbidden) };
-    let change = store::facts(&t).decide(&step, who, &cal, &policy, now)?;
-    store::apply_step(&tx, &t, &change, now).await?;
+    take_step(&tx, &Act::new(&s, &auth.user), who, &t, &step).await?;
+    tx.commit().await?;
+    Ok(Json(detail(&s, &auth.user, &auth.scope, id).await?))
+}
+
+/// Takes a step on `t` in `tx` as core decides: applied on the version read, its events and audit
+/// entry appended, a bad rating overturned, the office told of an appeal. The demo takes its
+/// tickets' steps this way.
+pub async fn take_step<C: ConnectionTrait>(
+    tx: &C,
+    act: &Act<'_>,
+    who: TicketActor,
+    t: &ticket::Model,
+    step: &TicketStep,
+) -> ApiResult<core_ticket::TicketChange> {
+    let now = act.now;
+    let cal = calendar::work_calendar(tx).await?;
+    let policy: TicketPolicy = settings::get(tx, settings::TICKET_POLICY).await?;
+    let change = store::facts(t).decide(step, who, &cal, &policy, now)?;
+    store::apply_step(tx, t, &change, now).await?;
+    let action = change.action;
     if let (TicketAction::Overturn, Some(r)) = (action, t.rating_id) {
-        store::overturn_rating(&tx, r).await?;
+        store::overturn_rating(tx, r).await?;
     }
     let facts = json!({ "action": action, "from": t.state, "to": change.next, "due": change.due });
-    let rec = auth.user.audit(&s, &format!("ticket.{}", action.code()), "ticket", t.id, facts);
-    ledger::append(&tx, s.store.audit_algo(), &rec, &change.events, None).await?;
+    let rec = act.audit(&format!("ticket.{}", action.code()), "ticket", t.id, facts);
+    ledger::append(tx, act.algo, &rec, &change.events, None).await?;
     if action == TicketAction::Appeal {
-        let office = rect::users_with_roles(&tx, &[Role::OfficeAdmin]).await?;
+        let office = rect::users_with_roles(tx, &[Role::OfficeAdmin]).await?;
         let note = Note {
             kind: "ticket.appealed",
-            title: format!("工单 {} 申诉待裁决", number_of(&t)),
+            title: format!("工单 {} 申诉待裁决", number_of(t)),
             body: change.text.clone(),
             link: format!("/service/tickets?id={}", t.id),
             due: None,
         };
-        rect::notify(&tx, &office, &note, Some(&format!("ticket.appealed:{}", t.id)), now).await?;
+        rect::notify(tx, &office, &note, Some(&format!("ticket.appealed:{}", t.id)), now).await?;
     }
-    tx.commit().await?;
-    Ok(Json(detail(&s, &auth.user, &auth.scope, id).await?))
+    Ok(change)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

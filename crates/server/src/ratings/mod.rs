@@ -128,18 +128,33 @@ pub async fn give(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBo
 }
 
 async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
-    let now = s.clock.now();
     let tx = s.store.write().await?;
-    let (version, set) = store::reason_set(&tx).await?;
+    let m = record(&tx, s.store.audit_algo(), s.store.vault(), rater, target, b, s.clock.now()).await?;
+    tx.commit().await?;
+    Ok(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })
+}
+
+/// Records a rating given at `now` in `tx`: decided, stored, its event and audit entry appended,
+/// and its ticket opened if it is a bad one that counts. The demo records its ratings this way.
+pub async fn record<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    algo: xiaoneng_store::HashAlgo,
+    vault: &xiaoneng_store::personal::Vault,
+    rater: &Rater<'_>,
+    target: &Target,
+    b: &RatingBody,
+    now: DateTime<Utc>,
+) -> ApiResult<rating::Model> {
+    let (version, set) = store::reason_set(tx).await?;
     let spec =
         RatingSpec::parse(&b.level, &b.reasons, &b.comment, b.phone.as_deref(), &set).map_err(ApiError::Validation)?;
-    let policy: RatingPolicy = settings::get(&tx, settings::RATING_POLICY).await?;
+    let policy: RatingPolicy = settings::get(tx, settings::RATING_POLICY).await?;
     let case = match &target.case {
         Some(c) => Some(RatedCase {
             id: c.id,
             status: CaseStatus::of(c.completed_at),
             completed_at: c.completed_at,
-            rated_here: store::is_rated(&tx, c.id, rater.channel).await?,
+            rated_here: store::is_rated(tx, c.id, rater.channel).await?,
         }),
         None => None,
     };
@@ -150,7 +165,6 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
         person_id: target.person_id,
         item_id: target.case.as_ref().map(|c| c.item_id),
     };
-    let vault = s.store.vault();
     let address = rater.channel.limited_by_address().then_some(rater.ip.as_str());
     let keys = RecentKeys {
         address: address.map(|a| vault.lookups(Field::RaterAddress, a)).unwrap_or_default(),
@@ -159,14 +173,14 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
         window_id: facts.window_id,
         person_id: facts.person_id,
     };
-    let recent = store::recent(&tx, &keys, &policy.guards, now).await?;
+    let recent = store::recent(tx, &keys, &policy.guards, now).await?;
     let d = core_rating::decide(&facts, rater.channel, &spec, version, &recent, &policy.guards, now)?;
     let phone = match spec.phone.as_deref() {
         Some(p) => Some((vault.seal(Field::RaterPhone, p)?, vault.index(Field::RaterPhone, p)?)),
         None => None,
     };
     let m = store::insert_rating(
-        &tx,
+        tx,
         NewRating {
             channel: rater.channel,
             level: spec.level,
@@ -203,15 +217,14 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
             now,
         )
     };
-    ledger::append(&tx, s.store.audit_algo(), &rec, std::slice::from_ref(&d.event), Some(m.id)).await?;
+    ledger::append(tx, algo, &rec, std::slice::from_ref(&d.event), Some(m.id)).await?;
     if core_rating::opens_ticket(m.level, m.status) {
-        crate::tickets::open(&tx, s.store.audit_algo(), &actor, bad_rating_ticket(&m), now).await?;
+        crate::tickets::open(tx, algo, &actor, bad_rating_ticket(&m), now).await?;
     }
     if let Some(dev) = rater.device {
-        xiaoneng_store::service::touch_client(&tx, dev, now).await?;
+        xiaoneng_store::service::touch_client(tx, dev, now).await?;
     }
-    tx.commit().await?;
-    Ok(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })
+    Ok(m)
 }
 
 /// The case a rater names by its number, which must be one handled at `window_id` (or by
