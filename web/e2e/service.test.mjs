@@ -414,3 +414,110 @@ test('a department appeals a complaint; the office upholds it and the stage star
   await drawer.locator('[data-test="ticket-action-verify"]').waitFor()
   assert.equal(await drawer.locator('[data-test="ticket-appeal-open"]').count(), 0, 'one appeal only')
 })
+
+/** Ratings for the demo city's recent cases, through their receipts' codes (the office looks the
+ * codes up); one in six is 不满意. A case the demo city has rated already is refused and skipped. */
+async function rateCases(office, base, n) {
+  const codes = await office.evaluate(async (n) => {
+    const cases = (await (await fetch(`/api/v1/service-cases?page_size=${n}`)).json()).items.filter((c) => c.window_id != null)
+    const out = []
+    for (const c of cases) {
+      const r = await (await fetch(`/api/v1/rating-codes?case_id=${c.id}`)).json()
+      out.push(r.codes[0].url.split('/r/')[1])
+    }
+    return out
+  }, n)
+  for (const [i, code] of codes.entries()) {
+    const body = i % 6 === 5 ? { level: 'dissatisfied', reasons: ['long_wait'] } : { level: i % 2 ? 'satisfied' : 'very_satisfied' }
+    await fetch(`${base}/api/v1/public/rating-pages/${code}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  }
+}
+
+/** The previous month of `YYYY-MM`. */
+function monthBefore(m) {
+  const [y, mo] = m.split('-').map(Number)
+  return mo === 1 ? `${y - 1}-12` : `${y}-${String(mo - 1).padStart(2, '0')}`
+}
+
+test('the office ranks the month’s windows and departments, and publishes only a month that is over', async () => {
+  const office = await newPage(browser, server.url)
+  await login(office, 'xnb_admin')
+  await office.waitForURL(server.url + '/')
+  await rateCases(office, server.url, 24)
+
+  await office.goto('/service/measures')
+  const table = office.locator('[data-test="measures-table"]')
+  const rows = table.locator('.el-table__body-wrapper .el-table__row')
+  await rows.first().waitFor()
+  const first = await rows.first().innerText()
+  assert.match(first, /^1\s/, 'the best window is ranked first')
+  assert.match(first, /\d+\.\d%[\s\S]*下限 \d+\.\d%/, 'the satisfaction rate with its lower bound in small print')
+  assert.match(await office.locator('[data-test="measures-hint"]').innerText(), /置信区间的下限/)
+  await office.locator('[data-test="measures-chart"] canvas').waitFor()
+  await office.waitForTimeout(800) // the bars grow
+  await shot(office, 'measures-office-windows')
+
+  await office.locator('[data-test="measures-group-department"]').click()
+  await table.locator('.el-table__header', { hasText: '部门' }).waitFor()
+  await rows.filter({ hasText: /登记注册科|市不动产登记中心|市住房公积金管理中心/ }).first().waitFor()
+  assert.ok((await rows.count()) >= 5, 'the window departments are listed')
+
+  // This month is not over: the server refuses, and says why.
+  const card = office.locator('[data-test="measures-publish"]')
+  const month = (await card.locator('[data-test="measures-publish-button"]').innerText()).match(/\d{4}-\d{2}/)[0]
+  await card.locator('[data-test="measures-publish-button"]').click()
+  await office.locator('.el-message-box__btns .el-button--primary').click()
+  await card.locator('[data-test="measures-publish-error"]', { hasText: '月份结束后才能发布该月排名' }).waitFor()
+  await card.scrollIntoViewIfNeeded()
+  await shot(office, 'measures-publish-refused')
+
+  // Last month is over: published once, listed with its public page; a second time is refused.
+  const last = monthBefore(month)
+  const picker = office.locator('.toolbar .el-date-editor input')
+  await picker.fill(last)
+  await picker.press('Enter')
+  await card.locator('[data-test="measures-publish-button"]', { hasText: last }).waitFor()
+  await card.locator('[data-test="measures-publish-button"]').click()
+  await office.locator('.el-message-box__btns .el-button--primary').click()
+  await card.locator(`[data-test="measures-published"] a[href="/public/rankings/${last}"]`).waitFor()
+  assert.equal(await card.locator('[data-test="measures-publish-error"]').count(), 0)
+  await card.locator('[data-test="measures-publish-button"]').click()
+  await office.locator('.el-message-box__btns .el-button--primary').click()
+  await card.locator('[data-test="measures-publish-error"]', { hasText: '排名已发布' }).waitFor()
+  const page = await fetch(`${server.url}/public/rankings/${last}`)
+  assert.equal(page.status, 200, 'the public page of the published month')
+
+  // On a phone: one card per window.
+  const phone = await newPage(browser, server.url, { phone: true })
+  await login(phone, 'xnb_admin')
+  await phone.waitForURL(server.url + '/')
+  await phone.goto('/service/measures')
+  await phone.locator('[data-test="measures-cards"] .card').first().waitFor()
+  assert.equal(await phone.locator('[data-test="measures-table"]').count(), 0)
+  assert.match(await phone.locator('[data-test="measures-cards"] .card').first().innerText(), /^1\s[\s\S]*好评率[\s\S]*\d+\.\d%/)
+  await phone.waitForTimeout(800)
+  await shot(phone, 'measures-office-phone')
+})
+
+test('a department head sees only their department’s windows; a staff member their own figures', async () => {
+  const head = await newPage(browser, server.url)
+  await login(head, 'sj_head')
+  await head.waitForURL(server.url + '/')
+  await head.goto('/service/measures')
+  const rows = head.locator('[data-test="measures-table"] .el-table__body-wrapper .el-table__row')
+  await rows.first().waitFor()
+  const names = await head.locator('[data-test="measures-table"] .el-table__body-wrapper .el-table__row td:nth-child(2)').allInnerTexts()
+  assert.ok(names.length >= 1 && names.every((n) => /^A0\d /.test(n.trim())), `登记注册科’s windows only: ${names}`)
+  assert.equal(await head.locator('[data-test="measures-publish"]').count(), 0, 'a head does not publish')
+  await head.waitForTimeout(800)
+  await shot(head, 'measures-head')
+
+  const staff = await newPage(browser, server.url, { phone: true })
+  await login(staff, 'sj_staff')
+  await staff.waitForURL(server.url + '/')
+  await staff.goto('/service/measures')
+  await staff.locator('[data-test="measures-mine"]').waitFor()
+  assert.match(await staff.locator('[data-test="measures-mine"]').innerText(), /我的评价[\s\S]*评价数[\s\S]*好评率/)
+  assert.equal(await staff.locator('[data-test="measures-group"]').count(), 0, 'no ranking to switch')
+  await shot(staff, 'measures-staff-phone')
+})

@@ -31,6 +31,7 @@ export const appRoutes: RouteRecordRaw[] = [
   { path: 'service/cases', name: 'service-cases', component: () => import('@/views/service/CasesView.vue'), meta: { title: 'menu.serviceCases', perm: 'service:read', menu: 'service', icon: 'Stopwatch' } },
   { path: 'service/items', name: 'service-items', component: () => import('@/views/service/ItemsView.vue'), meta: { title: 'menu.serviceItems', perm: 'service:read', menu: 'service', icon: 'Tickets' } },
   { path: 'service/ratings', name: 'service-ratings', component: () => import('@/views/service/RatingsView.vue'), meta: { title: 'menu.serviceRatings', perm: 'service:read', menu: 'service', icon: 'Star' } },
+  { path: 'service/measures', name: 'service-measures', component: () => import('@/views/service/MeasuresView.vue'), meta: { title: 'menu.serviceMeasures', perm: 'service:read', menu: 'service', icon: 'DataAnalysis' } },
   { path: 'service/tickets', name: 'service-tickets', component: () => import('@/views/service/TicketsView.vue'), meta: { title: 'menu.serviceTickets', perm: 'service:read', menu: 'service', icon: 'Memo' } },
   { path: 'service/rating-codes', name: 'service-rating-codes', component: () => import('@/views/service/RatingCodesView.vue'), meta: { title: 'menu.serviceRatingCodes', perm: 'service:manage', menu: 'service', icon: 'Grid' } },
   { path: 'service/settings', name: 'service-settings', component: () => import('@/views/service/ServiceSettingsView.vue'), meta: { title: 'menu.serviceSettings', perm: 'service:manage', menu: 'service', icon: 'Connection' } },

@@ -21,6 +21,7 @@ export default {
   serviceCases: 'Cases and cards',
   serviceItems: 'Service items',
   serviceRatings: 'Ratings',
+  serviceMeasures: 'Rating measures',
   serviceTickets: 'Tickets',
   serviceRatingCodes: 'Rating QR codes',
   serviceSettings: 'Cards and connected systems',

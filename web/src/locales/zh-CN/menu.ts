@@ -21,6 +21,7 @@ export default {
   serviceCases: '办件与红黄牌',
   serviceItems: '服务事项',
   serviceRatings: '评价记录',
+  serviceMeasures: '评价统计与排名',
   serviceTickets: '差评投诉工单',
   serviceRatingCodes: '评价二维码',
   serviceSettings: '预警与系统接入',
