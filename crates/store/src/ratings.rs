@@ -259,7 +259,8 @@ pub async fn window_tallies<C: ConnectionTrait>(c: &C, since: DateTime<Utc>) -> 
     Ok(rows.into_iter().map(|(w, r, b)| WindowTally { window_id: w, ratings: n(r), below_top: n(b) }).collect())
 }
 
-/// The window's counted, unreviewed ratings given since `since`: what an outlier holds.
+/// The window's counted, unreviewed good ratings given since `since`: what an outlier holds (a
+/// stuffed window is stuffed with good ones; a bad one has its ticket and keeps it).
 pub async fn outlier_candidates<C: ConnectionTrait>(
     c: &C,
     window_id: i64,
@@ -271,6 +272,7 @@ pub async fn outlier_candidates<C: ConnectionTrait>(
     Ok(rating::Entity::find()
         .filter(K::WindowId.eq(window_id))
         .filter(K::Status.eq(RatingStatus::Counted))
+        .filter(K::Level.is_not_in([RatingLevel::Dissatisfied, RatingLevel::VeryDissatisfied]))
         .filter(K::ReviewedAt.is_null())
         .filter(K::GivenAt.gte(since))
         .filter(K::Id.gt(after_id))

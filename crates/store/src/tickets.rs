@@ -165,15 +165,16 @@ pub async fn apply_step<C: ConnectionTrait>(
     if done.rows_affected == 1 { Ok(()) } else { Err(StoreError::StateChanged) }
 }
 
-/// Marks a bad rating overturned on appeal: it stays on record and counts nowhere.
+/// Marks a bad rating overturned on appeal: it stays on record and counts nowhere. Only a counted
+/// rating has a ticket to appeal; anything else is `StateChanged`.
 pub async fn overturn_rating<C: ConnectionTrait>(c: &C, rating_id: i64) -> Result<()> {
-    rating::Entity::update_many()
+    let done = rating::Entity::update_many()
         .col_expr(rating::Column::Status, Expr::value(RatingStatus::Overturned))
         .filter(rating::Column::Id.eq(rating_id))
         .filter(rating::Column::Status.eq(RatingStatus::Counted))
         .exec(c)
         .await?;
-    Ok(())
+    if done.rows_affected == 1 { Ok(()) } else { Err(StoreError::StateChanged) }
 }
 
 /// Open tickets with a deadline not yet marked overdue: what the reminder job looks at.

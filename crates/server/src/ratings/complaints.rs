@@ -13,7 +13,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xiaoneng_core::ticket::{ComplaintSpec, TicketAbout, TicketSource, complaint_about};
+use xiaoneng_core::ticket::{ComplaintAbout, ComplaintSpec, TicketAbout, TicketSource, complaint_about};
 use xiaoneng_store::personal::Field;
 
 use super::{
@@ -90,8 +90,14 @@ async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> Ap
     };
     let now = s.clock.now();
     let tx = s.store.write().await?;
-    let on =
-        TicketAbout { department_id: target.department_id, window_id: target.window_id, person_id: target.person_id };
+    // A complaint about the department is not filed against the window or person whose code it
+    // came from; one about a window not against whoever's code it was.
+    let (window_id, person_id) = match about {
+        ComplaintAbout::Case | ComplaintAbout::Person => (target.window_id, target.person_id),
+        ComplaintAbout::Window => (target.window_id, None),
+        ComplaintAbout::Department => (None, None),
+    };
+    let on = TicketAbout { department_id: target.department_id, window_id, person_id };
     let opening = Opening {
         source: TicketSource::Complaint,
         rating_id: None,

@@ -573,7 +573,7 @@ async fn web_submit(State(s): State<AppState>, headers: HeaderMap, ClientIp(ip):
 async fn thanks_page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
     let en = english(q.lang.as_deref(), &headers);
     let ticket = q.ticket.as_deref().filter(|t| {
-        t.len() == 14
+        (14..=24).contains(&t.len())
             && t.starts_with("GD-")
             && t[3..].bytes().enumerate().all(|(i, b)| if i == 4 { b == b'-' } else { b.is_ascii_digit() })
     });

@@ -601,20 +601,24 @@ both!(a_window_far_above_its_peers_is_held_until_the_office_reviews_it, |app: Te
         let r = rate(&app, &format!("w{peer}"), json!({"level": level, "case_number": format!("PEER-{i}")})).await;
         assert_eq!(r.json["status"], "counted", "{}", r.json);
     }
-    for c in cases(&app, &key, 100, 12, "2026-11-02T08:40:00+08:00").await {
-        assert_eq!(rate(&app, &c, json!({"level": "very_satisfied"})).await.json["status"], "counted");
+    // The window: 15 at the top and one bad one (P(X ≤ 1) for 16 at 0.5 ≈ 0.00026).
+    let ours = cases(&app, &key, 100, 16, "2026-11-02T08:40:00+08:00").await;
+    for c in &ours[..15] {
+        assert_eq!(rate(&app, c, json!({"level": "very_satisfied"})).await.json["status"], "counted");
     }
+    let bad = rate(&app, &ours[15], json!({"level": "dissatisfied", "reasons": ["long_wait"]})).await;
+    assert_eq!(bad.json["status"], "counted");
     let held = xiaoneng_server::ratings::hold_outliers(&app.store, app.clock_now()).await.unwrap();
-    assert_eq!(held, 12);
+    assert_eq!(held, 15, "the good ones; the bad one keeps counting, with its ticket");
     let r = app.get(&format!("/api/v1/ratings?window_id={window}&status=held"), &office).await;
-    assert_eq!(r.ok()["total"], 12);
+    assert_eq!(r.ok()["total"], 15);
     let o = &r.json["items"][0]["outlier"];
     assert_eq!(
         (o["ratings"].as_i64(), o["below_top"].as_i64(), o["peers_share"].as_f64()),
-        (Some(12), Some(0), Some(0.5))
+        (Some(16), Some(1), Some(0.5))
     );
     assert_eq!(ratings_total(&app, &format!("window_id={peer}&status=counted")).await, 20, "the peers are untouched");
-    assert_eq!(app.get("/api/v1/events?kind=rating.held", &office).await.ok()["items"].as_array().unwrap().len(), 12);
+    assert_eq!(app.get("/api/v1/events?kind=rating.held", &office).await.ok()["items"].as_array().unwrap().len(), 15);
     // While its ratings are held, a new one at the window is held too; a second pass holds nothing more.
     let c = cases(&app, &key, 200, 1, "2026-11-02T08:40:00+08:00").await;
     assert_eq!(rate(&app, &c[0], json!({"level": "very_satisfied"})).await.json["hold_reason"], "window_outlier");
@@ -627,13 +631,15 @@ both!(a_window_far_above_its_peers_is_held_until_the_office_reviews_it, |app: Te
             .iter()
             .map(|r| r["id"].as_i64().unwrap())
             .collect();
-    assert_eq!(ids.len(), 13);
+    assert_eq!(ids.len(), 16);
     let r = app
         .post("/api/v1/ratings/review", &office, json!({"ids": ids, "decision": "release", "reason": "抽查回访属实"}))
         .await;
-    assert_eq!(r.ok()["reviewed"], 13);
+    assert_eq!(r.ok()["reviewed"], 16);
     assert_eq!(xiaoneng_server::ratings::hold_outliers(&app.store, app.clock_now()).await.unwrap(), 0);
-    assert_eq!(ratings_total(&app, &format!("window_id={window}&status=counted")).await, 13);
+    assert_eq!(ratings_total(&app, &format!("window_id={window}&status=counted")).await, 17);
+    let tickets = app.get("/api/v1/tickets", &office).await;
+    assert_eq!(tickets.ok()["total"], 1, "one ticket, the bad rating's");
 });
 
 both!(measures_count_what_counts_and_rank_by_the_lower_bound, |app: TestApp| async move {

@@ -200,6 +200,8 @@ both!(a_complaint_from_the_public_page_opens_a_ticket_and_bad_input_changes_noth
     let abouts: Vec<&str> = list["items"].as_array().unwrap().iter().map(|t| t["about"].as_str().unwrap()).collect();
     assert_eq!(abouts.len(), 2);
     assert!(abouts.contains(&"window") && abouts.contains(&"department"));
+    let whole = list["items"].as_array().unwrap().iter().find(|t| t["about"] == "department").unwrap();
+    assert!(whole["window_id"].is_null() && whole["person_id"].is_null(), "not filed against the window: {whole}");
     let phoned = list["items"].as_array().unwrap().iter().find(|t| t["about"] == "window").unwrap();
     assert_eq!(phoned["phone"], "136****1111");
     let id = phoned["id"].as_i64().unwrap();
