@@ -7,7 +7,6 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::StatusCode,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
@@ -397,32 +396,25 @@ pub async fn take_step<C: ConnectionTrait>(
     Ok(change)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketPhone {
-    pub phone: String,
-}
-
 /// A complainant's full number, for the callback. Audited. (A bad rating's number is revealed on
 /// the rating.)
 #[utoipa::path(post, operation_id = "tickets_reveal_phone", path = "/api/v1/tickets/{id}/reveal-phone", tag = "tickets",
-    responses((status = 200, body = TicketPhone), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = crate::ratings::RevealedPhone), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn reveal_phone(
     State(s): State<AppState>,
     auth: Authorized<perm::RatingReveal>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<TicketPhone>> {
+) -> ApiResult<Json<crate::ratings::RevealedPhone>> {
     let t = store::get_ticket(s.store.db(), id, &auth.scope).await?;
-    let Some(sealed) = t.phone_sealed.as_ref() else {
-        return Err(ApiError::refused(
-            StatusCode::NOT_FOUND,
-            "no_phone",
-            "投诉人未留电话",
-            "The complainant left no phone",
-        ));
-    };
-    let phone = s.store.vault().open(Field::ComplainantPhone, sealed)?;
-    s.store.audit(&auth.user.audit(&s, "ticket.phone_viewed", "ticket", id, json!({}))).await?;
-    Ok(Json(TicketPhone { phone }))
+    let field = (Field::ComplainantPhone, "ticket", id);
+    crate::ratings::reveal(
+        &s,
+        &auth.user,
+        t.phone_sealed.as_ref(),
+        field,
+        ("投诉人未留电话", "The complainant left no phone"),
+    )
+    .await
 }
 
 // ------------------------------------------------------------------ policy

@@ -34,6 +34,23 @@ pub enum Group {
     Person,
 }
 
+impl Group {
+    /// Of a table's department, window and staff member columns: the one to group by, and the
+    /// reader's scope over the table.
+    fn keyed<K: ColumnTrait>(self, [department, window, person]: [K; 3], scope: &Scope) -> (K, Condition) {
+        let key = match self {
+            Group::Department => department,
+            Group::Window => window,
+            Group::Person => person,
+        };
+        let scoped = match scope {
+            Scope::Person(Some(p)) => Condition::all().add(person.eq(*p)),
+            other => in_dept_scope(department, other),
+        };
+        (key, scoped)
+    }
+}
+
 /// The tallies of `[from, before)`, by the group's id.
 pub async fn tallies<C: ConnectionTrait>(
     c: &C,
@@ -50,15 +67,7 @@ pub async fn tallies<C: ConnectionTrait>(
     // Counted ratings given in the period.
     {
         use rating::Column as K;
-        let key = match group {
-            Group::Department => K::DepartmentId,
-            Group::Window => K::WindowId,
-            Group::Person => K::PersonId,
-        };
-        let scoped = match scope {
-            Scope::Person(Some(p)) => Condition::all().add(K::PersonId.eq(*p)),
-            other => in_dept_scope(K::DepartmentId, other),
-        };
+        let (key, scoped) = group.keyed([K::DepartmentId, K::WindowId, K::PersonId], scope);
         let good = [RatingLevel::VerySatisfied, RatingLevel::Satisfied, RatingLevel::Basic];
         let rows: Vec<(i64, i64, Option<i64>, Option<i64>)> = rating::Entity::find()
             .select_only()
@@ -85,15 +94,7 @@ pub async fn tallies<C: ConnectionTrait>(
     // Cases finished in the period, and whether anyone rated them.
     {
         use service_case::Column as K;
-        let key = match group {
-            Group::Department => K::DepartmentId,
-            Group::Window => K::WindowId,
-            Group::Person => K::PersonId,
-        };
-        let scoped = match scope {
-            Scope::Person(Some(p)) => Condition::all().add(K::PersonId.eq(*p)),
-            other => in_dept_scope(K::DepartmentId, other),
-        };
+        let (key, scoped) = group.keyed([K::DepartmentId, K::WindowId, K::PersonId], scope);
         let rated = Query::select()
             .expr(Expr::val(1))
             .from(rating::Entity)
@@ -123,15 +124,7 @@ pub async fn tallies<C: ConnectionTrait>(
     // Bad ratings' tickets opened in the period (an overturned one counts nowhere).
     {
         use ticket::Column as K;
-        let key = match group {
-            Group::Department => K::DepartmentId,
-            Group::Window => K::WindowId,
-            Group::Person => K::PersonId,
-        };
-        let scoped = match scope {
-            Scope::Person(Some(p)) => Condition::all().add(K::PersonId.eq(*p)),
-            other => in_dept_scope(K::DepartmentId, other),
-        };
+        let (key, scoped) = group.keyed([K::DepartmentId, K::WindowId, K::PersonId], scope);
         let done = |col: K| Expr::case(col.is_not_null(), 1).finally(0).sum();
         let rows: Vec<TicketRow> = ticket::Entity::find()
             .select_only()

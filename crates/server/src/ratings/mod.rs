@@ -446,11 +446,24 @@ async fn reveal_phone(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<RevealedPhone>> {
     let r = store::get_rating(s.store.db(), id, &auth.scope).await?;
-    let Some(sealed) = r.phone_sealed.as_ref() else {
-        return Err(ApiError::refused(StatusCode::NOT_FOUND, "no_phone", "评价人未留电话", "The rater left no phone"));
+    let field = (Field::RaterPhone, "rating", id);
+    reveal(&s, &auth.user, r.phone_sealed.as_ref(), field, ("评价人未留电话", "The rater left no phone")).await
+}
+
+/// Opens a sealed phone for a callback and audits who read whose (`<target>.phone_viewed`); 404
+/// `no_phone` when none was left.
+pub async fn reveal(
+    s: &AppState,
+    user: &crate::auth::CurrentUser,
+    sealed: Option<&xiaoneng_store::personal::Sealed>,
+    (field, target, id): (Field, &str, i64),
+    none: (&str, &str),
+) -> ApiResult<Json<RevealedPhone>> {
+    let Some(sealed) = sealed else {
+        return Err(ApiError::refused(StatusCode::NOT_FOUND, "no_phone", none.0, none.1));
     };
-    let phone = s.store.vault().open(Field::RaterPhone, sealed)?;
-    s.store.audit(&auth.user.audit(&s, "rating.phone_viewed", "rating", id, json!({}))).await?;
+    let phone = s.store.vault().open(field, sealed)?;
+    s.store.audit(&user.audit(s, &format!("{target}.phone_viewed"), target, id, json!({}))).await?;
     Ok(Json(RevealedPhone { phone }))
 }
 
