@@ -580,7 +580,7 @@ async fn seed_month(
             let recorder = if rng.random_bool(0.75) { inspector } else { office };
             let recorded = not_after(occurred + Duration::minutes(rng.random_range(40..=180)));
             let input = FindingInput {
-                visit: inspections::get_visit(tx, v.id).await?,
+                visit: Some(inspections::get_visit(tx, v.id).await?),
                 department_id: u.id,
                 window_id: window.as_ref().map(|w| w.id),
                 person_id: person.map(|p| p.id),

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::{
     campaign::ParticipantKind,
     evidence::{EvidenceKind, EvidencePurpose},
+    inquiry::{InquiryLapsed, InquiryMoved, InquiryRecorded, LapseReviewed},
     inspection::{FindingState, PlanState, Severity, VisitState},
     rating::{RatingGiven, RatingHeld, RatingReviewed},
     rectification::{BulletinScope, InstructionTarget},
@@ -74,6 +75,15 @@ labelled_enum! {
         TicketUpheld = "ticket.upheld", "申诉不成立", "appeal upheld";
         TicketReminded = "ticket.reminded", "工单期限提醒", "ticket reminded";
         TicketOverdue = "ticket.overdue", "工单逾期", "ticket overdue";
+        InquiryRecorded = "inquiry.recorded", "首问登记", "inquiry recorded";
+        InquiryHandedOver = "inquiry.handed_over", "首问转交", "inquiry handed over";
+        InquiryAccepted = "inquiry.accepted", "转交已接收", "inquiry taken up";
+        InquiryRefused = "inquiry.refused", "转交被退回", "inquiry refused";
+        InquiryAnswered = "inquiry.answered", "咨询已答复", "inquiry answered";
+        InquiryDropped = "inquiry.dropped", "转交逾期未接收", "inquiry not taken up";
+        InquiryOverdue = "inquiry.overdue", "咨询逾期未答复", "inquiry overdue";
+        InquiryLapseUpheld = "inquiry.lapse_upheld", "首问线索立为问题", "inquiry lapse made a finding";
+        InquiryLapseDismissed = "inquiry.lapse_dismissed", "首问线索不予认定", "inquiry lapse dismissed";
     }
 }
 
@@ -92,6 +102,7 @@ labelled_enum! {
         Case = "case", "办件", "service case";
         Rating = "rating", "评价", "rating";
         Ticket = "ticket", "工单", "ticket";
+        Inquiry = "inquiry", "首问咨询", "inquiry";
     }
 }
 
@@ -172,6 +183,15 @@ impl EventKind {
             RatingGiven | RatingHeld | RatingReleased | RatingRejected | RatingOverturned => Aggregate::Rating,
             TicketOpened | TicketVerified | TicketRectified | TicketCalledBack | TicketReopened | TicketAppealed
             | TicketOverturned | TicketUpheld | TicketReminded | TicketOverdue => Aggregate::Ticket,
+            InquiryRecorded
+            | InquiryHandedOver
+            | InquiryAccepted
+            | InquiryRefused
+            | InquiryAnswered
+            | InquiryDropped
+            | InquiryOverdue
+            | InquiryLapseUpheld
+            | InquiryLapseDismissed => Aggregate::Inquiry,
         }
     }
 }
@@ -494,6 +514,15 @@ payloads! {
     TicketUpheld(TicketStepped),
     TicketReminded(TicketDeadline),
     TicketOverdue(TicketDeadline),
+    InquiryRecorded(InquiryRecorded),
+    InquiryHandedOver(InquiryMoved),
+    InquiryAccepted(InquiryMoved),
+    InquiryRefused(InquiryMoved),
+    InquiryAnswered(InquiryMoved),
+    InquiryDropped(InquiryLapsed),
+    InquiryOverdue(InquiryLapsed),
+    InquiryLapseUpheld(LapseReviewed),
+    InquiryLapseDismissed(LapseReviewed),
 }
 
 /// The version every payload is written with today. A payload's shape changes only with a new

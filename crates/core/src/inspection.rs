@@ -617,6 +617,33 @@ pub fn record(
     Ok((finding, visit))
 }
 
+/// A draft finding the office makes from a lapse of the first-inquiry rule it reviewed: no plan,
+/// no visit; it then goes the way of every finding (confirm, notify, appeal).
+pub fn record_from_lapse(f: &NewFinding, now: DateTime<Utc>) -> Result<Decision<FindingState>, Refusal> {
+    if f.occurred_at > now {
+        return Err(Refusal::invalid(
+            "occurred_at",
+            "in_the_future",
+            "发生时间不能晚于现在",
+            "It cannot have happened in the future",
+        ));
+    }
+    let step = FindingStep {
+        from: None,
+        to: FindingState::Draft,
+        category_id: f.category_id,
+        severity: f.severity,
+        reason: String::new(),
+        plan_id: None,
+        visit_id: None,
+        bulletin_id: None,
+    };
+    Ok(Decision::new(
+        FindingState::Draft,
+        vec![Event::of_new(Payload::FindingRecorded(step), f.subject, f.occurred_at)],
+    ))
+}
+
 impl FindingState {
     /// A department may see a finding only from the moment the office notifies it.
     pub fn visible_to_subject(self) -> bool {

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod error;
 pub mod event;
 pub mod evidence;
+pub mod inquiry;
 pub mod inspection;
 pub mod job;
 pub mod measure;

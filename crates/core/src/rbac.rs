@@ -84,6 +84,8 @@ code_enum! {
         ServiceManage = "service:manage",
         RatingReveal = "rating:reveal",
         TicketHandle = "ticket:handle",
+        InquiryHandle = "inquiry:handle",
+        InquiryReview = "inquiry:review",
     }
 }
 
@@ -144,6 +146,8 @@ impl Role {
                 (ServiceManage, All),
                 (RatingReveal, All),
                 (TicketHandle, All),
+                (InquiryHandle, All),
+                (InquiryReview, All),
             ],
             // An inspector sees the plans whose team they are on, nothing else of the regime.
             Role::Inspector => &[(OrgRead, All), (InspectionRecord, All)],
@@ -163,6 +167,7 @@ impl Role {
                 (ServiceRead, DepartmentTree),
                 (RatingReveal, DepartmentTree),
                 (TicketHandle, DepartmentTree),
+                (InquiryHandle, DepartmentTree),
             ],
             Role::DeptLiaison => &[
                 (OrgRead, DepartmentTree),
@@ -177,6 +182,7 @@ impl Role {
                 (ServiceRead, DepartmentTree),
                 (RatingReveal, DepartmentTree),
                 (TicketHandle, DepartmentTree),
+                (InquiryHandle, DepartmentTree),
             ],
             Role::Staff => &[
                 (OrgRead, Department),
@@ -186,6 +192,7 @@ impl Role {
                 (BulletinRead, All),
                 (CampaignAnswer, SelfOnly),
                 (ServiceRead, SelfOnly),
+                (InquiryHandle, SelfOnly),
             ],
             // The city leader reads across the city and writes instructions (批示).
             Role::CityLeader => &[

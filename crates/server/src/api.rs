@@ -27,6 +27,7 @@ use crate::{AppState, error::ApiError};
         (name = "service", description = "Service commitments: items, cases pushed by connected systems, yellow and red cards"),
         (name = "ratings", description = "The public's ratings from QR codes, counter devices and the web; reasons, QR sheets, devices"),
         (name = "tickets", description = "Tickets for bad ratings and complaints: verify, rectify, call back, appeal"),
+        (name = "inquiries", description = "The first-inquiry log: record, hand over, take up, answer; lapses the office reviews"),
         (name = "events", description = "The regime's event ledger: what happened, to whom, when"),
     )
 )]
@@ -34,7 +35,8 @@ struct ApiDoc;
 
 pub fn api() -> OpenApiRouter<AppState> {
     use crate::{
-        campaigns, events, inbox, inspections, organisation, platform, ratings, rectification, service, tickets,
+        campaigns, events, inbox, inquiries, inspections, organisation, platform, ratings, rectification, service,
+        tickets,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(platform::router())
@@ -46,6 +48,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(service::router())
         .merge(ratings::router())
         .merge(tickets::router())
+        .merge(inquiries::router())
         .merge(events::router())
 }
 

@@ -423,7 +423,9 @@ pub mod perm {
         ServiceRead,
         ServiceManage,
         RatingReveal,
-        TicketHandle
+        TicketHandle,
+        InquiryHandle,
+        InquiryReview
     );
 }
 

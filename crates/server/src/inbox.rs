@@ -90,6 +90,7 @@ pub async fn tasks(s: &AppState, user: &CurrentUser) -> ApiResult<Vec<Task>> {
     out.extend(crate::campaigns::tasks(db, user, today).await?);
     out.extend(crate::platform::calendar::tasks(db, user, today).await?);
     out.extend(crate::platform::resets::tasks(db, user, s.clock.now()).await?);
+    out.extend(crate::inquiries::tasks(db, user, today).await?);
     out.sort_by_key(|t| (t.due.is_none(), t.due));
     Ok(out)
 }

@@ -245,6 +245,12 @@ pub async fn remind(store: &Store, now: DateTime<Utc>) -> xiaoneng_store::Result
     if tickets > 0 {
         tracing::info!(tickets, "ticket deadlines reminded or marked overdue");
     }
+    let tx = store.write().await?;
+    let lapses = crate::inquiries::raise_lapses(&tx, store.audit_algo(), now).await?;
+    tx.commit().await?;
+    if lapses > 0 {
+        tracing::info!(lapses, "first-inquiry lapses raised for review");
+    }
     if !office_hours(now) {
         return Ok(());
     }

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod identity_cache;
 pub mod inbox;
+pub mod inquiries;
 pub mod inspections;
 pub mod jobs;
 pub mod notify;

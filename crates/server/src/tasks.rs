@@ -29,6 +29,10 @@ pub enum TaskKind {
     EnterHolidays,
     /// A password reset awaits the security admin's approval.
     ApproveReset,
+    /// An inquiry handed to the user (or their department) to take up, or one they hold to answer.
+    Inquiry,
+    /// Lapses of the first-inquiry rule await the office's review.
+    ReviewLapses,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

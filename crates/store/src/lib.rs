@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod campaigns;
 pub mod entity;
 pub mod idempotency;
+pub mod inquiries;
 pub mod inspections;
 pub mod jobs;
 pub mod ledger;

@@ -45,6 +45,8 @@ pub enum Field {
     RaterPhone,
     /// The phone a complainant leaves for the callback.
     ComplainantPhone,
+    /// The phone a member of the public leaves when they ask a staff member first.
+    AskerPhone,
     /// The network address a rating came from: never kept, only its blind index, which the rate
     /// limit counts by.
     RaterAddress,
@@ -58,13 +60,18 @@ impl Field {
             Field::RaterPhone => "ratings.phone",
             Field::RaterAddress => "ratings.address",
             Field::ComplainantPhone => "tickets.phone",
+            Field::AskerPhone => "inquiries.phone",
         }
     }
 
     /// Phone numbers share one index domain: a number is found wherever it is kept.
     fn index_domain(self) -> &'static str {
         match self {
-            Field::PersonMobile | Field::SupervisorMobile | Field::RaterPhone | Field::ComplainantPhone => "mobile",
+            Field::PersonMobile
+            | Field::SupervisorMobile
+            | Field::RaterPhone
+            | Field::ComplainantPhone
+            | Field::AskerPhone => "mobile",
             Field::RaterAddress => "address",
         }
     }
@@ -112,6 +119,13 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn {
         field: Field::ComplainantPhone,
         table: "tickets",
+        sealed: "phone_sealed",
+        index: Some("phone_index"),
+        clear: None,
+    },
+    SealedColumn {
+        field: Field::AskerPhone,
+        table: "inquiries",
         sealed: "phone_sealed",
         index: Some("phone_index"),
         clear: None,

@@ -13,6 +13,7 @@ pub const NOTIFY_CHANNELS: &str = "notify_channels";
 pub const SERVICE_POLICY: &str = "service_policy";
 pub const RATING_POLICY: &str = "rating_policy";
 pub const TICKET_POLICY: &str = "ticket_policy";
+pub const INQUIRY_POLICY: &str = "inquiry_policy";
 /// The yellow share and the calendar that open cases' card days were last computed from.
 pub const SERVICE_CARD_BASIS: &str = "service_card_basis";
 /// The key of the keyed hash under which user names that match no account are kept (hex).

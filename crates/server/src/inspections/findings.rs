@@ -327,7 +327,8 @@ pub async fn record_finding<C: ConnectionTrait>(
 ) -> ApiResult<finding::Model> {
     // A visit of a plan the caller cannot see does not exist for them.
     let member_of = (!viewer.vis.all).then_some(act.user.id);
-    let plan = inspections::get_plan(c, member_of, input.visit.plan_id).await?;
+    let Some(visited) = input.visit.clone() else { return Err(crate::ApiError::NotFound) };
+    let plan = inspections::get_plan(c, member_of, visited.plan_id).await?;
     // An external supervisor records only within their term of appointment.
     let supervisor_term = match act.user.supervisor_id {
         None => None,
@@ -352,13 +353,13 @@ pub async fn record_finding<C: ConnectionTrait>(
         occurred_at: input.occurred_at,
     };
     let at = RecordingFacts {
-        visit: inspections::visit_facts(&input.visit, &plan),
+        visit: inspections::visit_facts(&visited, &plan),
         plan_period: (plan.period_start, plan.period_end),
         supervisor_term,
     };
     let (d, visit) = record(&new, &at, act.now)?;
     inspections::hold_plan(c, &plan).await?;
-    let v = input.visit.clone();
+    let v = visited;
     let f = inspections::insert_finding(c, input, severity, d.next, act.user.id, act.now).await?;
     let mut events = d.events;
     if let Some(vd) = visit {
@@ -429,7 +430,7 @@ async fn create(
     let tx = s.store.write().await?;
     let viewer = FindingViewer::of(&tx, auth.user).await?;
     let input = FindingInput {
-        visit: inspections::get_visit(&tx, b.visit_id).await?,
+        visit: Some(inspections::get_visit(&tx, b.visit_id).await?),
         department_id: b.department_id,
         window_id: b.window_id,
         person_id: b.person_id,

@@ -11,6 +11,7 @@ mod backfill;
 mod calendar;
 mod evidence;
 mod idempotency;
+mod inquiries;
 mod inspections;
 mod jobs;
 mod ledger;

@@ -111,6 +111,12 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("put", "/api/v1/settings/ticket-policy") => Needs(ServiceManage),
         ("post", "/api/v1/tickets/{id}/steps") => Needs(TicketHandle),
         ("post", "/api/v1/tickets/{id}/reveal-phone") => Needs(RatingReveal),
+        ("get" | "post", "/api/v1/inquiries")
+        | ("get", "/api/v1/inquiries/{id}" | "/api/v1/inquiry-receivers" | "/api/v1/settings/inquiry-policy")
+        | ("post", "/api/v1/inquiries/{id}/steps" | "/api/v1/inquiries/{id}/reveal-phone") => Needs(InquiryHandle),
+        ("get", "/api/v1/inquiry-lapses")
+        | ("post", "/api/v1/inquiry-lapses/{id}/review")
+        | ("put", "/api/v1/settings/inquiry-policy") => Needs(InquiryReview),
         ("get", "/api/v1/service-items" | "/api/v1/service-cases" | "/api/v1/service-cases/summary")
         | ("get", "/api/v1/service-cases/{id}" | "/api/v1/settings/service-policy") => Needs(ServiceRead),
         ("post", "/api/v1/service-items" | "/api/v1/api-clients" | "/api/v1/api-clients/{id}/revoke")
@@ -216,6 +222,8 @@ struct Fixture {
     reasons: Value,
     /// A complaint about that window, with a phone: a ticket of bureau A, verifying.
     ticket_a: i64,
+    /// An inquiry 张伟 (staff_a) was asked first, with a phone, handed to division A1.
+    inquiry_a: i64,
     /// An upload the office started on the draft finding and never finished.
     office_upload: String,
     /// Password resets of the city leader's account asked for by the system admin: one to
@@ -478,6 +486,10 @@ impl Fixture {
         let ticket_a = app.get("/api/v1/tickets?source=complaint", &office).await.ok()["items"][0]["id"]
             .as_i64()
             .expect("the complaint's ticket");
+        let staff_a = app.login("staff_a").await;
+        let asked = json!({"channel": "counter", "content": "食品经营许可延续", "phone": "13912340003",
+            "then": "hand_over", "text": "请答复", "to": {"department_id": app.ids["dept_a1"]}});
+        let inquiry_a = id_of(&app.post("/api/v1/inquiries", &staff_a, asked).await);
         let sysadmin = app.login("sysadmin").await;
         let mut resets = Vec::new();
         for who in ["leader", "head_b"] {
@@ -539,6 +551,7 @@ impl Fixture {
             rating_a,
             reasons,
             ticket_a,
+            inquiry_a,
         }
     }
 }
@@ -1249,6 +1262,37 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
         .because("the department verifies with a note; the office does not verify for it; the ticket stays as it was")),
         ("post", "/api/v1/tickets/{id}/reveal-phone") => {
             one(Check::json(format!("/api/v1/tickets/{}/reveal-phone", fx.ticket_a), json!({}), in_a(user)))
+        }
+        ("get", "/api/v1/inquiries") => one(Check::empty("/api/v1/inquiries", Ok)),
+        ("post", "/api/v1/inquiries") => one(Check::json(
+            "/api/v1/inquiries",
+            json!({"channel": "counter", "content": "", "then": "keep"}),
+            Expect::Business(422, "validation_failed", None),
+        )
+        .because("an inquiry says what was asked; nothing is recorded")),
+        ("get", "/api/v1/inquiries/{id}") => {
+            one(Check::empty(format!("/api/v1/inquiries/{}", fx.inquiry_a), in_a(user)))
+        }
+        ("post", "/api/v1/inquiries/{id}/steps") => one(Check::json(
+            format!("/api/v1/inquiries/{}/steps", fx.inquiry_a),
+            json!({"action": "close"}),
+            Expect::Business(422, "validation_failed", None),
+        )
+        .because("an unknown step is refused before anything is read")),
+        ("post", "/api/v1/inquiries/{id}/reveal-phone") => {
+            one(Check::json(format!("/api/v1/inquiries/{}/reveal-phone", fx.inquiry_a), json!({}), in_a(user)))
+        }
+        ("get", "/api/v1/inquiry-receivers") => one(Check::empty("/api/v1/inquiry-receivers?q=%E7%8E%8B", Ok)),
+        ("get", "/api/v1/inquiry-lapses") => one(Check::empty("/api/v1/inquiry-lapses?state=pending", Ok)),
+        ("post", "/api/v1/inquiry-lapses/{id}/review") => one(Check::json(
+            "/api/v1/inquiry-lapses/1/review",
+            json!({"decision": "maybe", "reason": "x"}),
+            Expect::Business(422, "validation_failed", None),
+        )
+        .because("a review is a finding or a dismissal")),
+        ("get", "/api/v1/settings/inquiry-policy") => one(Check::empty("/api/v1/settings/inquiry-policy", Ok)),
+        ("put", "/api/v1/settings/inquiry-policy") => {
+            one(Check::json("/api/v1/settings/inquiry-policy", json!({"accept_days": 1, "answer_days": 3}), Ok))
         }
         ("get", "/api/v1/rating-reasons") => one(Check::empty("/api/v1/rating-reasons", Ok)),
         ("put", "/api/v1/rating-reasons") => {

@@ -283,6 +283,17 @@ impl TestApp {
 
     /// Another account, for tests that need more than one of a role.
     pub async fn add_user(&self, username: &str, role: Role, department: Option<i64>) -> i64 {
+        self.add_linked_user(username, role, department, None).await
+    }
+
+    /// Another account, linked to a staff member.
+    pub async fn add_linked_user(
+        &self,
+        username: &str,
+        role: Role,
+        department: Option<i64>,
+        person_id: Option<i64>,
+    ) -> i64 {
         let now = self.clock_now();
         let tx = self.store.write().await.expect("tx");
         let u = accounts::create_user(
@@ -291,7 +302,7 @@ impl TestApp {
                 username: username.into(),
                 display_name: username.into(),
                 password_hash: shared_hash(),
-                person_id: None,
+                person_id,
                 department_id: department,
                 must_change_password: false,
             },

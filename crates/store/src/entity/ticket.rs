@@ -20,6 +20,8 @@ pub struct Model {
     /// A complainant's phone, sealed (a rating's phone stays on the rating).
     pub phone_sealed: Option<crate::personal::Sealed>,
     pub phone_index: Option<String>,
+    /// A complaint's sender's address, as a blind index: what its rate limit counts by.
+    pub address_key: Option<String>,
     pub state: TicketState,
     pub due: Option<Date>,
     pub reopened: bool,

@@ -167,7 +167,9 @@ pub fn finding_facts(f: &finding::Model) -> FindingFacts {
 
 #[derive(Debug, Clone)]
 pub struct FindingInput {
-    pub visit: visit::Model,
+    /// The visit it was found on; none for a finding the office makes from a lapse of the
+    /// first-inquiry rule.
+    pub visit: Option<visit::Model>,
     pub department_id: i64,
     pub window_id: Option<i64>,
     pub person_id: Option<i64>,
@@ -241,8 +243,8 @@ pub async fn insert_finding<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<finding::Model> {
     Ok(finding::ActiveModel {
-        plan_id: Set(Some(i.visit.plan_id)),
-        visit_id: Set(Some(i.visit.id)),
+        plan_id: Set(i.visit.as_ref().map(|v| v.plan_id)),
+        visit_id: Set(i.visit.as_ref().map(|v| v.id)),
         department_id: Set(i.department_id),
         window_id: Set(i.window_id),
         person_id: Set(i.person_id),

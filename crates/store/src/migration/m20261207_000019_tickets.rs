@@ -50,6 +50,19 @@ enum Tickets {
     Version,
 }
 
+pub(super) const TICKET_KINDS: &[&str] = &[
+    "ticket.opened",
+    "ticket.verified",
+    "ticket.rectified",
+    "ticket.called_back",
+    "ticket.reopened",
+    "ticket.appealed",
+    "ticket.overturned",
+    "ticket.upheld",
+    "ticket.reminded",
+    "ticket.overdue",
+];
+
 const STATES: [&str; 6] = ["verifying", "rectifying", "calling_back", "appealed", "closed", "overturned"];
 
 fn fk(col: Tickets, to: &str) -> ForeignKeyCreateStatement {
@@ -121,23 +134,7 @@ impl MigrationTrait for Migration {
         ] {
             m.create_index(Index::create().name(name).table(T::Table).col(a).col(b).to_owned()).await?;
         }
-        let kinds: Vec<&str> = EVENT_KINDS
-            .iter()
-            .chain(RATING_KINDS)
-            .copied()
-            .chain([
-                "ticket.opened",
-                "ticket.verified",
-                "ticket.rectified",
-                "ticket.called_back",
-                "ticket.reopened",
-                "ticket.appealed",
-                "ticket.overturned",
-                "ticket.upheld",
-                "ticket.reminded",
-                "ticket.overdue",
-            ])
-            .collect();
+        let kinds: Vec<&str> = EVENT_KINDS.iter().chain(RATING_KINDS).chain(TICKET_KINDS).copied().collect();
         let aggregates: Vec<&str> = AGGREGATES.iter().copied().chain(["rating", "ticket"]).collect();
         super::widen_ledger_checks(m, &kinds, &aggregates).await
     }

@@ -23,6 +23,7 @@ mod m20261207_000017_ratings;
 mod m20261207_000018_rating_review;
 mod m20261207_000019_tickets;
 mod m20261207_000020_published_rankings;
+mod m20261207_000021_inquiries;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_rating_review::Migration),
             Box::new(m20261207_000019_tickets::Migration),
             Box::new(m20261207_000020_published_rankings::Migration),
+            Box::new(m20261207_000021_inquiries::Migration),
         ]
     }
 }
