@@ -121,6 +121,7 @@ pub async fn seed(
             case_id: None,
             content: text.into(),
             phone: None,
+            address_key: None,
         };
         open(tx, cast.algo(), "public", opening, now - Duration::hours(hours)).await?;
     }

@@ -16,8 +16,9 @@ use crate::{
     clock::{city_day, city_midnight},
     event::{Event, Payload, Subject},
     org::parse_text,
+    rating::RatingGuards,
     rectification::reminder_day,
-    workflow::Refusal,
+    workflow::{Refusal, TooMany},
 };
 
 labelled_enum! {
@@ -445,6 +446,26 @@ impl ComplaintSpec {
     }
 }
 
+/// Whether one more complaint may be taken: complaints are held to the same limits per network
+/// address and per phone number as ratings (the office's `rating_policy.guards`), counted apart.
+/// `from_address` and `phone` are the complaints already taken within each limit's minutes.
+pub fn complaint_allowed(guards: &RatingGuards, from_address: u32, phone: u32) -> Result<(), Refusal> {
+    for (scope, count, l, zh, en) in [
+        ("address", from_address, guards.per_address, "您所在网络地址", "from your network address"),
+        ("phone", phone, guards.per_phone, "该手机号", "naming this phone number"),
+    ] {
+        if count >= l.max {
+            return Err(Refusal::TooMany(TooMany {
+                scope,
+                retry_after_secs: u64::from(l.minutes) * 60,
+                zh: format!("{zh}投诉过于频繁（{} 分钟内至多 {} 次），请稍后再试", l.minutes, l.max),
+                en: format!("Too many complaints {en} (at most {} in {} minutes); try again later", l.max, l.minutes),
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// What a complaint is about, from where it was made: a case when one is named; else the
 /// department when the complainant says so; else the staff member or the window whose code it is.
 pub fn complaint_about(case: bool, department: bool, person: bool) -> ComplaintAbout {
@@ -598,6 +619,18 @@ mod tests {
         let kinds: Vec<&str> = over.events.iter().map(|e| e.kind().code()).collect();
         assert_eq!(kinds, ["ticket.overturned", "rating.overturned"]);
         assert_eq!(over.events[1].aggregate_id, crate::event::AggregateId::Known(9));
+    }
+
+    #[test]
+    fn complaints_are_held_to_the_rating_limits_per_address_and_phone() {
+        let g = RatingGuards::default();
+        assert!(complaint_allowed(&g, 59, 9).is_ok());
+        let scope = |r: Result<(), Refusal>| match r {
+            Err(Refusal::TooMany(t)) => (t.scope, t.retry_after_secs),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(scope(complaint_allowed(&g, 60, 0)), ("address", 3600));
+        assert_eq!(scope(complaint_allowed(&g, 0, 10)), ("phone", 86_400));
     }
 
     #[test]

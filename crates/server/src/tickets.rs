@@ -64,6 +64,8 @@ pub struct Opening {
     pub case_id: Option<i64>,
     pub content: String,
     pub phone: Option<(Sealed, String)>,
+    /// A complaint's sender's address, as a blind index.
+    pub address_key: Option<String>,
 }
 
 /// Opens a ticket for the department in `c`'s transaction: core sets its first deadline; the
@@ -90,6 +92,7 @@ pub async fn open<C: ConnectionTrait>(
             case_id: o.case_id,
             content: o.content,
             phone: o.phone,
+            address_key: o.address_key,
             due,
             opened_at: now,
         },

@@ -32,6 +32,8 @@ pub struct NewTicket {
     pub case_id: Option<i64>,
     pub content: String,
     pub phone: Option<(Sealed, String)>,
+    /// A complaint's sender's address, as a blind index.
+    pub address_key: Option<String>,
     pub due: NaiveDate,
     pub opened_at: DateTime<Utc>,
 }
@@ -49,6 +51,7 @@ pub async fn insert_ticket<C: ConnectionTrait>(c: &C, t: NewTicket) -> Result<ti
         content: Set(t.content),
         phone_sealed: Set(phone_sealed),
         phone_index: Set(phone_index),
+        address_key: Set(t.address_key),
         state: Set(TicketState::Verifying),
         due: Set(Some(t.due)),
         reopened: Set(false),
@@ -130,6 +133,29 @@ pub async fn list_tickets<C: ConnectionTrait>(
     let total = q.clone().count(c).await?;
     let items = q.offset(page.offset()).limit(page.page_size).all(c).await?;
     Ok(Paged { items, total, page: page.page, page_size: page.page_size })
+}
+
+/// The complaints taken since `since_address` from any of these address keys, and since
+/// `since_phone` naming any of these phone indexes: what a complaint's rate limit counts.
+pub async fn recent_complaints<C: ConnectionTrait>(
+    c: &C,
+    address: &[String],
+    since_address: DateTime<Utc>,
+    phone: &[String],
+    since_phone: DateTime<Utc>,
+) -> Result<(u32, u32)> {
+    use ticket::Column as K;
+    let count = |col: K, keys: &[String], since: DateTime<Utc>| {
+        let empty = keys.is_empty();
+        let q = ticket::Entity::find()
+            .filter(K::Source.eq(TicketSource::Complaint))
+            .filter(col.is_in(keys.to_vec()))
+            .filter(K::OpenedAt.gte(since));
+        async move { if empty { Ok(0) } else { q.count(c).await } }
+    };
+    let a = count(K::AddressKey, address, since_address).await?;
+    let p = count(K::PhoneIndex, phone, since_phone).await?;
+    Ok((u32::try_from(a).unwrap_or(u32::MAX), u32::try_from(p).unwrap_or(u32::MAX)))
 }
 
 /// Applies a step core decided, conditional on the version read.

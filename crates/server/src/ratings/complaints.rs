@@ -13,8 +13,11 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use xiaoneng_core::ticket::{ComplaintAbout, ComplaintSpec, TicketAbout, TicketSource, complaint_about};
-use xiaoneng_store::personal::Field;
+use xiaoneng_core::{
+    rating::{Limit, RatingPolicy},
+    ticket::{ComplaintAbout, ComplaintSpec, TicketAbout, TicketSource, complaint_about, complaint_allowed},
+};
+use xiaoneng_store::{personal::Field, settings, tickets};
 
 use super::{
     case_named,
@@ -24,7 +27,7 @@ use crate::{
     ApiResult, AppState,
     error::{ApiError, ErrorBody},
     extract::ApiJson,
-    tickets::{self, Opening},
+    tickets::Opening,
     web::esc,
 };
 
@@ -57,12 +60,14 @@ pub struct ComplaintReceipt {
     pub number: String,
 }
 
-/// Files a complaint: a ticket for the responsible department. 404 for an unknown code, 422
+/// Files a complaint: a ticket for the responsible department. 404 for an unknown code, 429 past
+/// the limits per address and phone (the rating guards', counted apart), 422
 /// naming each bad field; nothing is stored unless it is all well.
 #[utoipa::path(post, operation_id = "public_complain", path = "/api/v1/public/rating-pages/{code}/complaints", tag = "tickets",
     params(("code" = String, Path, description = "w<window>, s<staff> or c<receipt code>")),
     request_body = PublicComplaint,
-    responses((status = 201, body = ComplaintReceipt), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ComplaintReceipt), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn public_complain(
     State(s): State<AppState>,
     Path(code): Path<String>,
@@ -90,6 +95,19 @@ async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> Ap
     };
     let now = s.clock.now();
     let tx = s.store.write().await?;
+    // Counted in the write transaction, so that two at once cannot both slip under the limit.
+    let guards = settings::get::<_, RatingPolicy>(&tx, settings::RATING_POLICY).await?.guards;
+    let ago = |l: Limit| now - chrono::Duration::minutes(i64::from(l.minutes));
+    let phones = spec.phone.as_deref().map(|p| vault.lookups(Field::ComplainantPhone, p)).unwrap_or_default();
+    let (from_address, naming_phone) = tickets::recent_complaints(
+        &tx,
+        &vault.lookups(Field::RaterAddress, ip),
+        ago(guards.per_address),
+        &phones,
+        ago(guards.per_phone),
+    )
+    .await?;
+    complaint_allowed(&guards, from_address, naming_phone)?;
     // A complaint about the department is not filed against the window or person whose code it
     // came from; one about a window not against whoever's code it was.
     let (window_id, person_id) = match about {
@@ -106,10 +124,11 @@ async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> Ap
         case_id: target.case.as_ref().map(|c| c.id),
         content: spec.content,
         phone,
+        address_key: Some(vault.index(Field::RaterAddress, ip)?),
     };
-    let t = tickets::open(&tx, s.store.audit_algo(), &format!("public:{ip}"), opening, now).await?;
+    let t = crate::tickets::open(&tx, s.store.audit_algo(), &format!("public:{ip}"), opening, now).await?;
     tx.commit().await?;
-    Ok(tickets::number_of(&t))
+    Ok(crate::tickets::number_of(&t))
 }
 
 #[derive(Debug, Default, Deserialize)]

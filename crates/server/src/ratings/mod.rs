@@ -556,6 +556,7 @@ fn bad_rating_ticket(r: &rating::Model) -> crate::tickets::Opening {
         case_id: r.case_id,
         content: r.comment.clone(),
         phone: None,
+        address_key: None,
     }
 }
 

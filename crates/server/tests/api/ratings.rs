@@ -754,3 +754,43 @@ both!(the_office_publishes_a_months_ranking_and_the_public_reads_it_without_pers
         assert_eq!(anon(&app, Method::GET, missing, None).await.status, 404, "{missing}");
     }
 });
+
+both!(complaints_are_limited_by_address_and_phone_and_store_nothing_beyond, |app: TestApp| async move {
+    let (window, _, _) = city(&app).await;
+    guards(&app, json!({"per_address": {"max": 2, "minutes": 60}, "per_phone": {"max": 1, "minutes": 1440}})).await;
+    let (router, _) = app
+        .instance(xiaoneng_server::ServerConfig { trust_forwarded_headers: true, ..crate::support::test_config() })
+        .await;
+    let from = |ip: &str, body: Value| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/public/rating-pages/w{window}/complaints"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", ip)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        crate::support::send_to(&router, req)
+    };
+    let complaints = || async {
+        let office = app.login("office").await;
+        app.get("/api/v1/tickets?source=complaint", &office).await.ok()["total"].clone()
+    };
+    assert_eq!(from("203.0.113.7", json!({"content": "窗口无人"})).await.status, 201);
+    assert_eq!(from("203.0.113.7", json!({"content": "态度差", "phone": "13900005678"})).await.status, 201);
+    let r = from("203.0.113.7", json!({"content": "第三次"})).await;
+    r.expect(429, "rate_limited");
+    assert_eq!(
+        (r.json["details"]["scope"].as_str(), r.headers["retry-after"].to_str().unwrap()),
+        (Some("address"), "3600")
+    );
+    // The same phone from elsewhere: once a day.
+    let r = from("198.51.100.9", json!({"content": "再投诉", "phone": "139 0000 5678"})).await;
+    r.expect(429, "rate_limited");
+    assert_eq!(r.json["details"]["scope"], "phone");
+    assert_eq!(complaints().await, 2);
+    // Another address, no phone: taken; and the limit is the hour's.
+    assert_eq!(from("198.51.100.9", json!({"content": "另一件事"})).await.status, 201);
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(from("203.0.113.7", json!({"content": "一小时后"})).await.status, 201);
+    assert_eq!(complaints().await, 4);
+});
