@@ -258,6 +258,7 @@ const ACCOUNTS: &[DemoAccount] = &[
     account("sj_liaison", Role::DeptLiaison, Some("SJ"), "市场监管局联络员", Linked::Nobody),
     account("sj_staff", Role::Staff, Some("SJ"), "市场监管局干部", Linked::Staff),
     account("ga_head", Role::DeptHead, Some("GA"), "公安局局长", Linked::Head),
+    account("ga_staff", Role::Staff, Some("GA"), "公安局干部", Linked::Staff),
     account("city_leader", Role::CityLeader, None, "市领导", Linked::Nobody),
     account("sysadmin", Role::SysAdmin, None, "系统管理员", Linked::Nobody),
     account("secadmin", Role::SecAdmin, None, "安全管理员", Linked::Nobody),
@@ -470,6 +471,7 @@ pub async fn seed(
     let counters: Vec<_> = counters.into_iter().map(|(_, c)| c).collect();
     let (items, cases) = crate::demo_service::seed(&tx, &mut cast, &dept_ids, &counters, now, &mut rng).await?;
     let (ratings, tickets) = crate::demo_ratings::seed(&tx, &mut cast, store.vault(), now, &mut rng).await?;
+    let inquiries = crate::demo_inquiries::seed(&tx, &mut cast, store.vault(), now, &mut rng).await?;
     // The demo's admins log in with the password alone, so that anyone can try the city (and its
     // browser tests can walk it) without an authenticator app. A real office keeps the default,
     // which requires a second factor of the IT admins and the office's admins (decision 0029).
@@ -484,13 +486,13 @@ pub async fn seed(
             "demo.seed",
             "organisation",
             "",
-            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "service_items": items, "service_cases": cases, "ratings": ratings, "tickets": tickets, "second_factor_roles": [] }),
+            json!({ "departments": DEPARTMENTS.len(), "windows": WINDOWS.len(), "people": people_count, "accounts": ACCOUNTS.len(), "plans": plans, "findings": findings, "evidence_files": files, "bulletins": bulletins, "orders": orders, "campaigns": campaigns, "service_items": items, "service_cases": cases, "ratings": ratings, "tickets": tickets, "inquiries": inquiries, "second_factor_roles": [] }),
         ),
     )
     .await?;
     tx.commit().await?;
     println!(
-        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files, {bulletins} bulletins with {orders} rectification orders, {campaigns} campaign, {items} service items with {cases} cases",
+        "demo city created: {} departments, {} windows, {people_count} people, {} supervisors, {plans} inspection plans, {findings} findings with {files} evidence files, {bulletins} bulletins with {orders} rectification orders, {campaigns} campaign, {items} service items with {cases} cases, {ratings} ratings, {tickets} tickets, {inquiries} first inquiries",
         DEPARTMENTS.len(),
         WINDOWS.len(),
         supervisors().len()

@@ -183,7 +183,7 @@ pub async fn seed(
 }
 
 /// The working day `n` working days before `today` (0: today if it is one, else the last one).
-fn working_days_back(cal: &WorkCalendar, today: NaiveDate, n: u32) -> NaiveDate {
+pub(crate) fn working_days_back(cal: &WorkCalendar, today: NaiveDate, n: u32) -> NaiveDate {
     let mut d = today;
     while !cal.is_working_day(d) {
         d -= Duration::days(1);
@@ -198,6 +198,6 @@ fn working_days_back(cal: &WorkCalendar, today: NaiveDate, n: u32) -> NaiveDate 
 }
 
 /// A city time on `day`, `minutes` after midnight.
-fn at_time(day: NaiveDate, minutes: u32) -> DateTime<Utc> {
+pub(crate) fn at_time(day: NaiveDate, minutes: u32) -> DateTime<Utc> {
     city_time(day, minutes / 60, minutes % 60)
 }

@@ -4,6 +4,7 @@
 mod backup;
 mod demo;
 mod demo_evidence;
+mod demo_inquiries;
 mod demo_inspections;
 mod demo_ratings;
 mod demo_rectification;

@@ -217,6 +217,14 @@ async fn the_demo_tells_its_story_on_any_day() {
             ("an open case with a yellow card", "service_cases", "completed_at IS NULL AND card = 'yellow'".to_owned()),
             ("an open case with a red card", "service_cases", "completed_at IS NULL AND card = 'red'".to_owned()),
             ("a fresh open case", "service_cases", "completed_at IS NULL AND card IS NULL".to_owned()),
+            (
+                "an inquiry waiting for the police",
+                "inquiries i JOIN departments d ON d.id = i.holder_department_id",
+                "d.code = 'GA' AND i.state = 'pending'".to_owned(),
+            ),
+            ("an inquiry handed over and answered", "inquiries", "state = 'answered' AND hand_overs > 0".to_owned()),
+            ("a first-inquiry lapse to review", "inquiry_lapses", "state = 'pending'".to_owned()),
+            ("a first-inquiry lapse made a finding", "inquiry_lapses", "state = 'finding'".to_owned()),
         ] {
             assert!(count_where(&db, table, &cond).await > 0, "made as of {as_of}, the demo has no {what}");
         }

@@ -749,10 +749,7 @@ async fn review_lapse(
     let act = Act::new(&s, &auth.user);
     let tx = s.store.write().await?;
     let l = store::get_lapse(&tx, id).await?;
-    let facts = store::lapse_facts(&l);
-    // Refused before anything is made: a lapse already reviewed, or no reason.
-    facts.review(None, &b.reason, act.now)?;
-    let finding_id = if make {
+    let finding = if make {
         let Some(category_id) = b.category_id else {
             return Err(ApiError::invalid(
                 "category_id",
@@ -761,43 +758,75 @@ async fn review_lapse(
                 "Choose the finding's category",
             ));
         };
-        let i = store::get_inquiry(&tx, l.inquiry_id, &Reach { scope: Scope::All, me: None }).await?;
-        let description = description.unwrap_or_else(|| account(&i, &l));
-        let input = FindingInput {
-            visit: None,
-            department_id: l.department_id,
-            window_id: None,
-            person_id: l.person_id,
-            post_id: None,
-            category_id,
-            severity: b.severity,
-            occurred_at: l.raised_at,
-            description,
-        };
-        let severity = inspections::check_refs(&tx, &input).await?;
-        let subject = Subject { department_id: Some(l.department_id), person_id: l.person_id, ..Default::default() };
-        let new = NewFinding { subject, category_id, severity, occurred_at: l.raised_at };
-        let d = record_from_lapse(&new, act.now)?;
-        let f = inspections::insert_finding(&tx, input, severity, d.next, act.user.id, act.now).await?;
-        let rec =
-            act.audit("finding.record", "finding", f.id, json!({ "inquiry_lapse_id": l.id, "severity": severity }));
-        ledger::append(&tx, act.algo, &rec, &d.events, Some(f.id)).await?;
-        Some(f.id)
+        Some(AsFinding { category_id, severity: b.severity, description })
     } else {
         None
     };
-    let (next, event) = facts.review(finding_id, &b.reason, act.now)?;
-    store::apply_review(&tx, l.id, next, finding_id, &b.reason, act.user.id, act.now).await?;
-    let rec = act.audit(
-        "inquiry.lapse_review",
-        "inquiry",
-        l.inquiry_id,
-        json!({ "lapse_id": l.id, "to": next, "finding_id": finding_id }),
-    );
-    ledger::append(&tx, act.algo, &rec, &[event], None).await?;
+    review(&tx, &act, &l, finding, &b.reason).await?;
     let out = lapse_views(&tx, vec![store::get_lapse(&tx, id).await?]).await?.remove(0);
     tx.commit().await?;
     Ok(Json(out))
+}
+
+/// The finding a lapse is made into: its category, and its severity and description if not the
+/// category's and the inquiry's account.
+pub struct AsFinding {
+    pub category_id: i64,
+    pub severity: Option<Severity>,
+    pub description: Option<String>,
+}
+
+/// Reviews lapse `l` in `tx` as core decides: once, with a reason; made a draft finding against
+/// whom it names, or dismissed. The demo reviews its lapses this way.
+pub async fn review<C: ConnectionTrait>(
+    tx: &C,
+    act: &Act<'_>,
+    l: &inquiry_lapse::Model,
+    finding: Option<AsFinding>,
+    reason: &str,
+) -> ApiResult<()> {
+    let facts = store::lapse_facts(l);
+    // Refused before anything is made: a lapse already reviewed, or no reason.
+    facts.review(None, reason, act.now)?;
+    let finding_id = match finding {
+        Some(f) => {
+            let i = store::get_inquiry(tx, l.inquiry_id, &Reach { scope: Scope::All, me: None }).await?;
+            let input = FindingInput {
+                visit: None,
+                department_id: l.department_id,
+                window_id: None,
+                person_id: l.person_id,
+                post_id: None,
+                category_id: f.category_id,
+                severity: f.severity,
+                occurred_at: l.raised_at,
+                description: f.description.unwrap_or_else(|| account(&i, l)),
+            };
+            let severity = inspections::check_refs(tx, &input).await?;
+            let subject =
+                Subject { department_id: Some(l.department_id), person_id: l.person_id, ..Default::default() };
+            let new = NewFinding { subject, category_id: f.category_id, severity, occurred_at: l.raised_at };
+            let d = record_from_lapse(&new, act.now)?;
+            let made = inspections::insert_finding(tx, input, severity, d.next, act.user.id, act.now).await?;
+            let detail = json!({ "inquiry_lapse_id": l.id, "severity": severity });
+            ledger::append(
+                tx,
+                act.algo,
+                &act.audit("finding.record", "finding", made.id, detail),
+                &d.events,
+                Some(made.id),
+            )
+            .await?;
+            Some(made.id)
+        }
+        None => None,
+    };
+    let (next, event) = facts.review(finding_id, reason, act.now)?;
+    store::apply_review(tx, l.id, next, finding_id, reason, act.user.id, act.now).await?;
+    let detail = json!({ "lapse_id": l.id, "to": next, "finding_id": finding_id });
+    let rec = act.audit("inquiry.lapse_review", "inquiry", l.inquiry_id, detail);
+    ledger::append(tx, act.algo, &rec, &[event], None).await?;
+    Ok(())
 }
 
 /// The finding's description by default: the inquiry, and how the rule was broken.
