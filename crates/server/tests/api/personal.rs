@@ -109,10 +109,15 @@ both!(numbers_are_never_stored_in_clear, |app: TestApp| async move {
         .await;
     assert_eq!(s.status, 201, "{}", s.json);
     let sid = s.json["id"].as_i64().unwrap();
+    // A member of the public's number, left with the staff member they asked first.
+    let staff_a = app.login("staff_a").await;
+    let asked = json!({"channel": "counter", "content": "营业执照补办", "phone": "13512345006", "then": "keep"});
+    let i = app.post("/api/v1/inquiries", &staff_a, asked).await;
+    assert_eq!(i.json["phone"], "135****5006", "{}", i.json);
 
     // Nowhere in clear: not in a column, not in the audit log, not in the files.
     let db = app.store.db();
-    for n in ["13912345001", "13912345002", "13912345003", "13912345004", "13712345005", "13812345678"] {
+    for n in ["13912345001", "13912345002", "13912345003", "13912345004", "13712345005", "13812345678", "13512345006"] {
         let found = places_holding(&app.db.location, db, n).await;
         assert!(found.is_empty(), "{n} is stored in clear in {found:?}");
     }
@@ -226,6 +231,9 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
         )
         .await;
     assert_eq!(complaint.status, 201, "{}", complaint.json);
+    let staff_a = app.login("staff_a").await;
+    let asked = json!({"channel": "phone", "content": "营业执照补办", "phone": "13512340004", "then": "keep"});
+    assert_eq!(app.post("/api/v1/inquiries", &staff_a, asked).await.status, 201);
     let old = app.key;
     let old_id = app.store.vault().current_id().unwrap().to_owned();
     let new: [u8; 32] = rand::random();
@@ -247,18 +255,19 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
             ("people.mobile".to_owned(), 4),
             ("supervisors.mobile".to_owned(), 1),
             ("ratings.phone".to_owned(), 0),
-            ("tickets.phone".to_owned(), 1)
+            ("tickets.phone".to_owned(), 1),
+            ("inquiries.phone".to_owned(), 1)
         ]
     );
-    assert_eq!(batches.iter().map(|(_, n)| n).sum::<u64>(), 6);
+    assert_eq!(batches.iter().map(|(_, n)| n).sum::<u64>(), 7);
     let db = app.store.db();
     let sealed = strings(
         db,
         "SELECT mobile_sealed FROM people UNION ALL SELECT mobile_sealed FROM supervisors
-         UNION ALL SELECT phone_sealed FROM tickets",
+         UNION ALL SELECT phone_sealed FROM tickets UNION ALL SELECT phone_sealed FROM inquiries",
     )
     .await;
-    assert_eq!(sealed.len(), 6);
+    assert_eq!(sealed.len(), 7);
     assert!(sealed.iter().all(|s| s.starts_with(&envelope_prefix(&new_id))), "{sealed:?}");
     let rotations = strings(db, "SELECT detail FROM audit_log WHERE action = 'crypto.rotate'").await;
     assert_eq!(rotations.len(), 1);
@@ -271,7 +280,8 @@ both!(a_rotation_moves_every_number_and_the_old_key_opens_none, |app: TestApp| a
             ("people.mobile".to_owned(), vec![(new_id.clone(), 4)]),
             ("supervisors.mobile".to_owned(), vec![(new_id.clone(), 1)]),
             ("ratings.phone".to_owned(), vec![]),
-            ("tickets.phone".to_owned(), vec![(new_id.clone(), 1)])
+            ("tickets.phone".to_owned(), vec![(new_id.clone(), 1)]),
+            ("inquiries.phone".to_owned(), vec![(new_id.clone(), 1)])
         ]
     );
     // Run again, it finds nothing to do.
