@@ -928,7 +928,8 @@ pub async fn raise_lapses<C: ConnectionTrait>(
     for i in store::with_lapses(c, city_day(now)).await? {
         let mut current = i.clone();
         for (lapse, event) in store::facts(&i).lapses(now) {
-            let Some(l) = store::raise_lapse(c, &current, &lapse, now).await? else { break };
+            // Raised as of the first day past the limit: when the rule was broken.
+            let Some(l) = store::raise_lapse(c, &current, &lapse, event.occurred_at).await? else { break };
             current.version += 1;
             let what = format!("inquiry.{}", lapse.kind.code());
             let rec = system_audit("system", &what, ("inquiry", i.id), json!({ "lapse_id": l.id }), now);

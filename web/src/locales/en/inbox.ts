@@ -29,6 +29,8 @@ export default {
     self_check: 'Self-check',
     enter_holidays: 'Enter holidays',
     approve_reset: 'Approve password reset',
+    inquiry: 'First inquiry',
+    review_lapses: 'Review lapses',
   },
   dept: {
     title: 'My department',

@@ -2,6 +2,8 @@ export default {
   home: 'Home',
   inbox: 'Inbox',
   myDepartment: 'My department',
+  inquiries: 'First inquiry',
+  inquiryLapses: 'First-inquiry lapses',
   rectification: 'Bulletins & rectification',
   bulletins: 'Bulletins',
   bulletin: 'Bulletin',

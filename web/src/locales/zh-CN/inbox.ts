@@ -29,6 +29,8 @@ export default {
     self_check: '填报自查',
     enter_holidays: '录入节假日',
     approve_reset: '审批密码重置',
+    inquiry: '首问咨询',
+    review_lapses: '首问线索审查',
   },
   // The department head's page (本部门).
   dept: {

@@ -2,6 +2,8 @@ export default {
   home: '首页',
   inbox: '待办消息',
   myDepartment: '本部门',
+  inquiries: '首问负责',
+  inquiryLapses: '首问线索审查',
   rectification: '通报整改',
   bulletins: '效能通报',
   bulletin: '通报详情',
