@@ -1124,3 +1124,94 @@ async fn a_key_rotation_from_the_command_line() {
     assert!(o.status.success(), "the key from a variable serves: {}", text(&o));
     db.close().await.unwrap();
 }
+
+/// Killed with SIGKILL while 32 clients rate at full speed, the server loses no rating it
+/// answered 2xx for and stores none twice: a 2xx is sent only after the commit that holds it
+/// (ratings share commits, decision 0037).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_under_load_keeps_every_acknowledged_rating_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(xn(&["demo", "--data-dir", d]).status.success());
+    let db = sqlite(dir.path()).await;
+    let window = strings(&db, "SELECT CAST(id AS TEXT) FROM windows ORDER BY id LIMIT 1").await.remove(0);
+    db.close().await.unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_xiaoneng"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir", d])
+        .env("XIAONENG__SERVER__TRUST_FORWARDED_HEADERS", "true")
+        .env("XIAONENG__SERVER__JOBS", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Running(child);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let url = format!("http://{addr}/api/v1/public/rating-pages/w{window}/ratings");
+    let client = reqwest::Client::new();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..32 {
+        let (client, url, stop) = (client.clone(), url.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let comment = format!("k{c}-{i}");
+                i += 1;
+                let body = serde_json::json!({"level": "satisfied", "comment": comment});
+                let sent = client
+                    .post(&url)
+                    .header("x-forwarded-for", format!("10.9.{c}.{}", i % 250 + 1))
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 201 => {
+                        let v: serde_json::Value =
+                            serde_json::from_str(&r.text().await.unwrap_or_default()).unwrap_or_default();
+                        if let Some(id) = v["id"].as_i64() {
+                            acked.push((comment, id));
+                        }
+                    }
+                    Ok(r) => {
+                        assert!(r.status().is_server_error(), "{}: {}", r.status(), r.text().await.unwrap_or_default())
+                    }
+                    // The server is gone: what was not answered may or may not be stored.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(Command::new("kill").args(["-KILL", &server.0.id().to_string()]).status().unwrap().success());
+    server.0.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for c in clients {
+        acked.extend(c.await.unwrap());
+    }
+    assert!(acked.len() > 100, "the load reached the server: {} acknowledged", acked.len());
+    let db = sqlite(dir.path()).await;
+    let stored: std::collections::HashMap<String, i64> =
+        strings(&db, "SELECT comment || ' ' || CAST(id AS TEXT) FROM ratings WHERE comment LIKE 'k%'")
+            .await
+            .into_iter()
+            .map(|s| {
+                let (c, id) = s.split_once(' ').unwrap();
+                (c.to_owned(), id.parse().unwrap())
+            })
+            .collect();
+    let rows = count_where(&db, "ratings", "comment LIKE 'k%'").await;
+    assert_eq!(rows as usize, stored.len(), "a rating stored twice");
+    for (comment, id) in &acked {
+        assert_eq!(stored.get(comment), Some(id), "{comment} was acknowledged as {id} but is not stored");
+    }
+    // And the ledger agrees with what is stored.
+    let o = xn(&["events", "check", "--data-dir", d]);
+    assert!(o.status.success() && text(&o).contains("agree"), "{}", text(&o));
+}

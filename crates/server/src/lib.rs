@@ -101,6 +101,8 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// The key that hashes user names matching no account (read once from the settings).
     login_name_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The instance's rating recorder (group commit), started at the first rating.
+    ratings: Arc<tokio::sync::OnceCell<ratings::batch::Queue>>,
 }
 
 /// The policy is read on every request; other instances' changes are seen within this long.
@@ -123,7 +125,14 @@ impl AppState {
             objects,
             policy_cache: Arc::default(),
             typesetter: Arc::default(),
+            ratings: Arc::default(),
         }
+    }
+
+    /// The queue the instance's ratings are recorded from, in shared transactions.
+    pub async fn rating_queue(&self) -> ratings::batch::Queue {
+        let s = self.clone();
+        self.ratings.get_or_init(|| async move { ratings::batch::start(s) }).await.clone()
     }
 
     /// The PDF typesetter, or why there is none (no CJK fonts installed).

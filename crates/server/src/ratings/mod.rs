@@ -4,6 +4,7 @@
 //! The office and the departments read ratings here, the phone masked, and reveal it only through
 //! an audited request; staff read the ratings about them without any trace of the rater.
 
+pub mod batch;
 pub mod complaints;
 pub mod device;
 pub mod measures;
@@ -128,10 +129,7 @@ pub async fn give(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBo
 }
 
 async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
-    let tx = s.store.write().await?;
-    let m = record(&tx, s.store.audit_algo(), s.store.vault(), rater, target, b, s.clock.now()).await?;
-    tx.commit().await?;
-    Ok(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })
+    batch::submit(s, rater, target, b).await
 }
 
 /// Records a rating given at `now` in `tx`: decided, stored, its event and audit entry appended,

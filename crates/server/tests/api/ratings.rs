@@ -794,3 +794,35 @@ both!(complaints_are_limited_by_address_and_phone_and_store_nothing_beyond, |app
     assert_eq!(from("203.0.113.7", json!({"content": "一小时后"})).await.status, 201);
     assert_eq!(complaints().await, 4);
 });
+
+both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app: TestApp| async move {
+    let (window, code, _) = city(&app).await;
+    guards(&app, json!({"per_address": {"max": 1000, "minutes": 60}})).await;
+    // Sixty at once from the window's code, and the same case rated twice on one channel among
+    // them: the batch they share stores every good one and refuses only the second of the case.
+    let case = format!("c{code}");
+    let at_window = format!("w{window}");
+    let mut calls = Vec::new();
+    for i in 0..60 {
+        let body = json!({"level": "satisfied", "comment": format!("g{i}")});
+        calls.push(rate(&app, &at_window, body));
+    }
+    let twice = json!({"level": "very_satisfied", "reasons": ["efficient"]});
+    let (many, a, b) =
+        tokio::join!(futures::future::join_all(calls), rate(&app, &case, twice.clone()), rate(&app, &case, twice));
+    assert!(many.iter().all(|r| r.status == 201), "{:?}", many.iter().map(|r| r.status).collect::<Vec<_>>());
+    let mut ids: Vec<i64> = many.iter().map(|r| r.json["id"].as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "each answered with its own rating");
+    let mut codes = [a.status.as_u16(), b.status.as_u16()];
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 409], "{} {}", a.json, b.json);
+    assert_eq!(ratings_total(&app, "").await, 61);
+    // Each with its own event and audit entry, the chain intact.
+    let office = app.login("office").await;
+    let ev = app.get("/api/v1/events?kind=rating.given&page_size=100", &office).await;
+    assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 61);
+    let auditor = app.login("auditor").await;
+    assert_eq!(app.get("/api/v1/audit/verify", &auditor).await.ok()["intact"], true);
+});

@@ -1,0 +1,122 @@
+//! Group commit for ratings (decision 0037): the ratings given at the same moment on one instance
+//! share one write transaction. Each is recorded in its own savepoint — a refused or failed one
+//! leaves the others untouched — and each is answered only after the transaction that holds it
+//! has committed, so a 2xx still means the rating is stored. One durable commit then carries many
+//! ratings, which is what lets a busy hall's ratings in at thousands a second.
+
+use sea_orm::TransactionTrait;
+use tokio::sync::{mpsc, oneshot};
+use xiaoneng_store::{StoreError, entity::api_client};
+
+use super::{Rater, RatingBody, RatingReceipt, Target, record};
+use crate::{ApiError, ApiResult, AppState};
+
+/// At most this many ratings share a transaction; more waiting go into the next.
+const MAX_BATCH: usize = 256;
+
+/// A rating waiting to be recorded, and where its answer goes.
+pub struct Job {
+    channel: xiaoneng_core::rating::RatingChannel,
+    device: Option<api_client::Model>,
+    ip: String,
+    target: Target,
+    body: RatingBody,
+    reply: oneshot::Sender<ApiResult<RatingReceipt>>,
+}
+
+/// The instance's queue of ratings to record.
+pub type Queue = mpsc::Sender<Job>;
+
+/// Hands a rating to the instance's recorder and waits for its answer, given after the commit.
+pub async fn submit(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
+    let queue = s.rating_queue().await;
+    let (reply, answer) = oneshot::channel();
+    let job = Job {
+        channel: rater.channel,
+        device: rater.device.cloned(),
+        ip: rater.ip.clone(),
+        target: target.clone(),
+        body: b.clone(),
+        reply,
+    };
+    queue.send(job).await.map_err(|_| ApiError::Busy)?;
+    answer.await.map_err(|_| ApiError::Busy)?
+}
+
+/// Starts the recorder: it takes what is waiting (up to [`MAX_BATCH`]) and records it in one
+/// transaction, again and again, until the instance stops.
+pub fn start(s: AppState) -> Queue {
+    let (queue, mut jobs) = mpsc::channel::<Job>(4 * MAX_BATCH);
+    tokio::spawn(async move {
+        while let Some(first) = jobs.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
+            }
+            run(&s, batch).await;
+        }
+    });
+    queue
+}
+
+/// What each rating of a batch that could not be stored is told: the store was busy (the rater
+/// may send it again), or it failed.
+fn lost(e: &StoreError) -> ApiError {
+    match e {
+        StoreError::Busy => ApiError::Busy,
+        e => ApiError::Internal(format!("rating batch: {e}")),
+    }
+}
+
+async fn run(s: &AppState, batch: Vec<Job>) {
+    let tx = match s.store.write().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            for j in batch {
+                let _ = j.reply.send(Err(lost(&e)));
+            }
+            return;
+        }
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    for j in batch {
+        let rater = Rater { channel: j.channel, device: j.device.as_ref(), ip: j.ip };
+        let answer = match tx.begin().await {
+            Ok(sp) => {
+                match record(&sp, s.store.audit_algo(), s.store.vault(), &rater, &j.target, &j.body, s.clock.now())
+                    .await
+                {
+                    Ok(m) => match sp.commit().await {
+                        Ok(()) => Ok(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason }),
+                        Err(e) => Err(lost(&StoreError::from(e))),
+                    },
+                    Err(e) => {
+                        // What this rating wrote goes; the batch's others stay.
+                        if let Err(r) = sp.rollback().await {
+                            tracing::error!(error = %r, "a rating's savepoint could not be rolled back");
+                        }
+                        Err(e)
+                    }
+                }
+            }
+            Err(e) => Err(lost(&StoreError::from(e))),
+        };
+        answers.push((j.reply, answer));
+    }
+    let committed = tx.commit().await.map_err(StoreError::from);
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, ratings = answers.len(), "a batch of ratings could not be committed");
+    }
+    for (reply, answer) in answers {
+        let answer = match (&committed, answer) {
+            (Ok(()), a) => a,
+            // Nothing of the batch is stored: a refusal still stands, a rating is not taken.
+            (Err(_), Err(e)) => Err(e),
+            (Err(e), Ok(_)) => Err(lost(e)),
+        };
+        let _ = reply.send(answer);
+    }
+}
