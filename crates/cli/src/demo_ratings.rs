@@ -122,6 +122,7 @@ pub async fn seed(
             content: text.into(),
             phone: None,
             address_key: None,
+            photo: None,
         };
         open(tx, cast.algo(), "public", opening, now - Duration::hours(hours)).await?;
     }

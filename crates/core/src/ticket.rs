@@ -466,6 +466,31 @@ pub fn complaint_allowed(guards: &RatingGuards, from_address: u32, phone: u32) -
     Ok(())
 }
 
+/// The largest photo a complaint may carry.
+pub const COMPLAINT_PHOTO_MAX: usize = 5 * 1024 * 1024;
+
+/// Checks a photo sent with a complaint by its bytes, not by what the sender calls it: a photo
+/// (JPEG, PNG, WebP, HEIF/HEIC or GIF) of at most [`COMPLAINT_PHOTO_MAX`] bytes. Its media type.
+pub fn complaint_photo(bytes: &[u8]) -> Result<&'static str, ValidationError> {
+    if bytes.len() > COMPLAINT_PHOTO_MAX {
+        return Err(ValidationError::new(
+            "photo",
+            "too_large",
+            format!("照片不能超过 {} MB", COMPLAINT_PHOTO_MAX / 1024 / 1024),
+            format!("The photo may be at most {} MB", COMPLAINT_PHOTO_MAX / 1024 / 1024),
+        ));
+    }
+    match crate::evidence::sniff(bytes) {
+        Some((mime, crate::evidence::EvidenceKind::Photo)) => Ok(mime),
+        _ => Err(ValidationError::new(
+            "photo",
+            "not_a_photo",
+            "只能上传照片（JPG、PNG、WebP、HEIC 或 GIF）",
+            "Only a photo can be attached (JPG, PNG, WebP, HEIC or GIF)",
+        )),
+    }
+}
+
 /// What a complaint is about, from where it was made: a case when one is named; else the
 /// department when the complainant says so; else the staff member or the window whose code it is.
 pub fn complaint_about(case: bool, department: bool, person: bool) -> ComplaintAbout {
@@ -631,6 +656,17 @@ mod tests {
         };
         assert_eq!(scope(complaint_allowed(&g, 60, 0)), ("address", 3600));
         assert_eq!(scope(complaint_allowed(&g, 0, 10)), ("phone", 86_400));
+    }
+
+    #[test]
+    fn a_complaint_photo_is_told_by_its_bytes_and_bounded() {
+        let png = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[0u8; 64]].concat();
+        assert_eq!(complaint_photo(&png), Ok("image/png"));
+        assert_eq!(complaint_photo(b"<svg onload=alert(1)></svg>").map_err(|e| e.code), Err("not_a_photo"));
+        assert_eq!(complaint_photo(b"%PDF-1.4 a document").map_err(|e| e.code), Err("not_a_photo"));
+        assert_eq!(complaint_photo(b"").map_err(|e| e.code), Err("not_a_photo"));
+        let big = [png.clone(), vec![0u8; COMPLAINT_PHOTO_MAX]].concat();
+        assert_eq!(complaint_photo(&big).map_err(|e| e.code), Err("too_large"));
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ticket))
         .routes(routes!(step))
         .routes(routes!(reveal_phone))
+        .routes(routes!(photo))
         .routes(routes!(get_policy, put_policy))
 }
 
@@ -66,6 +67,8 @@ pub struct Opening {
     pub phone: Option<(Sealed, String)>,
     /// A complaint's sender's address, as a blind index.
     pub address_key: Option<String>,
+    /// A complaint's photo as kept: (object key, media type, SHA-256).
+    pub photo: Option<(String, String, String)>,
 }
 
 /// Opens a ticket for the department in `c`'s transaction: core sets its first deadline; the
@@ -93,6 +96,7 @@ pub async fn open<C: ConnectionTrait>(
             content: o.content,
             phone: o.phone,
             address_key: o.address_key,
+            photo: o.photo,
             due,
             opened_at: now,
         },
@@ -148,6 +152,8 @@ pub struct Ticket {
     pub decision_reason: Option<String>,
     /// A complainant's phone, masked, for those who call back.
     pub phone: Option<String>,
+    /// The complaint came with a photo (`GET /api/v1/tickets/{id}/photo`).
+    pub has_photo: bool,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
 }
@@ -221,6 +227,7 @@ async fn views(s: &AppState, rows: Vec<ticket::Model>, may_call: bool) -> ApiRes
             appeal_reason: t.appeal_reason,
             decision_reason: t.decision_reason,
             phone,
+            has_photo: t.photo_key.is_some(),
             opened_at: t.opened_at,
             closed_at: t.closed_at,
         });
@@ -418,6 +425,40 @@ async fn reveal_phone(
         ("投诉人未留电话", "The complainant left no phone"),
     )
     .await
+}
+
+/// The photo a complaint came with, as it was sent; viewing it is audited.
+#[utoipa::path(get, operation_id = "tickets_photo", path = "/api/v1/tickets/{id}/photo", tag = "tickets",
+    responses((status = 200, description = "the photo", content_type = "image/*"), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn photo(
+    State(s): State<AppState>,
+    auth: Authorized<perm::ServiceRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    use axum::{http::header, response::IntoResponse};
+    use object_store::ObjectStoreExt;
+    let t = store::get_ticket(s.store.db(), id, &auth.scope).await?;
+    let (Some(key), Some(mime)) = (t.photo_key, t.photo_type) else {
+        return Err(ApiError::refused(
+            axum::http::StatusCode::NOT_FOUND,
+            "no_photo",
+            "该投诉未附照片",
+            "The complaint came without a photo",
+        ));
+    };
+    let got = s.objects.get(&object_store::path::Path::from(key.as_str())).await?;
+    let bytes = got.bytes().await?;
+    s.store.audit(&auth.user.audit(&s, "ticket.photo_viewed", "ticket", id, json!({}))).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CONTENT_DISPOSITION, "inline".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 // ------------------------------------------------------------------ policy

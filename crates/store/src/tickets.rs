@@ -34,6 +34,8 @@ pub struct NewTicket {
     pub phone: Option<(Sealed, String)>,
     /// A complaint's sender's address, as a blind index.
     pub address_key: Option<String>,
+    /// A complaint's photo as stored: (object key, media type, SHA-256).
+    pub photo: Option<(String, String, String)>,
     pub due: NaiveDate,
     pub opened_at: DateTime<Utc>,
 }
@@ -52,6 +54,9 @@ pub async fn insert_ticket<C: ConnectionTrait>(c: &C, t: NewTicket) -> Result<ti
         phone_sealed: Set(phone_sealed),
         phone_index: Set(phone_index),
         address_key: Set(t.address_key),
+        photo_key: Set(t.photo.as_ref().map(|p| p.0.clone())),
+        photo_type: Set(t.photo.as_ref().map(|p| p.1.clone())),
+        photo_sha256: Set(t.photo.map(|p| p.2)),
         state: Set(TicketState::Verifying),
         due: Set(Some(t.due)),
         reopened: Set(false),

@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xiaoneng_core::{
     rating::{Limit, RatingPolicy},
-    ticket::{ComplaintAbout, ComplaintSpec, TicketAbout, TicketSource, complaint_about, complaint_allowed},
+    ticket::{
+        ComplaintAbout, ComplaintSpec, TicketAbout, TicketSource, complaint_about, complaint_allowed, complaint_photo,
+    },
 };
 use xiaoneng_store::{personal::Field, settings, tickets};
 
@@ -52,6 +54,10 @@ pub struct PublicComplaint {
     /// A mobile number for the callback; kept encrypted.
     #[serde(default)]
     pub phone: Option<String>,
+    /// A photo of what happened, base64-encoded: a JPEG, PNG, WebP, HEIC or GIF of at most 5 MB
+    /// (told by its bytes).
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,12 +80,35 @@ async fn public_complain(
     ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<PublicComplaint>,
 ) -> ApiResult<(StatusCode, Json<ComplaintReceipt>)> {
-    let number = complain(&s, &code, &b, &ip).await?;
+    use base64::Engine;
+    let photo = match b.photo.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(base64::engine::general_purpose::STANDARD.decode(p).map_err(|_| {
+            ApiError::invalid("photo", "invalid_base64", "照片须为 base64 编码", "The photo must be base64-encoded")
+        })?),
+    };
+    let number = complain(&s, &code, &b, photo, &ip).await?;
     Ok((StatusCode::CREATED, Json(ComplaintReceipt { number })))
 }
 
-async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> ApiResult<String> {
-    let spec = ComplaintSpec::parse(&b.content, b.phone.as_deref()).map_err(ApiError::Validation)?;
+async fn complain(
+    s: &AppState,
+    code: &str,
+    b: &PublicComplaint,
+    photo: Option<Vec<u8>>,
+    ip: &str,
+) -> ApiResult<String> {
+    let spec = ComplaintSpec::parse(&b.content, b.phone.as_deref());
+    let photo_type = photo.as_deref().map(complaint_photo).transpose();
+    let spec = match (spec, photo_type) {
+        (Ok(spec), Ok(t)) => (spec, t),
+        (spec, t) => {
+            let mut errs = spec.err().unwrap_or_default();
+            errs.extend(t.err());
+            return Err(ApiError::Validation(errs));
+        }
+    };
+    let (spec, photo_type) = spec;
     let r = resolve(s, code).await?;
     let mut target = r.target;
     if target.case.is_none()
@@ -108,6 +137,12 @@ async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> Ap
     )
     .await?;
     complaint_allowed(&guards, from_address, naming_phone)?;
+    // The photo is kept before the ticket that names it; should the ticket not be stored after
+    // all, the photo is an orphan no one can reach.
+    let photo = match (photo, photo_type) {
+        (Some(bytes), Some(mime)) => Some(keep_photo(s, bytes, mime).await?),
+        _ => None,
+    };
     // A complaint about the department is not filed against the window or person whose code it
     // came from; one about a window not against whoever's code it was.
     let (window_id, person_id) = match about {
@@ -125,10 +160,25 @@ async fn complain(s: &AppState, code: &str, b: &PublicComplaint, ip: &str) -> Ap
         content: spec.content,
         phone,
         address_key: Some(vault.index(Field::RaterAddress, ip)?),
+        photo,
     };
     let t = crate::tickets::open(&tx, s.store.audit_algo(), &format!("public:{ip}"), opening, now).await?;
     tx.commit().await?;
     Ok(crate::tickets::number_of(&t))
+}
+
+/// Puts a complaint's photo in the object store under a name no one can guess: (key, media type,
+/// SHA-256).
+async fn keep_photo(s: &AppState, bytes: Vec<u8>, mime: &str) -> ApiResult<(String, String, String)> {
+    use object_store::ObjectStoreExt;
+    use rand::RngCore;
+    use sha2::Digest;
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    let mut name = [0u8; 16];
+    rand::rng().fill_bytes(&mut name);
+    let key = format!("complaints/{}.{}", hex::encode(name), xiaoneng_core::evidence::extension_of(mime));
+    s.objects.put(&object_store::path::Path::from(key.as_str()), bytes.into()).await?;
+    Ok((key, mime.to_owned(), sha256))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,7 +195,10 @@ fn form_html(en: bool, code: &str, what: &str, sent: &PublicComplaint, errors: &
         w(en, "投诉", "Make a complaint"),
         esc(what),
     );
-    h.push_str(&format!("<form method=\"post\" action=\"/r/{}/complaint\" class=\"card\">", esc(code)));
+    h.push_str(&format!(
+        "<form method=\"post\" action=\"/r/{}/complaint\" enctype=\"multipart/form-data\" class=\"card\">",
+        esc(code)
+    ));
     h.push_str(&format!("<input type=\"hidden\" name=\"lang\" value=\"{lang}\">"));
     for e in errors {
         h.push_str(&format!("<p class=\"err\">{}</p>", esc(e)));
@@ -167,6 +220,10 @@ fn form_html(en: bool, code: &str, what: &str, sent: &PublicComplaint, errors: &
             w(en, "投诉整个部门，而非本窗口或个人", "About the whole department, not this window or person")
         ));
     }
+    h.push_str(&format!(
+        "<p><label>{}<br><input type=\"file\" name=\"photo\" accept=\"image/*\"></label></p>",
+        w(en, "照片（选填，5 MB 以内）", "A photo (optional, up to 5 MB)"),
+    ));
     h.push_str(&format!(
         "<p><label>{}<br><input type=\"tel\" name=\"phone\" maxlength=\"20\" inputmode=\"numeric\" value=\"{}\" autocomplete=\"tel\"></label></p>\
          <p class=\"hint\">{}</p><button type=\"submit\">{}</button></form>",
@@ -214,18 +271,22 @@ async fn form_submit(
     Path(code): Path<String>,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Response {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().take(20).collect();
-    let first = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let (fields, photo) = match read_form(req, &headers).await {
+        Ok(f) => f,
+        Err(e) => return error_page(english(None, &headers), &e),
+    };
+    let first = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let en = english(first("lang").as_deref(), &headers);
     let sent = PublicComplaint {
         content: first("content").unwrap_or_default(),
         case_number: first("case_number"),
         about_department: first("about_department").is_some(),
         phone: first("phone"),
+        photo: None,
     };
-    match complain(&s, &code, &sent, &ip).await {
+    match complain(&s, &code, &sent, photo, &ip).await {
         Ok(number) => {
             let lang = if en { "en" } else { "zh" };
             Redirect::to(&format!("/r/thanks?lang={lang}&ticket={number}")).into_response()
@@ -237,4 +298,38 @@ async fn form_submit(
         Err(e) => error_page(en, &e),
     }
     .into_response()
+}
+
+/// The form's fields (at most 20, each at most 8 KB) and its photo, if one was chosen: sent as
+/// `multipart/form-data` (the page's form) or `application/x-www-form-urlencoded`.
+async fn read_form(
+    req: axum::extract::Request,
+    headers: &HeaderMap,
+) -> ApiResult<(Vec<(String, String)>, Option<Vec<u8>>)> {
+    use axum::extract::FromRequest;
+    let bad = || ApiError::invalid("form", "malformed", "表单内容无法读取", "The form could not be read");
+    let multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let body = Bytes::from_request(req, &()).await.map_err(|_| bad())?;
+        return Ok((url::form_urlencoded::parse(&body).into_owned().take(20).collect(), None));
+    }
+    let mut form = axum::extract::Multipart::from_request(req, &()).await.map_err(|_| bad())?;
+    let (mut fields, mut photo) = (Vec::new(), None);
+    for _ in 0..20 {
+        let Some(field) = form.next_field().await.map_err(|_| bad())? else { break };
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(|_| bad())?;
+        if name == "photo" {
+            // A file input left empty still sends its part, with no bytes.
+            photo = (!bytes.is_empty()).then(|| bytes.to_vec());
+        } else if bytes.len() <= 8 * 1024 {
+            fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        } else {
+            return Err(bad());
+        }
+    }
+    Ok((fields, photo))
 }

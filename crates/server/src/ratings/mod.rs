@@ -555,6 +555,7 @@ fn bad_rating_ticket(r: &rating::Model) -> crate::tickets::Opening {
         content: r.comment.clone(),
         phone: None,
         address_key: None,
+        photo: None,
     }
 }
 

@@ -236,3 +236,78 @@ both!(a_held_bad_rating_opens_its_ticket_only_when_released, |app: TestApp| asyn
     let list = tickets(&app, "office", "").await;
     assert_eq!((list["total"].as_i64(), list["items"][0]["rating_id"].as_i64()), (Some(1), Some(id)));
 });
+
+/// A PNG as the first bytes say, and a little more.
+fn png() -> Vec<u8> {
+    let mut v = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R'];
+    v.extend((0..2000).map(|i| (i % 251) as u8));
+    v
+}
+
+both!(a_complaint_photo_is_checked_by_its_bytes_kept_and_shown_to_the_department_only, |app: TestApp| async move {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (window, _, _) = city(&app).await;
+    let at = format!("/api/v1/public/rating-pages/w{window}/complaints");
+    // Not a photo, whatever it is called; too large; not base64: refused, nothing kept.
+    for (photo, code) in [
+        (b64(b"<html><script>alert(1)</script></html>"), "not_a_photo"),
+        (b64(&[png(), vec![0; 5 * 1024 * 1024]].concat()), "too_large"),
+        ("%%%".to_owned(), "invalid_base64"),
+    ] {
+        let r = anon(&app, Method::POST, &at, Some(json!({"content": "窗口脏乱", "photo": photo}))).await;
+        r.expect(422, "validation_failed");
+        assert_eq!(r.json["details"][0]["code"], code, "{}", r.json);
+    }
+    assert_eq!(tickets(&app, "office", "").await["total"], 0, "nothing stored");
+    let r = anon(&app, Method::POST, &at, Some(json!({"content": "窗口脏乱", "photo": b64(&png())}))).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let t = &tickets(&app, "head_a", "").await["items"][0];
+    assert_eq!(t["has_photo"], true);
+    let id = t["id"].as_i64().unwrap();
+    let head_a = app.login("head_a").await;
+    let got = app.get(&format!("/api/v1/tickets/{id}/photo"), &head_a).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.bytes, png());
+    assert_eq!(got.headers["content-type"], "image/png");
+    assert_eq!(got.headers["x-content-type-options"], "nosniff");
+    let head_b = app.login("head_b").await;
+    app.get(&format!("/api/v1/tickets/{id}/photo"), &head_b).await.expect(404, "not_found");
+    let auditor = app.login("auditor").await;
+    let audit = app.get("/api/v1/audit?action=ticket.photo_viewed", &auditor).await;
+    assert_eq!(audit.ok()["total"], 1);
+
+    // The page's form sends it as multipart, without script; an empty file input is no photo.
+    let multipart = |photo: Option<&[u8]>| {
+        let boundary = "XNBOUNDARY";
+        let mut body = Vec::new();
+        for (name, value) in [("content", "窗口人员离岗"), ("lang", "zh")] {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+            );
+        }
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n")
+                .bytes(),
+        );
+        body.extend(photo.unwrap_or_default());
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(format!("/r/w{window}/complaint"))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header("sec-fetch-site", "same-origin")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let page = anon(&app, Method::GET, &format!("/r/w{window}/complaint"), None).await;
+    assert!(String::from_utf8_lossy(&page.bytes).contains("multipart/form-data"));
+    assert_eq!(app.send(multipart(Some(&png()))).await.status, 303);
+    assert_eq!(app.send(multipart(None)).await.status, 303);
+    let bad = app.send(multipart(Some(b"MZ\x90\x00 an executable"))).await;
+    assert_eq!(bad.status, 422);
+    assert!(String::from_utf8_lossy(&bad.bytes).contains("只能上传照片"));
+    let list = tickets(&app, "office", "").await;
+    let photos: Vec<bool> = list["items"].as_array().unwrap().iter().map(|t| t["has_photo"] == true).collect();
+    assert_eq!((photos.len(), photos.iter().filter(|p| **p).count()), (3, 2));
+});

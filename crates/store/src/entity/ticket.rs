@@ -22,6 +22,10 @@ pub struct Model {
     pub phone_index: Option<String>,
     /// A complaint's sender's address, as a blind index: what its rate limit counts by.
     pub address_key: Option<String>,
+    /// A photo sent with a complaint: where the object store keeps it, its type and SHA-256.
+    pub photo_key: Option<String>,
+    pub photo_type: Option<String>,
+    pub photo_sha256: Option<String>,
     pub state: TicketState,
     pub due: Option<Date>,
     pub reopened: bool,

@@ -1,7 +1,7 @@
 //! The first-inquiry log (首问负责制): each inquiry with who holds it now and its limits, the
 //! departments and people it passed through (what a reader's scope is matched against), and the
 //! lapses the office reviews. Complaints keep their sender's address as a blind index, for the
-//! rate limit. The ledger learns the `inquiry.*` kinds.
+//! rate limit, and where the photo sent with one is kept. The ledger learns the `inquiry.*` kinds.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -79,6 +79,9 @@ enum Tickets {
     Table,
     AddressKey,
     OpenedAt,
+    PhotoKey,
+    PhotoType,
+    PhotoSha256,
 }
 
 pub(super) const INQUIRY_KINDS: &[&str] = &[
@@ -216,10 +219,15 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        m.alter_table(
-            Table::alter().table(Tickets::Table).add_column(string_len_null(Tickets::AddressKey, 64)).to_owned(),
-        )
-        .await?;
+        // One column at a time: SQLite alters a table one column per statement.
+        for col in [
+            string_len_null(Tickets::AddressKey, 64),
+            string_len_null(Tickets::PhotoKey, 200),
+            string_len_null(Tickets::PhotoType, 64),
+            string_len_null(Tickets::PhotoSha256, 64),
+        ] {
+            m.alter_table(Table::alter().table(Tickets::Table).add_column(col).to_owned()).await?;
+        }
         m.create_index(
             Index::create()
                 .name("idx_tickets_address")
