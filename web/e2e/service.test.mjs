@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { crc32, deflateSync } from 'node:zlib'
 import { launch, login, newPage, shot, startServer } from './harness.mjs'
 
 let server, browser
@@ -11,6 +12,28 @@ after(async () => {
   await browser?.close()
   await server?.stop()
 })
+
+/** A PNG of `width` × `height` pixels, shaded so it is plainly a picture. */
+function png(width, height) {
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length)
+    out.writeUInt32BE(data.length, 0)
+    out.write(type, 4, 'latin1')
+    data.copy(out, 8)
+    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8) // 8-bit RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height)
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1)
+    for (let x = 0; x < width; x++) rows.set([(x * 255) / width, (y * 255) / height, 160], row + 1 + x * 3)
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))])
+}
 
 /** A whole number shown in the figures' box `n` (0: cases … 5: red cards). */
 async function figure(page, n) {
@@ -266,6 +289,8 @@ test('a citizen complains about a window on a phone; its department head verifie
   assert.equal(await citizen.locator('script').count(), 0, 'the complaint page carries no script')
   await citizen.fill('textarea[name="content"]', '上午在窗口办理营业执照，工作人员说材料不全却不讲缺什么，来回跑了三趟')
   await citizen.fill('input[name="phone"]', '13812345678')
+  // A photo of the counter, taller than the drawer shows it.
+  await citizen.setInputFiles('input[name="photo"]', { name: 'counter.png', mimeType: 'image/png', buffer: png(400, 600) })
   await shot(citizen, 'ticket-complaint-phone')
   await citizen.click('button[type="submit"]')
   await citizen.waitForURL(/\/r\/thanks\?.*ticket=GD-/)
@@ -274,14 +299,20 @@ test('a citizen complains about a window on a phone; its department head verifie
   assert.match(await citizen.locator('body').innerText(), new RegExp(number), 'the citizen is given the ticket’s number')
   await shot(citizen, 'ticket-complaint-thanks-phone')
 
-  // The department head finds it in the list, due for verification, and opens it.
+  // The department head finds it in the list, due for verification, and opens it. The photo is
+  // fetched (and its viewing audited) only once the ticket is opened.
   const head = await newPage(browser, server.url)
+  const photoRequests = []
+  head.on('request', (r) => {
+    if (/^\/api\/v1\/tickets\/\d+\/photo$/.test(new URL(r.url()).pathname)) photoRequests.push(r.url())
+  })
   await login(head, 'sj_head')
   await head.waitForURL(server.url + '/')
   await head.goto('/service/tickets')
   const row = head.locator('[data-test="tickets-table"] .el-table__body-wrapper .el-table__row', { hasText: number })
   await row.waitFor()
   assert.match(await row.innerText(), /投诉[\s\S]*登记注册科[\s\S]*待核实[\s\S]*剩 \d+ 天/)
+  assert.equal(photoRequests.length, 0, 'the list fetches no photo')
   await shot(head, 'tickets-head')
   await row.click()
   await head.waitForURL(/\/service\/tickets\?id=\d+/)
@@ -292,8 +323,25 @@ test('a citizen complains about a window on a phone; its department head verifie
   assert.equal(await drawer.locator('[data-test="ticket-phone"]').innerText(), '138****5678', 'the phone is masked')
   assert.equal(await drawer.locator('[data-test="ticket-appeal-open"]').count(), 1, 'the department may appeal')
   assert.equal(await drawer.locator('[data-test="ticket-action-rectify"]').count(), 0, 'only the steps allowed now')
+  // The photo sent with the complaint, kept to a modest height, opens full size on a click.
+  const photo = drawer.locator('[data-test="ticket-photo"] img')
+  await photo.waitFor()
+  await head.waitForFunction((img) => img.complete && img.naturalWidth > 0, await photo.elementHandle())
+  assert.equal(await photo.getAttribute('src'), `/api/v1/tickets/${id}/photo`)
+  assert.equal(await photo.getAttribute('alt'), `工单 ${number} 投诉人上传的照片`)
+  assert.equal(await drawer.locator('.photo-figure figcaption').innerText(), '投诉人上传的照片')
+  const box = await photo.boundingBox()
+  assert.ok(box && box.height <= 240 && box.height > 200 && box.width < box.height, `the photo is shown whole, at most 240 px high: ${JSON.stringify(box)}`)
+  assert.deepEqual(photoRequests, [`${server.url}/api/v1/tickets/${id}/photo`], 'the photo is fetched once the ticket is opened')
   await head.waitForTimeout(400) // the drawer slides in
   await shot(head, 'ticket-drawer-verify')
+  await photo.click()
+  const viewer = head.locator('.el-image-viewer__wrapper')
+  await viewer.locator('img.el-image-viewer__img').waitFor()
+  await head.waitForTimeout(400) // the viewer fades in
+  await shot(head, 'ticket-photo-preview')
+  await head.keyboard.press('Escape')
+  await viewer.waitFor({ state: 'detached' })
 
   // Verifying says what was found: without it the step is refused next to the field.
   await drawer.locator('[data-test="ticket-submit-verify"]').click()

@@ -541,6 +541,8 @@ impl Payload {
             FindingRecorded(_) | FindingConfirmed(_) | FindingWithdrawn(_) => true,
             EvidenceFiled(e) => e.purpose == EvidencePurpose::Evidence,
             BulletinWithdrawn(_) => true,
+            // The office's review of a candidate finding: the finding it made is a draft.
+            InquiryLapseUpheld(_) | InquiryLapseDismissed(_) => true,
             _ => false,
         }
     }

@@ -184,6 +184,8 @@ pub struct InquiryChange {
     pub accept_due: Option<NaiveDate>,
     pub answer: Option<String>,
     pub lapse: Option<Lapse>,
+    /// Whom to tell that the inquiry now waits for them (a hand-over).
+    pub tell: Option<Receiver>,
     pub events: Vec<Event>,
 }
 
@@ -332,6 +334,7 @@ pub fn record(
                 accept_due: None,
                 answer: None,
                 lapse: None,
+                tell: None,
                 events: vec![asked],
             });
         }
@@ -347,6 +350,21 @@ pub fn record(
 }
 
 impl InquiryFacts {
+    /// What its holder owes now and by which day: taking it up, or answering it; nothing once
+    /// answered.
+    pub fn owed(&self) -> Option<(InquiryAction, NaiveDate)> {
+        match self.state {
+            InquiryState::Pending => Some((InquiryAction::Accept, self.accept_due.unwrap_or(self.due))),
+            InquiryState::Handling => Some((InquiryAction::Answer, self.due)),
+            InquiryState::Answered => None,
+        }
+    }
+
+    /// Not answered, and its day has passed.
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        self.state != InquiryState::Answered && today > self.due
+    }
+
     /// Whether `by` holds it: it is with them, or waiting in their department for anyone there.
     pub fn held_by(&self, by: Staff) -> bool {
         match self.holder.person_id {
@@ -396,6 +414,7 @@ impl InquiryFacts {
             accept_due: self.accept_due,
             answer: None,
             lapse: None,
+            tell: None,
             events: Vec::new(),
         };
         let mut moved = InquiryMoved {
@@ -446,6 +465,7 @@ impl InquiryFacts {
                 c.handed_by = Some(by);
                 c.hand_overs = self.hand_overs + 1;
                 c.accept_due = Some(due);
+                c.tell = Some(*to);
                 moved.to_person_id = to.person_id;
                 moved.to_department_id = Some(to.department_id);
                 moved.accept_due = Some(due);
@@ -481,7 +501,7 @@ impl InquiryFacts {
         {
             raise(LapseKind::Dropped, due, self.hand_overs);
         }
-        if self.state != InquiryState::Answered && today > self.due && !self.overdue_raised {
+        if self.overdue(today) && !self.overdue_raised {
             raise(LapseKind::Overdue, self.due, 0);
         }
         out

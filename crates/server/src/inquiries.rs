@@ -168,6 +168,7 @@ pub struct InquiryDetail {
     pub allowed_actions: Vec<InquiryAction>,
     /// Every link, the first first.
     pub chain: Vec<InquiryLink>,
+    /// Its lapses, for the office (empty for everyone else).
     pub lapses: Vec<Lapse>,
 }
 
@@ -203,7 +204,7 @@ async fn views(s: &AppState, rows: Vec<inquiry::Model>) -> ApiResult<Vec<Inquiry
             holder_department_id: i.holder_department_id,
             hand_overs: i.hand_overs,
             accept_due: i.accept_due,
-            overdue: i.state != InquiryState::Answered && i.due < today,
+            overdue: store::facts(&i).overdue(today),
             due: i.due,
             answer: i.answer,
             content: i.content,
@@ -253,11 +254,21 @@ async fn reach_of(s: &AppState, auth: &Authorized<perm::InquiryHandle>) -> ApiRe
     Ok((Reach { scope: auth.scope.clone(), me }, me))
 }
 
-async fn detail(s: &AppState, reach: &Reach, me: Option<Staff>, id: i64) -> ApiResult<InquiryDetail> {
+/// An inquiry with its chain and what the reader may do. Its lapses and the office's review of
+/// them are candidate findings: only the office sees them.
+async fn detail(
+    s: &AppState,
+    user: &CurrentUser,
+    reach: &Reach,
+    me: Option<Staff>,
+    id: i64,
+) -> ApiResult<InquiryDetail> {
     let db = s.store.db();
     let i = store::get_inquiry(db, id, reach).await?;
     let allowed_actions = me.map(|m| store::facts(&i).allowed(m)).unwrap_or_default();
-    let events = ledger::of(db, Aggregate::Inquiry, i.id).await?;
+    let reviewer = user.grants.has(Permission::InquiryReview);
+    let mut events = ledger::of(db, Aggregate::Inquiry, i.id).await?;
+    events.retain(|e| reviewer || !e.office_only);
     let mut links = Vec::with_capacity(events.len());
     let (mut dept_ids, mut person_ids) = (Vec::new(), Vec::new());
     for e in &events {
@@ -295,7 +306,7 @@ async fn detail(s: &AppState, reach: &Reach, me: Option<Staff>, id: i64) -> ApiR
             due,
         })
         .collect();
-    let lapses = lapse_views(db, store::lapses_of(db, i.id).await?).await?;
+    let lapses = if reviewer { lapse_views(db, store::lapses_of(db, i.id).await?).await? } else { Vec::new() };
     let inquiry = views(s, vec![i]).await?.remove(0);
     Ok(InquiryDetail { inquiry, allowed_actions, chain, lapses })
 }
@@ -361,7 +372,7 @@ async fn get_inquiry(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<InquiryDetail>> {
     let (reach, me) = reach_of(&s, &auth).await?;
-    Ok(Json(detail(&s, &reach, me, id).await?))
+    Ok(Json(detail(&s, &auth.user, &reach, me, id).await?))
 }
 
 // ------------------------------------------------------------------ recording and steps
@@ -470,7 +481,7 @@ async fn record(
     let i = record_inquiry(&tx, &act, s.store.vault(), me, spec, &first).await?;
     tx.commit().await?;
     let reach = Reach { scope: auth.scope.clone(), me: Some(me) };
-    Ok((StatusCode::CREATED, Json(detail(&s, &reach, Some(me), i.id).await?)))
+    Ok((StatusCode::CREATED, Json(detail(&s, &auth.user, &reach, Some(me), i.id).await?)))
 }
 
 /// Records an inquiry as core decides its first move, in `tx`: the inquiry and its parties, the
@@ -508,8 +519,8 @@ pub async fn record_inquiry<C: ConnectionTrait>(
     let i = store::insert_inquiry(tx, row, &change).await?;
     let rec = act.audit("inquiry.record", "inquiry", i.id, json!({ "channel": i.channel, "state": i.state }));
     ledger::append(tx, act.algo, &rec, &change.events, Some(i.id)).await?;
-    if i.state == InquiryState::Pending {
-        tell_receiver(tx, &i, change.holder, act.now).await?;
+    if let Some(to) = change.tell {
+        tell_receiver(tx, &i, to, act.now).await?;
     }
     Ok(i)
 }
@@ -579,7 +590,7 @@ async fn step(
     };
     take_step(&tx, &Act::new(&s, &auth.user), me, &i, &step).await?;
     tx.commit().await?;
-    Ok(Json(detail(&s, &reach, Some(me), id).await?))
+    Ok(Json(detail(&s, &auth.user, &reach, Some(me), id).await?))
 }
 
 /// Takes a step on `i` in `tx` as core decides: applied on the version read, a refusal put before
@@ -602,9 +613,9 @@ pub async fn take_step<C: ConnectionTrait>(
     let facts = json!({ "action": change.action, "from": i.state, "to": change.next });
     let rec = act.audit(&format!("inquiry.{}", change.action.code()), "inquiry", i.id, facts);
     ledger::append(tx, act.algo, &rec, &change.events, None).await?;
-    if change.next == InquiryState::Pending {
+    if let Some(to) = change.tell {
         let moved = inquiry::Model { hand_overs: change.hand_overs, accept_due: change.accept_due, ..i.clone() };
-        tell_receiver(tx, &moved, change.holder, act.now).await?;
+        tell_receiver(tx, &moved, to, act.now).await?;
     }
     Ok(())
 }
@@ -883,10 +894,8 @@ pub async fn tasks<C: ConnectionTrait>(c: &C, user: &CurrentUser, today: NaiveDa
         let f = InquiryFilter { shelf: Shelf::Mine, ..Default::default() };
         let page = xiaoneng_store::PageReq { page: 1, page_size: 50 };
         for i in store::list_inquiries(c, &reach, &f, page).await?.items {
-            let (verb, due) = match i.state {
-                InquiryState::Pending => ("接收", i.accept_due.unwrap_or(i.due)),
-                _ => ("答复", i.due),
-            };
+            let Some((action, due)) = store::facts(&i).owed() else { continue };
+            let verb = action.label_zh();
             out.push(Task {
                 kind: TaskKind::Inquiry,
                 title: format!("{verb}首问咨询 {}：{}", number_of(&i), i.content.chars().take(30).collect::<String>()),
@@ -924,7 +933,7 @@ pub async fn raise_lapses<C: ConnectionTrait>(
     algo: HashAlgo,
     now: DateTime<Utc>,
 ) -> xiaoneng_store::Result<usize> {
-    let mut n = 0;
+    let (mut n, mut first) = (0, 0);
     for i in store::with_lapses(c, city_day(now)).await? {
         let mut current = i.clone();
         for (lapse, event) in store::facts(&i).lapses(now) {
@@ -934,6 +943,9 @@ pub async fn raise_lapses<C: ConnectionTrait>(
             let what = format!("inquiry.{}", lapse.kind.code());
             let rec = system_audit("system", &what, ("inquiry", i.id), json!({ "lapse_id": l.id }), now);
             ledger::append(c, algo, &rec, &[event], None).await?;
+            if n == 0 {
+                first = l.id;
+            }
             n += 1;
         }
     }
@@ -946,7 +958,7 @@ pub async fn raise_lapses<C: ConnectionTrait>(
             link: "/inquiries/lapses".into(),
             due: None,
         };
-        rect::notify(c, &office, &note, Some(&format!("inquiry.lapsed:{}", city_day(now))), now).await?;
+        rect::notify(c, &office, &note, Some(&format!("inquiry.lapsed:{first}")), now).await?;
     }
     Ok(n)
 }

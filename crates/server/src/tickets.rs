@@ -427,13 +427,14 @@ async fn reveal_phone(
     .await
 }
 
-/// The photo a complaint came with, as it was sent; viewing it is audited.
+/// The photo a complaint came with, as it was sent, for those who handle the ticket (not the
+/// staff member it is about: it may show the complainant); viewing it is audited.
 #[utoipa::path(get, operation_id = "tickets_photo", path = "/api/v1/tickets/{id}/photo", tag = "tickets",
     responses((status = 200, description = "the photo", content_type = "image/*"), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn photo(
     State(s): State<AppState>,
-    auth: Authorized<perm::ServiceRead>,
+    auth: Authorized<perm::TicketHandle>,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::response::Response> {
     use axum::{http::header, response::IntoResponse};

@@ -169,6 +169,14 @@ async fn rollup_rows<C: ConnectionTrait>(c: &C, q: &sea_orm::sea_query::SelectSt
     c.query_all(q).await?.iter().map(|r| Ok(RollupRow::from_query_result(r, "")?)).collect()
 }
 
+/// Takes the audit chain's head for the rest of the write transaction, so that a writer that
+/// counts before it writes (a rate limit) is alone between its count and its write: on PostgreSQL
+/// as SQLite's IMMEDIATE transactions already are.
+pub async fn serialise<C: ConnectionTrait>(c: &C) -> Result<()> {
+    audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
+    Ok(())
+}
+
 /// Appends an event that rolls up (a refused request, a failed login): the first of its caller's
 /// window is appended at once; a repeat in the same window is only counted, beside the chain,
 /// which is never rewritten. When the caller comes back in a later window, the summary of their

@@ -4,6 +4,7 @@
 //! has committed, so a 2xx still means the rating is stored. One durable commit then carries many
 //! ratings, which is what lets a busy hall's ratings in at thousands a second.
 
+use futures::FutureExt;
 use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
 use xiaoneng_store::{StoreError, entity::api_client};
@@ -56,7 +57,11 @@ pub fn start(s: AppState) -> Queue {
                     Err(_) => break,
                 }
             }
-            run(&s, batch).await;
+            // A panic answers the batch's raters (their replies are dropped: 503 busy) and the
+            // recorder goes on with the next.
+            if std::panic::AssertUnwindSafe(run(&s, batch)).catch_unwind().await.is_err() {
+                tracing::error!("the rating recorder panicked on a batch; its ratings were not stored");
+            }
         }
     });
     queue
@@ -82,29 +87,51 @@ async fn run(s: &AppState, batch: Vec<Job>) {
         }
     };
     let mut answers = Vec::with_capacity(batch.len());
+    // A savepoint that cannot be opened, released or rolled back leaves the transaction in doubt
+    // (on PostgreSQL, aborted): nothing of the batch is committed then.
+    let mut broken = None;
     for j in batch {
+        if broken.is_some() {
+            answers.push((j.reply, Ok(None)));
+            continue;
+        }
         let rater = Rater { channel: j.channel, device: j.device.as_ref(), ip: j.ip };
-        let answer = match tx.begin().await {
-            Ok(sp) => {
-                match record(&sp, s.store.audit_algo(), s.store.vault(), &rater, &j.target, &j.body, s.clock.now())
-                    .await
-                {
-                    Ok(m) => match sp.commit().await {
-                        Ok(()) => Ok(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason }),
-                        Err(e) => Err(lost(&StoreError::from(e))),
-                    },
-                    Err(e) => {
-                        // What this rating wrote goes; the batch's others stay.
-                        if let Err(r) = sp.rollback().await {
-                            tracing::error!(error = %r, "a rating's savepoint could not be rolled back");
-                        }
-                        Err(e)
-                    }
-                }
+        let sp = match tx.begin().await {
+            Ok(sp) => sp,
+            Err(e) => {
+                broken = Some(StoreError::from(e));
+                answers.push((j.reply, Ok(None)));
+                continue;
             }
-            Err(e) => Err(lost(&StoreError::from(e))),
+        };
+        let recorded =
+            record(&sp, s.store.audit_algo(), s.store.vault(), &rater, &j.target, &j.body, s.clock.now()).await;
+        let answer = match recorded {
+            Ok(m) => match sp.commit().await {
+                Ok(()) => Ok(Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),
+                Err(e) => {
+                    broken = Some(StoreError::from(e));
+                    Ok(None)
+                }
+            },
+            // What this rating wrote goes; the batch's others stay.
+            Err(refused) => match sp.rollback().await {
+                Ok(()) => Err(refused),
+                Err(e) => {
+                    broken = Some(StoreError::from(e));
+                    Ok(None)
+                }
+            },
         };
         answers.push((j.reply, answer));
+    }
+    if let Some(e) = broken {
+        tracing::error!(error = %e, "a batch of ratings was abandoned");
+        drop(tx);
+        for (reply, _) in answers {
+            let _ = reply.send(Err(lost(&e)));
+        }
+        return;
     }
     let committed = tx.commit().await.map_err(StoreError::from);
     if let Err(e) = &committed {
@@ -112,10 +139,14 @@ async fn run(s: &AppState, batch: Vec<Job>) {
     }
     for (reply, answer) in answers {
         let answer = match (&committed, answer) {
-            (Ok(()), a) => a,
-            // Nothing of the batch is stored: a refusal still stands, a rating is not taken.
-            (Err(_), Err(e)) => Err(e),
-            (Err(e), Ok(_)) => Err(lost(e)),
+            (Ok(()), Ok(Some(receipt))) => Ok(receipt),
+            (Ok(()), Ok(None)) => Err(ApiError::Busy),
+            (Ok(()), Err(refused)) => Err(refused),
+            // Nothing of the batch is stored. Bad input stays bad; any other refusal may have
+            // come from a rating of the batch that is gone (the case "already rated", the limit
+            // "reached"), so the rater is asked to send it again.
+            (Err(_), Err(ApiError::Validation(errs))) => Err(ApiError::Validation(errs)),
+            (Err(e), _) => Err(lost(e)),
         };
         let _ = reply.send(answer);
     }

@@ -122,12 +122,51 @@ async fn complain(
         Some(p) => Some((vault.seal(Field::ComplainantPhone, p)?, vault.index(Field::ComplainantPhone, p)?)),
         None => None,
     };
+    // A complaint about the department is not filed against the window or person whose code it
+    // came from; one about a window not against whoever's code it was.
+    let (window_id, person_id) = match about {
+        ComplaintAbout::Case | ComplaintAbout::Person => (target.window_id, target.person_id),
+        ComplaintAbout::Window => (target.window_id, None),
+        ComplaintAbout::Department => (None, None),
+    };
+    // The photo goes to the object store before the write transaction (no writer waits on it);
+    // should the ticket not be stored after all, it is removed again.
+    let photo = match (photo, photo_type) {
+        (Some(bytes), Some(mime)) => Some(keep_photo(s, bytes, mime).await?),
+        _ => None,
+    };
+    let opening = Opening {
+        source: TicketSource::Complaint,
+        rating_id: None,
+        about: Some(about),
+        on: TicketAbout { department_id: target.department_id, window_id, person_id },
+        case_id: target.case.as_ref().map(|c| c.id),
+        content: spec.content,
+        phone,
+        address_key: Some(vault.index(Field::RaterAddress, ip)?),
+        photo,
+    };
+    let kept = opening.photo.as_ref().map(|p| p.0.clone());
+    let filed = file(s, opening, spec.phone.as_deref(), ip).await;
+    if let (Err(_), Some(key)) = (&filed, kept) {
+        use object_store::ObjectStoreExt;
+        if let Err(e) = s.objects.delete(&object_store::path::Path::from(key.as_str())).await {
+            tracing::warn!(error = %e, "a refused complaint's photo could not be removed");
+        }
+    }
+    filed
+}
+
+/// Opens the complaint's ticket if the limits per address and phone allow it: counted in the write
+/// transaction with the writers serialised, so that two at once cannot both slip under a limit.
+async fn file(s: &AppState, opening: Opening, phone: Option<&str>, ip: &str) -> ApiResult<String> {
+    let vault = s.store.vault();
     let now = s.clock.now();
     let tx = s.store.write().await?;
-    // Counted in the write transaction, so that two at once cannot both slip under the limit.
+    xiaoneng_store::audit::serialise(&tx).await?;
     let guards = settings::get::<_, RatingPolicy>(&tx, settings::RATING_POLICY).await?.guards;
     let ago = |l: Limit| now - chrono::Duration::minutes(i64::from(l.minutes));
-    let phones = spec.phone.as_deref().map(|p| vault.lookups(Field::ComplainantPhone, p)).unwrap_or_default();
+    let phones = phone.map(|p| vault.lookups(Field::ComplainantPhone, p)).unwrap_or_default();
     let (from_address, naming_phone) = tickets::recent_complaints(
         &tx,
         &vault.lookups(Field::RaterAddress, ip),
@@ -137,31 +176,6 @@ async fn complain(
     )
     .await?;
     complaint_allowed(&guards, from_address, naming_phone)?;
-    // The photo is kept before the ticket that names it; should the ticket not be stored after
-    // all, the photo is an orphan no one can reach.
-    let photo = match (photo, photo_type) {
-        (Some(bytes), Some(mime)) => Some(keep_photo(s, bytes, mime).await?),
-        _ => None,
-    };
-    // A complaint about the department is not filed against the window or person whose code it
-    // came from; one about a window not against whoever's code it was.
-    let (window_id, person_id) = match about {
-        ComplaintAbout::Case | ComplaintAbout::Person => (target.window_id, target.person_id),
-        ComplaintAbout::Window => (target.window_id, None),
-        ComplaintAbout::Department => (None, None),
-    };
-    let on = TicketAbout { department_id: target.department_id, window_id, person_id };
-    let opening = Opening {
-        source: TicketSource::Complaint,
-        rating_id: None,
-        about: Some(about),
-        on,
-        case_id: target.case.as_ref().map(|c| c.id),
-        content: spec.content,
-        phone,
-        address_key: Some(vault.index(Field::RaterAddress, ip)?),
-        photo,
-    };
     let t = crate::tickets::open(&tx, s.store.audit_algo(), &format!("public:{ip}"), opening, now).await?;
     tx.commit().await?;
     Ok(crate::tickets::number_of(&t))

@@ -172,8 +172,14 @@ both!(a_refusal_and_missed_limits_become_lapses_the_office_reviews_once, |app: T
     let d = step(&app, "staff_b", refused, json!({"action": "refuse", "text": "不是我的业务"})).await.ok().clone();
     // Back with the one who handed it over, to deal with.
     assert_eq!((d["state"].as_str(), d["holder_person_name"].as_str()), (Some("handling"), Some("张伟")));
-    assert_eq!(d["lapses"][0]["kind"], "refused");
-    assert_eq!(d["lapses"][0]["person_name"], "李娜");
+    // A lapse is a candidate finding: the office sees it, the parties do not.
+    assert_eq!(d["lapses"], json!([]));
+    let office = app.login("office").await;
+    let seen = app.get(&format!("/api/v1/inquiries/{refused}"), &office).await.ok().clone();
+    assert_eq!(
+        (seen["lapses"][0]["kind"].as_str(), seen["lapses"][0]["person_name"].as_str()),
+        (Some("refused"), Some("李娜"))
+    );
     let dropped =
         record(&app, "staff_a", body(json!({"department_id": app.ids["dept_b"]}))).await.ok()["id"].as_i64().unwrap();
 
@@ -197,13 +203,13 @@ both!(a_refusal_and_missed_limits_become_lapses_the_office_reviews_once, |app: T
     assert_eq!(run(0).await, 0);
     let office = app.login("office").await;
     let queue = app.get("/api/v1/inquiry-lapses?state=pending", &office).await.ok().clone();
-    let kinds: Vec<(&str, i64)> = queue["items"]
+    let queued: Vec<(&str, i64)> = queue["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| (l["kind"].as_str().unwrap(), l["inquiry_id"].as_i64().unwrap()))
         .collect();
-    assert_eq!(kinds, [("refused", refused), ("dropped", dropped), ("overdue", refused), ("overdue", dropped)]);
+    assert_eq!(queued, [("refused", refused), ("dropped", dropped), ("overdue", refused), ("overdue", dropped)]);
     let ev = app.get("/api/v1/events?kind=inquiry.dropped", &office).await;
     assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 1);
     let inbox = app.get("/api/v1/inbox", &office).await;
@@ -245,4 +251,11 @@ both!(a_refusal_and_missed_limits_become_lapses_the_office_reviews_once, |app: T
     assert_eq!(left.ok()["total"], 2);
     let ev = app.get("/api/v1/events?kind=inquiry.lapse_upheld", &office).await;
     assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 1);
+    // The review and the draft finding it made stay the office's until the department is told.
+    let head_b = app.login("head_b").await;
+    let theirs = app.get("/api/v1/events?kind=inquiry.lapse_upheld", &head_b).await;
+    assert_eq!(theirs.ok()["items"].as_array().unwrap().len(), 0);
+    let seen = app.get(&format!("/api/v1/inquiries/{refused}"), &head_b).await.ok().clone();
+    assert_eq!(seen["lapses"], json!([]));
+    assert!(!kinds(&seen).iter().any(|k| k.starts_with("inquiry.lapse_")), "{seen}");
 });

@@ -104,8 +104,8 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/api/v1/ratings/{id}/reveal-phone") => Needs(RatingReveal),
         ("post", "/api/v1/ratings/review") => Needs(ServiceManage),
         ("post", "/api/v1/public/rating-pages/{code}/complaints") => Public,
-        ("get", "/api/v1/tickets" | "/api/v1/tickets/{id}" | "/api/v1/tickets/{id}/photo")
-        | ("get", "/api/v1/settings/ticket-policy") => Needs(ServiceRead),
+        ("get", "/api/v1/tickets" | "/api/v1/tickets/{id}" | "/api/v1/settings/ticket-policy") => Needs(ServiceRead),
+        ("get", "/api/v1/tickets/{id}/photo") => Needs(TicketHandle),
         ("get", "/api/v1/rating-measures" | "/api/v1/rating-rankings") => Needs(ServiceRead),
         ("post", "/api/v1/rating-rankings") => Needs(ServiceManage),
         ("get", "/api/v1/public/rankings/{month}") => Public,
@@ -1246,11 +1246,10 @@ fn checks(app: &TestApp, fx: &Fixture, own: Option<&[String; 3]>, user: &str, me
             if user == "staff_a" { Expect::OutOfScope } else { in_a(user) },
         )
         .because("a staff member reads only the tickets about them")),
-        ("get", "/api/v1/tickets/{id}/photo") => one(Check::empty(
-            format!("/api/v1/tickets/{}/photo", fx.ticket_a),
-            if user == "staff_a" { Expect::OutOfScope } else { in_a(user) },
-        )
-        .because("a complaint's photo is shown to those who read its ticket")),
+        ("get", "/api/v1/tickets/{id}/photo") => {
+            one(Check::empty(format!("/api/v1/tickets/{}/photo", fx.ticket_a), in_a(user))
+                .because("a complaint's photo is shown to those who handle its ticket"))
+        }
         ("get", "/api/v1/settings/ticket-policy") => one(Check::empty("/api/v1/settings/ticket-policy", Ok)),
         ("put", "/api/v1/settings/ticket-policy") => one(Check::json(
             "/api/v1/settings/ticket-policy",
