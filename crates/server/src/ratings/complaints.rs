@@ -23,7 +23,7 @@ use xiaoneng_store::{personal::Field, settings, tickets};
 
 use super::{
     case_named,
-    public::{ClientIp, english, error_page, resolve, shell, w},
+    public::{ClientIp, english, message_page, resolve, shell, w},
 };
 use crate::{
     ApiResult, AppState,
@@ -195,6 +195,22 @@ async fn keep_photo(s: &AppState, bytes: Vec<u8>, mime: &str) -> ApiResult<(Stri
     Ok((key, mime.to_owned(), sha256))
 }
 
+/// The page a complaint the form could not file answers with: why, and when a limit was reached,
+/// when to try again.
+fn refused_page(en: bool, e: &ApiError) -> Response {
+    if let ApiError::Internal(cause) = e {
+        tracing::error!(%cause, "internal error on the complaint form");
+    }
+    let mut page =
+        message_page(en, e.status(), w(en, "无法提交投诉", "Cannot file the complaint"), &e.body(en).message);
+    if let ApiError::RateLimited(t) = e
+        && let Ok(v) = axum::http::HeaderValue::from_str(&t.retry_after_secs.to_string())
+    {
+        page.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    page
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct FormQuery {
     lang: Option<String>,
@@ -259,7 +275,7 @@ async fn show(
 ) -> Response {
     let r = match resolve(s, code).await {
         Ok(r) => r,
-        Err(e) => return error_page(en, &e),
+        Err(e) => return refused_page(en, &e),
     };
     let what = [Some(r.department_name.clone()), r.window_name.clone(), r.staff.clone()]
         .into_iter()
@@ -289,7 +305,7 @@ async fn form_submit(
 ) -> Response {
     let (fields, photo) = match read_form(req, &headers).await {
         Ok(f) => f,
-        Err(e) => return error_page(english(None, &headers), &e),
+        Err(e) => return refused_page(english(None, &headers), &e),
     };
     let first = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let en = english(first("lang").as_deref(), &headers);
@@ -309,7 +325,7 @@ async fn form_submit(
             let errors: Vec<String> = errs.iter().map(|e| if en { e.en.clone() } else { e.zh.clone() }).collect();
             show(&s, en, &code, &sent, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => error_page(en, &e),
+        Err(e) => refused_page(en, &e),
     }
     .into_response()
 }

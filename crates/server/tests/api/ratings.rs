@@ -793,6 +793,27 @@ both!(complaints_are_limited_by_address_and_phone_and_store_nothing_beyond, |app
     app.clock.advance(chrono::Duration::minutes(61));
     assert_eq!(from("203.0.113.7", json!({"content": "一小时后"})).await.status, 201);
     assert_eq!(complaints().await, 4);
+    // The form says so on a page of its own, with when to try again.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/r/w{window}/complaint"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header("x-forwarded-for", "203.0.113.7")
+        .body(Body::from("content=%E5%86%8D%E6%AC%A1&lang=zh"))
+        .unwrap();
+    assert_eq!(crate::support::send_to(&router, req).await.status, 303);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/r/w{window}/complaint"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header("x-forwarded-for", "203.0.113.7")
+        .body(Body::from("content=%E5%86%8D%E6%AC%A1&lang=zh"))
+        .unwrap();
+    let page = crate::support::send_to(&router, req).await;
+    assert_eq!((page.status.as_u16(), page.headers["retry-after"].to_str().unwrap()), (429, "3600"));
+    assert!(String::from_utf8_lossy(&page.bytes).contains("无法提交投诉"));
 });
 
 both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app: TestApp| async move {
