@@ -9,7 +9,7 @@ use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
 use xiaoneng_store::{StoreError, entity::api_client};
 
-use super::{Rater, RatingBody, RatingReceipt, Target, record};
+use super::{Rater, RatingBody, RatingReceipt, Rules, Target, record_under};
 use crate::{ApiError, ApiResult, AppState};
 
 /// At most this many ratings share a transaction; more waiting go into the next.
@@ -86,6 +86,20 @@ async fn run(s: &AppState, batch: Vec<Job>) {
             return;
         }
     };
+    // The reasons and policy in force, read once for the batch: the transaction sees no change
+    // to them from elsewhere while it lasts.
+    let rules = match Rules::load(&tx).await {
+        Ok(r) => r,
+        Err(e) => {
+            for j in batch {
+                let _ = j.reply.send(Err(match &e {
+                    ApiError::Busy => ApiError::Busy,
+                    other => ApiError::Internal(format!("rating rules: {other}")),
+                }));
+            }
+            return;
+        }
+    };
     let mut answers = Vec::with_capacity(batch.len());
     // A savepoint that cannot be opened, released or rolled back leaves the transaction in doubt
     // (on PostgreSQL, aborted): nothing of the batch is committed then.
@@ -104,8 +118,8 @@ async fn run(s: &AppState, batch: Vec<Job>) {
                 continue;
             }
         };
-        let recorded =
-            record(&sp, s.store.audit_algo(), s.store.vault(), &rater, &j.target, &j.body, s.clock.now()).await;
+        let (algo, vault, now) = (s.store.audit_algo(), s.store.vault(), s.clock.now());
+        let recorded = record_under(&sp, algo, vault, &rules, &rater, &j.target, &j.body, now).await;
         let answer = match recorded {
             Ok(m) => match sp.commit().await {
                 Ok(()) => Ok(Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),

@@ -143,10 +143,40 @@ pub async fn record<C: sea_orm::ConnectionTrait>(
     b: &RatingBody,
     now: DateTime<Utc>,
 ) -> ApiResult<rating::Model> {
-    let (version, set) = store::reason_set(tx).await?;
+    let rules = Rules::load(tx).await?;
+    record_under(tx, algo, vault, &rules, rater, target, b, now).await
+}
+
+/// The office's reasons in force (their version) and its rating policy: what every rating is
+/// judged by. A batch of ratings reads them once.
+pub struct Rules {
+    version: i32,
+    set: xiaoneng_core::rating::ReasonSet,
+    policy: RatingPolicy,
+}
+
+impl Rules {
+    pub async fn load<C: sea_orm::ConnectionTrait>(c: &C) -> ApiResult<Self> {
+        let (version, set) = store::reason_set(c).await?;
+        Ok(Rules { version, set, policy: settings::get(c, settings::RATING_POLICY).await? })
+    }
+}
+
+/// [`record`] under rules already read.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_under<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    algo: xiaoneng_store::HashAlgo,
+    vault: &xiaoneng_store::personal::Vault,
+    rules: &Rules,
+    rater: &Rater<'_>,
+    target: &Target,
+    b: &RatingBody,
+    now: DateTime<Utc>,
+) -> ApiResult<rating::Model> {
+    let (version, set, policy) = (rules.version, &rules.set, &rules.policy);
     let spec =
-        RatingSpec::parse(&b.level, &b.reasons, &b.comment, b.phone.as_deref(), &set).map_err(ApiError::Validation)?;
-    let policy: RatingPolicy = settings::get(tx, settings::RATING_POLICY).await?;
+        RatingSpec::parse(&b.level, &b.reasons, &b.comment, b.phone.as_deref(), set).map_err(ApiError::Validation)?;
     let case = match &target.case {
         Some(c) => Some(RatedCase {
             id: c.id,

@@ -1,7 +1,8 @@
 //! The first-inquiry log (首问负责制): each inquiry with who holds it now and its limits, the
 //! departments and people it passed through (what a reader's scope is matched against), and the
 //! lapses the office reviews. Complaints keep their sender's address as a blind index, for the
-//! rate limit, and where the photo sent with one is kept. The ledger learns the `inquiry.*` kinds.
+//! rate limit, and where the photo sent with one is kept. Ratings gain the indexes their guards
+//! count by at a window. The ledger learns the `inquiry.*` kinds.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -72,6 +73,16 @@ enum InquiryLapses {
     Reason,
     ReviewedBy,
     ReviewedAt,
+}
+
+#[derive(DeriveIden)]
+enum Ratings {
+    Table,
+    WindowId,
+    Quick,
+    GivenAt,
+    Status,
+    HoldReason,
 }
 
 #[derive(DeriveIden)]
@@ -237,6 +248,19 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+
+        // What each rating's guards count at its window: its quick ratings of the last minutes,
+        // and whether any is held as an outlier — without reading every rating the window had.
+        for (name, cols) in [
+            ("idx_ratings_window_quick", vec![Ratings::WindowId, Ratings::Quick, Ratings::GivenAt]),
+            ("idx_ratings_window_status", vec![Ratings::WindowId, Ratings::Status, Ratings::HoldReason]),
+        ] {
+            let mut i = Index::create().name(name).table(Ratings::Table).to_owned();
+            for c in cols {
+                i.col(c);
+            }
+            m.create_index(i).await?;
+        }
 
         let kinds: Vec<&str> =
             EVENT_KINDS.iter().chain(RATING_KINDS).chain(TICKET_KINDS).chain(INQUIRY_KINDS).copied().collect();
