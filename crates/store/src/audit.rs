@@ -66,42 +66,63 @@ impl Outcome {
 
 /// Appends one entry. Call inside the write transaction of the change it records.
 pub async fn append<C: ConnectionTrait>(c: &C, algo: HashAlgo, rec: &AuditRecord) -> Result<i64> {
-    let head = audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
-    let seq = head.seq + 1;
-    let at = xiaoneng_core::clock::truncate_micros(rec.at);
-    let detail = serde_json::to_string(&rec.detail).unwrap_or_else(|_| "{}".into());
-    let content = AuditContent {
-        seq,
-        at,
-        actor_user_id: rec.actor_user_id,
-        actor: &rec.actor,
-        ip: &rec.ip,
-        action: &rec.action,
-        target_type: &rec.target_type,
-        target_id: &rec.target_id,
-        outcome: rec.outcome.code(),
-        detail: &detail,
-    };
-    let hash = content.hash(algo, &head.hash);
-    audit_entry::ActiveModel {
-        seq: Set(seq),
-        at: Set(at),
-        actor_user_id: Set(rec.actor_user_id),
-        actor: Set(rec.actor.clone()),
-        ip: Set(rec.ip.clone()),
-        action: Set(rec.action.clone()),
-        target_type: Set(rec.target_type.clone()),
-        target_id: Set(rec.target_id.clone()),
-        outcome: Set(rec.outcome.code().to_owned()),
-        detail: Set(detail.clone()),
-        algo: Set(algo.code().to_owned()),
-        prev_hash: Set(head.hash.clone()),
-        hash: Set(hash.clone()),
+    Ok(append_many(c, algo, &[rec]).await?[0])
+}
+
+/// Rows per multi-row insert: well under SQLite's limit of bound values in one statement.
+pub(crate) const INSERT_ROWS: usize = 500;
+
+/// Appends entries in order, chained in memory from the head read once, in multi-row inserts,
+/// the head written once; returns their sequence numbers. A batch of changes records its entries
+/// this way (decision 0037).
+pub async fn append_many<C: ConnectionTrait>(c: &C, algo: HashAlgo, recs: &[&AuditRecord]) -> Result<Vec<i64>> {
+    if recs.is_empty() {
+        return Ok(Vec::new());
     }
-    .insert(c)
-    .await?;
-    audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(hash) }.update(c).await?;
-    Ok(seq)
+    let head = audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
+    let (mut seq, mut prev) = (head.seq, head.hash);
+    let mut seqs = Vec::with_capacity(recs.len());
+    let mut rows = Vec::with_capacity(recs.len());
+    for rec in recs {
+        seq += 1;
+        let at = xiaoneng_core::clock::truncate_micros(rec.at);
+        let detail = serde_json::to_string(&rec.detail).unwrap_or_else(|_| "{}".into());
+        let content = AuditContent {
+            seq,
+            at,
+            actor_user_id: rec.actor_user_id,
+            actor: &rec.actor,
+            ip: &rec.ip,
+            action: &rec.action,
+            target_type: &rec.target_type,
+            target_id: &rec.target_id,
+            outcome: rec.outcome.code(),
+            detail: &detail,
+        };
+        let hash = content.hash(algo, &prev);
+        rows.push(audit_entry::ActiveModel {
+            seq: Set(seq),
+            at: Set(at),
+            actor_user_id: Set(rec.actor_user_id),
+            actor: Set(rec.actor.clone()),
+            ip: Set(rec.ip.clone()),
+            action: Set(rec.action.clone()),
+            target_type: Set(rec.target_type.clone()),
+            target_id: Set(rec.target_id.clone()),
+            outcome: Set(rec.outcome.code().to_owned()),
+            detail: Set(detail),
+            algo: Set(algo.code().to_owned()),
+            prev_hash: Set(std::mem::replace(&mut prev, hash.clone())),
+            hash: Set(hash),
+        });
+        seqs.push(seq);
+    }
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        audit_entry::Entity::insert_many(rows.by_ref().take(INSERT_ROWS)).exec_without_returning(c).await?;
+    }
+    audit_head::ActiveModel { id: Set(1), seq: Set(seq), hash: Set(prev) }.update(c).await?;
+    Ok(seqs)
 }
 
 #[derive(Clone, Copy, sea_orm::DeriveIden)]

@@ -7,8 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use xiaoneng_core::{
     audit::HashAlgo,
@@ -33,36 +32,58 @@ pub async fn append<C: ConnectionTrait>(
     events: &[Event],
     created: Option<i64>,
 ) -> Result<i64> {
-    let audit_seq = audit::append(c, algo, rec).await?;
-    let recorded_at = xiaoneng_core::clock::truncate_micros(rec.at);
-    for e in events {
-        let aggregate_id = match (e.aggregate_id, created) {
-            (AggregateId::Known(id), _) | (AggregateId::Pending, Some(id)) => id,
-            (AggregateId::Pending, None) => {
-                return Err(StoreError::Db(sea_orm::DbErr::Custom(format!("{}: no id for the new record", e.kind()))));
-            }
-        };
-        domain_event::ActiveModel {
-            kind: Set(e.kind()),
-            aggregate: Set(e.aggregate()),
-            aggregate_id: Set(aggregate_id),
-            department_id: Set(e.subject.department_id),
-            window_id: Set(e.subject.window_id),
-            person_id: Set(e.subject.person_id),
-            post_id: Set(e.subject.post_id),
-            occurred_at: Set(xiaoneng_core::clock::truncate_micros(e.occurred_at)),
-            recorded_at: Set(recorded_at),
-            actor_user_id: Set(rec.actor_user_id),
-            office_only: Set(e.office_only()),
-            payload: Set(e.payload.encode().to_string()),
-            payload_version: Set(PAYLOAD_VERSION),
-            audit_seq: Set(Some(audit_seq)),
-            ..Default::default()
+    Ok(append_many(c, algo, &[Change { rec, events, created }]).await?[0])
+}
+
+/// A change to record: its audit entry, its decision's events, the id of the record it made.
+pub struct Change<'a> {
+    pub rec: &'a AuditRecord,
+    pub events: &'a [Event],
+    pub created: Option<i64>,
+}
+
+/// Appends the changes in order, as [`append`] each would, in a handful of statements whatever
+/// their number; returns their entries' sequence numbers.
+pub async fn append_many<C: ConnectionTrait>(c: &C, algo: HashAlgo, changes: &[Change<'_>]) -> Result<Vec<i64>> {
+    let recs: Vec<&AuditRecord> = changes.iter().map(|ch| ch.rec).collect();
+    let seqs = audit::append_many(c, algo, &recs).await?;
+    let mut rows = Vec::new();
+    for (ch, &audit_seq) in changes.iter().zip(&seqs) {
+        let recorded_at = xiaoneng_core::clock::truncate_micros(ch.rec.at);
+        for e in ch.events {
+            let aggregate_id = match (e.aggregate_id, ch.created) {
+                (AggregateId::Known(id), _) | (AggregateId::Pending, Some(id)) => id,
+                (AggregateId::Pending, None) => {
+                    return Err(StoreError::Db(sea_orm::DbErr::Custom(format!(
+                        "{}: no id for the new record",
+                        e.kind()
+                    ))));
+                }
+            };
+            rows.push(domain_event::ActiveModel {
+                kind: Set(e.kind()),
+                aggregate: Set(e.aggregate()),
+                aggregate_id: Set(aggregate_id),
+                department_id: Set(e.subject.department_id),
+                window_id: Set(e.subject.window_id),
+                person_id: Set(e.subject.person_id),
+                post_id: Set(e.subject.post_id),
+                occurred_at: Set(xiaoneng_core::clock::truncate_micros(e.occurred_at)),
+                recorded_at: Set(recorded_at),
+                actor_user_id: Set(ch.rec.actor_user_id),
+                office_only: Set(e.office_only()),
+                payload: Set(e.payload.encode().to_string()),
+                payload_version: Set(PAYLOAD_VERSION),
+                audit_seq: Set(Some(audit_seq)),
+                ..Default::default()
+            });
         }
-        .insert(c)
-        .await?;
     }
-    Ok(audit_seq)
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        domain_event::Entity::insert_many(rows.by_ref().take(audit::INSERT_ROWS)).exec_without_returning(c).await?;
+    }
+    Ok(seqs)
 }
 
 /// Who reads the ledger: how far their `event:read` reaches, and whether they are the office

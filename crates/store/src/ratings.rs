@@ -108,40 +108,59 @@ pub struct NewRating {
     pub quick: bool,
 }
 
-/// Stores a rating. A second rating of the case by the channel, committed meanwhile, is
-/// `StateChanged`: the unique index keeps it one.
-pub async fn insert_rating<C: ConnectionTrait>(c: &C, r: NewRating) -> Result<rating::Model> {
-    let (phone_sealed, phone_index) = match r.phone {
-        Some((s, i)) => (Some(s), Some(i)),
-        None => (None, None),
-    };
-    rating::ActiveModel {
-        channel: Set(r.channel),
-        level: Set(r.level),
-        reasons: Set(serde_json::to_string(&r.reasons).unwrap_or_else(|_| "[]".into())),
-        reasons_version: Set(r.reasons_version),
-        comment: Set(r.comment),
-        phone_sealed: Set(phone_sealed),
-        phone_index: Set(phone_index),
-        case_id: Set(r.case_id),
-        department_id: Set(r.department_id),
-        window_id: Set(r.window_id),
-        person_id: Set(r.person_id),
-        item_id: Set(r.item_id),
-        device_id: Set(r.device_id),
-        status: Set(r.status),
-        hold_reason: Set(r.hold_reason),
-        given_at: Set(r.given_at),
-        address_key: Set(r.address_key),
-        quick: Set(r.quick),
-        ..Default::default()
+/// Stores ratings in order, in multi-row inserts, and returns them as stored. A second rating of
+/// a case by a channel, committed meanwhile, is `StateChanged`: the unique index keeps it one.
+pub async fn insert_ratings<C: ConnectionTrait>(c: &C, new: Vec<NewRating>) -> Result<Vec<rating::Model>> {
+    let mut stored = Vec::with_capacity(new.len());
+    for chunk in new.chunks(crate::audit::INSERT_ROWS / 2) {
+        let rows = chunk.iter().cloned().map(|r| {
+            let (phone_sealed, phone_index) = match r.phone {
+                Some((s, i)) => (Some(s), Some(i)),
+                None => (None, None),
+            };
+            rating::ActiveModel {
+                channel: Set(r.channel),
+                level: Set(r.level),
+                reasons: Set(serde_json::to_string(&r.reasons).unwrap_or_else(|_| "[]".into())),
+                reasons_version: Set(r.reasons_version),
+                comment: Set(r.comment),
+                phone_sealed: Set(phone_sealed),
+                phone_index: Set(phone_index),
+                case_id: Set(r.case_id),
+                department_id: Set(r.department_id),
+                window_id: Set(r.window_id),
+                person_id: Set(r.person_id),
+                item_id: Set(r.item_id),
+                device_id: Set(r.device_id),
+                status: Set(r.status),
+                hold_reason: Set(r.hold_reason),
+                given_at: Set(r.given_at),
+                address_key: Set(r.address_key),
+                quick: Set(r.quick),
+                ..Default::default()
+            }
+        });
+        let mut rows =
+            rating::Entity::insert_many(rows).exec_with_returning(c).await.map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict { .. } => StoreError::StateChanged,
+                other => other,
+            })?;
+        // Ids are given in the order the rows were written; RETURNING's order is not promised.
+        rows.sort_by_key(|m| m.id);
+        for (m, r) in rows.iter().zip(chunk) {
+            if m.given_at != xiaoneng_core::clock::truncate_micros(r.given_at)
+                || m.level != r.level
+                || m.case_id != r.case_id
+            {
+                return Err(StoreError::Db(sea_orm::DbErr::Custom("ratings came back out of order".into())));
+            }
+        }
+        if rows.len() != chunk.len() {
+            return Err(StoreError::Db(sea_orm::DbErr::RecordNotInserted));
+        }
+        stored.extend(rows);
     }
-    .insert(c)
-    .await
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict { .. } => StoreError::StateChanged,
-        other => other,
-    })
+    Ok(stored)
 }
 
 /// Who a rating comes from and what it is about, as the guards count them: the blind indexes the
@@ -156,62 +175,175 @@ pub struct RecentKeys {
     pub person_id: Option<i64>,
 }
 
-/// The ratings the guards count, each in its window before `now`, in one query.
-pub async fn recent<C: ConnectionTrait>(c: &C, k: &RecentKeys, g: &RatingGuards, now: DateTime<Utc>) -> Result<Recent> {
-    use rating::Column as K;
-    use sea_orm::sea_query::{Alias, Asterisk, ExprTrait, Query, SelectStatement};
-    let since = |minutes: u32| now - chrono::Duration::minutes(i64::from(minutes));
-    let count = |cond: Condition| -> SelectStatement {
-        Query::select().expr(Expr::col(Asterisk).count()).from(rating::Entity).cond_where(cond).to_owned()
-    };
-    let mut q = Query::select();
-    let mut add = |name: &str, cond: Option<Condition>| {
-        let e = match cond {
-            Some(cond) => Expr::SubQuery(None, Box::new(count(cond).into())),
-            None => Expr::val(0i64),
+/// The ratings the guards count for a batch of ratings about to be given: the stored ones any of
+/// them may count, read once, and the batch's own as each is accepted ([`Tally::note`]). A rating
+/// counts another given in its guard's window before it, as one query per rating would.
+#[derive(Debug, Default)]
+pub struct Tally {
+    guards: RatingGuards,
+    address: HashMap<String, Vec<DateTime<Utc>>>,
+    phone: HashMap<String, Vec<DateTime<Utc>>>,
+    device: HashMap<i64, Vec<DateTime<Utc>>>,
+    quick_window: HashMap<i64, Vec<DateTime<Utc>>>,
+    quick_person: HashMap<i64, Vec<DateTime<Utc>>>,
+    held_windows: std::collections::HashSet<i64>,
+    /// The batch's ratings accepted so far: their keys, whether quick, when.
+    noted: Vec<(RecentKeys, bool, DateTime<Utc>)>,
+}
+
+impl Tally {
+    /// Reads what the ratings in `batch` (their keys, and when each is given) may count.
+    pub async fn load<C: ConnectionTrait>(
+        c: &C,
+        batch: &[(RecentKeys, DateTime<Utc>)],
+        g: &RatingGuards,
+    ) -> Result<Tally> {
+        use rating::Column as K;
+        let mut t = Tally { guards: g.clone(), ..Tally::default() };
+        let Some(earliest) = batch.iter().map(|(_, at)| *at).min() else { return Ok(t) };
+        let since = |minutes: u32| earliest - chrono::Duration::minutes(i64::from(minutes));
+        let all = |f: fn(&RecentKeys) -> &[String]| -> Vec<String> {
+            let mut v: Vec<String> = batch.iter().flat_map(|(k, _)| f(k).iter().cloned()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
         };
-        q.expr_as(e, Alias::new(name));
-    };
-    let keyed = |col: K, keys: &[String], minutes: u32| {
-        (!keys.is_empty()).then(|| Condition::all().add(col.is_in(keys.to_vec())).add(K::GivenAt.gte(since(minutes))))
-    };
-    add("from_address", keyed(K::AddressKey, &k.address, g.per_address.minutes));
-    add("phone_limit", keyed(K::PhoneIndex, &k.phone, g.per_phone.minutes));
-    add("phone_burst", keyed(K::PhoneIndex, &k.phone, g.phone_burst.minutes));
-    let device =
-        |minutes| k.device_id.map(|d| Condition::all().add(K::DeviceId.eq(d)).add(K::GivenAt.gte(since(minutes))));
-    add("device_limit", device(g.per_device.minutes));
-    add("device_burst", device(g.device_burst.minutes));
-    // Quick ratings at the window, or of the staff member where there is no window.
-    let place = match (k.window_id, k.person_id) {
-        (Some(w), _) => Some(K::WindowId.eq(w)),
-        (None, Some(p)) => Some(K::PersonId.eq(p)),
-        (None, None) => None,
-    };
-    add(
-        "quick",
-        place
-            .clone()
-            .map(|p| Condition::all().add(p).add(K::Quick.eq(true)).add(K::GivenAt.gte(since(g.quick_bulk.minutes)))),
-    );
-    add(
-        "window_held",
-        k.window_id.map(|w| {
-            Condition::all()
-                .add(K::WindowId.eq(w))
-                .add(K::Status.eq(RatingStatus::Held))
-                .add(K::HoldReason.eq(HoldReason::WindowOutlier))
-        }),
-    );
-    let row = c.query_one(&q).await?.ok_or(StoreError::NotFound)?;
-    let n = |name: &str| -> Result<u32> { Ok(u32::try_from(row.try_get::<i64>("", name)?).unwrap_or(u32::MAX)) };
-    Ok(Recent {
-        from_address: n("from_address")?,
-        phone: (n("phone_limit")?, n("phone_burst")?),
-        device: (n("device_limit")?, n("device_burst")?),
-        quick_at_window: n("quick")?,
-        window_held: n("window_held")? > 0,
-    })
+        let ids = |f: fn(&RecentKeys) -> Option<i64>| -> Vec<i64> {
+            let mut v: Vec<i64> = batch.iter().filter_map(|(k, _)| f(k)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let (addresses, phones) = (all(|k| &k.address), all(|k| &k.phone));
+        let (devices, windows, people) = (ids(|k| k.device_id), ids(|k| k.window_id), ids(|k| k.person_id));
+        if !addresses.is_empty() {
+            let rows: Vec<(Option<String>, DateTime<Utc>)> = rating::Entity::find()
+                .select_only()
+                .columns([K::AddressKey, K::GivenAt])
+                .filter(K::AddressKey.is_in(addresses))
+                .filter(K::GivenAt.gte(since(g.per_address.minutes)))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (k, at) in rows {
+                t.address.entry(k.unwrap_or_default()).or_default().push(at);
+            }
+        }
+        if !phones.is_empty() {
+            let rows: Vec<(Option<String>, DateTime<Utc>)> = rating::Entity::find()
+                .select_only()
+                .columns([K::PhoneIndex, K::GivenAt])
+                .filter(K::PhoneIndex.is_in(phones))
+                .filter(K::GivenAt.gte(since(g.per_phone.minutes.max(g.phone_burst.minutes))))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (k, at) in rows {
+                t.phone.entry(k.unwrap_or_default()).or_default().push(at);
+            }
+        }
+        if !devices.is_empty() {
+            let rows: Vec<(Option<i64>, DateTime<Utc>)> = rating::Entity::find()
+                .select_only()
+                .columns([K::DeviceId, K::GivenAt])
+                .filter(K::DeviceId.is_in(devices))
+                .filter(K::GivenAt.gte(since(g.per_device.minutes.max(g.device_burst.minutes))))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (k, at) in rows {
+                t.device.entry(k.unwrap_or_default()).or_default().push(at);
+            }
+        }
+        if !windows.is_empty() || !people.is_empty() {
+            let rows: Vec<(Option<i64>, Option<i64>, DateTime<Utc>)> = rating::Entity::find()
+                .select_only()
+                .columns([K::WindowId, K::PersonId, K::GivenAt])
+                .filter(K::Quick.eq(true))
+                .filter(K::GivenAt.gte(since(g.quick_bulk.minutes)))
+                .filter(Condition::any().add(K::WindowId.is_in(windows.clone())).add(K::PersonId.is_in(people)))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (w, p, at) in rows {
+                if let Some(w) = w {
+                    t.quick_window.entry(w).or_default().push(at);
+                }
+                if let Some(p) = p {
+                    t.quick_person.entry(p).or_default().push(at);
+                }
+            }
+        }
+        if !windows.is_empty() {
+            let held: Vec<Option<i64>> = rating::Entity::find()
+                .select_only()
+                .column(K::WindowId)
+                .distinct()
+                .filter(K::WindowId.is_in(windows))
+                .filter(K::Status.eq(RatingStatus::Held))
+                .filter(K::HoldReason.eq(HoldReason::WindowOutlier))
+                .into_tuple()
+                .all(c)
+                .await?;
+            t.held_windows = held.into_iter().flatten().collect();
+        }
+        Ok(t)
+    }
+
+    /// What the guards count for a rating with these keys given at `at`.
+    pub fn recent(&self, k: &RecentKeys, at: DateTime<Utc>) -> Recent {
+        let g = &self.guards;
+        let since = |minutes: u32| at - chrono::Duration::minutes(i64::from(minutes));
+        let stored = |times: Option<&Vec<DateTime<Utc>>>, from: DateTime<Utc>| {
+            times.map_or(0, |v| v.iter().filter(|t| **t >= from).count())
+        };
+        let shares = |a: &[String], b: &[String]| a.iter().any(|x| b.contains(x));
+        let noted = |from: DateTime<Utc>, same: &dyn Fn(&RecentKeys, bool) -> bool| {
+            self.noted.iter().filter(|(n, quick, t)| *t >= from && same(n, *quick)).count()
+        };
+        let n = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
+        let keyed =
+            |map: &HashMap<String, Vec<DateTime<Utc>>>, keys: &[String], minutes, of: fn(&RecentKeys) -> &[String]| {
+                if keys.is_empty() {
+                    return 0;
+                }
+                let from = since(minutes);
+                n(keys.iter().map(|key| stored(map.get(key), from)).sum::<usize>()
+                    + noted(from, &|o, _| shares(of(o), keys)))
+            };
+        let device = |minutes| match k.device_id {
+            Some(d) => {
+                let from = since(minutes);
+                n(stored(self.device.get(&d), from) + noted(from, &|o, _| o.device_id == Some(d)))
+            }
+            None => 0,
+        };
+        let from = since(g.quick_bulk.minutes);
+        let quick_at_window = match (k.window_id, k.person_id) {
+            (Some(w), _) => {
+                n(stored(self.quick_window.get(&w), from) + noted(from, &|o, q| q && o.window_id == Some(w)))
+            }
+            (None, Some(p)) => {
+                n(stored(self.quick_person.get(&p), from) + noted(from, &|o, q| q && o.person_id == Some(p)))
+            }
+            (None, None) => 0,
+        };
+        Recent {
+            from_address: keyed(&self.address, &k.address, g.per_address.minutes, |o| &o.address),
+            phone: (
+                keyed(&self.phone, &k.phone, g.per_phone.minutes, |o| &o.phone),
+                keyed(&self.phone, &k.phone, g.phone_burst.minutes, |o| &o.phone),
+            ),
+            device: (device(g.per_device.minutes), device(g.device_burst.minutes)),
+            quick_at_window,
+            window_held: k.window_id.is_some_and(|w| self.held_windows.contains(&w)),
+        }
+    }
+
+    /// Counts a rating of the batch, accepted, for those after it.
+    pub fn note(&mut self, k: RecentKeys, quick: bool, at: DateTime<Utc>) {
+        self.noted.push((k, quick, at));
+    }
 }
 
 /// Applies the office's review, conditional on the rating still being held.
@@ -296,14 +428,22 @@ pub async fn hold_outlier<C: ConnectionTrait>(c: &C, id: i64, outlier: &Outlier)
     if done.rows_affected == 1 { Ok(()) } else { Err(StoreError::StateChanged) }
 }
 
-/// Whether `channel` has rated the case.
-pub async fn is_rated<C: ConnectionTrait>(c: &C, case_id: i64, channel: RatingChannel) -> Result<bool> {
-    Ok(rating::Entity::find()
-        .filter(rating::Column::CaseId.eq(case_id))
-        .filter(rating::Column::Channel.eq(channel))
-        .count(c)
-        .await?
-        > 0)
+/// Which of these cases were rated, and by which channel.
+pub async fn rated<C: ConnectionTrait>(
+    c: &C,
+    case_ids: &[i64],
+) -> Result<std::collections::HashSet<(i64, RatingChannel)>> {
+    if case_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(Option<i64>, RatingChannel)> = rating::Entity::find()
+        .select_only()
+        .columns([rating::Column::CaseId, rating::Column::Channel])
+        .filter(rating::Column::CaseId.is_in(case_ids.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(case, ch)| case.map(|id| (id, ch))).collect())
 }
 
 fn rating_scope(scope: &Scope) -> Condition {

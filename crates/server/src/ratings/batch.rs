@@ -1,15 +1,17 @@
 //! Group commit for ratings (decision 0037): the ratings given at the same moment on one instance
-//! share one write transaction. Each is recorded in its own savepoint — a refused or failed one
-//! leaves the others untouched — and each is answered only after the transaction that holds it
-//! has committed, so a 2xx still means the rating is stored. One durable commit then carries many
-//! ratings, which is what lets a busy hall's ratings in at thousands a second.
+//! share one write transaction, and are recorded together in a handful of statements
+//! ([`record_many`]); should that fail (a case rated meanwhile on another instance), each is
+//! recorded again in its own savepoint, so that one rating's failure leaves the others untouched.
+//! Each is answered only after the transaction that holds it has committed, so a 2xx still means
+//! the rating is stored. One durable commit then carries many ratings, which is what lets a busy
+//! hall's ratings in at thousands a second.
 
 use futures::FutureExt;
 use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
 use xiaoneng_store::{StoreError, entity::api_client};
 
-use super::{Rater, RatingBody, RatingReceipt, Rules, Target, record_under};
+use super::{Giving, Rater, RatingBody, RatingReceipt, Rules, Target, record_many};
 use crate::{ApiError, ApiResult, AppState};
 
 /// At most this many ratings share a transaction; more waiting go into the next.
@@ -100,44 +102,85 @@ async fn run(s: &AppState, batch: Vec<Job>) {
             return;
         }
     };
-    let mut answers = Vec::with_capacity(batch.len());
+    let now = s.clock.now();
+    let (algo, vault) = (s.store.audit_algo(), s.store.vault());
+    let (replies, pending): (Vec<_>, Vec<_>) =
+        batch.into_iter().map(|j| (j.reply, (j.channel, j.device, j.ip, j.target, j.body))).unzip();
+    let given: Vec<Giving<'_>> = pending
+        .iter()
+        .map(|(channel, device, ip, target, body)| Giving {
+            rater: Rater { channel: *channel, device: device.as_ref(), ip: ip.clone() },
+            target: target.clone(),
+            body: body.clone(),
+            at: now,
+        })
+        .collect();
+    // The batch at once, in a savepoint of its own.
+    let mut together = None;
+    if let Ok(sp) = tx.begin().await {
+        match record_many(&sp, algo, vault, &rules, &given).await {
+            Ok(answers) => {
+                if sp.commit().await.is_ok() {
+                    together = Some(answers);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = ?e, ratings = given.len(), "a batch of ratings is recorded one by one");
+                let _ = sp.rollback().await;
+            }
+        }
+    }
     // A savepoint that cannot be opened, released or rolled back leaves the transaction in doubt
     // (on PostgreSQL, aborted): nothing of the batch is committed then.
     let mut broken = None;
-    for j in batch {
-        if broken.is_some() {
-            answers.push((j.reply, Ok(None)));
-            continue;
-        }
-        let rater = Rater { channel: j.channel, device: j.device.as_ref(), ip: j.ip };
-        let sp = match tx.begin().await {
-            Ok(sp) => sp,
-            Err(e) => {
-                broken = Some(StoreError::from(e));
-                answers.push((j.reply, Ok(None)));
-                continue;
+    let mut answers = Vec::with_capacity(given.len());
+    match together {
+        Some(recorded) => {
+            for (reply, r) in replies.into_iter().zip(recorded) {
+                answers.push((
+                    reply,
+                    r.map(|m| Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),
+                ));
             }
-        };
-        let (algo, vault, now) = (s.store.audit_algo(), s.store.vault(), s.clock.now());
-        let recorded = record_under(&sp, algo, vault, &rules, &rater, &j.target, &j.body, now).await;
-        let answer = match recorded {
-            Ok(m) => match sp.commit().await {
-                Ok(()) => Ok(Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),
-                Err(e) => {
-                    broken = Some(StoreError::from(e));
-                    Ok(None)
+        }
+        None => {
+            for (reply, g) in replies.into_iter().zip(&given) {
+                if broken.is_some() {
+                    answers.push((reply, Ok(None)));
+                    continue;
                 }
-            },
-            // What this rating wrote goes; the batch's others stay.
-            Err(refused) => match sp.rollback().await {
-                Ok(()) => Err(refused),
-                Err(e) => {
-                    broken = Some(StoreError::from(e));
-                    Ok(None)
-                }
-            },
-        };
-        answers.push((j.reply, answer));
+                let sp = match tx.begin().await {
+                    Ok(sp) => sp,
+                    Err(e) => {
+                        broken = Some(StoreError::from(e));
+                        answers.push((reply, Ok(None)));
+                        continue;
+                    }
+                };
+                let recorded = match record_many(&sp, algo, vault, &rules, std::slice::from_ref(g)).await {
+                    Ok(mut one) => one.pop().unwrap_or(Err(ApiError::Busy)),
+                    Err(e) => Err(e),
+                };
+                let answer = match recorded {
+                    Ok(m) => match sp.commit().await {
+                        Ok(()) => Ok(Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),
+                        Err(e) => {
+                            broken = Some(StoreError::from(e));
+                            Ok(None)
+                        }
+                    },
+                    // What this rating wrote goes; the batch's others stay.
+                    Err(refused) => match sp.rollback().await {
+                        Ok(()) => Err(refused),
+                        Err(e) => {
+                            broken = Some(StoreError::from(e));
+                            Ok(None)
+                        }
+                    },
+                };
+                answers.push((reply, answer));
+            }
+        }
     }
     if let Some(e) = broken {
         tracing::error!(error = %e, "a batch of ratings was abandoned");

@@ -109,6 +109,7 @@ impl Target {
 }
 
 /// Who sent it: the public (with their address) or a device.
+#[derive(Clone)]
 pub struct Rater<'a> {
     pub channel: RatingChannel,
     pub device: Option<&'a xiaoneng_store::entity::api_client::Model>,
@@ -133,7 +134,7 @@ async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingB
 }
 
 /// Records a rating given at `now` in `tx`: decided, stored, its event and audit entry appended,
-/// and its ticket opened if it is a bad one that counts. The demo records its ratings this way.
+/// and its ticket opened if it is a bad one that counts.
 pub async fn record<C: sea_orm::ConnectionTrait>(
     tx: &C,
     algo: xiaoneng_store::HashAlgo,
@@ -144,7 +145,8 @@ pub async fn record<C: sea_orm::ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ApiResult<rating::Model> {
     let rules = Rules::load(tx).await?;
-    record_under(tx, algo, vault, &rules, rater, target, b, now).await
+    let given = Giving { rater: rater.clone(), target: target.clone(), body: b.clone(), at: now };
+    record_many(tx, algo, vault, &rules, std::slice::from_ref(&given)).await?.pop().unwrap_or(Err(ApiError::Busy))
 }
 
 /// The office's reasons in force (their version) and its rating policy: what every rating is
@@ -162,97 +164,153 @@ impl Rules {
     }
 }
 
-/// [`record`] under rules already read.
-#[allow(clippy::too_many_arguments)]
-pub async fn record_under<C: sea_orm::ConnectionTrait>(
+/// A rating to record: who gave it, about what, what it says, and when.
+pub struct Giving<'a> {
+    pub rater: Rater<'a>,
+    pub target: Target,
+    pub body: RatingBody,
+    pub at: DateTime<Utc>,
+}
+
+/// Records ratings in order under rules already read, in a handful of statements whatever their
+/// number (decision 0037): each is decided by core against the guards' counts — the stored
+/// ratings' and those of the batch accepted before it — and those accepted are stored, their
+/// events and audit entries appended, and the bad ones that count given their tickets. Each
+/// answer is its rating's own: a refusal leaves the others as they are. An error is the store's,
+/// and leaves the transaction holding part of the batch: the caller rolls it back.
+pub async fn record_many<C: sea_orm::ConnectionTrait>(
     tx: &C,
     algo: xiaoneng_store::HashAlgo,
     vault: &xiaoneng_store::personal::Vault,
     rules: &Rules,
-    rater: &Rater<'_>,
-    target: &Target,
-    b: &RatingBody,
-    now: DateTime<Utc>,
-) -> ApiResult<rating::Model> {
-    let (version, set, policy) = (rules.version, &rules.set, &rules.policy);
-    let spec =
-        RatingSpec::parse(&b.level, &b.reasons, &b.comment, b.phone.as_deref(), set).map_err(ApiError::Validation)?;
-    let case = match &target.case {
-        Some(c) => Some(RatedCase {
-            id: c.id,
-            status: CaseStatus::of(c.completed_at),
-            completed_at: c.completed_at,
-            rated_here: store::is_rated(tx, c.id, rater.channel).await?,
-        }),
-        None => None,
-    };
-    let facts = RatingTarget {
-        case,
-        department_id: target.department_id,
-        window_id: target.window_id,
-        person_id: target.person_id,
-        item_id: target.case.as_ref().map(|c| c.item_id),
-    };
-    let address = rater.channel.limited_by_address().then_some(rater.ip.as_str());
-    let keys = RecentKeys {
-        address: address.map(|a| vault.lookups(Field::RaterAddress, a)).unwrap_or_default(),
-        phone: spec.phone.as_deref().map(|p| vault.lookups(Field::RaterPhone, p)).unwrap_or_default(),
-        device_id: rater.device.map(|d| d.id),
-        window_id: facts.window_id,
-        person_id: facts.person_id,
-    };
-    let recent = store::recent(tx, &keys, &policy.guards, now).await?;
-    let d = core_rating::decide(&facts, rater.channel, &spec, version, &recent, &policy.guards, now)?;
-    let phone = match spec.phone.as_deref() {
-        Some(p) => Some((vault.seal(Field::RaterPhone, p)?, vault.index(Field::RaterPhone, p)?)),
-        None => None,
-    };
-    let m = store::insert_rating(
-        tx,
-        NewRating {
-            channel: rater.channel,
+    given: &[Giving<'_>],
+) -> ApiResult<Vec<ApiResult<rating::Model>>> {
+    let (version, set, guards) = (rules.version, &rules.set, &rules.policy.guards);
+    // The guards count with the writers serialised, on PostgreSQL as on SQLite.
+    xiaoneng_store::audit::serialise(tx).await?;
+    let cases: Vec<i64> = given.iter().filter_map(|g| g.target.case.as_ref().map(|c| c.id)).collect();
+    let mut rated = store::rated(tx, &cases).await?;
+    // What each says, and who and what the guards count it by.
+    let mut read = Vec::with_capacity(given.len());
+    for g in given {
+        let spec = RatingSpec::parse(&g.body.level, &g.body.reasons, &g.body.comment, g.body.phone.as_deref(), set);
+        let address = g.rater.channel.limited_by_address().then_some(g.rater.ip.as_str());
+        let keys = RecentKeys {
+            address: address.map(|a| vault.lookups(Field::RaterAddress, a)).unwrap_or_default(),
+            phone: match &spec {
+                Ok(s) => s.phone.as_deref().map(|p| vault.lookups(Field::RaterPhone, p)).unwrap_or_default(),
+                Err(_) => Vec::new(),
+            },
+            device_id: g.rater.device.map(|d| d.id),
+            window_id: g.target.window_id,
+            person_id: g.target.person_id,
+        };
+        read.push((spec, keys, address));
+    }
+    let batch: Vec<(RecentKeys, DateTime<Utc>)> =
+        read.iter().zip(given).map(|((_, k, _), g)| (k.clone(), g.at)).collect();
+    let mut tally = store::Tally::load(tx, &batch, guards).await?;
+    // Decided in order, each counting those accepted before it.
+    let mut answers: Vec<Result<usize, ApiError>> = Vec::with_capacity(given.len());
+    let (mut new, mut decisions) = (Vec::new(), Vec::new());
+    for ((spec, keys, address), g) in read.into_iter().zip(given) {
+        let spec = match spec {
+            Ok(s) => s,
+            Err(errs) => {
+                answers.push(Err(ApiError::Validation(errs)));
+                continue;
+            }
+        };
+        let facts = RatingTarget {
+            case: g.target.case.as_ref().map(|c| RatedCase {
+                id: c.id,
+                status: CaseStatus::of(c.completed_at),
+                completed_at: c.completed_at,
+                rated_here: rated.contains(&(c.id, g.rater.channel)),
+            }),
+            department_id: g.target.department_id,
+            window_id: g.target.window_id,
+            person_id: g.target.person_id,
+            item_id: g.target.case.as_ref().map(|c| c.item_id),
+        };
+        let recent = tally.recent(&keys, g.at);
+        let d = match core_rating::decide(&facts, g.rater.channel, &spec, version, &recent, guards, g.at) {
+            Ok(d) => d,
+            Err(refused) => {
+                answers.push(Err(refused.into()));
+                continue;
+            }
+        };
+        let phone = match spec.phone.as_deref() {
+            Some(p) => Some((vault.seal(Field::RaterPhone, p)?, vault.index(Field::RaterPhone, p)?)),
+            None => None,
+        };
+        if let Some(c) = facts.case {
+            rated.insert((c.id, g.rater.channel));
+        }
+        tally.note(keys, d.quick, g.at);
+        answers.push(Ok(new.len()));
+        new.push(NewRating {
+            channel: g.rater.channel,
             level: spec.level,
-            reasons: spec.reasons.clone(),
+            reasons: spec.reasons,
             reasons_version: version,
-            comment: spec.comment.clone(),
+            comment: spec.comment,
             phone,
             case_id: facts.case.map(|c| c.id),
             department_id: facts.department_id,
             window_id: facts.window_id,
             person_id: facts.person_id,
             item_id: facts.item_id,
-            device_id: rater.device.map(|d| d.id),
+            device_id: g.rater.device.map(|d| d.id),
             status: d.status,
             hold_reason: d.hold,
-            given_at: now,
+            given_at: g.at,
             address_key: address.map(|a| vault.index(Field::RaterAddress, a)).transpose()?,
             quick: d.quick,
-        },
-    )
-    .await?;
-    let actor = match rater.device {
+        });
+        decisions.push((d, g));
+    }
+    let stored = store::insert_ratings(tx, new).await?;
+    // What the audit log keeps: each rating's facts, never the phone.
+    let actor = |g: &Giving<'_>| match g.rater.device {
         Some(dev) => format!("device:{}", dev.name),
         None => "public".to_owned(),
     };
-    // What the audit log keeps: the rating's facts, never the phone.
-    let rec = AuditRecord {
-        ip: rater.ip.clone(),
-        ..crate::jobs::system_audit(
-            &actor,
-            "rating.give",
-            ("rating", m.id),
-            json!({ "level": m.level, "channel": m.channel, "case_id": m.case_id, "status": m.status }),
-            now,
-        )
-    };
-    ledger::append(tx, algo, &rec, std::slice::from_ref(&d.event), Some(m.id)).await?;
-    if core_rating::opens_ticket(m.level, m.status) {
-        crate::tickets::open(tx, algo, &actor, bad_rating_ticket(&m), now).await?;
+    let recs: Vec<AuditRecord> = stored
+        .iter()
+        .zip(&decisions)
+        .map(|(m, (_, g))| AuditRecord {
+            ip: g.rater.ip.clone(),
+            ..crate::jobs::system_audit(
+                &actor(g),
+                "rating.give",
+                ("rating", m.id),
+                json!({ "level": m.level, "channel": m.channel, "case_id": m.case_id, "status": m.status }),
+                g.at,
+            )
+        })
+        .collect();
+    let changes: Vec<ledger::Change<'_>> = recs
+        .iter()
+        .zip(&decisions)
+        .zip(&stored)
+        .map(|((rec, (d, _)), m)| ledger::Change { rec, events: std::slice::from_ref(&d.event), created: Some(m.id) })
+        .collect();
+    ledger::append_many(tx, algo, &changes).await?;
+    for (m, (_, g)) in stored.iter().zip(&decisions) {
+        if core_rating::opens_ticket(m.level, m.status) {
+            crate::tickets::open(tx, algo, &actor(g), bad_rating_ticket(m), g.at).await?;
+        }
+        if let Some(dev) = g.rater.device {
+            xiaoneng_store::service::touch_client(tx, dev, g.at).await?;
+        }
     }
-    if let Some(dev) = rater.device {
-        xiaoneng_store::service::touch_client(tx, dev, now).await?;
-    }
-    Ok(m)
+    let mut stored: Vec<Option<rating::Model>> = stored.into_iter().map(Some).collect();
+    Ok(answers
+        .into_iter()
+        .map(|a| a.and_then(|i| stored[i].take().ok_or_else(|| ApiError::Internal("a rating answered twice".into()))))
+        .collect())
 }
 
 /// The case a rater names by its number, which must be one handled at `window_id` (or by

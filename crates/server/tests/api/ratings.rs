@@ -847,3 +847,38 @@ both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app:
     let auditor = app.login("auditor").await;
     assert_eq!(app.get("/api/v1/audit/verify", &auditor).await.ok()["intact"], true);
 });
+
+both!(ratings_at_once_are_held_to_the_guards_as_one_after_another_would_be, |app: TestApp| async move {
+    let (window, _, key) = city(&app).await;
+    guards(
+        &app,
+        json!({"per_address": {"max": 5, "minutes": 60}, "phone_burst": {"max": 2, "minutes": 60}, "per_phone": {"max": 10, "minutes": 1440}}),
+    )
+    .await;
+    // Twenty cases rated at once from one address, naming one phone: however the ratings share
+    // commits, five are taken — two counted, and the three past the phone's burst held — and
+    // fifteen are refused by the address's limit.
+    let codes = cases(&app, &key, 100, 20, "2026-11-02T08:50:00+08:00").await;
+    let calls = codes.iter().map(|c| rate(&app, c, json!({"level": "satisfied", "phone": "13700009876"})));
+    let answers = futures::future::join_all(calls).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[201; 5].as_slice(), &[429; 15]].concat());
+    assert!(answers.iter().filter(|r| r.status == 429).all(|r| r.json["details"]["scope"] == "address"));
+    let mut taken: Vec<(i64, String)> = answers
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| (r.json["id"].as_i64().unwrap(), r.json["hold_reason"].as_str().unwrap_or("-").to_owned()))
+        .collect();
+    taken.sort();
+    let reasons: Vec<&str> = taken.iter().map(|(_, h)| h.as_str()).collect();
+    assert_eq!(reasons, ["-", "-", "phone_burst", "phone_burst", "phone_burst"], "in the order they were stored");
+    assert_eq!(ratings_total(&app, "").await, 5);
+    // An hour on, the address may rate five more.
+    app.clock.advance(chrono::Duration::minutes(61));
+    let at_window = format!("w{window}");
+    let calls = (0..8).map(|i| rate(&app, &at_window, json!({"level": "satisfied", "comment": format!("c{i}")})));
+    let answers = futures::future::join_all(calls).await;
+    assert_eq!(answers.iter().filter(|r| r.status == 201).count(), 5);
+    assert_eq!(ratings_total(&app, "").await, 10);
+});
