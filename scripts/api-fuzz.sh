@@ -49,7 +49,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN" demo --data-dir "$work/city" >/dev/null
+"$BIN" demo --months 1 --data-dir "$work/city" >/dev/null
 "$BIN" serve --bind 127.0.0.1:0 --data-dir "$work/city" >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 url=

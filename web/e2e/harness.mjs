@@ -26,7 +26,7 @@ export async function startServer() {
   if (process.env.XN_E2E_URL) return { url: process.env.XN_E2E_URL.replace(/\/$/, ''), async stop() {} }
   if (!existsSync(BIN)) throw new Error(`no xiaoneng binary at ${BIN}: build it with cargo build -p xiaoneng`)
   const dir = mkdtempSync(join(tmpdir(), 'xn-e2e-'))
-  execFileSync(BIN, ['demo', '--data-dir', dir], { stdio: 'ignore' })
+  execFileSync(BIN, ['demo', '--months', '0', '--data-dir', dir], { stdio: 'ignore' })
   const child = spawn(BIN, ['serve', '--bind', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let errors = ''
   child.stderr.on('data', (d) => (errors += d))

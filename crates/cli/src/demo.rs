@@ -52,6 +52,8 @@ impl Cast {
 }
 
 pub const DEMO_PASSWORD: &str = "Xiaoneng@2026";
+/// Months of cases and ratings behind the city unless asked otherwise: a year.
+pub const MONTHS: u32 = 12;
 const MARKER: &str = "demo_seeded";
 
 /// (code, name, category, parent code)
@@ -259,6 +261,13 @@ const ACCOUNTS: &[DemoAccount] = &[
     account("sj_staff", Role::Staff, Some("SJ"), "市场监管局干部", Linked::Staff),
     account("ga_head", Role::DeptHead, Some("GA"), "公安局局长", Linked::Head),
     account("ga_staff", Role::Staff, Some("GA"), "公安局干部", Linked::Staff),
+    // The service departments' liaisons, who see their tickets through.
+    account("fg_liaison", Role::DeptLiaison, Some("FG"), "发改委联络员", Linked::Nobody),
+    account("yb_liaison", Role::DeptLiaison, Some("YB"), "医保局联络员", Linked::Nobody),
+    account("bdc_liaison", Role::DeptLiaison, Some("BDC"), "不动产登记中心联络员", Linked::Nobody),
+    account("sp_liaison", Role::DeptLiaison, Some("SP"), "行政审批局联络员", Linked::Nobody),
+    account("mz_liaison", Role::DeptLiaison, Some("MZ"), "民政局联络员", Linked::Nobody),
+    account("ggzy_liaison", Role::DeptLiaison, Some("GGZY"), "公共资源交易中心联络员", Linked::Nobody),
     account("city_leader", Role::CityLeader, None, "市领导", Linked::Nobody),
     account("sysadmin", Role::SysAdmin, None, "系统管理员", Linked::Nobody),
     account("secadmin", Role::SecAdmin, None, "安全管理员", Linked::Nobody),
@@ -281,6 +290,7 @@ fn headcount(code: &str, category: &str) -> usize {
 pub async fn seed(
     store: &Store,
     objects: &dyn object_store::ObjectStore,
+    months: u32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     let db = store.db();
@@ -469,8 +479,9 @@ pub async fn seed(
     let (bulletins, orders, campaigns) =
         crate::demo_rectification::seed(&tx, &mut cast, &dept_ids, &password_hash, now, &mut rng).await?;
     let counters: Vec<_> = counters.into_iter().map(|(_, c)| c).collect();
-    let (items, cases) = crate::demo_service::seed(&tx, &mut cast, &dept_ids, &counters, now, &mut rng).await?;
-    let (ratings, tickets) = crate::demo_ratings::seed(&tx, &mut cast, store.vault(), now, &mut rng).await?;
+    let (items, cases, story) =
+        crate::demo_service::seed(&tx, &mut cast, &dept_ids, &counters, months, now, &mut rng).await?;
+    let (ratings, tickets) = crate::demo_ratings::seed(&tx, &mut cast, store.vault(), &story, now, &mut rng).await?;
     let inquiries = crate::demo_inquiries::seed(&tx, &mut cast, store.vault(), now, &mut rng).await?;
     // The demo's admins log in with the password alone, so that anyone can try the city (and its
     // browser tests can walk it) without an authenticator app. A real office keeps the default,

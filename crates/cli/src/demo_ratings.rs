@@ -5,20 +5,23 @@
 //! one appealed, one overturned — with two complaints from the public. All through the same
 //! commands as the API, each at the moment it would have happened.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use xiaoneng_core::service::ClientKind;
 use xiaoneng_core::{
     rating::RatingChannel,
     rbac::Role,
     ticket::{ComplaintAbout, TicketAbout, TicketActor, TicketSource, TicketStep},
 };
 use xiaoneng_server::{
-    ratings::{Rater, RatingBody, Target, record},
+    ratings::{Giving, Rater, RatingBody, Rules, Target, record, record_many},
     tickets::{Opening, open, take_step},
 };
 use xiaoneng_store::{
-    entity::{service_case, ticket},
+    entity::{api_client, service_case, ticket},
     personal::Vault,
     rectification as rect,
 };
@@ -38,6 +41,7 @@ pub async fn seed(
     tx: &DatabaseTransaction,
     cast: &mut Cast,
     vault: &Vault,
+    story: &std::collections::HashSet<String>,
     now: DateTime<Utc>,
     rng: &mut StdRng,
 ) -> anyhow::Result<(usize, usize)> {
@@ -46,19 +50,35 @@ pub async fn seed(
         .order_by_asc(service_case::Column::CompletedAt)
         .all(tx)
         .await?;
-    let mut ratings = 0;
-    let mut gave = Vec::new();
+    // Each window's counter device.
+    let devices: HashMap<i64, api_client::Model> = api_client::Entity::find()
+        .filter(api_client::Column::Kind.eq(ClientKind::Device))
+        .all(tx)
+        .await?
+        .into_iter()
+        .filter_map(|d| d.window_id.map(|w| (w, d)))
+        .collect();
+    // Who rated what, when: most cases on the counter's device at the visit, some on the QR page
+    // or the web a while after they were done, in the order they were given.
+    let mut given = Vec::new();
     for c in cases {
         let Some(done) = c.completed_at else { continue };
-        if !rng.random_bool(0.7) {
-            continue;
-        }
-        let at = done + Duration::minutes(rng.random_range(3..600));
+        let roll: f64 = rng.random();
+        let device = c.window_id.and_then(|w| devices.get(&w));
+        let (channel, at) = match device {
+            Some(_) if roll < 0.55 => (RatingChannel::Device, done + Duration::seconds(rng.random_range(20..300))),
+            _ if roll < 0.8 => (RatingChannel::Qr, done + Duration::minutes(rng.random_range(3..600))),
+            _ if roll < 0.9 => (RatingChannel::Web, done + Duration::minutes(rng.random_range(30..2_000))),
+            _ => continue,
+        };
         if at > now - Duration::minutes(10) {
             continue;
         }
+        // A small share bad: more among the cases the story tells of, so that it has tickets to
+        // tell of whatever the city's volume.
+        let bad = if story.contains(&c.number) { 0.025 } else { 0.005 };
         let roll: f64 = rng.random();
-        let (level, reasons, comment) = if roll < 0.025 {
+        let (level, reasons, comment) = if roll < bad {
             let (r, text) = BAD.choose(rng).copied().unwrap_or(BAD[0]);
             let level = if rng.random_bool(0.5) { "dissatisfied" } else { "very_dissatisfied" };
             (level, vec![r.to_owned()], text.to_owned())
@@ -73,21 +93,29 @@ pub async fn seed(
             let reasons = if level == "basic" { vec![] } else { vec!["efficient".to_owned()] };
             (level, reasons, (*GOOD_COMMENTS.choose(rng).unwrap_or(&"")).to_owned())
         };
-        let phone = (level.contains("dissatisfied") || rng.random_bool(0.1))
+        let phone = (level.contains("dissatisfied") || rng.random_bool(0.05))
             .then(|| format!("139{:08}", rng.random_range(0..100_000_000u32)));
-        let channel = if rng.random_bool(0.8) { RatingChannel::Qr } else { RatingChannel::Web };
-        let rater = Rater {
-            channel,
-            device: None,
-            ip: format!("10.{}.{}.{}", rng.random_range(0..255), rng.random_range(0..255), rng.random_range(1..255)),
-        };
+        let ip = format!("10.{}.{}.{}", rng.random_range(0..255), rng.random_range(0..255), rng.random_range(1..255));
+        let rater = Rater { channel, device: device.filter(|_| channel == RatingChannel::Device), ip };
         let body = RatingBody { level: level.into(), reasons, comment, phone };
-        let target = Target::of_case(c);
-        let m = record(tx, cast.algo(), vault, &rater, &target, &body, at)
+        given.push(Giving { rater, target: Target::of_case(c), body, at });
+    }
+    given.sort_by_key(|g| g.at);
+    let rules = Rules::load(tx).await.map_err(|e| anyhow::anyhow!("demo rating rules: {e:?}"))?;
+    let mut ratings = 0;
+    let mut gave = Vec::new();
+    for chunk in given.chunks(500) {
+        let recorded = record_many(tx, cast.algo(), vault, &rules, chunk)
             .await
-            .map_err(|e| anyhow::anyhow!("demo rating: {e:?}"))?;
-        gave.push(m);
-        ratings += 1;
+            .map_err(|e| anyhow::anyhow!("demo ratings: {e:?}"))?;
+        for r in recorded {
+            // A device's burst or a phone's may be held, as it would be; nothing else is refused.
+            let m = r.map_err(|e| anyhow::anyhow!("demo rating: {e:?}"))?;
+            if gave.len() < 200 {
+                gave.push(m);
+            }
+            ratings += 1;
+        }
     }
     // A few from the windows' own codes, naming no case: held for the office.
     let windows: Vec<(i64, i64)> = gave.iter().filter_map(|r| r.window_id.map(|w| (w, r.department_id))).collect();
@@ -138,26 +166,33 @@ pub async fn seed(
         .ok_or_else(|| anyhow::anyhow!("demo account xnb_admin"))?
         .id;
     let office = cast.user(tx, office_id).await?;
-    // The newest three stay verifying (the oldest of them soon overdue); the others, old enough,
-    // go through each kind of story in turn.
+    // The newest three stay verifying (the oldest of them soon overdue); the three dozen before
+    // them, old enough, go through each kind of story in turn; those before were seen through.
     let keep = tickets.len().saturating_sub(3);
     let older: Vec<ticket::Model> =
         tickets.into_iter().take(keep).filter(|t| now - t.opened_at >= Duration::days(2)).collect();
+    let told = older.len().saturating_sub(36);
+    // And one of those, left unverified past its limit, is overdue.
+    let neglected = older.iter().take(told).rposition(|t| now - t.opened_at > Duration::days(12));
     let mut j = 0;
-    for t in older {
+    let mut heads = HashMap::new();
+    for (i, t) in older.into_iter().enumerate() {
         // Only a department with an account to act for it moves its tickets.
-        let people = rect::department_users(tx, t.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
-        let Some(&head) = people.first() else { continue };
-        let head = cast.user(tx, head).await?;
+        if !heads.contains_key(&t.department_id) {
+            let people = rect::department_users(tx, t.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
+            let head = match people.first() {
+                Some(&id) => Some(cast.user(tx, id).await?),
+                None => None,
+            };
+            heads.insert(t.department_id, head);
+        }
+        let Some(head) = heads[&t.department_id].clone() else { continue };
         j += 1;
         let verify = || (TicketStep::Verify { note: "经核实情况属实，已约谈当事工作人员".into() }, false);
         let rectify = || (TicketStep::Rectify { note: "对窗口人员批评教育，增设引导员，纳入月度考核".into() }, false);
         let call = |satisfied| (TicketStep::CallBack { satisfied, note: "电话回访".into() }, false);
-        let plan: Vec<(TicketStep, bool)> = match (j - 1) % 6 {
-            0 => vec![verify(), rectify(), call(true)],
-            1 => vec![(TicketStep::Appeal { reason: "评价人当天并未到本窗口办事，系误评".into() }, false)],
-            2 => vec![verify()],
-            3 => vec![
+        let overturned = || {
+            vec![
                 (
                     TicketStep::Appeal {
                         reason: "监控显示评价人与工作人员发生纠纷后恶意差评".into()
@@ -165,14 +200,38 @@ pub async fn seed(
                     false,
                 ),
                 (TicketStep::Overturn { reason: "调阅监控属实，撤销该差评".into() }, true),
-            ],
-            4 => vec![verify(), rectify()],
-            _ => vec![verify(), rectify(), call(false)],
+            ]
+        };
+        // Those seen through, each step within its limit: mostly called back satisfied, some after
+        // a second go, now and then one overturned.
+        let long_ago = i < told;
+        let plan: Vec<(TicketStep, bool)> = if Some(i) == neglected {
+            vec![]
+        } else if long_ago {
+            match j % 10 {
+                3 => overturned(),
+                7 => vec![verify(), rectify(), call(false), rectify(), call(true)],
+                _ => vec![verify(), rectify(), call(true)],
+            }
+        } else {
+            match (j - 1) % 6 {
+                0 => vec![verify(), rectify(), call(true)],
+                1 => vec![(TicketStep::Appeal { reason: "评价人当天并未到本窗口办事，系误评".into() }, false)],
+                2 => vec![verify()],
+                3 => overturned(),
+                4 => vec![verify(), rectify()],
+                _ => vec![verify(), rectify(), call(false)],
+            }
         };
         let age = now - t.opened_at;
         let mut current = t;
         for (k, (step, by_office)) in plan.iter().enumerate() {
-            let at = current.opened_at + age * (k as i32 + 1) / (plan.len() as i32 + 1);
+            let spread = age * (k as i32 + 1) / (plan.len() as i32 + 1);
+            let at = if long_ago {
+                current.opened_at + spread.min(Duration::days(2 * (k as i64 + 1)))
+            } else {
+                current.opened_at + spread
+            };
             let (who, user) =
                 if *by_office { (TicketActor::Office, &office) } else { (TicketActor::Department, &head) };
             take_step(tx, &cast.act(user, at), who, &current, step)

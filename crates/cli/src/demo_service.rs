@@ -8,13 +8,14 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::{Rng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::DatabaseTransaction;
+use xiaoneng_core::service::ClientKind;
 use xiaoneng_core::{
     calendar::WorkCalendar,
     clock::{city_day, city_time},
     org::Status,
     service::{ItemSpec, ServicePolicy},
 };
-use xiaoneng_server::service::{CasePush, add_system, record_item, record_push};
+use xiaoneng_server::service::{CasePush, add_client, add_system, record_item, record_new_pushes, record_push};
 use xiaoneng_store::{accounts, calendar, settings};
 
 use crate::demo::Cast;
@@ -67,15 +68,17 @@ struct Push {
     body: CasePush,
 }
 
-/// Seeds it all; returns (items, cases).
+/// Seeds it all, with `months` of history at a real city's volume before today; returns (items,
+/// cases, the numbers of the cases the story tells of).
 pub async fn seed(
     tx: &DatabaseTransaction,
     cast: &mut Cast,
     dept_ids: &std::collections::HashMap<&str, i64>,
     counters: &[Counter],
+    months: u32,
     now: DateTime<Utc>,
     rng: &mut StdRng,
-) -> anyhow::Result<(usize, usize)> {
+) -> anyhow::Result<(usize, usize, std::collections::HashSet<String>)> {
     let office = accounts::find_by_username(tx, "xnb_admin").await?.context("demo account xnb_admin")?.id;
     let office = cast.user(tx, office).await?;
     // The items and the system are set up two months before the first case.
@@ -86,6 +89,13 @@ pub async fn seed(
         record_item(tx, &cast.act(&office, set_up), None, dept_ids[dept], spec, Status::Active).await?;
     }
     let (system, _key) = add_system(tx, &cast.act(&office, set_up), "市一体化政务服务平台".into(), None).await?;
+    // Each window rates its visits on a counter device (一次一评).
+    for c in counters {
+        let name = format!("{} 窗口评价器", c.number);
+        let window =
+            xiaoneng_store::org::window_by_code(tx, &c.code).await?.with_context(|| format!("window {}", c.code))?;
+        add_client(tx, &cast.act(&office, set_up), ClientKind::Device, name, None, Some(window.id)).await?;
+    }
 
     let cal = calendar::work_calendar(tx).await?;
     let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
@@ -172,14 +182,95 @@ pub async fn seed(
     }
     // In the order the system sent them.
     pushes.sort_by_key(|p| p.at);
-    let mut cases = 0;
+    let mut cases = history(tx, cast.algo(), &system, counters, &cal, months, now, rng).await?;
     for p in &pushes {
         let (created, _) = record_push(tx, cast.algo(), &system, &p.number, &p.body, p.at)
             .await
             .map_err(|e| anyhow::anyhow!("demo case {}: {e:?}", p.number))?;
         cases += usize::from(created);
     }
-    Ok((ITEMS.len(), cases))
+    Ok((ITEMS.len(), cases, pushes.into_iter().map(|p| p.number).collect()))
+}
+
+/// A case's day at the counter, pushed once when done: how many of them an item has on a working
+/// day (the quick ones are the busy ones).
+fn daily_volume(promised: u32) -> u32 {
+    match promised {
+        0 => 80,
+        1..=3 => 50,
+        4..=7 => 25,
+        _ => 10,
+    }
+}
+
+/// `months` of cases before the last three working days, at each item's daily volume, each
+/// pushed once by the approval system when it was done, a working day's worth at a time.
+#[allow(clippy::too_many_arguments)]
+async fn history(
+    tx: &DatabaseTransaction,
+    algo: xiaoneng_store::HashAlgo,
+    system: &xiaoneng_store::entity::api_client::Model,
+    counters: &[Counter],
+    cal: &WorkCalendar,
+    months: u32,
+    now: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> anyhow::Result<usize> {
+    let today = city_day(now);
+    let Some(first) = today.checked_sub_months(chrono::Months::new(months)) else { return Ok(0) };
+    let last = working_days_back(cal, today, 3);
+    let mut made = 0;
+    let mut day = first;
+    while day < last && months > 0 {
+        if cal.is_working_day(day) {
+            let mut pushes = Vec::new();
+            for (i, (window, dept, code, _, promised, _, late_share)) in ITEMS.iter().enumerate() {
+                let counter =
+                    counters.iter().find(|c| c.number == *window).with_context(|| format!("demo window {window}"))?;
+                let enterprise = FOR_ENTERPRISES.contains(dept);
+                let n = daily_volume(*promised);
+                for k in 0..rng.random_range(n * 3 / 4..=n * 5 / 4) {
+                    let accepted = at_time(day, rng.random_range(9 * 60..16 * 60 + 30));
+                    let took = if rng.random_bool(*late_share) {
+                        promised + rng.random_range(1..=3)
+                    } else {
+                        rng.random_range(0..=*promised)
+                    };
+                    let done = at_time(cal.add_working_days(day, took), rng.random_range(9 * 60..17 * 60 + 30))
+                        .max(accepted + Duration::minutes(rng.random_range(8..40)));
+                    if done > now - Duration::hours(1) {
+                        continue;
+                    }
+                    let body = CasePush {
+                        item_code: (*code).to_owned(),
+                        window_code: Some(counter.code.clone()),
+                        staff_no: counter.staff.choose(rng).cloned(),
+                        applicant_type: if rng.random_bool(if enterprise { 0.85 } else { 0.1 }) {
+                            "enterprise"
+                        } else {
+                            "person"
+                        }
+                        .to_owned(),
+                        accepted_at: accepted.to_rfc3339(),
+                        stage: "办结".into(),
+                        stage_at: Some(done.to_rfc3339()),
+                        completed_at: Some(done.to_rfc3339()),
+                    };
+                    let number = format!("BJ{}{}", day.format("%Y%m%d"), 100_000 + i * 1_000 + k as usize);
+                    pushes.push((number, body, done + Duration::minutes(1)));
+                }
+            }
+            pushes.sort_by_key(|p| p.2);
+            for chunk in pushes.chunks(500) {
+                made += record_new_pushes(tx, algo, system, chunk)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo history of {day}: {e:?}"))?
+                    .len();
+            }
+        }
+        day += Duration::days(1);
+    }
+    Ok(made)
 }
 
 /// The working day `n` working days before `today` (0: today if it is one, else the last one).

@@ -76,6 +76,10 @@ enum Command {
         /// instead of now: to see its story on another day of the month or the year.
         #[arg(long, value_name = "TIME")]
         as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Months of service cases and ratings behind the city, at a real city's volume (about
+        /// 1,000 cases a working day). 0 keeps only the weeks its story needs, as the tests do.
+        #[arg(long, default_value_t = demo::MONTHS, value_parser = clap::value_parser!(u32).range(0..=36))]
+        months: u32,
         #[command(flatten)]
         db: Db,
     },
@@ -340,11 +344,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { as_of, db } => {
+        Command::Demo { as_of, months, db } => {
             let objects = settings.objects(db.data_dir.as_deref())?;
             let store = open(&settings, db).await?;
             let now = as_of.map_or_else(|| SystemClock.now(), |t| t.with_timezone(&chrono::Utc));
-            demo::seed(&store, objects.as_ref(), now).await?;
+            demo::seed(&store, objects.as_ref(), months, now).await?;
             demo::print_accounts();
             store.close().await?;
             Ok(ExitCode::SUCCESS)
@@ -666,7 +670,7 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
     let objects = settings.objects(db.data_dir.as_deref())?;
     let store = open(&settings, db).await?;
     if demo {
-        demo::seed(&store, objects.as_ref(), SystemClock.now()).await?;
+        demo::seed(&store, objects.as_ref(), demo::MONTHS, SystemClock.now()).await?;
         demo::print_accounts();
     }
     let bind = bind.unwrap_or_else(|| settings.server.bind.clone());

@@ -62,7 +62,7 @@ async fn count_where(db: &sea_orm::DatabaseConnection, table: &str, cond: &str) 
 async fn demo_twice_changes_nothing_and_user_add_works() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let first = xn(&["demo", "--data-dir", d]);
+    let first = xn(&["demo", "--months", "0", "--data-dir", d]);
     assert!(first.status.success(), "{}", text(&first));
     assert!(text(&first).contains("xnb_admin"), "prints the accounts");
     let db = sqlite(dir.path()).await;
@@ -70,7 +70,7 @@ async fn demo_twice_changes_nothing_and_user_add_works() {
         (count(&db, "people").await, count(&db, "departments").await, count(&db, "audit_log").await);
     assert!((550..=700).contains(&people), "{people}");
     assert!((35..=45).contains(&departments), "{departments}");
-    let second = xn(&["demo", "--data-dir", d]);
+    let second = xn(&["demo", "--months", "0", "--data-dir", d]);
     assert!(second.status.success());
     assert_eq!(
         (count(&db, "people").await, count(&db, "departments").await, count(&db, "audit_log").await),
@@ -182,16 +182,17 @@ async fn demo_twice_changes_nothing_and_user_add_works() {
 /// open with yellow and red cards; its ledger agrees with its records.
 #[tokio::test]
 async fn the_demo_tells_its_story_on_any_day() {
-    for as_of in [
-        "2026-12-01T08:10:00+08:00",
-        "2026-12-04T17:30:00+08:00",
-        "2026-12-20T12:00:00+08:00",
-        "2026-11-30T23:30:00+08:00",
-        "2027-01-02T10:00:00+08:00",
+    // Without its months of history but one, which has a month of it at a city's volume.
+    for (as_of, months) in [
+        ("2026-12-01T08:10:00+08:00", "0"),
+        ("2026-12-04T17:30:00+08:00", "0"),
+        ("2026-12-20T12:00:00+08:00", "0"),
+        ("2026-11-30T23:30:00+08:00", "0"),
+        ("2027-01-02T10:00:00+08:00", "1"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        let o = xn(&["demo", "--as-of", as_of, "--data-dir", d]);
+        let o = xn(&["demo", "--months", months, "--as-of", as_of, "--data-dir", d]);
         assert!(o.status.success(), "{as_of}: {}", text(&o));
         let db = sqlite(dir.path()).await;
         let three_months_back = (chrono::DateTime::parse_from_rfc3339(as_of).unwrap() - chrono::Duration::days(92))
@@ -225,10 +226,24 @@ async fn the_demo_tells_its_story_on_any_day() {
             ("an inquiry handed over and answered", "inquiries", "state = 'answered' AND hand_overs > 0".to_owned()),
             ("a first-inquiry lapse to review", "inquiry_lapses", "state = 'pending'".to_owned()),
             ("a first-inquiry lapse made a finding", "inquiry_lapses", "state = 'finding'".to_owned()),
+            ("a rating from a counter device", "ratings", "channel = 'device'".to_owned()),
+            ("a rating held for review", "ratings", "status = 'held'".to_owned()),
+            ("a bad rating overturned", "ratings", "status = 'overturned'".to_owned()),
+            ("a ticket closed after its callback", "tickets", "state = 'closed' AND callback_satisfied".to_owned()),
+            ("a ticket reopened by an unsatisfied callback", "tickets", "reopened".to_owned()),
+            ("a ticket being rectified", "tickets", "state = 'rectifying'".to_owned()),
+            ("a ticket appealed", "tickets", "state = 'appealed'".to_owned()),
+            ("a ticket overdue", "tickets", "overdue_due IS NOT NULL".to_owned()),
         ] {
             assert!(count_where(&db, table, &cond).await > 0, "made as of {as_of}, the demo has no {what}");
         }
         assert!(count_where(&db, "bulletins", &format!("published_at >= '{three_months_back}'")).await >= 2, "{as_of}");
+        if months == "1" {
+            // A month of a city's ratings: some fifteen thousand, a small share bad.
+            let ratings = count_where(&db, "ratings", "1 = 1").await;
+            let bad = count_where(&db, "ratings", "level IN ('dissatisfied', 'very_dissatisfied')").await;
+            assert!(ratings > 10_000 && bad * 100 < ratings, "{ratings} ratings, {bad} bad");
+        }
         let o = xn(&["events", "check", "--data-dir", d]);
         assert!(o.status.success() && text(&o).contains("agree"), "{as_of}: {}", text(&o));
     }
@@ -272,7 +287,7 @@ async fn events_check_names_a_record_the_ledger_disagrees_with(args: &[&str], db
 async fn audit_verify_names_the_first_broken_entry_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    assert!(xn(&["demo", "--data-dir", d]).status.success());
+    assert!(xn(&["demo", "--months", "0", "--data-dir", d]).status.success());
     let db = sqlite(dir.path()).await;
     tamper_and_verify(&["--data-dir", d], &db).await;
     events_check_names_a_record_the_ledger_disagrees_with(&["--data-dir", d], &db).await;
@@ -290,7 +305,7 @@ async fn audit_verify_names_the_first_broken_entry_on_postgres() {
     conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
     conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
     let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    let o = xn(&["demo", "--database-url", &url]);
+    let o = xn(&["demo", "--months", "0", "--database-url", &url]);
     assert!(o.status.success(), "{}", text(&o));
     let db = sea_orm::Database::connect(&url).await.unwrap();
     tamper_and_verify(&["--database-url", &url], &db).await;
@@ -303,7 +318,7 @@ async fn audit_verify_names_the_first_broken_entry_on_postgres() {
 async fn backup_during_writes_restores_to_a_sound_database() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap().to_owned();
-    assert!(xn(&["demo", "--data-dir", &d]).status.success());
+    assert!(xn(&["demo", "--months", "0", "--data-dir", &d]).status.success());
     // Writers keep adding departments and audit entries while backups are taken.
     let store =
         xiaoneng_store::Store::open(&xiaoneng_store::Location::DataDir(dir.path().to_owned()), 4).await.unwrap();
@@ -539,7 +554,7 @@ fn with_password(url: &str, password: &str) -> String {
 async fn backup_during_writes_and_restore_on_postgres() {
     let Some(mut pg) = Pg::from_env().await else { return };
     let src = pg.create("bsrc").await;
-    let o = xn(&["demo", "--database-url", &src]);
+    let o = xn(&["demo", "--months", "0", "--database-url", &src]);
     assert!(o.status.success(), "{}", text(&o));
     let files = tempfile::tempdir().unwrap();
     let file = files.path().join("xiaoneng.dump");
@@ -752,7 +767,7 @@ async fn load_kill_restart(db: &[&str], conn: impl AsyncFn() -> sea_orm::Databas
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     };
-    let o = xn(&[&["demo"], db].concat());
+    let o = xn(&[&["demo", "--months", "0"], db].concat());
     assert!(o.status.success(), "{}", text(&o));
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("serve.log");
@@ -947,7 +962,7 @@ fn grep_count(needle: &str, file: &Path) -> String {
 async fn mobile_numbers_are_in_no_database_file_nor_backup() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap().to_owned();
-    let o = xn(&["demo", "--data-dir", &d]);
+    let o = xn(&["demo", "--months", "0", "--data-dir", &d]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("made a new key for personal data"), "{}", text(&o));
     let key_file = dir.path().join("sm4.key");
@@ -1020,7 +1035,7 @@ async fn mobile_numbers_are_in_no_database_file_nor_backup() {
 async fn a_key_rotation_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap().to_owned();
-    assert!(xn(&["demo", "--data-dir", &d]).status.success());
+    assert!(xn(&["demo", "--months", "0", "--data-dir", &d]).status.success());
     let old_key = dir.path().join("sm4.key");
     let new_key = dir.path().join("keys/new.key");
     let before = {
@@ -1132,7 +1147,7 @@ async fn a_key_rotation_from_the_command_line() {
 async fn sigkill_under_load_keeps_every_acknowledged_rating_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    assert!(xn(&["demo", "--data-dir", d]).status.success());
+    assert!(xn(&["demo", "--months", "0", "--data-dir", d]).status.success());
     let db = sqlite(dir.path()).await;
     let window = strings(&db, "SELECT CAST(id AS TEXT) FROM windows ORDER BY id LIMIT 1").await.remove(0);
     db.close().await.unwrap();

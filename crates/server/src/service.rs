@@ -26,7 +26,9 @@ use xiaoneng_core::{
     },
 };
 use xiaoneng_store::{
-    StoreError, calendar,
+    StoreError,
+    audit::AuditRecord,
+    calendar,
     entity::{api_client, service_case, service_item},
     ledger, org,
     service::{self as store, CaseFilter, ItemFilter, NewClient},
@@ -534,8 +536,55 @@ fn unknown(field: &str, zh: &str, en: &str) -> ValidationError {
 /// keeps the promise it arrived with. A system held to a department sees nothing outside it: an
 /// item, window or staff member elsewhere is as unknown as one that does not exist, and a number
 /// used by a case elsewhere is refused.
+/// The items, windows and staff that pushes name, read once each while pushes are resolved.
+#[derive(Default)]
+struct Named {
+    items: HashMap<String, Option<xiaoneng_store::entity::service_item::Model>>,
+    windows: HashMap<String, Option<xiaoneng_store::entity::window::Model>>,
+    people: HashMap<String, Option<xiaoneng_store::entity::person::Model>>,
+}
+
+impl Named {
+    async fn item<C: sea_orm::ConnectionTrait>(
+        &mut self,
+        c: &C,
+        code: &str,
+    ) -> ApiResult<Option<xiaoneng_store::entity::service_item::Model>> {
+        if !self.items.contains_key(code) {
+            let found = store::items_by_code(c, &[code.to_owned()]).await?.into_values().next();
+            self.items.insert(code.to_owned(), found);
+        }
+        Ok(self.items[code].clone())
+    }
+
+    async fn window<C: sea_orm::ConnectionTrait>(
+        &mut self,
+        c: &C,
+        code: &str,
+    ) -> ApiResult<Option<xiaoneng_store::entity::window::Model>> {
+        if !self.windows.contains_key(code) {
+            let found = org::window_by_code(c, code).await?;
+            self.windows.insert(code.to_owned(), found);
+        }
+        Ok(self.windows[code].clone())
+    }
+
+    async fn person<C: sea_orm::ConnectionTrait>(
+        &mut self,
+        c: &C,
+        no: &str,
+    ) -> ApiResult<Option<xiaoneng_store::entity::person::Model>> {
+        if !self.people.contains_key(no) {
+            let found = org::people_by_employee_no(c, &[no.to_owned()]).await?.remove(no);
+            self.people.insert(no.to_owned(), found);
+        }
+        Ok(self.people[no].clone())
+    }
+}
+
 async fn resolve<C: sea_orm::ConnectionTrait>(
     c: &C,
+    named: &mut Named,
     held_to: Option<i64>,
     before: Option<&service_case::Model>,
     number: &str,
@@ -547,14 +596,14 @@ async fn resolve<C: sea_orm::ConnectionTrait>(
     let accepted_at = parse_time("accepted_at", &b.accepted_at, &mut v);
     let stage_at = b.stage_at.as_deref().and_then(|t| parse_time("stage_at", t, &mut v));
     let completed_at = b.completed_at.as_deref().and_then(|t| parse_time("completed_at", t, &mut v));
-    let item = store::items_by_code(c, &[b.item_code.trim().to_owned()]).await?.into_values().next();
+    let item = named.item(c, b.item_code.trim()).await?;
     let window = match b.window_code.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-        Some(code) => Some(org::window_by_code(c, &code.to_ascii_uppercase()).await?),
+        Some(code) => Some(named.window(c, &code.to_ascii_uppercase()).await?),
         None => None,
     };
     let staff_no = b.staff_no.as_deref().map(str::trim).filter(|x| !x.is_empty());
     let person = match staff_no {
-        Some(no) => Some(org::people_by_employee_no(c, &[no.to_owned()]).await?.remove(no)),
+        Some(no) => Some(named.person(c, no).await?),
         None => None,
     };
     // The departments a held system may touch: its own and those under it.
@@ -685,13 +734,64 @@ pub async fn record_push<C: sea_orm::ConnectionTrait>(
 ) -> ApiResult<(bool, service_case::Model)> {
     let stored = number.trim().to_owned();
     let before = store::cases_by_number(tx, std::slice::from_ref(&stored)).await?.remove(&stored);
-    let spec = resolve(tx, client.department_id, before.as_ref(), number, b).await?;
+    let spec = resolve(tx, &mut Named::default(), client.department_id, before.as_ref(), number, b).await?;
     let cal = calendar::work_calendar(tx).await?;
     let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
     let d = decide_case(&spec, before.as_ref(), Some(client.id), &cal, &policy, now).map_err(ApiError::Validation)?;
     let m = apply_decided(tx, algo, Sender::System(client), &spec, before, &d, now).await?;
     store::touch_client(tx, client, now).await?;
     Ok(m)
+}
+
+/// Pushes of new cases, each at its moment, recorded as [`record_push`] would record them one by
+/// one, in a handful of statements whatever their number: what the system sent of a year's
+/// history at once. Every number must be new and named once; any bad push refuses them all.
+pub async fn record_new_pushes<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    algo: HashAlgo,
+    client: &api_client::Model,
+    pushes: &[(String, CasePush, DateTime<Utc>)],
+) -> ApiResult<Vec<service_case::Model>> {
+    let Some(last) = pushes.iter().map(|p| p.2).max() else { return Ok(Vec::new()) };
+    let numbers: Vec<String> = pushes.iter().map(|(n, _, _)| n.trim().to_owned()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let known = store::cases_by_number(tx, &numbers).await?;
+    if let Some(n) = numbers.iter().find(|n| known.contains_key(*n) || !seen.insert(n.as_str())) {
+        return Err(ApiError::invalid(
+            "number",
+            "taken",
+            format!("办件编号 {n} 已存在"),
+            format!("Case {n} exists already"),
+        ));
+    }
+    let cal = calendar::work_calendar(tx).await?;
+    let policy: ServicePolicy = settings::get(tx, settings::SERVICE_POLICY).await?;
+    let mut named = Named::default();
+    let mut decided = Vec::with_capacity(pushes.len());
+    for (number, b, at) in pushes {
+        let spec = resolve(tx, &mut named, client.department_id, None, number, b).await?;
+        let d = decide_case(&spec, None, Some(client.id), &cal, &policy, *at).map_err(ApiError::Validation)?;
+        decided.push((spec, d, *at));
+    }
+    let made = store::insert_cases(tx, &decided, Some(client.id)).await?;
+    let actor = format!("system:{}", client.name);
+    let recs: Vec<AuditRecord> = made
+        .iter()
+        .zip(&decided)
+        .map(|(m, (_, d, at))| {
+            let detail = json!({ "number": m.number, "events": d.events.iter().map(|e| e.kind().code().to_owned()).collect::<Vec<_>>() });
+            crate::jobs::system_audit(&actor, "service_case.create", ("service_case", m.id), detail, *at)
+        })
+        .collect();
+    let changes: Vec<ledger::Change<'_>> = recs
+        .iter()
+        .zip(&decided)
+        .zip(&made)
+        .map(|((rec, (_, d, _)), m)| ledger::Change { rec, events: &d.events, created: Some(m.id) })
+        .collect();
+    ledger::append_many(tx, algo, &changes).await?;
+    store::touch_client(tx, client, last).await?;
+    Ok(made)
 }
 
 /// Who states a case: a connected system pushing it, or the office importing a file.
@@ -841,6 +941,7 @@ async fn import_cases(
     let numbers: Vec<String> =
         rows.iter().filter_map(|(_, cells)| cells.get(at["number"]).map(|n| n.trim().to_owned())).collect();
     let mut stored = store::cases_by_number(&tx, &numbers).await?;
+    let mut named = Named::default();
     for (row, cells) in rows {
         let cell = |f: &str| at.get(f).and_then(|i| cells.get(*i)).map_or("", |c| c.trim()).to_owned();
         let mut row_errors = Vec::new();
@@ -886,7 +987,7 @@ async fn import_cases(
                 en: format!("Case number {number} appears twice in the file"),
             });
         }
-        let checked = match resolve(&tx, None, stored.get(&number), &number, &push).await {
+        let checked = match resolve(&tx, &mut named, None, stored.get(&number), &number, &push).await {
             Ok(spec) => Some(spec),
             Err(ApiError::Validation(errs)) => {
                 // A time already reported as unreadable is not reported again as missing.

@@ -267,6 +267,63 @@ pub async fn cases_by_number<C: ConnectionTrait>(
     Ok(out)
 }
 
+fn new_case(
+    spec: &CaseSpec,
+    d: &CaseDecision,
+    system_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> service_case::ActiveModel {
+    service_case::ActiveModel {
+        number: Set(spec.number.clone()),
+        item_id: Set(spec.item_id),
+        department_id: Set(spec.department_id),
+        window_id: Set(spec.window_id),
+        person_id: Set(spec.person_id),
+        applicant_type: Set(spec.applicant),
+        accepted_at: Set(spec.accepted_at),
+        stage: Set(spec.stage.clone()),
+        stage_at: Set(spec.stage_at),
+        completed_at: Set(spec.completed_at),
+        promised_days: Set(spec.promised_days as i32),
+        deadline: Set(d.timing.deadline),
+        on_time: Set(d.on_time),
+        card: Set(d.card),
+        next_card_on: Set(d.next_card_on),
+        system_id: Set(system_id),
+        rating_code: Set(Some(crate::ratings::new_rating_code())),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Stores new cases, each decided at its moment, in multi-row inserts; returns them in order.
+pub async fn insert_cases<C: ConnectionTrait>(
+    c: &C,
+    new: &[(CaseSpec, CaseDecision, DateTime<Utc>)],
+    system_id: Option<i64>,
+) -> Result<Vec<service_case::Model>> {
+    let mut out = Vec::with_capacity(new.len());
+    for chunk in new.chunks(crate::audit::INSERT_ROWS / 2) {
+        let rows = chunk.iter().map(|(spec, d, at)| new_case(spec, d, system_id, *at));
+        let mut made =
+            service_case::Entity::insert_many(rows).exec_with_returning(c).await.map_err(
+                |e| match StoreError::from(e) {
+                    StoreError::Conflict { .. } => StoreError::StateChanged,
+                    other => other,
+                },
+            )?;
+        // Ids are given in the order the rows were written; RETURNING's order is not promised.
+        made.sort_by_key(|m| m.id);
+        if made.len() != chunk.len() || made.iter().zip(chunk).any(|(m, (spec, _, _))| m.number != spec.number) {
+            return Err(StoreError::Db(sea_orm::DbErr::Custom("cases came back out of order".into())));
+        }
+        out.extend(made);
+    }
+    Ok(out)
+}
+
 /// Stores a case as decided: inserted when `before` is `None` (a number taken meanwhile is
 /// `StateChanged`), else updated if still at the version read.
 pub async fn apply_case<C: ConnectionTrait>(
@@ -278,35 +335,10 @@ pub async fn apply_case<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<service_case::Model> {
     match before {
-        None => {
-            let m = service_case::ActiveModel {
-                number: Set(spec.number.clone()),
-                item_id: Set(spec.item_id),
-                department_id: Set(spec.department_id),
-                window_id: Set(spec.window_id),
-                person_id: Set(spec.person_id),
-                applicant_type: Set(spec.applicant),
-                accepted_at: Set(spec.accepted_at),
-                stage: Set(spec.stage.clone()),
-                stage_at: Set(spec.stage_at),
-                completed_at: Set(spec.completed_at),
-                promised_days: Set(spec.promised_days as i32),
-                deadline: Set(d.timing.deadline),
-                on_time: Set(d.on_time),
-                card: Set(d.card),
-                next_card_on: Set(d.next_card_on),
-                system_id: Set(system_id),
-                rating_code: Set(Some(crate::ratings::new_rating_code())),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            m.insert(c).await.map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict { .. } => StoreError::StateChanged,
-                other => other,
-            })
-        }
+        None => new_case(spec, d, system_id, now).insert(c).await.map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict { .. } => StoreError::StateChanged,
+            other => other,
+        }),
         Some(b) => {
             use service_case::Column as K;
             one_row(
