@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, rngs::StdRng, seq::IndexedRandom};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use xiaoneng_core::service::ClientKind;
 use xiaoneng_core::{
     rating::RatingChannel,
@@ -17,6 +17,7 @@ use xiaoneng_core::{
     ticket::{ComplaintAbout, TicketAbout, TicketActor, TicketSource, TicketStep},
 };
 use xiaoneng_server::{
+    auth::CurrentUser,
     ratings::{Giving, Rater, RatingBody, Rules, Target, record, record_many},
     tickets::{Opening, open, take_step},
 };
@@ -45,11 +46,6 @@ pub async fn seed(
     now: DateTime<Utc>,
     rng: &mut StdRng,
 ) -> anyhow::Result<(usize, usize)> {
-    let cases = service_case::Entity::find()
-        .filter(service_case::Column::CompletedAt.is_not_null())
-        .order_by_asc(service_case::Column::CompletedAt)
-        .all(tx)
-        .await?;
     // Each window's counter device.
     let devices: HashMap<i64, api_client::Model> = api_client::Entity::find()
         .filter(api_client::Column::Kind.eq(ClientKind::Device))
@@ -58,63 +54,72 @@ pub async fn seed(
         .into_iter()
         .filter_map(|d| d.window_id.map(|w| (w, d)))
         .collect();
-    // Who rated what, when: most cases on the counter's device at the visit, some on the QR page
-    // or the web a while after they were done, in the order they were given.
-    let mut given = Vec::new();
-    for c in cases {
-        let Some(done) = c.completed_at else { continue };
-        let roll: f64 = rng.random();
-        let device = c.window_id.and_then(|w| devices.get(&w));
-        let (channel, at) = match device {
-            Some(_) if roll < 0.55 => (RatingChannel::Device, done + Duration::seconds(rng.random_range(20..300))),
-            _ if roll < 0.8 => (RatingChannel::Qr, done + Duration::minutes(rng.random_range(3..600))),
-            _ if roll < 0.9 => (RatingChannel::Web, done + Duration::minutes(rng.random_range(30..2_000))),
-            _ => continue,
-        };
-        if at > now - Duration::minutes(10) {
-            continue;
-        }
-        // A small share bad: more among the cases the story tells of, so that it has tickets to
-        // tell of whatever the city's volume.
-        let bad = if story.contains(&c.number) { 0.025 } else { 0.005 };
-        let roll: f64 = rng.random();
-        let (level, reasons, comment) = if roll < bad {
-            let (r, text) = BAD.choose(rng).copied().unwrap_or(BAD[0]);
-            let level = if rng.random_bool(0.5) { "dissatisfied" } else { "very_dissatisfied" };
-            (level, vec![r.to_owned()], text.to_owned())
-        } else {
-            let level = if roll < 0.7 {
-                "very_satisfied"
-            } else if roll < 0.95 {
-                "satisfied"
-            } else {
-                "basic"
-            };
-            let reasons = if level == "basic" { vec![] } else { vec!["efficient".to_owned()] };
-            (level, reasons, (*GOOD_COMMENTS.choose(rng).unwrap_or(&"")).to_owned())
-        };
-        let phone = (level.contains("dissatisfied") || rng.random_bool(0.05))
-            .then(|| format!("139{:08}", rng.random_range(0..100_000_000u32)));
-        let ip = format!("10.{}.{}.{}", rng.random_range(0..255), rng.random_range(0..255), rng.random_range(1..255));
-        let rater = Rater { channel, device: device.filter(|_| channel == RatingChannel::Device), ip };
-        let body = RatingBody { level: level.into(), reasons, comment, phone };
-        given.push(Giving { rater, target: Target::of_case(c), body, at });
-    }
-    given.sort_by_key(|g| g.at);
     let rules = Rules::load(tx).await.map_err(|e| anyhow::anyhow!("demo rating rules: {e:?}"))?;
-    let mut ratings = 0;
-    let mut gave = Vec::new();
-    for chunk in given.chunks(500) {
-        let recorded = record_many(tx, cast.algo(), vault, &rules, chunk)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo ratings: {e:?}"))?;
-        for r in recorded {
-            // A device's burst or a phone's may be held, as it would be; nothing else is refused.
-            let m = r.map_err(|e| anyhow::anyhow!("demo rating: {e:?}"))?;
-            if gave.len() < 200 {
-                gave.push(m);
+    let (mut ratings, mut gave) = (0, Vec::new());
+    // Who rated what, when: most cases on the counter's device at the visit, some on the QR page
+    // or the web a while after they were done, in the order they were given — the finished cases
+    // a page at a time.
+    let mut pages = service_case::Entity::find()
+        .filter(service_case::Column::CompletedAt.is_not_null())
+        .order_by_asc(service_case::Column::CompletedAt)
+        .order_by_asc(service_case::Column::Id)
+        .paginate(tx, 10_000);
+    while let Some(cases) = pages.fetch_and_next().await? {
+        crate::demo::refresh_statistics(tx).await?;
+        let mut given = Vec::new();
+        for c in cases {
+            let Some(done) = c.completed_at else { continue };
+            let roll: f64 = rng.random();
+            let device = c.window_id.and_then(|w| devices.get(&w));
+            let (channel, at) = match device {
+                Some(_) if roll < 0.55 => (RatingChannel::Device, done + Duration::seconds(rng.random_range(20..300))),
+                _ if roll < 0.8 => (RatingChannel::Qr, done + Duration::minutes(rng.random_range(3..600))),
+                _ if roll < 0.9 => (RatingChannel::Web, done + Duration::minutes(rng.random_range(30..2_000))),
+                _ => continue,
+            };
+            if at > now - Duration::minutes(10) {
+                continue;
             }
-            ratings += 1;
+            // A small share bad: more among the cases the story tells of, so that it has tickets to
+            // tell of whatever the city's volume.
+            let bad = if story.contains(&c.number) { 0.025 } else { 0.005 };
+            let roll: f64 = rng.random();
+            let (level, reasons, comment) = if roll < bad {
+                let (r, text) = BAD.choose(rng).copied().unwrap_or(BAD[0]);
+                let level = if rng.random_bool(0.5) { "dissatisfied" } else { "very_dissatisfied" };
+                (level, vec![r.to_owned()], text.to_owned())
+            } else {
+                let level = if roll < 0.7 {
+                    "very_satisfied"
+                } else if roll < 0.95 {
+                    "satisfied"
+                } else {
+                    "basic"
+                };
+                let reasons = if level == "basic" { vec![] } else { vec!["efficient".to_owned()] };
+                (level, reasons, (*GOOD_COMMENTS.choose(rng).unwrap_or(&"")).to_owned())
+            };
+            let phone = (level.contains("dissatisfied") || rng.random_bool(0.05))
+                .then(|| format!("139{:08}", rng.random_range(0..100_000_000u32)));
+            let ip =
+                format!("10.{}.{}.{}", rng.random_range(0..255), rng.random_range(0..255), rng.random_range(1..255));
+            let rater = Rater { channel, device: device.filter(|_| channel == RatingChannel::Device), ip };
+            let body = RatingBody { level: level.into(), reasons, comment, phone };
+            given.push(Giving { rater, target: Target::of_case(c), body, at });
+        }
+        given.sort_by_key(|g| g.at);
+        for chunk in given.chunks(500) {
+            let recorded = record_many(tx, cast.algo(), vault, &rules, chunk)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo ratings: {e:?}"))?;
+            for r in recorded {
+                // A device's burst or a phone's may be held, as it would be; nothing else is refused.
+                let m = r.map_err(|e| anyhow::anyhow!("demo rating: {e:?}"))?;
+                if gave.len() < 200 {
+                    gave.push(m);
+                }
+                ratings += 1;
+            }
         }
     }
     // A few from the windows' own codes, naming no case: held for the office.
@@ -175,18 +180,22 @@ pub async fn seed(
     // And one of those, left unverified past its limit, is overdue.
     let neglected = older.iter().take(told).rposition(|t| now - t.opened_at > Duration::days(12));
     let mut j = 0;
-    let mut heads = HashMap::new();
+    let mut heads: HashMap<i64, Option<CurrentUser>> = HashMap::new();
     for (i, t) in older.into_iter().enumerate() {
         // Only a department with an account to act for it moves its tickets.
-        if !heads.contains_key(&t.department_id) {
-            let people = rect::department_users(tx, t.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
-            let head = match people.first() {
-                Some(&id) => Some(cast.user(tx, id).await?),
-                None => None,
-            };
-            heads.insert(t.department_id, head);
-        }
-        let Some(head) = heads[&t.department_id].clone() else { continue };
+        let head = match heads.get(&t.department_id) {
+            Some(known) => known.clone(),
+            None => {
+                let people = rect::department_users(tx, t.department_id, &[Role::DeptHead, Role::DeptLiaison]).await?;
+                let head = match people.first() {
+                    Some(&id) => Some(cast.user(tx, id).await?),
+                    None => None,
+                };
+                heads.insert(t.department_id, head.clone());
+                head
+            }
+        };
+        let Some(head) = head else { continue };
         j += 1;
         let verify = || (TicketStep::Verify { note: "经核实情况属实，已约谈当事工作人员".into() }, false);
         let rectify = || (TicketStep::Rectify { note: "对窗口人员批评教育，增设引导员，纳入月度考核".into() }, false);

@@ -5,7 +5,7 @@
 //! ones past their yellow-card share, and ones overdue with a red card.
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rand::{Rng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::DatabaseTransaction;
 use xiaoneng_core::service::ClientKind;
@@ -222,6 +222,9 @@ async fn history(
     let mut made = 0;
     let mut day = first;
     while day < last && months > 0 {
+        if day.day() == 1 {
+            crate::demo::refresh_statistics(tx).await?;
+        }
         if cal.is_working_day(day) {
             let mut pushes = Vec::new();
             for (i, (window, dept, code, _, promised, _, late_share)) in ITEMS.iter().enumerate() {

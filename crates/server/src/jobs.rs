@@ -33,6 +33,7 @@ pub const NOTIFY_SEND: &str = "notify.send";
 pub const AUDIT_ROLLUP: &str = "audit.rollup";
 pub const SERVICE_CARDS: &str = "service.cards";
 pub const RATING_OUTLIERS: &str = "rating.outliers";
+pub const DB_OPTIMIZE: &str = "db.optimize";
 
 /// Ends sessions past their idle or absolute limit, so the sessions table tells the truth about
 /// who is logged in even for users who never come back.
@@ -75,6 +76,15 @@ impl JobHandler for AuditVerify {
             }
             Ok(())
         })
+    }
+}
+
+/// Keeps the planner's statistics fresh as the tables grow ([`Store::optimize`]).
+struct DbOptimize;
+
+impl JobHandler for DbOptimize {
+    fn run<'a>(&'a self, store: &'a Store, _job: &'a job::Model) -> JobFuture<'a> {
+        Box::pin(async move { store.optimize().await.map_err(|e| e.to_string()) })
     }
 }
 
@@ -443,6 +453,7 @@ pub fn runner(
         .handle(AUDIT_ROLLUP, Arc::new(AuditRollup(clock.clone())))
         .handle(SERVICE_CARDS, Arc::new(ServiceCards(clock.clone())))
         .handle(RATING_OUTLIERS, Arc::new(RatingOutliers(clock.clone())))
+        .handle(DB_OPTIMIZE, Arc::new(DbOptimize))
         .every(Recurring { kind: RECTIFICATION_REMIND, every: Duration::minutes(15) })
         .every(Recurring { kind: UPLOAD_SWEEP, every: Duration::hours(1) })
         .every(Recurring { kind: SESSION_SWEEP, every: Duration::minutes(10) })
@@ -450,4 +461,5 @@ pub fn runner(
         .every(Recurring { kind: AUDIT_ROLLUP, every: Duration::minutes(5) })
         .every(Recurring { kind: SERVICE_CARDS, every: Duration::minutes(15) })
         .every(Recurring { kind: RATING_OUTLIERS, every: Duration::hours(6) })
+        .every(Recurring { kind: DB_OPTIMIZE, every: Duration::hours(1) })
 }

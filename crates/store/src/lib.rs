@@ -283,7 +283,25 @@ impl Store {
         if encrypted > 0 {
             self.compact_personal_tables().await?;
         }
+        self.optimize().await?;
         Ok(Migrated { key_registered: prepared.registered, encrypted })
+    }
+
+    /// Keeps the query planner's statistics fresh. SQLite has none until they are gathered, and
+    /// without them it may read a large table once per row of another (decision 0038): this
+    /// gathers them for the tables that have none or have grown tenfold, each from a bounded
+    /// sample. PostgreSQL's autovacuum does this itself.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend() == DbBackend::Sqlite {
+            self.db.execute_unprepared("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;").await?;
+        }
+        Ok(())
+    }
+
+    /// Gathers the planner's statistics of every table now, after a load of many rows.
+    pub async fn analyze(&self) -> Result<()> {
+        self.db.execute_unprepared("ANALYZE").await?;
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<()> {

@@ -176,8 +176,9 @@ pub struct RecentKeys {
 }
 
 /// The ratings the guards count for a batch of ratings about to be given: the stored ones any of
-/// them may count, read once, and the batch's own as each is accepted ([`Tally::note`]). A rating
-/// counts another given in its guard's window before it, as one query per rating would.
+/// them may count, read once, and the batch's own as each is accepted ([`Tally::note`]), kept by
+/// the keys they are stored under. A rating counts another given in its guard's window before it,
+/// as one query per rating would.
 #[derive(Debug, Default)]
 pub struct Tally {
     guards: RatingGuards,
@@ -187,8 +188,6 @@ pub struct Tally {
     quick_window: HashMap<i64, Vec<DateTime<Utc>>>,
     quick_person: HashMap<i64, Vec<DateTime<Utc>>>,
     held_windows: std::collections::HashSet<i64>,
-    /// The batch's ratings accepted so far: their keys, whether quick, when.
-    noted: Vec<(RecentKeys, bool, DateTime<Utc>)>,
 }
 
 impl Tally {
@@ -293,46 +292,26 @@ impl Tally {
     /// What the guards count for a rating with these keys given at `at`.
     pub fn recent(&self, k: &RecentKeys, at: DateTime<Utc>) -> Recent {
         let g = &self.guards;
+        let n = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
         let since = |minutes: u32| at - chrono::Duration::minutes(i64::from(minutes));
-        let stored = |times: Option<&Vec<DateTime<Utc>>>, from: DateTime<Utc>| {
+        let count = |times: Option<&Vec<DateTime<Utc>>>, minutes: u32| {
+            let from = since(minutes);
             times.map_or(0, |v| v.iter().filter(|t| **t >= from).count())
         };
-        let shares = |a: &[String], b: &[String]| a.iter().any(|x| b.contains(x));
-        let noted = |from: DateTime<Utc>, same: &dyn Fn(&RecentKeys, bool) -> bool| {
-            self.noted.iter().filter(|(n, quick, t)| *t >= from && same(n, *quick)).count()
+        let keyed = |map: &HashMap<String, Vec<DateTime<Utc>>>, keys: &[String], minutes: u32| {
+            n(keys.iter().map(|key| count(map.get(key), minutes)).sum())
         };
-        let n = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
-        let keyed =
-            |map: &HashMap<String, Vec<DateTime<Utc>>>, keys: &[String], minutes, of: fn(&RecentKeys) -> &[String]| {
-                if keys.is_empty() {
-                    return 0;
-                }
-                let from = since(minutes);
-                n(keys.iter().map(|key| stored(map.get(key), from)).sum::<usize>()
-                    + noted(from, &|o, _| shares(of(o), keys)))
-            };
-        let device = |minutes| match k.device_id {
-            Some(d) => {
-                let from = since(minutes);
-                n(stored(self.device.get(&d), from) + noted(from, &|o, _| o.device_id == Some(d)))
-            }
-            None => 0,
-        };
-        let from = since(g.quick_bulk.minutes);
+        let device = |minutes| k.device_id.map_or(0, |d| n(count(self.device.get(&d), minutes)));
         let quick_at_window = match (k.window_id, k.person_id) {
-            (Some(w), _) => {
-                n(stored(self.quick_window.get(&w), from) + noted(from, &|o, q| q && o.window_id == Some(w)))
-            }
-            (None, Some(p)) => {
-                n(stored(self.quick_person.get(&p), from) + noted(from, &|o, q| q && o.person_id == Some(p)))
-            }
+            (Some(w), _) => n(count(self.quick_window.get(&w), g.quick_bulk.minutes)),
+            (None, Some(p)) => n(count(self.quick_person.get(&p), g.quick_bulk.minutes)),
             (None, None) => 0,
         };
         Recent {
-            from_address: keyed(&self.address, &k.address, g.per_address.minutes, |o| &o.address),
+            from_address: keyed(&self.address, &k.address, g.per_address.minutes),
             phone: (
-                keyed(&self.phone, &k.phone, g.per_phone.minutes, |o| &o.phone),
-                keyed(&self.phone, &k.phone, g.phone_burst.minutes, |o| &o.phone),
+                keyed(&self.phone, &k.phone, g.per_phone.minutes),
+                keyed(&self.phone, &k.phone, g.phone_burst.minutes),
             ),
             device: (device(g.per_device.minutes), device(g.device_burst.minutes)),
             quick_at_window,
@@ -340,9 +319,27 @@ impl Tally {
         }
     }
 
-    /// Counts a rating of the batch, accepted, for those after it.
-    pub fn note(&mut self, k: RecentKeys, quick: bool, at: DateTime<Utc>) {
-        self.noted.push((k, quick, at));
+    /// Counts a rating of the batch, accepted, for those after it: under the keys it is stored
+    /// under, as a stored one is counted.
+    pub fn note(&mut self, r: &NewRating) {
+        let at = r.given_at;
+        if let Some(k) = &r.address_key {
+            self.address.entry(k.clone()).or_default().push(at);
+        }
+        if let Some((_, k)) = &r.phone {
+            self.phone.entry(k.clone()).or_default().push(at);
+        }
+        if let Some(d) = r.device_id {
+            self.device.entry(d).or_default().push(at);
+        }
+        if r.quick {
+            if let Some(w) = r.window_id {
+                self.quick_window.entry(w).or_default().push(at);
+            }
+            if let Some(p) = r.person_id {
+                self.quick_person.entry(p).or_default().push(at);
+            }
+        }
     }
 }
 

@@ -248,9 +248,8 @@ pub async fn record_many<C: sea_orm::ConnectionTrait>(
         if let Some(c) = facts.case {
             rated.insert((c.id, g.rater.channel));
         }
-        tally.note(keys, d.quick, g.at);
         answers.push(Ok(new.len()));
-        new.push(NewRating {
+        let r = NewRating {
             channel: g.rater.channel,
             level: spec.level,
             reasons: spec.reasons,
@@ -268,7 +267,9 @@ pub async fn record_many<C: sea_orm::ConnectionTrait>(
             given_at: g.at,
             address_key: address.map(|a| vault.index(Field::RaterAddress, a)).transpose()?,
             quick: d.quick,
-        });
+        };
+        tally.note(&r);
+        new.push(r);
         decisions.push((d, g));
     }
     let stored = store::insert_ratings(tx, new).await?;
@@ -298,13 +299,19 @@ pub async fn record_many<C: sea_orm::ConnectionTrait>(
         .map(|((rec, (d, _)), m)| ledger::Change { rec, events: std::slice::from_ref(&d.event), created: Some(m.id) })
         .collect();
     ledger::append_many(tx, algo, &changes).await?;
+    let mut devices: HashMap<i64, (&xiaoneng_store::entity::api_client::Model, DateTime<Utc>)> = HashMap::new();
     for (m, (_, g)) in stored.iter().zip(&decisions) {
         if core_rating::opens_ticket(m.level, m.status) {
             crate::tickets::open(tx, algo, &actor(g), bad_rating_ticket(m), g.at).await?;
         }
         if let Some(dev) = g.rater.device {
-            xiaoneng_store::service::touch_client(tx, dev, g.at).await?;
+            let last = devices.entry(dev.id).or_insert((dev, g.at));
+            last.1 = last.1.max(g.at);
         }
+    }
+    // Each device's last use, once for the batch.
+    for (dev, at) in devices.into_values() {
+        xiaoneng_store::service::touch_client(tx, dev, at).await?;
     }
     let mut stored: Vec<Option<rating::Model>> = stored.into_iter().map(Some).collect();
     Ok(answers
