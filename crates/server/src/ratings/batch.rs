@@ -115,24 +115,26 @@ async fn run(s: &AppState, batch: Vec<Job>) {
             at: now,
         })
         .collect();
-    // The batch at once, in a savepoint of its own.
-    let mut together = None;
-    if let Ok(sp) = tx.begin().await {
-        match record_many(&sp, algo, vault, &rules, &given).await {
-            Ok(answers) => {
-                if sp.commit().await.is_ok() {
-                    together = Some(answers);
-                }
-            }
-            Err(e) => {
-                tracing::debug!(error = ?e, ratings = given.len(), "a batch of ratings is recorded one by one");
-                let _ = sp.rollback().await;
-            }
-        }
-    }
     // A savepoint that cannot be opened, released or rolled back leaves the transaction in doubt
     // (on PostgreSQL, aborted): nothing of the batch is committed then.
     let mut broken = None;
+    // The batch at once, in a savepoint of its own.
+    let mut together = None;
+    match tx.begin().await {
+        Ok(sp) => match record_many(&sp, algo, vault, &rules, &given).await {
+            Ok(answers) => match sp.commit().await {
+                Ok(()) => together = Some(answers),
+                Err(e) => broken = Some(StoreError::from(e)),
+            },
+            Err(e) => {
+                tracing::debug!(error = ?e, ratings = given.len(), "a batch of ratings is recorded one by one");
+                if let Err(e) = sp.rollback().await {
+                    broken = Some(StoreError::from(e));
+                }
+            }
+        },
+        Err(e) => broken = Some(StoreError::from(e)),
+    }
     let mut answers = Vec::with_capacity(given.len());
     match together {
         Some(recorded) => {
