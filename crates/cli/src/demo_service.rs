@@ -107,21 +107,7 @@ pub async fn seed(
         let enterprise = FOR_ENTERPRISES.contains(dept);
         let mut case = |accepted: DateTime<Utc>, rng: &mut StdRng| {
             serial += 1;
-            let body = CasePush {
-                item_code: (*code).to_owned(),
-                window_code: Some(counter.code.clone()),
-                staff_no: counter.staff.choose(rng).cloned(),
-                applicant_type: if rng.random_bool(if enterprise { 0.85 } else { 0.1 }) {
-                    "enterprise"
-                } else {
-                    "person"
-                }
-                .to_owned(),
-                accepted_at: accepted.to_rfc3339(),
-                stage: "受理".into(),
-                stage_at: Some(accepted.to_rfc3339()),
-                completed_at: None,
-            };
+            let body = accepted_push(code, counter, enterprise, accepted, rng);
             (format!("BJ{}{serial:05}", city_day(accepted).format("%Y%m%d")), body)
         };
         // Done: a case or two on most working days of the last eight weeks, most within the promise.
@@ -192,6 +178,28 @@ pub async fn seed(
     Ok((ITEMS.len(), cases, pushes.into_iter().map(|p| p.number).collect()))
 }
 
+/// The push of a case as the system reports it accepted at the counter: by one of the window's
+/// staff, for an enterprise or a person as the department's applicants mostly are.
+fn accepted_push(
+    code: &str,
+    counter: &Counter,
+    enterprise: bool,
+    accepted: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> CasePush {
+    CasePush {
+        item_code: code.to_owned(),
+        window_code: Some(counter.code.clone()),
+        staff_no: counter.staff.choose(rng).cloned(),
+        applicant_type: if rng.random_bool(if enterprise { 0.85 } else { 0.1 }) { "enterprise" } else { "person" }
+            .to_owned(),
+        accepted_at: accepted.to_rfc3339(),
+        stage: "受理".into(),
+        stage_at: Some(accepted.to_rfc3339()),
+        completed_at: None,
+    }
+}
+
 /// A case's day at the counter, pushed once when done: how many of them an item has on a working
 /// day (the quick ones are the busy ones).
 fn daily_volume(promised: u32) -> u32 {
@@ -245,19 +253,10 @@ async fn history(
                         continue;
                     }
                     let body = CasePush {
-                        item_code: (*code).to_owned(),
-                        window_code: Some(counter.code.clone()),
-                        staff_no: counter.staff.choose(rng).cloned(),
-                        applicant_type: if rng.random_bool(if enterprise { 0.85 } else { 0.1 }) {
-                            "enterprise"
-                        } else {
-                            "person"
-                        }
-                        .to_owned(),
-                        accepted_at: accepted.to_rfc3339(),
                         stage: "办结".into(),
                         stage_at: Some(done.to_rfc3339()),
                         completed_at: Some(done.to_rfc3339()),
+                        ..accepted_push(code, counter, enterprise, accepted, rng)
                     };
                     let number = format!("BJ{}{}", day.format("%Y%m%d"), 100_000 + i * 1_000 + k as usize);
                     pushes.push((number, body, done + Duration::minutes(1)));
