@@ -11,7 +11,7 @@ use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
 use xiaoneng_store::{StoreError, entity::api_client};
 
-use super::{Giving, Rater, RatingBody, RatingReceipt, Rules, Target, record_many};
+use super::{Aim, Giving, Rater, RatingBody, RatingReceipt, Rules, record_many};
 use crate::{ApiError, ApiResult, AppState};
 
 /// At most this many ratings share a transaction; more waiting go into the next.
@@ -22,7 +22,7 @@ pub struct Job {
     channel: xiaoneng_core::rating::RatingChannel,
     device: Option<api_client::Model>,
     ip: String,
-    target: Target,
+    aim: Aim,
     body: RatingBody,
     reply: oneshot::Sender<ApiResult<RatingReceipt>>,
 }
@@ -31,14 +31,14 @@ pub struct Job {
 pub type Queue = mpsc::Sender<Job>;
 
 /// Hands a rating to the instance's recorder and waits for its answer, given after the commit.
-pub async fn submit(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
+pub async fn submit(s: &AppState, rater: &Rater<'_>, aim: &Aim, b: &RatingBody) -> ApiResult<RatingReceipt> {
     let queue = s.rating_queue().await;
     let (reply, answer) = oneshot::channel();
     let job = Job {
         channel: rater.channel,
         device: rater.device.cloned(),
         ip: rater.ip.clone(),
-        target: target.clone(),
+        aim: aim.clone(),
         body: b.clone(),
         reply,
     };
@@ -79,6 +79,8 @@ fn lost(e: &StoreError) -> ApiError {
 }
 
 async fn run(s: &AppState, batch: Vec<Job>) {
+    let started = std::time::Instant::now();
+    let size = batch.len();
     let tx = match s.store.write().await {
         Ok(tx) => tx,
         Err(e) => {
@@ -102,10 +104,43 @@ async fn run(s: &AppState, batch: Vec<Job>) {
             return;
         }
     };
+    // The windows and staff the public's codes name, read once for the batch: a code that names
+    // no active one is unknown, and its rater told so now.
+    let (mut windows, mut people) = (Vec::new(), Vec::new());
+    for j in &batch {
+        match j.aim {
+            Aim::Window(id) => windows.push(id),
+            Aim::Staff(id) => people.push(id),
+            Aim::Target(_) => {}
+        }
+    }
+    let (windows, people) = match xiaoneng_store::org::active_windows_and_people(&tx, &windows, &people).await {
+        Ok(found) => found,
+        Err(e) => {
+            for j in batch {
+                let _ = j.reply.send(Err(lost(&e)));
+            }
+            return;
+        }
+    };
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut pending = Vec::with_capacity(batch.len());
+    for j in batch {
+        match j.aim.target(&windows, &people) {
+            Some(target) => {
+                replies.push(j.reply);
+                pending.push((j.channel, j.device, j.ip, target, j.body));
+            }
+            None => {
+                let _ = j.reply.send(Err(super::public::unknown_code()));
+            }
+        }
+    }
+    if pending.is_empty() {
+        return;
+    }
     let now = s.clock.now();
     let (algo, vault) = (s.store.audit_algo(), s.store.vault());
-    let (replies, pending): (Vec<_>, Vec<_>) =
-        batch.into_iter().map(|j| (j.reply, (j.channel, j.device, j.ip, j.target, j.body))).unzip();
     let given: Vec<Giving<'_>> = pending
         .iter()
         .map(|(channel, device, ip, target, body)| Giving {
@@ -192,7 +227,14 @@ async fn run(s: &AppState, batch: Vec<Job>) {
         }
         return;
     }
+    let recorded = started.elapsed();
     let committed = tx.commit().await.map_err(StoreError::from);
+    tracing::debug!(
+        ratings = size,
+        recorded_us = recorded.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "rating batch"
+    );
     if let Err(e) = &committed {
         tracing::error!(error = %e, ratings = answers.len(), "a batch of ratings could not be committed");
     }

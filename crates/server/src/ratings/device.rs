@@ -19,7 +19,7 @@ use xiaoneng_core::{
 };
 use xiaoneng_store::{entity::api_client, org, ratings as store, service as cases};
 
-use super::{Rater, RatingBody, RatingReceipt, Target, case_named, give};
+use super::{Aim, Rater, RatingBody, RatingReceipt, Target, case_named, give};
 use crate::service::keyed_client;
 use crate::{
     ApiResult, AppState,
@@ -171,10 +171,10 @@ async fn device_rate(
         Some(c) => Target::of_case(c),
         None => {
             let w = org::get_window(db, &org::Scope::All, window).await?;
-            Target { case: None, department_id: w.department_id, window_id: Some(w.id), person_id: None }
+            Target::of_window(&w)
         }
     };
     let body = RatingBody { level: b.level, reasons: b.reasons, comment: b.comment, phone: b.phone };
     let rater = Rater { channel: RatingChannel::Device, device: Some(&device), ip: String::new() };
-    Ok((StatusCode::CREATED, Json(give(&s, &rater, &target, &body).await?)))
+    Ok((StatusCode::CREATED, Json(give(&s, &rater, &Aim::Target(Box::new(target)), &body).await?)))
 }

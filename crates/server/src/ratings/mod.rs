@@ -36,7 +36,7 @@ use xiaoneng_core::{
 use xiaoneng_store::{
     StoreError,
     audit::AuditRecord,
-    entity::{rating, service_case},
+    entity::{person, rating, service_case, window},
     ledger, org,
     personal::Field,
     ratings::{self as store, NewRating, RatingFilter, RecentKeys},
@@ -106,6 +106,38 @@ impl Target {
     pub fn of_case(c: service_case::Model) -> Self {
         Target { department_id: c.department_id, window_id: c.window_id, person_id: c.person_id, case: Some(c) }
     }
+
+    /// A window, without a case.
+    pub fn of_window(w: &window::Model) -> Self {
+        Target { case: None, department_id: w.department_id, window_id: Some(w.id), person_id: None }
+    }
+
+    /// A staff member (at their window, if they have one), without a case.
+    pub fn of_person(p: &person::Model) -> Self {
+        Target { case: None, department_id: p.department_id, window_id: p.window_id, person_id: Some(p.id) }
+    }
+}
+
+/// What a rating is about, as its channel names it: a target read already (a case, a device's
+/// window), or the public code of a window or staff member, which the recorder reads with the
+/// rest of its batch (one query for all), so that such a rating reads nothing on its own.
+#[derive(Debug, Clone)]
+pub enum Aim {
+    Target(Box<Target>),
+    Window(i64),
+    Staff(i64),
+}
+
+impl Aim {
+    /// The target of this aim, given the batch's active windows and staff: none when the code
+    /// names neither (one that never existed or was retired).
+    fn target(self, windows: &HashMap<i64, window::Model>, people: &HashMap<i64, person::Model>) -> Option<Target> {
+        match self {
+            Aim::Target(t) => Some(*t),
+            Aim::Window(id) => windows.get(&id).map(Target::of_window),
+            Aim::Staff(id) => people.get(&id).map(Target::of_person),
+        }
+    }
 }
 
 /// Who sent it: the public (with their address) or a device.
@@ -119,18 +151,14 @@ pub struct Rater<'a> {
 /// Gives a rating: checked against the reasons in force, decided by core, stored with the phone
 /// sealed, recorded in the ledger, in one transaction. A second rating of a case by the same
 /// channel — also one racing this — is refused with `already_rated`.
-pub async fn give(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
+pub async fn give(s: &AppState, rater: &Rater<'_>, aim: &Aim, b: &RatingBody) -> ApiResult<RatingReceipt> {
     for _ in 0..2 {
-        match give_once(s, rater, target, b).await {
+        match batch::submit(s, rater, aim, b).await {
             Err(ApiError::StateChanged { .. }) => continue,
             other => return other,
         }
     }
     Err(ApiError::Busy)
-}
-
-async fn give_once(s: &AppState, rater: &Rater<'_>, target: &Target, b: &RatingBody) -> ApiResult<RatingReceipt> {
-    batch::submit(s, rater, target, b).await
 }
 
 /// Records a rating given at `now` in `tx`: decided, stored, its event and audit entry appended,

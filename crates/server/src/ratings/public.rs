@@ -24,9 +24,9 @@ use xiaoneng_core::{
     rectification::mask_name,
     service::CaseStatus,
 };
-use xiaoneng_store::{StoreError, org, ratings as store, service as cases};
+use xiaoneng_store::{StoreError, entity::person, org, ratings as store, service as cases};
 
-use super::{CodeKind, Rater, RatingBody, RatingReceipt, Target, case_named, give};
+use super::{Aim, CodeKind, Rater, RatingBody, RatingReceipt, Target, case_named, give};
 use crate::{
     ApiResult, AppState,
     error::{ApiError, ErrorBody},
@@ -69,41 +69,60 @@ pub(super) fn unknown_code() -> ApiError {
     ApiError::refused(StatusCode::NOT_FOUND, "unknown_code", "评价码无效", "This rating code is not known")
 }
 
-/// Resolves a code to what it rates: an active window or staff member, or a case. Anything else
-/// is 404 `unknown_code`, the same for a code that never existed and one retired.
-pub(super) async fn resolve(s: &AppState, code: &str) -> ApiResult<Resolved> {
+/// What a code names: `w<window id>`, `s<person id>` or `c<the case's rating code>`.
+#[derive(Debug, Clone, Copy)]
+enum Code<'a> {
+    Window(i64),
+    Staff(i64),
+    Case(&'a str),
+}
+
+impl<'a> Code<'a> {
+    fn parse(code: &'a str) -> ApiResult<Self> {
+        let id = |rest: &str| rest.parse::<i64>().ok().filter(|i| *i > 0 && rest.len() <= 18);
+        match code.trim().split_at_checked(1) {
+            Some(("w", rest)) => id(rest).map(Code::Window),
+            Some(("s", rest)) => id(rest).map(Code::Staff),
+            Some(("c", rest)) => Some(Code::Case(rest)),
+            _ => None,
+        }
+        .ok_or_else(unknown_code)
+    }
+}
+
+/// What a code rates: an active window or staff member, or a case, with the window's name and
+/// the staff member where it read them. Anything else is 404 `unknown_code`, the same for a code
+/// that never existed and one retired.
+async fn target(s: &AppState, code: Code<'_>) -> ApiResult<(Target, CodeKind, Option<String>, Option<person::Model>)> {
     let db = s.store.db();
-    let code = code.trim();
-    let id = |rest: &str| rest.parse::<i64>().ok().filter(|i| *i > 0 && rest.len() <= 18);
-    // What each code names, with the window and staff member where the code already read them.
-    let (target, kind, window, person) = match code.split_at_checked(1) {
-        Some(("w", rest)) => {
-            let Some(id) = id(rest) else { return Err(unknown_code()) };
+    Ok(match code {
+        Code::Window(id) => {
             let w = match org::get_window(db, &org::Scope::All, id).await {
                 Ok(w) if w.status == Status::Active => w,
                 Ok(_) | Err(StoreError::NotFound) => return Err(unknown_code()),
                 Err(e) => return Err(e.into()),
             };
-            let t = Target { case: None, department_id: w.department_id, window_id: Some(w.id), person_id: None };
-            (t, CodeKind::Window, Some(w.name), None)
+            (Target::of_window(&w), CodeKind::Window, Some(w.name), None)
         }
-        Some(("s", rest)) => {
-            let Some(id) = id(rest) else { return Err(unknown_code()) };
+        Code::Staff(id) => {
             let p = match org::get_person(db, &org::Scope::All, id).await {
                 Ok(p) if p.status == Status::Active => p,
                 Ok(_) | Err(StoreError::NotFound) => return Err(unknown_code()),
                 Err(e) => return Err(e.into()),
             };
-            let t =
-                Target { case: None, department_id: p.department_id, window_id: p.window_id, person_id: Some(p.id) };
-            (t, CodeKind::Staff, None, Some(p))
+            (Target::of_person(&p), CodeKind::Staff, None, Some(p))
         }
-        Some(("c", rest)) => match store::case_by_rating_code(db, rest).await? {
+        Code::Case(rest) => match store::case_by_rating_code(db, rest).await? {
             Some(c) => (Target::of_case(c), CodeKind::Case, None, None),
             None => return Err(unknown_code()),
         },
-        _ => return Err(unknown_code()),
-    };
+    })
+}
+
+/// Resolves a code to what it rates, with the names a page shows.
+pub(super) async fn resolve(s: &AppState, code: &str) -> ApiResult<Resolved> {
+    let db = s.store.db();
+    let (target, kind, window, person) = target(s, Code::parse(code)?).await?;
     let department_name = org::department_names(db, [target.department_id]).await?.remove(&target.department_id);
     let window_name = match (window, target.window_id) {
         (Some(name), _) => Some(name),
@@ -238,24 +257,33 @@ async fn rate(
     b: &PublicRating,
     ip: String,
 ) -> ApiResult<RatingReceipt> {
-    let mut r = resolve(s, code).await?;
+    let code = Code::parse(code)?;
     // The web rates a case by its receipt's code, nothing else.
-    if channel == RatingChannel::Web && r.kind != CodeKind::Case {
+    if channel == RatingChannel::Web && !matches!(code, Code::Case(_)) {
         return Err(unknown_code());
     }
-    if r.target.case.is_none()
-        && let Some(c) =
-            case_named(s.store.db(), b.case_number.as_deref(), r.target.window_id, r.target.person_id).await?
-    {
-        r.target = Target::of_case(c);
-    }
+    let named = b.case_number.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let aim = match code {
+        // A window's or staff member's code alone is read by the recorder, with its batch.
+        Code::Window(id) if !named => Aim::Window(id),
+        Code::Staff(id) if !named => Aim::Staff(id),
+        _ => {
+            let (mut t, ..) = target(s, code).await?;
+            if t.case.is_none()
+                && let Some(c) = case_named(s.store.db(), b.case_number.as_deref(), t.window_id, t.person_id).await?
+            {
+                t = Target::of_case(c);
+            }
+            Aim::Target(Box::new(t))
+        }
+    };
     let body = RatingBody {
         level: b.level.clone(),
         reasons: b.reasons.clone(),
         comment: b.comment.clone(),
         phone: b.phone.clone(),
     };
-    give(s, &Rater { channel, device: None, ip }, &r.target, &body).await
+    give(s, &Rater { channel, device: None, ip }, &aim, &body).await
 }
 
 // ------------------------------------------------------------------ the page

@@ -819,8 +819,30 @@ both!(complaints_are_limited_by_address_and_phone_and_store_nothing_beyond, |app
 both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app: TestApp| async move {
     let (window, code, _) = city(&app).await;
     guards(&app, json!({"per_address": {"max": 1000, "minutes": 60}})).await;
-    // Sixty at once from the window's code, and the same case rated twice on one channel among
-    // them: the batch they share stores every good one and refuses only the second of the case.
+    // A window retired and a staff member gone: their codes are no longer known.
+    let office = app.login("office").await;
+    let gone = app
+        .post(
+            "/api/v1/windows",
+            &office,
+            json!({"code": "W-09", "name": "撤并窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "09"}),
+        )
+        .await;
+    let gone = gone.json["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/windows/{gone}/retire"), &office, json!({"reason": "撤并"})).await.ok();
+    let left = app
+        .post(
+            "/api/v1/people",
+            &office,
+            json!({"employee_no": "L-1", "name": "吴九", "gender": "male", "department_id": app.ids["dept_a"]}),
+        )
+        .await;
+    let left = left.json["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/people/{left}/retire"), &office, json!({"reason": "调离"})).await.ok();
+    // Sixty at once from the window's code, one from a staff member's, the same case rated twice
+    // on one channel, and the codes of the retired window and the staff member gone: the batch
+    // they share stores every good one and refuses only the second of the case and the two
+    // codes no longer known.
     let case = format!("c{code}");
     let at_window = format!("w{window}");
     let mut calls = Vec::new();
@@ -829,8 +851,16 @@ both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app:
         calls.push(rate(&app, &at_window, body));
     }
     let twice = json!({"level": "very_satisfied", "reasons": ["efficient"]});
-    let (many, a, b) =
-        tokio::join!(futures::future::join_all(calls), rate(&app, &case, twice.clone()), rate(&app, &case, twice));
+    let good = json!({"level": "satisfied"});
+    let (at_staff, at_gone, at_left) = (format!("s{}", app.ids["person_a"]), format!("w{gone}"), format!("s{left}"));
+    let (many, a, b, staff, retired, gone_staff) = tokio::join!(
+        futures::future::join_all(calls),
+        rate(&app, &case, twice.clone()),
+        rate(&app, &case, twice),
+        rate(&app, &at_staff, good.clone()),
+        rate(&app, &at_gone, good.clone()),
+        rate(&app, &at_left, good),
+    );
     assert!(many.iter().all(|r| r.status == 201), "{:?}", many.iter().map(|r| r.status).collect::<Vec<_>>());
     let mut ids: Vec<i64> = many.iter().map(|r| r.json["id"].as_i64().unwrap()).collect();
     ids.sort_unstable();
@@ -839,11 +869,13 @@ both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app:
     let mut codes = [a.status.as_u16(), b.status.as_u16()];
     codes.sort_unstable();
     assert_eq!(codes, [201, 409], "{} {}", a.json, b.json);
-    assert_eq!(ratings_total(&app, "").await, 61);
+    assert_eq!(staff.status, 201, "{}", staff.json);
+    retired.expect(404, "unknown_code");
+    gone_staff.expect(404, "unknown_code");
+    assert_eq!(ratings_total(&app, "").await, 62);
     // Each with its own event and audit entry, the chain intact.
-    let office = app.login("office").await;
     let ev = app.get("/api/v1/events?kind=rating.given&page_size=100", &office).await;
-    assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 61);
+    assert_eq!(ev.ok()["items"].as_array().unwrap().len(), 62);
     let auditor = app.login("auditor").await;
     assert_eq!(app.get("/api/v1/audit/verify", &auditor).await.ok()["intact"], true);
 });

@@ -174,6 +174,26 @@ pub async fn window_names<C: ConnectionTrait>(
     names_by_id::<_, window::Entity>(c, window::Column::Id, window::Column::Name, ids).await
 }
 
+/// The active windows and staff among these, by id, in one query each: what the public's codes
+/// of a batch of ratings name.
+pub async fn active_windows_and_people<C: ConnectionTrait>(
+    c: &C,
+    windows: &[i64],
+    people: &[i64],
+) -> Result<(std::collections::HashMap<i64, window::Model>, std::collections::HashMap<i64, person::Model>)> {
+    let mut w = std::collections::HashMap::new();
+    let mut p = std::collections::HashMap::new();
+    if !windows.is_empty() {
+        let q = window::Entity::find().filter(window::Column::Id.is_in(windows.iter().copied()));
+        w = q.filter(window::Column::Status.eq(Status::Active)).all(c).await?.into_iter().map(|m| (m.id, m)).collect();
+    }
+    if !people.is_empty() {
+        let q = person::Entity::find().filter(person::Column::Id.is_in(people.iter().copied()));
+        p = q.filter(person::Column::Status.eq(Status::Active)).all(c).await?.into_iter().map(|m| (m.id, m)).collect();
+    }
+    Ok((w, p))
+}
+
 /// Every post and window by code, for resolving the codes in an imported file.
 pub async fn posts_and_windows<C: ConnectionTrait>(
     c: &C,
