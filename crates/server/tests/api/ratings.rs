@@ -47,26 +47,32 @@ pub async fn form(app: &TestApp, path: &str, body: &str) -> Resp {
     app.send(req).await
 }
 
-/// A window of dept_a, its id; an item and system key; the case SP-1 pushed at the window and
-/// completed; its rating code and the key.
-pub async fn city(app: &TestApp) -> (i64, String, String) {
-    let key = item_and_key(app).await;
+/// A window of dept_a made by the office, its id.
+async fn new_window(app: &TestApp, code: &str, name: &str, number: &str) -> i64 {
     let office = app.login("office").await;
     let w = app
         .post(
             "/api/v1/windows",
             &office,
-            json!({"code": "W-01", "name": "食品许可窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "01"}),
+            json!({"code": code, "name": name, "department_id": app.ids["dept_a"], "hall": "市民中心", "number": number}),
         )
         .await;
     assert_eq!(w.status, 201, "{}", w.json);
+    w.json["id"].as_i64().unwrap()
+}
+
+/// A window of dept_a, its id; an item and system key; the case SP-1 pushed at the window and
+/// completed; its rating code and the key.
+pub async fn city(app: &TestApp) -> (i64, String, String) {
+    let key = item_and_key(app).await;
+    let window = new_window(app, "W-01", "食品许可窗口", "01").await;
     let mut body = case_body(Some("2026-11-02T08:50:00+08:00"));
     body["window_code"] = json!("W-01");
     let p = push(app, Some(&key), "SP-1", body).await;
     assert_eq!(p.status, 201, "{}", p.json);
     let code = p.json["rating_code"].as_str().expect("the push answers with the receipt's code").to_owned();
     assert_eq!(code.len(), 16);
-    (w.json["id"].as_i64().unwrap(), code, key)
+    (window, code, key)
 }
 
 async fn device_key(app: &TestApp, window: i64) -> String {
@@ -582,16 +588,7 @@ both!(a_window_far_above_its_peers_is_held_until_the_office_reviews_it, |app: Te
     let (window, _, key) = city(&app).await;
     guards(&app, json!({"outlier_min_ratings": 10, "per_address": {"max": 1000, "minutes": 60}})).await;
     let office = app.login("office").await;
-    let peer = app
-        .post(
-            "/api/v1/windows",
-            &office,
-            json!({"code": "W-02", "name": "综合窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "02"}),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let peer = new_window(&app, "W-02", "综合窗口", "02").await;
     // The peer: 20 ratings, half below the top level. The window: 12, all at the top (0.5^12 ≈ 0.0002).
     for i in 0..20 {
         let mut b = case_body(Some("2026-11-02T08:40:00+08:00"));
@@ -645,16 +642,7 @@ both!(a_window_far_above_its_peers_is_held_until_the_office_reviews_it, |app: Te
 both!(measures_count_what_counts_and_rank_by_the_lower_bound, |app: TestApp| async move {
     let (window, code, key) = city(&app).await;
     let office = app.login("office").await;
-    let peer = app
-        .post(
-            "/api/v1/windows",
-            &office,
-            json!({"code": "W-02", "name": "综合窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "02"}),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let peer = new_window(&app, "W-02", "综合窗口", "02").await;
     // W-01: SP-1 very satisfied, SP-2 dissatisfied (its ticket verified), SP-3 finished unrated,
     // and a rating naming no case, held.
     rate(&app, &format!("c{code}"), json!({"level": "very_satisfied"})).await.ok();
@@ -821,14 +809,7 @@ both!(ratings_given_at_once_share_commits_and_each_is_answered_on_its_own, |app:
     guards(&app, json!({"per_address": {"max": 1000, "minutes": 60}})).await;
     // A window retired and a staff member gone: their codes are no longer known.
     let office = app.login("office").await;
-    let gone = app
-        .post(
-            "/api/v1/windows",
-            &office,
-            json!({"code": "W-09", "name": "撤并窗口", "department_id": app.ids["dept_a"], "hall": "市民中心", "number": "09"}),
-        )
-        .await;
-    let gone = gone.json["id"].as_i64().unwrap();
+    let gone = new_window(&app, "W-09", "撤并窗口", "09").await;
     app.post(&format!("/api/v1/windows/{gone}/retire"), &office, json!({"reason": "撤并"})).await.ok();
     let left = app
         .post(
