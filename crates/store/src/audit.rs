@@ -79,7 +79,20 @@ pub async fn append_many<C: ConnectionTrait>(c: &C, algo: HashAlgo, recs: &[&Aud
     if recs.is_empty() {
         return Ok(Vec::new());
     }
-    let head = audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
+    append_many_held(c, algo, serialise(c).await?, recs).await
+}
+
+/// [`append_many`] after the head was taken ([`serialise`]) in this transaction, and so not
+/// read again.
+pub async fn append_many_held<C: ConnectionTrait>(
+    c: &C,
+    algo: HashAlgo,
+    Held(head): Held,
+    recs: &[&AuditRecord],
+) -> Result<Vec<i64>> {
+    if recs.is_empty() {
+        return Ok(Vec::new());
+    }
     let (mut seq, mut prev) = (head.seq, head.hash);
     let mut seqs = Vec::with_capacity(recs.len());
     let mut rows = Vec::with_capacity(recs.len());
@@ -193,10 +206,13 @@ async fn rollup_rows<C: ConnectionTrait>(c: &C, q: &sea_orm::sea_query::SelectSt
 /// Takes the audit chain's head for the rest of the write transaction, so that a writer that
 /// counts before it writes (a rate limit) is alone between its count and its write: on PostgreSQL
 /// as SQLite's IMMEDIATE transactions already are.
-pub async fn serialise<C: ConnectionTrait>(c: &C) -> Result<()> {
-    audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?;
-    Ok(())
+pub async fn serialise<C: ConnectionTrait>(c: &C) -> Result<Held> {
+    Ok(Held(audit_head::Entity::find_by_id(1).lock_exclusive().one(c).await?.ok_or(StoreError::NotFound)?))
 }
+
+/// The audit chain's head as [`serialise`] took it: what the next entries chain from, until
+/// the transaction appends any.
+pub struct Held(audit_head::Model);
 
 /// Appends an event that rolls up (a refused request, a failed login): the first of its caller's
 /// window is appended at once; a repeat in the same window is only counted, beside the chain,

@@ -45,8 +45,21 @@ pub struct Change<'a> {
 /// Appends the changes in order, as [`append`] each would, in a handful of statements whatever
 /// their number; returns their entries' sequence numbers.
 pub async fn append_many<C: ConnectionTrait>(c: &C, algo: HashAlgo, changes: &[Change<'_>]) -> Result<Vec<i64>> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    append_many_held(c, algo, audit::serialise(c).await?, changes).await
+}
+
+/// [`append_many`] after the audit chain's head was taken in this transaction.
+pub async fn append_many_held<C: ConnectionTrait>(
+    c: &C,
+    algo: HashAlgo,
+    held: audit::Held,
+    changes: &[Change<'_>],
+) -> Result<Vec<i64>> {
     let recs: Vec<&AuditRecord> = changes.iter().map(|ch| ch.rec).collect();
-    let seqs = audit::append_many(c, algo, &recs).await?;
+    let seqs = audit::append_many_held(c, algo, held, &recs).await?;
     let mut rows = Vec::new();
     for (ch, &audit_seq) in changes.iter().zip(&seqs) {
         let recorded_at = xiaoneng_core::clock::truncate_micros(ch.rec.at);

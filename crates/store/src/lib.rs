@@ -186,10 +186,13 @@ impl Store {
             }
             Location::Url(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let mut opt = ConnectOptions::new(url.clone());
+                // A connection idle a while may have been cut (a restart, a proxy): it is tested
+                // before use; one in steady use is not, which spares each request a round trip.
                 opt.max_connections(max_connections)
                     .min_connections(1)
                     .connect_timeout(Duration::from_secs(10))
                     .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire_if_idle_for(Duration::from_secs(5))
                     .sqlx_logging(false);
                 Database::connect(opt).await?
             }
@@ -209,9 +212,12 @@ impl Store {
 
     async fn sqlite(path: &Path, max_connections: u32) -> Result<DatabaseConnection> {
         let mut opt = ConnectOptions::new(format!("sqlite://{}", path.display()));
+        // A file opened in this process cannot be cut off as a server's socket can: a connection
+        // is not tested before each use (a round trip to its thread each time).
         opt.max_connections(max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -219,8 +225,11 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     .create_if_missing(true)
+                    .pragma("wal_autocheckpoint", CHECKPOINT_BACKSTOP_PAGES.to_string())
             });
-        Ok(Database::connect(opt).await?)
+        let db = Database::connect(opt).await?;
+        checkpoint_in_background(db.clone());
+        Ok(db)
     }
 
     /// Opens a SQLite file read-only, as it is: for checking a backup without changing it.
@@ -324,6 +333,28 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// How many pages the SQLite log may hold before the writer that commits copies them back into
+/// the database itself: a backstop, should the background checkpoint stop.
+const CHECKPOINT_BACKSTOP_PAGES: u32 = 10_000;
+
+/// Copies SQLite's write-ahead log back into the database every so often, off the writers' path
+/// (decision 0037): left to SQLite, the writer whose commit crosses a thousand pages does it,
+/// and the requests waiting on that commit — a batch of ratings — wait for the copy and its
+/// sync. A passive checkpoint blocks nobody; it stops when the store is closed.
+fn checkpoint_in_background(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(200));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::debug!(error = %e, "the background checkpoint stops");
+                return;
+            }
+        }
+    });
 }
 
 /// A case-insensitive "contains" match that behaves the same on SQLite and PostgreSQL: both

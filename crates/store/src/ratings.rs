@@ -110,57 +110,78 @@ pub struct NewRating {
 
 /// Stores ratings in order, in multi-row inserts, and returns them as stored. A second rating of
 /// a case by a channel, committed meanwhile, is `StateChanged`: the unique index keeps it one.
+///
+/// Nothing is read back but the ids: on SQLite, a multi-row insert into a rowid table gives its
+/// rows consecutive ids ending at the last one inserted (the writer holds the database), so not
+/// even those; on PostgreSQL, the ids are returned, and given in the order the rows were written.
 pub async fn insert_ratings<C: ConnectionTrait>(c: &C, new: Vec<NewRating>) -> Result<Vec<rating::Model>> {
+    use sea_orm::{ActiveValue::NotSet, DbBackend, IntoActiveModel, QueryTrait};
     let mut stored = Vec::with_capacity(new.len());
     for chunk in new.chunks(crate::audit::INSERT_ROWS / 2) {
-        let rows = chunk.iter().cloned().map(|r| {
-            let (phone_sealed, phone_index) = match r.phone {
-                Some((s, i)) => (Some(s), Some(i)),
-                None => (None, None),
-            };
-            rating::ActiveModel {
-                channel: Set(r.channel),
-                level: Set(r.level),
-                reasons: Set(serde_json::to_string(&r.reasons).unwrap_or_else(|_| "[]".into())),
-                reasons_version: Set(r.reasons_version),
-                comment: Set(r.comment),
-                phone_sealed: Set(phone_sealed),
-                phone_index: Set(phone_index),
-                case_id: Set(r.case_id),
-                department_id: Set(r.department_id),
-                window_id: Set(r.window_id),
-                person_id: Set(r.person_id),
-                item_id: Set(r.item_id),
-                device_id: Set(r.device_id),
-                status: Set(r.status),
-                hold_reason: Set(r.hold_reason),
-                given_at: Set(r.given_at),
-                address_key: Set(r.address_key),
-                quick: Set(r.quick),
-                ..Default::default()
+        let rows: Vec<rating::Model> = chunk.iter().cloned().map(NewRating::into_model).collect();
+        let insert = rating::Entity::insert_many(rows.iter().cloned().map(|m| {
+            let mut a = m.into_active_model();
+            a.id = NotSet;
+            a
+        }));
+        let conflict = |e: sea_orm::DbErr| match StoreError::from(e) {
+            StoreError::Conflict { .. } => StoreError::StateChanged,
+            other => other,
+        };
+        let n = rows.len() as i64;
+        let ids: Vec<i64> = match c.get_database_backend() {
+            DbBackend::Sqlite => {
+                let done = c.execute(insert.as_query()).await.map_err(conflict)?;
+                let last = done.last_insert_id() as i64;
+                if done.rows_affected() != n as u64 {
+                    return Err(StoreError::Db(sea_orm::DbErr::RecordNotInserted));
+                }
+                (last - n + 1..=last).collect()
             }
-        });
-        let mut rows =
-            rating::Entity::insert_many(rows).exec_with_returning(c).await.map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict { .. } => StoreError::StateChanged,
-                other => other,
-            })?;
-        // Ids are given in the order the rows were written; RETURNING's order is not promised.
-        rows.sort_by_key(|m| m.id);
-        for (m, r) in rows.iter().zip(chunk) {
-            if m.given_at != xiaoneng_core::clock::truncate_micros(r.given_at)
-                || m.level != r.level
-                || m.case_id != r.case_id
-            {
-                return Err(StoreError::Db(sea_orm::DbErr::Custom("ratings came back out of order".into())));
+            _ => {
+                let mut ids = insert.exec_with_returning_keys(c).await.map_err(conflict)?;
+                ids.sort_unstable();
+                ids
             }
-        }
-        if rows.len() != chunk.len() {
+        };
+        if ids.len() != rows.len() {
             return Err(StoreError::Db(sea_orm::DbErr::RecordNotInserted));
         }
-        stored.extend(rows);
+        stored.extend(rows.into_iter().zip(ids).map(|(m, id)| rating::Model { id, ..m }));
     }
     Ok(stored)
+}
+
+impl NewRating {
+    /// The row as it is stored, but for its id.
+    fn into_model(self) -> rating::Model {
+        let (phone_sealed, phone_index) = self.phone.unzip();
+        rating::Model {
+            id: 0,
+            channel: self.channel,
+            level: self.level,
+            reasons: serde_json::to_string(&self.reasons).unwrap_or_else(|_| "[]".into()),
+            reasons_version: self.reasons_version,
+            comment: self.comment,
+            phone_sealed,
+            phone_index,
+            case_id: self.case_id,
+            department_id: self.department_id,
+            window_id: self.window_id,
+            person_id: self.person_id,
+            item_id: self.item_id,
+            device_id: self.device_id,
+            status: self.status,
+            hold_reason: self.hold_reason,
+            given_at: xiaoneng_core::clock::truncate_micros(self.given_at),
+            address_key: self.address_key,
+            quick: self.quick,
+            hold_detail: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            review_reason: None,
+        }
+    }
 }
 
 /// Who a rating comes from and what it is about, as the guards count them: the blind indexes the

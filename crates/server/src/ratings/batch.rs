@@ -1,7 +1,8 @@
 //! Group commit for ratings (decision 0037): the ratings given at the same moment on one instance
 //! share one write transaction, and are recorded together in a handful of statements
-//! ([`record_many`]); should that fail (a case rated meanwhile on another instance), each is
-//! recorded again in its own savepoint, so that one rating's failure leaves the others untouched.
+//! ([`record_many`]); should that fail (a case rated meanwhile on another instance), nothing of
+//! it is kept, and the batch is recorded again in a new transaction, each rating in a savepoint
+//! of its own, so that one rating's failure leaves the others untouched.
 //! Each is answered only after the transaction that holds it has committed, so a 2xx still means
 //! the rating is stored. One durable commit then carries many ratings, which is what lets a busy
 //! hall's ratings in at thousands a second.
@@ -9,7 +10,10 @@
 use futures::FutureExt;
 use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
-use xiaoneng_store::{StoreError, entity::api_client};
+use xiaoneng_store::{
+    StoreError,
+    entity::{api_client, rating},
+};
 
 use super::{Aim, Giving, Rater, RatingBody, RatingReceipt, Rules, record_many};
 use crate::{ApiError, ApiResult, AppState};
@@ -81,34 +85,72 @@ fn lost(e: &StoreError) -> ApiError {
 async fn run(s: &AppState, batch: Vec<Job>) {
     let started = std::time::Instant::now();
     let size = batch.len();
+    let (replies, asks): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|j| (j.reply, Ask { channel: j.channel, device: j.device, ip: j.ip, aim: j.aim, body: j.body }))
+        .unzip();
+    let answers = match attempt(s, &asks, Together::Yes).await {
+        Some(answers) => answers,
+        None => attempt(s, &asks, Together::No).await.unwrap_or_else(|| busy(asks.len())),
+    };
+    tracing::debug!(ratings = size, total_us = started.elapsed().as_micros() as u64, "rating batch");
+    for (reply, answer) in replies.into_iter().zip(answers) {
+        let _ = reply.send(answer);
+    }
+}
+
+/// A rating of the batch, without where its answer goes.
+struct Ask {
+    channel: xiaoneng_core::rating::RatingChannel,
+    device: Option<api_client::Model>,
+    ip: String,
+    aim: Aim,
+    body: RatingBody,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Together {
+    /// The batch in one go: should any rating's statement fail, nothing of it is kept.
+    Yes,
+    /// Each rating in a savepoint of its own, so that one's failure leaves the others.
+    No,
+}
+
+fn busy(n: usize) -> Vec<ApiResult<RatingReceipt>> {
+    (0..n).map(|_| Err(ApiError::Busy)).collect()
+}
+
+/// Records the batch in one write transaction and answers each of its ratings once that has
+/// ended. `None`: the batch could not be recorded together (a case rated meanwhile on another
+/// instance), and nothing of it was kept: it is to be recorded again one by one.
+async fn attempt(s: &AppState, asks: &[Ask], together: Together) -> Option<Vec<ApiResult<RatingReceipt>>> {
+    let all_lost = |e: &StoreError| Some(asks.iter().map(|_| Err(lost(e))).collect());
     let tx = match s.store.write().await {
         Ok(tx) => tx,
-        Err(e) => {
-            for j in batch {
-                let _ = j.reply.send(Err(lost(&e)));
-            }
-            return;
-        }
+        Err(e) => return all_lost(&e),
     };
     // The reasons and policy in force, read once for the batch: the transaction sees no change
     // to them from elsewhere while it lasts.
     let rules = match Rules::load(&tx).await {
         Ok(r) => r,
         Err(e) => {
-            for j in batch {
-                let _ = j.reply.send(Err(match &e {
-                    ApiError::Busy => ApiError::Busy,
-                    other => ApiError::Internal(format!("rating rules: {other}")),
-                }));
-            }
-            return;
+            return Some(
+                asks.iter()
+                    .map(|_| {
+                        Err(match &e {
+                            ApiError::Busy => ApiError::Busy,
+                            other => ApiError::Internal(format!("rating rules: {other}")),
+                        })
+                    })
+                    .collect(),
+            );
         }
     };
     // The windows and staff the public's codes name, read once for the batch: a code that names
-    // no active one is unknown, and its rater told so now.
+    // no active one is unknown, and its rater told so.
     let (mut windows, mut people) = (Vec::new(), Vec::new());
-    for j in &batch {
-        match j.aim {
+    for a in asks {
+        match a.aim {
             Aim::Window(id) => windows.push(id),
             Aim::Staff(id) => people.push(id),
             Aim::Target(_) => {}
@@ -116,81 +158,55 @@ async fn run(s: &AppState, batch: Vec<Job>) {
     }
     let (windows, people) = match xiaoneng_store::org::active_windows_and_people(&tx, &windows, &people).await {
         Ok(found) => found,
-        Err(e) => {
-            for j in batch {
-                let _ = j.reply.send(Err(lost(&e)));
-            }
-            return;
-        }
+        Err(e) => return all_lost(&e),
     };
-    let mut replies = Vec::with_capacity(batch.len());
-    let mut pending = Vec::with_capacity(batch.len());
-    for j in batch {
-        match j.aim.target(&windows, &people) {
-            Some(target) => {
-                replies.push(j.reply);
-                pending.push((j.channel, j.device, j.ip, target, j.body));
-            }
-            None => {
-                let _ = j.reply.send(Err(super::public::unknown_code()));
-            }
-        }
-    }
-    if pending.is_empty() {
-        return;
-    }
     let now = s.clock.now();
     let (algo, vault) = (s.store.audit_algo(), s.store.vault());
-    let given: Vec<Giving<'_>> = pending
-        .iter()
-        .map(|(channel, device, ip, target, body)| Giving {
-            rater: Rater { channel: *channel, device: device.as_ref(), ip: ip.clone() },
-            target: target.clone(),
-            body: body.clone(),
-            at: now,
-        })
-        .collect();
+    // Each rating's answer, if it has one yet (`Ok(None)`: abandoned with the transaction).
+    let mut answers: Vec<Option<ApiResult<Option<RatingReceipt>>>> = asks.iter().map(|_| None).collect();
+    let (mut given, mut at) = (Vec::with_capacity(asks.len()), Vec::with_capacity(asks.len()));
+    for (i, a) in asks.iter().enumerate() {
+        match a.aim.clone().target(&windows, &people) {
+            Some(target) => {
+                given.push(Giving {
+                    rater: Rater { channel: a.channel, device: a.device.as_ref(), ip: a.ip.clone() },
+                    target,
+                    body: a.body.clone(),
+                    at: now,
+                });
+                at.push(i);
+            }
+            None => answers[i] = Some(Err(super::public::unknown_code())),
+        }
+    }
+    let receipt = |m: rating::Model| Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason });
     // A savepoint that cannot be opened, released or rolled back leaves the transaction in doubt
     // (on PostgreSQL, aborted): nothing of the batch is committed then.
     let mut broken = None;
-    // The batch at once, in a savepoint of its own.
-    let mut together = None;
-    match tx.begin().await {
-        Ok(sp) => match record_many(&sp, algo, vault, &rules, &given).await {
-            Ok(answers) => match sp.commit().await {
-                Ok(()) => together = Some(answers),
-                Err(e) => broken = Some(StoreError::from(e)),
-            },
-            Err(e) => {
-                tracing::debug!(error = ?e, ratings = given.len(), "a batch of ratings is recorded one by one");
-                if let Err(e) = sp.rollback().await {
-                    broken = Some(StoreError::from(e));
+    match together {
+        Together::Yes => match record_many(&tx, algo, vault, &rules, &given).await {
+            Ok(recorded) => {
+                for (&i, r) in at.iter().zip(recorded) {
+                    answers[i] = Some(r.map(receipt));
                 }
             }
-        },
-        Err(e) => broken = Some(StoreError::from(e)),
-    }
-    let mut answers = Vec::with_capacity(given.len());
-    match together {
-        Some(recorded) => {
-            for (reply, r) in replies.into_iter().zip(recorded) {
-                answers.push((
-                    reply,
-                    r.map(|m| Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),
-                ));
+            Err(e) => {
+                tracing::debug!(error = ?e, ratings = given.len(), "a batch of ratings is recorded one by one");
+                let _ = tx.rollback().await;
+                return None;
             }
-        }
-        None => {
-            for (reply, g) in replies.into_iter().zip(&given) {
+        },
+        Together::No => {
+            for (&i, g) in at.iter().zip(&given) {
                 if broken.is_some() {
-                    answers.push((reply, Ok(None)));
+                    answers[i] = Some(Ok(None));
                     continue;
                 }
                 let sp = match tx.begin().await {
                     Ok(sp) => sp,
                     Err(e) => {
                         broken = Some(StoreError::from(e));
-                        answers.push((reply, Ok(None)));
+                        answers[i] = Some(Ok(None));
                         continue;
                     }
                 };
@@ -198,9 +214,9 @@ async fn run(s: &AppState, batch: Vec<Job>) {
                     Ok(mut one) => one.pop().unwrap_or(Err(ApiError::Busy)),
                     Err(e) => Err(e),
                 };
-                let answer = match recorded {
+                answers[i] = Some(match recorded {
                     Ok(m) => match sp.commit().await {
-                        Ok(()) => Ok(Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason })),
+                        Ok(()) => Ok(receipt(m)),
                         Err(e) => {
                             broken = Some(StoreError::from(e));
                             Ok(None)
@@ -214,41 +230,32 @@ async fn run(s: &AppState, batch: Vec<Job>) {
                             Ok(None)
                         }
                     },
-                };
-                answers.push((reply, answer));
+                });
             }
         }
     }
     if let Some(e) = broken {
         tracing::error!(error = %e, "a batch of ratings was abandoned");
         drop(tx);
-        for (reply, _) in answers {
-            let _ = reply.send(Err(lost(&e)));
-        }
-        return;
+        return all_lost(&e);
     }
-    let recorded = started.elapsed();
     let committed = tx.commit().await.map_err(StoreError::from);
-    tracing::debug!(
-        ratings = size,
-        recorded_us = recorded.as_micros() as u64,
-        total_us = started.elapsed().as_micros() as u64,
-        "rating batch"
-    );
     if let Err(e) = &committed {
-        tracing::error!(error = %e, ratings = answers.len(), "a batch of ratings could not be committed");
+        tracing::error!(error = %e, ratings = given.len(), "a batch of ratings could not be committed");
     }
-    for (reply, answer) in answers {
-        let answer = match (&committed, answer) {
-            (Ok(()), Ok(Some(receipt))) => Ok(receipt),
-            (Ok(()), Ok(None)) => Err(ApiError::Busy),
-            (Ok(()), Err(refused)) => Err(refused),
-            // Nothing of the batch is stored. Bad input stays bad; any other refusal may have
-            // come from a rating of the batch that is gone (the case "already rated", the limit
-            // "reached"), so the rater is asked to send it again.
-            (Err(_), Err(ApiError::Validation(errs))) => Err(ApiError::Validation(errs)),
-            (Err(e), _) => Err(lost(e)),
-        };
-        let _ = reply.send(answer);
-    }
+    Some(
+        answers
+            .into_iter()
+            .map(|answer| match (&committed, answer.unwrap_or(Ok(None))) {
+                (Ok(()), Ok(Some(receipt))) => Ok(receipt),
+                (Ok(()), Ok(None)) => Err(ApiError::Busy),
+                (Ok(()), Err(refused)) => Err(refused),
+                // Nothing of the batch is stored. Bad input stays bad; any other refusal may have
+                // come from a rating of the batch that is gone (the case "already rated", the
+                // limit "reached"), so the rater is asked to send it again.
+                (Err(_), Err(ApiError::Validation(errs))) => Err(ApiError::Validation(errs)),
+                (Err(e), _) => Err(lost(e)),
+            })
+            .collect(),
+    )
 }

@@ -214,8 +214,9 @@ pub async fn record_many<C: sea_orm::ConnectionTrait>(
     given: &[Giving<'_>],
 ) -> ApiResult<Vec<ApiResult<rating::Model>>> {
     let (version, set, guards) = (rules.version, &rules.set, &rules.policy.guards);
-    // The guards count with the writers serialised, on PostgreSQL as on SQLite.
-    xiaoneng_store::audit::serialise(tx).await?;
+    // The guards count with the writers serialised, on PostgreSQL as on SQLite; the audit
+    // chain's head so taken is what the batch's entries chain from.
+    let held = xiaoneng_store::audit::serialise(tx).await?;
     let cases: Vec<i64> = given.iter().filter_map(|g| g.target.case.as_ref().map(|c| c.id)).collect();
     let mut rated = store::rated(tx, &cases).await?;
     // What each says, and who and what the guards count it by.
@@ -326,7 +327,7 @@ pub async fn record_many<C: sea_orm::ConnectionTrait>(
         .zip(&stored)
         .map(|((rec, (d, _)), m)| ledger::Change { rec, events: std::slice::from_ref(&d.event), created: Some(m.id) })
         .collect();
-    ledger::append_many(tx, algo, &changes).await?;
+    ledger::append_many_held(tx, algo, held, &changes).await?;
     let mut devices: HashMap<i64, (&xiaoneng_store::entity::api_client::Model, DateTime<Utc>)> = HashMap::new();
     for (m, (_, g)) in stored.iter().zip(&decisions) {
         if core_rating::opens_ticket(m.level, m.status) {
