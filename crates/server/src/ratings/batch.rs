@@ -108,7 +108,7 @@ struct Ask {
     body: RatingBody,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Together {
     /// The batch in one go: should any rating's statement fail, nothing of it is kept.
     Yes,
@@ -178,6 +178,10 @@ async fn attempt(s: &AppState, asks: &[Ask], together: Together) -> Option<Vec<A
             }
             None => answers[i] = Some(Err(super::public::unknown_code())),
         }
+    }
+    // Every code unknown: nothing to write, nor to commit.
+    if given.is_empty() {
+        return Some(asks.iter().map(|_| Err(super::public::unknown_code())).collect());
     }
     let receipt = |m: rating::Model| Some(RatingReceipt { id: m.id, status: m.status, hold_reason: m.hold_reason });
     // A savepoint that cannot be opened, released or rolled back leaves the transaction in doubt
