@@ -275,23 +275,25 @@ impl Tally {
                 t.device.entry(k.unwrap_or_default()).or_default().push(at);
             }
         }
-        if !windows.is_empty() || !people.is_empty() {
-            let rows: Vec<(Option<i64>, Option<i64>, DateTime<Utc>)> = rating::Entity::find()
+        // The quick ratings at the batch's windows, and of its staff: a query each, so that each
+        // uses its partial index (`quick` itself, not `quick = ?`, is what lets the planners).
+        let quick = |by: K, ids: Vec<i64>| {
+            rating::Entity::find()
                 .select_only()
-                .columns([K::WindowId, K::PersonId, K::GivenAt])
-                .filter(K::Quick.eq(true))
+                .columns([by, K::GivenAt])
+                .filter(Expr::col((rating::Entity, K::Quick)))
                 .filter(K::GivenAt.gte(since(g.quick_bulk.minutes)))
-                .filter(Condition::any().add(K::WindowId.is_in(windows.clone())).add(K::PersonId.is_in(people)))
-                .into_tuple()
-                .all(c)
-                .await?;
-            for (w, p, at) in rows {
-                if let Some(w) = w {
-                    t.quick_window.entry(w).or_default().push(at);
-                }
-                if let Some(p) = p {
-                    t.quick_person.entry(p).or_default().push(at);
-                }
+                .filter(by.is_in(ids))
+                .into_tuple::<(Option<i64>, DateTime<Utc>)>()
+        };
+        for (by, ids, into) in
+            [(K::WindowId, &windows, &mut t.quick_window), (K::PersonId, &people, &mut t.quick_person)]
+        {
+            if ids.is_empty() {
+                continue;
+            }
+            for (k, at) in quick(by, ids.clone()).all(c).await? {
+                into.entry(k.unwrap_or_default()).or_default().push(at);
             }
         }
         if !windows.is_empty() {

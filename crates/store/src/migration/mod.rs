@@ -24,6 +24,7 @@ mod m20261207_000018_rating_review;
 mod m20261207_000019_tickets;
 mod m20261207_000020_published_rankings;
 mod m20261207_000021_inquiries;
+mod m20261207_000022_rating_partial_indexes;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_tickets::Migration),
             Box::new(m20261207_000020_published_rankings::Migration),
             Box::new(m20261207_000021_inquiries::Migration),
+            Box::new(m20261207_000022_rating_partial_indexes::Migration),
         ]
     }
 }
