@@ -205,7 +205,9 @@ test('the office reviews lapses: one dismissed with a reason, one made a finding
     await office.locator('[data-test="lapses-send"]').click()
     await office.locator('.el-message--success', { hasText: '线索已不予认定' }).waitFor()
     await office.click('#tab-dismissed')
-    const done = table.locator('.el-table__body-wrapper .el-table__row', { hasText: dismissed }).first()
+    await office.locator('#tab-dismissed.is-active').waitFor()
+    // Until the tab's own rows arrive, the pending tab's row of the same number may still show.
+    const done = table.locator('.el-table__body-wrapper .el-table__row', { hasText: dismissed }).filter({ hasText: '不予认定' }).first()
     await done.waitFor()
     assert.match(await done.innerText(), /不予认定[\s\S]*退回理由成立/)
     await office.click('#tab-pending')
