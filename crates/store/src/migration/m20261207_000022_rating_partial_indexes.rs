@@ -20,10 +20,10 @@ impl MigrationTrait for Migration {
         for name in ["idx_ratings_window_quick", "idx_ratings_window_status"] {
             m.drop_index(Index::drop().name(name).table(Alias::new("ratings")).to_owned()).await?;
         }
-        // The same statements on both databases. A query uses the quick ones only when it says `quick`
-        // itself (a bound `quick = ?` proves nothing to either planner), and only outside an `OR`
-        // (SQLite plans each arm of one without the terms around it); the held one is implied by
-        // any `hold_reason = ?`. A rating keeps its hold reason once reviewed.
+        // The same statements on both databases. A query uses the quick ones only when it says
+        // `quick` itself (a bound `quick = ?` proves nothing to either planner), and only outside
+        // an `OR` (SQLite plans each arm of one without the terms around it); the held one is
+        // implied by any `hold_reason = ?`. A rating keeps its hold reason once reviewed.
         for (name, col) in [("idx_ratings_quick_window", "window_id"), ("idx_ratings_quick_person", "person_id")] {
             db.execute_unprepared(&format!("CREATE INDEX {name} ON ratings ({col}, given_at) WHERE quick")).await?;
         }
