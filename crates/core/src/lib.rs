@@ -8,6 +8,7 @@
 #[macro_use]
 mod macros;
 
+pub mod accountability;
 pub mod assessment;
 pub mod audit;
 pub mod auth;
