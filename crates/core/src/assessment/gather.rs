@@ -6,7 +6,7 @@
 //! bulletin exposures with it, a held, rejected or overturned rating leaves the satisfaction rate
 //! and the bad ratings, an overturned ticket its overdue marks. They stay in the ledger.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -25,37 +25,350 @@ pub enum Whom {
     Person(i64),
 }
 
-/// A rating as far as the counts need it: when it was given, whether it is good, whether it
-/// counts now, whether it can never count again.
+/// A rating as far as the counts need it, kept small (a province's year holds millions): whom
+/// it is about, the city minute it was given, and whether it is good, counts now, or can never
+/// count again. A later review counts it or takes it away under its own subject, whatever the
+/// review's event names.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    at: DateTime<Utc>,
-    seq: i64,
-    good: bool,
-    counted: bool,
-    overturned: bool,
+    department: i64,
+    person: i64,
+    minute: u32,
+    flags: u8,
 }
 
-/// The period's facts gathered from the ledger, kept current one event at a time.
+impl Seen {
+    fn subject(&self) -> Subject {
+        let some = |id: i64| (id != 0).then_some(id);
+        Subject { department_id: some(self.department), person_id: some(self.person), ..Subject::default() }
+    }
+}
+
+const GOOD: u8 = 1;
+const COUNTED: u8 = 2;
+const OVERTURNED: u8 = 4;
+
+/// Minutes since 2000-01-01 UTC: a rating's time to the minute, in four bytes.
+const EPOCH_2000: i64 = 946_684_800;
+
+fn minute_of(at: DateTime<Utc>) -> u32 {
+    u32::try_from((at.timestamp() - EPOCH_2000).max(0) / 60).unwrap_or(u32::MAX)
+}
+
+fn at_minute(m: u32) -> DateTime<Utc> {
+    DateTime::from_timestamp(EPOCH_2000 + i64::from(m) * 60, 0).unwrap_or_default()
+}
+
+type Key = (Aggregate, i64);
+
+/// Every rating seen, by id. Ratings arrive in the order of their ids almost always, so they are
+/// appended to a sorted list (a push, not a hash insert: a province's year holds millions) and
+/// found again by binary search — which only the few reviewed or overturned ever need; the rare
+/// one that arrives out of order (two instances committing in turn) goes to a map.
 #[derive(Debug, Default)]
-pub struct Gather {
-    /// Each record's facts, so that a record that stops counting takes all of them away.
-    records: HashMap<(Aggregate, i64), Vec<(Whom, Fact)>>,
+struct Ratings {
+    sorted: Vec<(i64, Seen)>,
+    others: HashMap<i64, Seen>,
+}
+
+impl Ratings {
+    fn insert(&mut self, id: i64, seen: Seen) {
+        match self.sorted.last() {
+            Some((last, _)) if *last >= id => {
+                if let Some(r) = self.get_mut(id) {
+                    *r = seen;
+                } else {
+                    self.others.insert(id, seen);
+                }
+            }
+            _ => self.sorted.push((id, seen)),
+        }
+    }
+
+    fn get_mut(&mut self, id: i64) -> Option<&mut Seen> {
+        match self.sorted.binary_search_by_key(&id, |(i, _)| *i) {
+            Ok(i) => self.sorted.get_mut(i).map(|(_, s)| s),
+            Err(_) => self.others.get_mut(&id),
+        }
+    }
+}
+
+/// One subject's counts in one city month: good and all, per measure.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    month: u32,
+    good: [u32; 3],
+    all: [u32; 3],
+}
+
+/// The tally of `month` among a subject's: the latest month's, which nearly every event
+/// touches, or one of the earlier ones, kept in order.
+fn tally<'a>(latest: &'a mut Tally, earlier: &'a mut Vec<Tally>, month: u32) -> &'a mut Tally {
+    if latest.month < month {
+        if latest.all != [0; 3] {
+            earlier.push(*latest);
+        }
+        *latest = Tally { month, ..Tally::default() };
+    }
+    if latest.month == month {
+        return latest;
+    }
+    let i = match earlier.binary_search_by_key(&month, |t| t.month) {
+        Ok(i) => i,
+        Err(i) => {
+            earlier.insert(i, Tally { month, ..Tally::default() });
+            i
+        }
+    };
+    &mut earlier[i]
+}
+
+fn slot(m: Measure) -> usize {
+    match m {
+        Measure::Satisfaction => 0,
+        Measure::OnTime => 1,
+        Measure::CallbackSatisfaction => 2,
+    }
+}
+
+/// A fact as it is kept: 32 bytes, with the record it comes from.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    key: Key,
+    seq: i64,
+    minute: u32,
+    indicator: Indicator,
+}
+
+/// What is kept about one subject besides its latest month's tally.
+#[derive(Debug, Default)]
+struct Held {
+    earlier: Vec<Tally>,
+    facts: Vec<Kept>,
+}
+
+/// Departments or people by id: lists indexed by id up to the largest the organisation had
+/// when the gathering began (the ids a database gives: dense, from 1), a map for the rest. The
+/// latest tallies are a list of their own: every rating reads and writes one at random, and
+/// 28 bytes a subject keep a province's people in the processor's cache far better than the
+/// whole of what is held.
+#[derive(Debug, Default)]
+struct Subjects {
+    latest: Vec<Tally>,
+    dense: Vec<Held>,
+    sparse: HashMap<i64, (Tally, Held)>,
+}
+
+impl Subjects {
+    fn with_ids(max: i64) -> Self {
+        let n = usize::try_from(max.clamp(0, 1 << 24)).unwrap_or_default() + 1;
+        Subjects {
+            latest: vec![Tally::default(); n],
+            dense: std::iter::repeat_with(Held::default).take(n).collect(),
+            sparse: HashMap::default(),
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<(&Tally, &Held)> {
+        match usize::try_from(id).ok().filter(|i| *i < self.dense.len()) {
+            Some(i) => Some((&self.latest[i], &self.dense[i])),
+            None => self.sparse.get(&id).map(|(t, h)| (t, h)),
+        }
+    }
+
+    fn get_mut(&mut self, id: i64) -> (&mut Tally, &mut Held) {
+        match usize::try_from(id).ok().filter(|i| *i < self.dense.len()) {
+            Some(i) => (&mut self.latest[i], &mut self.dense[i]),
+            None => {
+                let (t, h) = self.sparse.entry(id).or_default();
+                (t, h)
+            }
+        }
+    }
+}
+
+/// One part of a gathering: the facts of the events that fell to it.
+#[derive(Debug, Default)]
+struct Part {
+    departments: Subjects,
+    people: Subjects,
+    /// Whom the facts of each record that can stop counting (a finding, a ticket, a bad rating)
+    /// are about, so that it takes them away.
+    records: HashMap<Key, Subject>,
     /// Confirmed findings' subjects: a bulletin names findings, not departments.
     findings: HashMap<i64, Subject>,
-    ratings: HashMap<i64, Seen>,
-    /// Good and all counted, per subject, measure and city month.
-    counts: HashMap<(Whom, Measure, u32), (u64, u64)>,
+    ratings: Ratings,
+    /// The ledger position of each bad rating's `rating.given`: what its fact names.
+    bad: HashMap<i64, i64>,
+    /// The city month last counted in, and the instants it runs between (events come in time
+    /// order: the next is nearly always in the same month).
+    month: (i64, i64, u32),
+}
+
+/// The period's facts gathered from the ledger, kept current one event at a time. It is split
+/// into parts by department, so that a full recompute folds the ledger on every core: an event
+/// that adds a fact goes to its department's part, one that changes what is there already (a
+/// review, an overturn, a bulletin) to every part, and each part acts on what it holds. A
+/// subject's facts are summed over the parts when read (a person who moved is in two).
+#[derive(Debug)]
+pub struct Gather {
+    parts: Vec<Part>,
     /// The last ledger position read: the cursor a later update reads on from.
     pub seen: i64,
+}
+
+impl Default for Gather {
+    fn default() -> Self {
+        Gather { parts: vec![Part::default()], seen: 0 }
+    }
+}
+
+/// Events handed to a part's thread at a time.
+const BATCH: usize = 4096;
+
+impl Gather {
+    /// A gathering in `parts` parts (one per core to fold on), sized for an organisation whose
+    /// departments' and people's ids go up to these.
+    pub fn with_ids(parts: usize, max_department: i64, max_person: i64) -> Self {
+        let parts = (0..parts.max(1))
+            .map(|_| Part {
+                departments: Subjects::with_ids(max_department),
+                people: Subjects::with_ids(max_person),
+                ..Default::default()
+            })
+            .collect();
+        Gather { parts, seen: 0 }
+    }
+
+    /// Reads one ledger event, at position `seq` (after every earlier one).
+    pub fn apply(&mut self, seq: i64, e: &Event) {
+        self.seen = self.seen.max(seq);
+        match part_of(e, self.parts.len()) {
+            Some(i) => self.parts[i].apply(seq, e),
+            None => self.parts.iter_mut().for_each(|p| p.apply(seq, e)),
+        }
+    }
+
+    /// Reads events in ledger order, each part on a thread of its own.
+    pub fn fold(&mut self, events: impl IntoIterator<Item = (i64, Event)>) {
+        let n = self.parts.len();
+        if n == 1 {
+            events.into_iter().for_each(|(seq, e)| self.apply(seq, &e));
+            return;
+        }
+        let mut last = self.seen;
+        std::thread::scope(|scope| {
+            let senders: Vec<_> = self
+                .parts
+                .iter_mut()
+                .map(|part| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(i64, Event)>>(4);
+                    scope.spawn(move || {
+                        for batch in rx {
+                            batch.iter().for_each(|(seq, e)| part.apply(*seq, e));
+                        }
+                    });
+                    tx
+                })
+                .collect();
+            let mut batches: Vec<Vec<(i64, Event)>> = (0..n).map(|_| Vec::with_capacity(BATCH)).collect();
+            let send = |i: usize, batches: &mut Vec<Vec<(i64, Event)>>| {
+                if batches[i].len() >= BATCH {
+                    // A part's thread that stopped (it panicked) fails the whole fold when the
+                    // scope joins it; nothing is lost silently.
+                    let _ = senders[i].send(std::mem::replace(&mut batches[i], Vec::with_capacity(BATCH)));
+                }
+            };
+            for (seq, e) in events {
+                last = last.max(seq);
+                match part_of(&e, n) {
+                    Some(i) => {
+                        batches[i].push((seq, e));
+                        send(i, &mut batches);
+                    }
+                    None => {
+                        for i in 0..n {
+                            batches[i].push((seq, e.clone()));
+                            send(i, &mut batches);
+                        }
+                    }
+                }
+            }
+            for (tx, b) in senders.iter().zip(batches) {
+                let _ = tx.send(b);
+            }
+        });
+        self.seen = last;
+    }
+
+    /// Everything that counts about a subject in the city days `first..=last`: its facts in
+    /// ledger order, and its rates summed over the months the period covers.
+    pub fn facts_of(&self, w: Whom, first: NaiveDate, last: NaiveDate) -> (Vec<Fact>, Vec<Rate>) {
+        let (mut facts, mut good, mut all) = (Vec::new(), [0u64; 3], [0u64; 3]);
+        for p in &self.parts {
+            p.collect(w, first, last, &mut facts, &mut good, &mut all);
+        }
+        facts.sort_by_key(|f| f.seq);
+        let rates = Measure::ALL
+            .iter()
+            .filter(|m| all[slot(**m)] > 0)
+            .map(|&measure| Rate { measure, good: good[slot(measure)], total: all[slot(measure)] })
+            .collect();
+        (facts, rates)
+    }
+
+    /// The subjects to score in the period: every one given — with nothing against it, it is
+    /// scored all the same — with what the period holds about it.
+    pub fn subjects(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+        all: impl IntoIterator<Item = (Whom, Group)>,
+    ) -> Vec<Facts> {
+        all.into_iter()
+            .map(|(w, group)| {
+                let (facts, rates) = self.facts_of(w, first, last);
+                let id = match w {
+                    Whom::Department(id) | Whom::Person(id) => id,
+                };
+                Facts { id, group, facts, rates }
+            })
+            .collect()
+    }
+}
+
+/// The part an event goes to among `n`, or none for every part: an event that adds a fact goes
+/// to one part; one that changes what may be in any part goes to all of them.
+fn part_of(e: &Event, n: usize) -> Option<usize> {
+    let adds = matches!(
+        e.payload,
+        Payload::FindingConfirmed(_)
+            | Payload::OrderOverdue(_)
+            | Payload::ReportReturned(_)
+            | Payload::FollowUpDone(_)
+            | Payload::SelfCheckSubmitted(_)
+            | Payload::CaseYellowCard(_)
+            | Payload::CaseRedCard(_)
+            | Payload::CaseCompleted(_)
+            | Payload::TicketCalledBack(_)
+            | Payload::TicketOverdue(_)
+            | Payload::InquiryLapseUpheld(_)
+            | Payload::RatingGiven(_)
+    );
+    // An event that adds goes to one part only — its department's, or the first if it names
+    // none: given to every part, its fact would be counted once in each.
+    if !adds {
+        return None;
+    }
+    let by = e.subject.department_id.unwrap_or_default();
+    usize::try_from(by.rem_euclid(n.max(1) as i64)).ok()
 }
 
 fn whom(s: &Subject) -> impl Iterator<Item = Whom> {
     s.department_id.map(Whom::Department).into_iter().chain(s.person_id.map(Whom::Person))
 }
 
-fn month(at: DateTime<Utc>) -> u32 {
-    let d = city_day(at);
+fn month_of(d: NaiveDate) -> u32 {
     d.year() as u32 * 12 + d.month0()
 }
 
@@ -75,10 +388,22 @@ fn exposure(s: BulletinScope) -> Indicator {
     }
 }
 
-impl Gather {
-    /// Reads one ledger event, at position `seq` (after every earlier one).
-    pub fn apply(&mut self, seq: i64, e: &Event) {
-        self.seen = self.seen.max(seq);
+impl Part {
+    fn held_mut(&mut self, w: Whom) -> (&mut Tally, &mut Held) {
+        match w {
+            Whom::Department(id) => self.departments.get_mut(id),
+            Whom::Person(id) => self.people.get_mut(id),
+        }
+    }
+
+    fn held(&self, w: Whom) -> Option<(&Tally, &Held)> {
+        match w {
+            Whom::Department(id) => self.departments.get(id),
+            Whom::Person(id) => self.people.get(id),
+        }
+    }
+
+    fn apply(&mut self, seq: i64, e: &Event) {
         let id = match e.aggregate_id {
             crate::event::AggregateId::Known(id) => id,
             crate::event::AggregateId::Pending => return,
@@ -91,14 +416,18 @@ impl Gather {
             }
             Payload::FindingWithdrawn(_) | Payload::FindingOverturned(_) => {
                 self.findings.remove(&id);
-                self.records.remove(&(Aggregate::Finding, id));
+                self.drop_record((Aggregate::Finding, id));
             }
             Payload::BulletinPublished(b) => {
                 for f in &b.finding_ids {
+                    let Some(s) = self.findings.get(f).copied() else { continue };
                     // Exposed at a scope once: a correcting bulletin names the same findings again.
                     let (ind, key) = (exposure(b.scope), (Aggregate::Finding, *f));
-                    let done = self.records.get(&key).is_some_and(|v| v.iter().any(|(_, x)| x.indicator == ind));
-                    if let (Some(s), false) = (self.findings.get(f).copied(), done) {
+                    let done = whom(&s)
+                        .next()
+                        .and_then(|w| self.held(w))
+                        .is_some_and(|(_, h)| h.facts.iter().any(|k| k.key == key && k.indicator == ind));
+                    if !done {
                         self.add(key, &s, ind, seq, at);
                     }
                 }
@@ -115,119 +444,139 @@ impl Gather {
             }
             Payload::CaseYellowCard(_) => self.add((Aggregate::Case, id), &e.subject, Indicator::YellowCard, seq, at),
             Payload::CaseRedCard(_) => self.add((Aggregate::Case, id), &e.subject, Indicator::RedCard, seq, at),
-            Payload::CaseCompleted(c) => self.count(&e.subject, Measure::OnTime, at, c.on_time, 1),
+            Payload::CaseCompleted(c) => self.count(&e.subject, Measure::OnTime, at.timestamp(), c.on_time, 1),
             Payload::TicketCalledBack(t) => {
                 if let Some(satisfied) = t.satisfied {
-                    self.count(&e.subject, Measure::CallbackSatisfaction, at, satisfied, 1);
+                    self.count(&e.subject, Measure::CallbackSatisfaction, at.timestamp(), satisfied, 1);
                 }
             }
             Payload::TicketOverdue(_) => {
                 self.add((Aggregate::Ticket, id), &e.subject, Indicator::TicketOverdue, seq, at)
             }
-            Payload::TicketOverturned(_) => {
-                self.records.remove(&(Aggregate::Ticket, id));
-            }
+            Payload::TicketOverturned(_) => self.drop_record((Aggregate::Ticket, id)),
             Payload::InquiryLapseUpheld(_) => {
                 self.add((Aggregate::Inquiry, id), &e.subject, Indicator::InquiryLapse, seq, at)
             }
             Payload::RatingGiven(r) => {
-                let seen = Seen { at, seq, good: !r.level.is_bad(), counted: false, overturned: false };
-                self.ratings.insert(id, seen);
-                if r.held.is_none() {
-                    self.set_counted(id, &e.subject, true);
+                let good = !r.level.is_bad();
+                let mut seen = Seen {
+                    department: e.subject.department_id.unwrap_or_default(),
+                    person: e.subject.person_id.unwrap_or_default(),
+                    minute: minute_of(at),
+                    flags: if good { GOOD } else { 0 },
+                };
+                if !good {
+                    self.bad.insert(id, seq);
                 }
+                if r.held.is_none() {
+                    self.counted(id, &mut seen, true);
+                }
+                self.ratings.insert(id, seen);
             }
-            Payload::RatingReleased(_) => self.set_counted(id, &e.subject, true),
-            Payload::RatingHeld(_) | Payload::RatingRejected(_) => self.set_counted(id, &e.subject, false),
+            Payload::RatingReleased(_) => self.set_counted(id, true),
+            Payload::RatingHeld(_) | Payload::RatingRejected(_) => self.set_counted(id, false),
             Payload::RatingOverturned(_) => {
-                self.set_counted(id, &e.subject, false);
-                if let Some(r) = self.ratings.get_mut(&id) {
-                    r.overturned = true;
+                self.set_counted(id, false);
+                if let Some(r) = self.ratings.get_mut(id) {
+                    r.flags |= OVERTURNED;
                 }
             }
             _ => {}
         }
     }
 
-    fn add(&mut self, key: (Aggregate, i64), s: &Subject, indicator: Indicator, seq: i64, at: DateTime<Utc>) {
-        let facts = self.records.entry(key).or_default();
+    fn add(&mut self, key: Key, s: &Subject, indicator: Indicator, seq: i64, at: DateTime<Utc>) {
+        if matches!(key.0, Aggregate::Finding | Aggregate::Ticket | Aggregate::Rating) {
+            self.records.insert(key, *s);
+        }
+        let kept = Kept { key, seq, minute: minute_of(at), indicator };
         for w in whom(s) {
-            facts.push((w, Fact { seq, indicator, at, honour: None }));
+            self.held_mut(w).1.facts.push(kept);
         }
     }
 
-    fn count(&mut self, s: &Subject, m: Measure, at: DateTime<Utc>, good: bool, sign: i64) {
+    fn drop_record(&mut self, key: Key) {
+        let Some(s) = self.records.remove(&key) else { return };
+        for w in whom(&s) {
+            self.held_mut(w).1.facts.retain(|k| k.key != key);
+        }
+    }
+
+    /// Counts in the city month of the instant `ts` (Unix seconds), as `clock::city_time` reckons it (UTC+8, kept since
+    /// 1991) without the time-zone table: this runs for every rating of a province's year.
+    fn count(&mut self, s: &Subject, m: Measure, ts: i64, good: bool, sign: i64) {
+        if !(self.month.0..self.month.1).contains(&ts) {
+            let d = DateTime::from_timestamp(ts + 8 * 3600, 0).unwrap_or_default().date_naive();
+            let first = d.with_day(1).unwrap_or(d);
+            let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
+            let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp() - 8 * 3600;
+            self.month = (start(first), start(next), month_of(d));
+        }
+        let (mo, k) = (self.month.2, slot(m));
         for w in whom(s) {
-            let c = self.counts.entry((w, m, month(at))).or_default();
+            let (latest, held) = self.held_mut(w);
+            let t = tally(latest, &mut held.earlier, mo);
             // A rating leaves the count it entered: never below zero, whatever order events come.
-            c.0 = c.0.saturating_add_signed(if good { sign } else { 0 });
-            c.1 = c.1.saturating_add_signed(sign);
+            let step = |n: u32| if sign > 0 { n.saturating_add(1) } else { n.saturating_sub(1) };
+            if good {
+                t.good[k] = step(t.good[k]);
+            }
+            t.all[k] = step(t.all[k]);
         }
     }
 
     /// A rating starts or stops counting: in the satisfaction rate and, if bad, as a fact.
-    fn set_counted(&mut self, id: i64, s: &Subject, counted: bool) {
-        let Some(r) = self.ratings.get(&id).copied() else { return };
-        if r.counted == counted || (counted && r.overturned) {
-            return;
-        }
-        self.ratings.insert(id, Seen { counted, ..r });
-        self.count(s, Measure::Satisfaction, r.at, r.good, if counted { 1 } else { -1 });
-        if r.good {
-            return;
-        }
-        if counted {
-            self.add((Aggregate::Rating, id), s, Indicator::BadRating, r.seq, r.at);
-        } else {
-            self.records.remove(&(Aggregate::Rating, id));
+    fn set_counted(&mut self, id: i64, counted: bool) {
+        let Some(mut r) = self.ratings.get_mut(id).map(|r| *r) else { return };
+        self.counted(id, &mut r, counted);
+        if let Some(stored) = self.ratings.get_mut(id) {
+            *stored = r;
         }
     }
 
-    /// Everything that counts about each subject in the city days `first..=last`: its facts, and
-    /// its rates summed over the months the period covers.
-    pub fn period(&self, first: NaiveDate, last: NaiveDate) -> BTreeMap<Whom, (Vec<Fact>, Vec<Rate>)> {
-        let mut out: BTreeMap<Whom, (Vec<Fact>, Vec<Rate>)> = BTreeMap::new();
-        for (w, f) in self.records.values().flatten() {
-            let day = city_day(f.at);
-            if first <= day && day <= last {
-                out.entry(*w).or_default().0.push(f.clone());
+    fn counted(&mut self, id: i64, r: &mut Seen, counted: bool) {
+        if (r.flags & COUNTED != 0) == counted || (counted && r.flags & OVERTURNED != 0) {
+            return;
+        }
+        r.flags ^= COUNTED;
+        let (good, s) = (r.flags & GOOD != 0, &r.subject());
+        self.count(s, Measure::Satisfaction, EPOCH_2000 + i64::from(r.minute) * 60, good, if counted { 1 } else { -1 });
+        match (good, counted, self.bad.get(&id).copied()) {
+            (false, true, Some(seq)) => {
+                self.add((Aggregate::Rating, id), s, Indicator::BadRating, seq, at_minute(r.minute))
             }
+            (false, false, _) => self.drop_record((Aggregate::Rating, id)),
+            _ => {}
         }
-        let (from, to) = (first.year() as u32 * 12 + first.month0(), last.year() as u32 * 12 + last.month0());
-        let mut sums: BTreeMap<(Whom, Measure), (u64, u64)> = BTreeMap::new();
-        for ((w, m, mo), (good, all)) in &self.counts {
-            if (from..=to).contains(mo) && *all > 0 {
-                let s = sums.entry((*w, *m)).or_default();
-                *s = (s.0 + good, s.1 + all);
-            }
-        }
-        for ((w, measure), (good, total)) in sums {
-            out.entry(w).or_default().1.push(Rate { measure, good, total });
-        }
-        for (facts, _) in out.values_mut() {
-            facts.sort_by_key(|f| f.seq);
-        }
-        out
     }
 
-    /// The subjects to score in the period: every one given — with nothing against it, it is
-    /// scored all the same — with what the period holds about it.
-    pub fn subjects(
+    /// Adds what this part holds about a subject in the city days `first..=last`: its facts, and
+    /// its good and all counts per measure over the months the period covers.
+    fn collect(
         &self,
+        w: Whom,
         first: NaiveDate,
         last: NaiveDate,
-        all: impl IntoIterator<Item = (Whom, Group)>,
-    ) -> Vec<Facts> {
-        let mut held = self.period(first, last);
-        all.into_iter()
-            .map(|(w, group)| {
-                let (facts, rates) = held.remove(&w).unwrap_or_default();
-                let id = match w {
-                    Whom::Department(id) | Whom::Person(id) => id,
-                };
-                Facts { id, group, facts, rates }
-            })
-            .collect()
+        facts: &mut Vec<Fact>,
+        good: &mut [u64; 3],
+        all: &mut [u64; 3],
+    ) {
+        let held = self.held(w);
+        let days = first..=last;
+        facts.extend(
+            held.into_iter()
+                .flat_map(|(_, h)| &h.facts)
+                .map(|k| Fact { seq: k.seq, indicator: k.indicator, at: at_minute(k.minute), honour: None })
+                .filter(|f| days.contains(&city_day(f.at))),
+        );
+        let months = month_of(first)..=month_of(last);
+        let tallies = held.into_iter().flat_map(|(latest, h)| h.earlier.iter().chain(std::iter::once(latest)));
+        for t in tallies.filter(|t| months.contains(&t.month)) {
+            for k in 0..3 {
+                good[k] += u64::from(t.good[k]);
+                all[k] += u64::from(t.all[k]);
+            }
+        }
     }
 }
 
@@ -284,7 +633,7 @@ mod tests {
 
     fn indicators(g: &Gather, w: Whom) -> Vec<(i64, Indicator)> {
         let (a, b) = march();
-        g.period(a, b).remove(&w).map(|(f, _)| f.iter().map(|f| (f.seq, f.indicator)).collect()).unwrap_or_default()
+        g.facts_of(w, a, b).0.iter().map(|f| (f.seq, f.indicator)).collect()
     }
 
     #[test]
@@ -371,6 +720,92 @@ mod tests {
     }
 
     #[test]
+    fn a_fold_in_parts_on_threads_gathers_what_one_part_does() {
+        // Departments 1–7 on three parts: findings, a bulletin naming findings of several
+        // departments, overturns, ratings held, released, rejected and overturned, cards.
+        let mut events = Vec::new();
+        for k in 0..600i64 {
+            let (d, p) = (1 + k % 7, Some(10 + k % 13));
+            let day = 1 + (k % 28) as u32;
+            let e = match k % 10 {
+                0 => {
+                    ev(Payload::FindingConfirmed(step(FindingState::Confirmed, Severity::General)), k, d, p, at(3, day))
+                }
+                // Some findings and bad ratings overturned, not all.
+                1 if k % 20 == 1 && k > 20 => ev(
+                    Payload::FindingOverturned(step(FindingState::Overturned, Severity::General)),
+                    k - 21,
+                    0,
+                    None,
+                    at(3, day),
+                ),
+                2 => Event::new(
+                    Payload::BulletinPublished(crate::event::BulletinPublished {
+                        year: 2026,
+                        number: 1,
+                        number_text: String::new(),
+                        scope: BulletinScope::Public,
+                        finding_ids: vec![k - 2, k - 12, k - 22],
+                        corrects_id: None,
+                    }),
+                    k,
+                    Subject::default(),
+                    at(3, day),
+                ),
+                3 => ev(given(RatingLevel::Dissatisfied, None), k, d, p, at(3, day)),
+                4 => ev(given(RatingLevel::Satisfied, Some(HoldReason::NoCase)), k, d, p, at(3, day)),
+                5 if k > 10 => ev(Payload::RatingReleased(reviewed()), k - 1, d, p, at(3, day)),
+                6 if k % 20 == 6 => ev(
+                    Payload::RatingOverturned(RatingOverturned { ticket_id: 1, reason: "x".into() }),
+                    k - 3,
+                    0,
+                    None,
+                    at(3, day),
+                ),
+                7 => ev(Payload::RatingRejected(reviewed()), k - 3, d, p, at(3, day)),
+                // An overdue ticket naming a person and no department: counted once, not per part.
+                9 if k % 50 == 9 => Event::new(
+                    Payload::TicketOverdue(crate::ticket::TicketDeadline {
+                        state: crate::ticket::TicketState::Verifying,
+                        due: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                    }),
+                    k,
+                    Subject { person_id: p, ..Subject::default() },
+                    at(3, day),
+                ),
+                _ => ev(given(RatingLevel::VerySatisfied, None), k, d, p, at(3, day)),
+            };
+            events.push((k + 1, e));
+        }
+        let mut one = Gather::default();
+        events.iter().for_each(|(seq, e)| one.apply(*seq, e));
+        let mut dense = Gather::with_ids(1, 5, 20);
+        dense.fold(events.clone());
+        let mut three = Gather::with_ids(3, 5, 20);
+        three.fold(events);
+        assert_eq!((one.seen, three.seen), (600, 600));
+        let (a, b) = march();
+        let whoms = (1..=7).map(Whom::Department).chain((10..23).map(Whom::Person));
+        for w in whoms {
+            let (f1, r1) = one.facts_of(w, a, b);
+            let (f3, r3) = three.facts_of(w, a, b);
+            assert_eq!(dense.facts_of(w, a, b), (f1.clone(), r1.clone()), "dense {w:?}");
+            assert!(!f1.is_empty() && !r1.is_empty(), "{w:?} has facts and rates to compare: {f1:?} {r1:?}");
+            assert_eq!((f1, r1), (f3, r3), "{w:?}");
+        }
+    }
+
+    #[test]
+    fn monthly_tallies_take_months_in_any_order() {
+        let (mut latest, mut earlier) = (Tally::default(), Vec::new());
+        for (month, n) in [(5, 1), (7, 2), (3, 4), (7, 8), (6, 16), (3, 32)] {
+            tally(&mut latest, &mut earlier, month).all[0] += n;
+        }
+        let got: Vec<(u32, u32)> = earlier.iter().chain([&latest]).map(|t| (t.month, t.all[0])).collect();
+        assert_eq!(got, vec![(3, 36), (5, 1), (6, 16), (7, 10)]);
+    }
+
+    #[test]
     fn held_rejected_and_overturned_ratings_count_nowhere() {
         let mut g = Gather::default();
         let d = 9;
@@ -388,7 +823,7 @@ mod tests {
         g.apply(9, &ev(Payload::RatingReleased(reviewed()), 104, d, None, at(4, 2)));
         g.apply(10, &ev(Payload::RatingRejected(reviewed()), 105, d, None, at(4, 2)));
         let (a, b) = march();
-        let rate = |g: &Gather| g.period(a, b).remove(&Whom::Department(d)).map(|(_, r)| r).unwrap_or_default();
+        let rate = |g: &Gather| g.facts_of(Whom::Department(d), a, b).1;
         // Counted in March, when given: 100, 101, 102, 103, 104 — 3 good of 5; bad: 102 and 104.
         assert_eq!(rate(&g), vec![Rate { measure: Measure::Satisfaction, good: 3, total: 5 }]);
         assert_eq!(indicators(&g, Whom::Department(d)), vec![(3, Indicator::BadRating), (5, Indicator::BadRating)]);

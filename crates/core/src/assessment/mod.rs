@@ -17,7 +17,9 @@ mod score;
 pub use gather::{Gather, Whom};
 
 pub use scheme::{Bands, Bonus, Deduction, Group, GroupRules, Quotas, RateRule, Scheme, Veto};
-pub use score::{Fact, Facts, Line, LineNote, Placed, Rate, Score, TIE_BREAK_EN, TIE_BREAK_ZH, score};
+pub use score::{
+    Fact, Facts, Line, LineNote, Placed, Rate, Score, TIE_BREAK_EN, TIE_BREAK_ZH, place, score, score_subject,
+};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -113,13 +113,14 @@ pub fn score(scheme: &Scheme, subjects: &[Facts]) -> Vec<Placed> {
     let mut placed = Vec::with_capacity(subjects.len());
     for rules in &scheme.groups {
         let scores: Vec<Score> =
-            subjects.iter().filter(|s| s.group == rules.group).map(|s| score_one(rules, s)).collect();
+            subjects.iter().filter(|s| s.group == rules.group).map(|s| score_subject(rules, s)).collect();
         placed.extend(place(rules, scores));
     }
     placed
 }
 
-fn score_one(rules: &GroupRules, s: &Facts) -> Score {
+/// One subject's score under its group's rules, with its breakdown.
+pub fn score_subject(rules: &GroupRules, s: &Facts) -> Score {
     let mut facts: Vec<&Fact> = s.facts.iter().collect();
     facts.sort_by_key(|f| (f.at, f.seq));
     let of = |i: Indicator| facts.iter().copied().filter(move |f| f.indicator == i);
@@ -222,7 +223,7 @@ fn band(rules: &GroupRules, total: Points) -> Grade {
 
 /// Ranks a group (see [`TIE_BREAK_EN`]), bands each total and holds the grades to the quotas,
 /// counted on the whole group, the vetoed included.
-fn place(rules: &GroupRules, mut scores: Vec<Score>) -> Vec<Placed> {
+pub fn place(rules: &GroupRules, mut scores: Vec<Score>) -> Vec<Placed> {
     let n = scores.len();
     scores.sort_by(|a, b| {
         (a.veto.is_some(), std::cmp::Reverse(a.total), a.deducted, a.id).cmp(&(
