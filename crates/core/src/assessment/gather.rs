@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use super::{Fact, Facts, Group, Indicator, Measure, Rate};
 use crate::{
     clock::city_day,
-    event::{Aggregate, Event, Payload, Subject},
+    event::{Aggregate, Event, EventKind, Payload, Subject},
     inspection::Severity,
     rectification::BulletinScope,
 };
@@ -23,6 +23,13 @@ use crate::{
 pub enum Whom {
     Department(i64),
     Person(i64),
+}
+
+impl Whom {
+    pub fn id(self) -> i64 {
+        let (Whom::Department(id) | Whom::Person(id)) = self;
+        id
+    }
 }
 
 /// A rating as far as the counts need it, kept small (a province's year holds millions): whom
@@ -243,7 +250,7 @@ impl Gather {
     /// Reads one ledger event, at position `seq` (after every earlier one).
     pub fn apply(&mut self, seq: i64, e: &Event) {
         self.seen = self.seen.max(seq);
-        match part_of(e, self.parts.len()) {
+        match part_of(e.kind(), e.subject.department_id, self.parts.len()) {
             Some(i) => self.parts[i].apply(seq, e),
             None => self.parts.iter_mut().for_each(|p| p.apply(seq, e)),
         }
@@ -251,54 +258,87 @@ impl Gather {
 
     /// Reads events in ledger order, each part on a thread of its own.
     pub fn fold(&mut self, events: impl IntoIterator<Item = (i64, Event)>) {
+        let route = |(_, e): &(i64, Event)| (e.kind(), e.subject.department_id);
+        let Ok(()) = self.fold_records(events, route, Ok::<_, std::convert::Infallible>);
+    }
+
+    /// Reads records in ledger order — rows, lines, whatever the caller reads the ledger as —
+    /// each part on a thread of its own, which decodes the records that fall to it: `route` says
+    /// a record's kind and department, `decode` makes it a ledger position and an event. The
+    /// first record that does not decode is the error; the reading stops soon after, and what was
+    /// gathered is then incomplete: it is for the caller to drop.
+    pub fn fold_records<R, E>(
+        &mut self,
+        records: impl IntoIterator<Item = R>,
+        route: impl Fn(&R) -> (EventKind, Option<i64>),
+        decode: impl Fn(R) -> Result<(i64, Event), E> + Sync,
+    ) -> Result<(), E>
+    where
+        R: Clone + Send,
+        E: Send,
+    {
         let n = self.parts.len();
-        if n == 1 {
-            events.into_iter().for_each(|(seq, e)| self.apply(seq, &e));
-            return;
-        }
-        let mut last = self.seen;
-        std::thread::scope(|scope| {
-            let senders: Vec<_> = self
+        let decode = &decode;
+        let failed = std::thread::scope(|scope| {
+            let (senders, done): (Vec<_>, Vec<_>) = self
                 .parts
                 .iter_mut()
                 .map(|part| {
-                    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(i64, Event)>>(4);
-                    scope.spawn(move || {
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<R>>(4);
+                    let done = scope.spawn(move || {
+                        let mut seen = i64::MIN;
                         for batch in rx {
-                            batch.iter().for_each(|(seq, e)| part.apply(*seq, e));
+                            for r in batch {
+                                let (seq, e) = decode(r)?;
+                                part.apply(seq, &e);
+                                seen = seen.max(seq);
+                            }
                         }
+                        Ok(seen)
                     });
-                    tx
+                    (tx, done)
                 })
-                .collect();
-            let mut batches: Vec<Vec<(i64, Event)>> = (0..n).map(|_| Vec::with_capacity(BATCH)).collect();
-            let send = |i: usize, batches: &mut Vec<Vec<(i64, Event)>>| {
-                if batches[i].len() >= BATCH {
-                    // A part's thread that stopped (it panicked) fails the whole fold when the
-                    // scope joins it; nothing is lost silently.
-                    let _ = senders[i].send(std::mem::replace(&mut batches[i], Vec::with_capacity(BATCH)));
-                }
+                .unzip();
+            let mut batches: Vec<Vec<R>> = (0..n).map(|_| Vec::with_capacity(BATCH)).collect();
+            let send = |i: usize, batches: &mut Vec<Vec<R>>| {
+                // A part's thread that stopped (a record that did not decode) has its error
+                // taken below; the others read on to the end of what they were given.
+                let full = std::mem::replace(&mut batches[i], Vec::with_capacity(BATCH));
+                senders[i].send(full).is_ok()
             };
-            for (seq, e) in events {
-                last = last.max(seq);
-                match part_of(&e, n) {
-                    Some(i) => {
-                        batches[i].push((seq, e));
-                        send(i, &mut batches);
-                    }
+            'read: for r in records {
+                let (kind, department) = route(&r);
+                let (to, one) = match part_of(kind, department, n) {
+                    Some(i) => (i..i + 1, Some(r)),
                     None => {
-                        for i in 0..n {
-                            batches[i].push((seq, e.clone()));
-                            send(i, &mut batches);
-                        }
+                        (0..n).for_each(|i| batches[i].push(r.clone()));
+                        (0..n, None)
+                    }
+                };
+                if let (Some(r), Some(i)) = (one, to.clone().next()) {
+                    batches[i].push(r);
+                }
+                for i in to {
+                    if batches[i].len() >= BATCH && !send(i, &mut batches) {
+                        break 'read;
                     }
                 }
             }
-            for (tx, b) in senders.iter().zip(batches) {
-                let _ = tx.send(b);
+            for i in 0..n {
+                send(i, &mut batches);
             }
+            drop(senders);
+            let mut failed = None;
+            for d in done {
+                match d.join() {
+                    Ok(Ok(seen)) => self.seen = self.seen.max(seen),
+                    Ok(Err(e)) => failed = failed.or(Some(e)),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            failed
         });
-        self.seen = last;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Everything that counts about a subject in the city days `first..=last`: its facts in
@@ -328,10 +368,7 @@ impl Gather {
         all.into_iter()
             .map(|(w, group)| {
                 let (facts, rates) = self.facts_of(w, first, last);
-                let id = match w {
-                    Whom::Department(id) | Whom::Person(id) => id,
-                };
-                Facts { id, group, facts, rates }
+                Facts { id: w.id(), group, facts, rates }
             })
             .collect()
     }
@@ -339,29 +376,29 @@ impl Gather {
 
 /// The part an event goes to among `n`, or none for every part: an event that adds a fact goes
 /// to one part; one that changes what may be in any part goes to all of them.
-fn part_of(e: &Event, n: usize) -> Option<usize> {
+fn part_of(kind: EventKind, department: Option<i64>, n: usize) -> Option<usize> {
+    use EventKind as K;
     let adds = matches!(
-        e.payload,
-        Payload::FindingConfirmed(_)
-            | Payload::OrderOverdue(_)
-            | Payload::ReportReturned(_)
-            | Payload::FollowUpDone(_)
-            | Payload::SelfCheckSubmitted(_)
-            | Payload::CaseYellowCard(_)
-            | Payload::CaseRedCard(_)
-            | Payload::CaseCompleted(_)
-            | Payload::TicketCalledBack(_)
-            | Payload::TicketOverdue(_)
-            | Payload::InquiryLapseUpheld(_)
-            | Payload::RatingGiven(_)
+        kind,
+        K::FindingConfirmed
+            | K::OrderOverdue
+            | K::ReportReturned
+            | K::FollowUpDone
+            | K::SelfCheckSubmitted
+            | K::CaseYellowCard
+            | K::CaseRedCard
+            | K::CaseCompleted
+            | K::TicketCalledBack
+            | K::TicketOverdue
+            | K::InquiryLapseUpheld
+            | K::RatingGiven
     );
     // An event that adds goes to one part only — its department's, or the first if it names
     // none: given to every part, its fact would be counted once in each.
     if !adds {
         return None;
     }
-    let by = e.subject.department_id.unwrap_or_default();
-    usize::try_from(by.rem_euclid(n.max(1) as i64)).ok()
+    usize::try_from(department.unwrap_or_default().rem_euclid(n.max(1) as i64)).ok()
 }
 
 fn whom(s: &Subject) -> impl Iterator<Item = Whom> {
@@ -793,6 +830,29 @@ mod tests {
             assert!(!f1.is_empty() && !r1.is_empty(), "{w:?} has facts and rates to compare: {f1:?} {r1:?}");
             assert_eq!((f1, r1), (f3, r3), "{w:?}");
         }
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_is_the_error() {
+        let mut g = Gather::with_ids(2, 10, 10);
+        let rating = |seq: i64| (seq, ev(given(RatingLevel::Satisfied, None), seq, 1 + seq % 2, None, at(3, 2)));
+        let got = g.fold_records(
+            1..=10_000i64,
+            |seq| (EventKind::RatingGiven, Some(1 + seq % 2)),
+            |seq| if seq == 5_000 { Err(format!("record {seq} is torn")) } else { Ok(rating(seq)) },
+        );
+        assert_eq!(got, Err("record 5000 is torn".to_owned()));
+        let mut g = Gather::with_ids(2, 10, 10);
+        let got = g.fold_records(
+            1..=10_000i64,
+            |seq| (EventKind::RatingGiven, Some(1 + seq % 2)),
+            |seq| Ok::<_, String>(rating(seq)),
+        );
+        assert_eq!(got, Ok(()));
+        assert_eq!(g.seen, 10_000);
+        let (a, b) = march();
+        let counted: u64 = (1..=2).map(|d| g.facts_of(Whom::Department(d), a, b).1[0].total).sum();
+        assert_eq!(counted, 10_000);
     }
 
     #[test]
