@@ -55,7 +55,7 @@ pub enum LineNote {
     SmallSample,
     /// The score before the bonus is below the gate: no bonus.
     BelowGate,
-    /// The same honour at a higher level is counted instead.
+    /// The same honour is counted once: at its highest level, the first given of that level.
     LowerLevel,
 }
 
