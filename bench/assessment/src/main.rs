@@ -70,7 +70,7 @@ fn main() -> Res<()> {
 // ------------------------------------------------------------------ the province's year
 
 /// The kinds the year holds; `events.bin` names them by their place here.
-const KINDS: [&str; 14] = [
+const KINDS: [&str; 15] = [
     "finding.confirmed",
     "finding.overturned",
     "bulletin.published",
@@ -85,6 +85,7 @@ const KINDS: [&str; 14] = [
     "rating.rejected",
     "rating.overturned",
     "rating.given",
+    "rating.held",
 ];
 
 /// Bytes of one event in `events.bin`: seq, kind, aggregate, department, person (0: none), time
@@ -136,6 +137,8 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
     // department, person) held for review, and bad ones that may be overturned.
     let mut findings: Vec<(u64, u64)> = Vec::new();
     let (mut held, mut bad): (Vec<[u64; 3]>, Vec<[u64; 3]>) = (Vec::new(), Vec::new());
+    // The last thousand good ratings counted at once, some of which the outlier check holds later.
+    let mut recent: Vec<[u64; 3]> = Vec::with_capacity(1_000);
     let mut ids = [0u64; 8];
     for seq in 1..=events {
         let at = YEAR_START + (seq as i64 - 1) * YEAR_SECS / events as i64;
@@ -201,6 +204,12 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
                 let [id, bd, bp] = bad.swap_remove(rng.below(bad.len() as u64) as usize);
                 line("rating.overturned", id, bd, &bp.to_string(), 0, 0)?;
             }
+            // Counted good ratings held after the fact (their window stands out), reviewed later.
+            291_300..291_500 if !recent.is_empty() => {
+                let [id, rd, rp] = recent[rng.below(recent.len() as u64) as usize];
+                held.push([id, rd, rp]);
+                line("rating.held", id, rd, &rp.to_string(), 0, 0)?;
+            }
             // The rest: ratings, 96% good, 1% held for review.
             _ => {
                 let id = new_id(6);
@@ -211,6 +220,10 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
                         held.push([id, d, p]);
                     } else if !good {
                         bad.push([id, d, p]);
+                    } else if recent.len() < 1_000 {
+                        recent.push([id, d, p]);
+                    } else {
+                        recent[(id % 1_000) as usize] = [id, d, p];
                     }
                 }
                 line("rating.given", id, d, &person, u64::from(good), u64::from(is_held))?;
@@ -325,6 +338,10 @@ fn event(r: &Row<'_>) -> Res<Event> {
         }),
         "rating.released" => Payload::RatingReleased(reviewed()),
         "rating.rejected" => Payload::RatingRejected(reviewed()),
+        "rating.held" => Payload::RatingHeld(xiaoneng_core::rating::RatingHeld {
+            reason: xiaoneng_core::rating::HoldReason::WindowOutlier,
+            outlier: None,
+        }),
         "rating.overturned" => Payload::RatingOverturned(RatingOverturned { ticket_id: 0, reason: String::new() }),
         k => return Err(format!("unknown kind {k}").into()),
     };
