@@ -70,22 +70,22 @@ fn main() -> Res<()> {
 // ------------------------------------------------------------------ the province's year
 
 /// The kinds the year holds; `events.bin` names them by their place here.
-const KINDS: [&str; 15] = [
-    "finding.confirmed",
-    "finding.overturned",
-    "bulletin.published",
-    "order.overdue",
-    "ticket.overdue",
-    "inquiry.lapse_upheld",
-    "ticket.called_back",
-    "case.yellow_card",
-    "case.red_card",
-    "case.completed",
-    "rating.released",
-    "rating.rejected",
-    "rating.overturned",
-    "rating.given",
-    "rating.held",
+const KINDS: [EventKind; 15] = [
+    EventKind::FindingConfirmed,
+    EventKind::FindingOverturned,
+    EventKind::BulletinPublished,
+    EventKind::OrderOverdue,
+    EventKind::TicketOverdue,
+    EventKind::InquiryLapseUpheld,
+    EventKind::TicketCalledBack,
+    EventKind::CaseYellowCard,
+    EventKind::CaseRedCard,
+    EventKind::CaseCompleted,
+    EventKind::RatingReleased,
+    EventKind::RatingRejected,
+    EventKind::RatingOverturned,
+    EventKind::RatingGiven,
+    EventKind::RatingHeld,
 ];
 
 /// Bytes of one event in `events.bin`: seq, kind, aggregate, department, person (0: none), time
@@ -145,7 +145,7 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
         let d = 1 + rng.below(departments);
         let p = staff[(d - 1) as usize].get(rng.below(staff[(d - 1) as usize].len() as u64) as usize).copied();
         let person = p.map(|p| p.to_string()).unwrap_or_default();
-        let mut line = |kind: &str, id: u64, d: u64, person: &str, a: u64, b: u64| -> Res<()> {
+        let mut line = |kind: EventKind, id: u64, d: u64, person: &str, a: u64, b: u64| -> Res<()> {
             writeln!(out, "{seq},{kind},{id},{d},{person},{at},{a},{b}")?;
             let k = KINDS.iter().position(|x| *x == kind).ok_or("a kind not in KINDS")? as i64;
             let p: i64 = if person.is_empty() { 0 } else { person.parse()? };
@@ -169,12 +169,12 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
                 };
                 let id = new_id(0);
                 findings.push((id, d));
-                line("finding.confirmed", id, d, &person, sev, 0)?;
+                line(EventKind::FindingConfirmed, id, d, &person, sev, 0)?;
             }
             // A recent finding overturned on appeal.
             2_000..2_100 if !findings.is_empty() => {
                 let (id, fd) = findings.swap_remove(rng.below(findings.len() as u64) as usize);
-                line("finding.overturned", id, fd, "", 0, 0)?;
+                line(EventKind::FindingOverturned, id, fd, "", 0, 0)?;
             }
             // A recent finding named in a bulletin: internal, public, media.
             2_100..2_600 if !findings.is_empty() => {
@@ -184,31 +184,35 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
                     2..30 => 1,
                     _ => 0,
                 };
-                line("bulletin.published", new_id(1), 0, "", scope, fid)?;
+                line(EventKind::BulletinPublished, new_id(1), 0, "", scope, fid)?;
             }
-            2_600..3_100 => line("order.overdue", new_id(2), d, "", 0, 0)?,
-            3_100..4_100 => line("ticket.overdue", new_id(3), d, &person, 0, 0)?,
-            4_100..4_300 => line("inquiry.lapse_upheld", new_id(4), d, &person, 0, 0)?,
-            4_300..6_300 => line("ticket.called_back", new_id(3), d, &person, u64::from(rng.chance(900_000)), 0)?,
-            6_300..26_300 => line("case.yellow_card", new_id(5), d, &person, 0, 0)?,
-            26_300..34_300 => line("case.red_card", new_id(5), d, &person, 0, 0)?,
-            34_300..284_300 => line("case.completed", new_id(5), d, &person, u64::from(rng.chance(970_000)), 0)?,
+            2_600..3_100 => line(EventKind::OrderOverdue, new_id(2), d, "", 0, 0)?,
+            3_100..4_100 => line(EventKind::TicketOverdue, new_id(3), d, &person, 0, 0)?,
+            4_100..4_300 => line(EventKind::InquiryLapseUpheld, new_id(4), d, &person, 0, 0)?,
+            4_300..6_300 => {
+                line(EventKind::TicketCalledBack, new_id(3), d, &person, u64::from(rng.chance(900_000)), 0)?
+            }
+            6_300..26_300 => line(EventKind::CaseYellowCard, new_id(5), d, &person, 0, 0)?,
+            26_300..34_300 => line(EventKind::CaseRedCard, new_id(5), d, &person, 0, 0)?,
+            34_300..284_300 => {
+                line(EventKind::CaseCompleted, new_id(5), d, &person, u64::from(rng.chance(970_000)), 0)?
+            }
             // Held ratings reviewed: most released, some rejected.
             284_300..290_300 if !held.is_empty() => {
                 let [id, hd, hp] = held.swap_remove(rng.below(held.len() as u64) as usize);
-                let kind = if rng.chance(800_000) { "rating.released" } else { "rating.rejected" };
+                let kind = if rng.chance(800_000) { EventKind::RatingReleased } else { EventKind::RatingRejected };
                 line(kind, id, hd, &hp.to_string(), 0, 0)?;
             }
             // Counted bad ratings overturned on appeal.
             290_300..291_300 if !bad.is_empty() => {
                 let [id, bd, bp] = bad.swap_remove(rng.below(bad.len() as u64) as usize);
-                line("rating.overturned", id, bd, &bp.to_string(), 0, 0)?;
+                line(EventKind::RatingOverturned, id, bd, &bp.to_string(), 0, 0)?;
             }
             // Counted good ratings held after the fact (their window stands out), reviewed later.
             291_300..291_500 if !recent.is_empty() => {
                 let [id, rd, rp] = recent[rng.below(recent.len() as u64) as usize];
                 held.push([id, rd, rp]);
-                line("rating.held", id, rd, &rp.to_string(), 0, 0)?;
+                line(EventKind::RatingHeld, id, rd, &rp.to_string(), 0, 0)?;
             }
             // The rest: ratings, 96% good, 1% held for review.
             _ => {
@@ -226,7 +230,7 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
                         recent[(id % 1_000) as usize] = [id, d, p];
                     }
                 }
-                line("rating.given", id, d, &person, u64::from(good), u64::from(is_held))?;
+                line(EventKind::RatingGiven, id, d, &person, u64::from(good), u64::from(is_held))?;
             }
         }
     }
@@ -237,9 +241,9 @@ fn generate(dir: &Path, departments: u64, people: u64, events: u64, seed: u64) -
 
 // ------------------------------------------------------------------ reading the ledger back
 
-struct Row<'a> {
+struct Row {
     seq: i64,
-    kind: &'a str,
+    kind: EventKind,
     id: i64,
     department: i64,
     person: Option<i64>,
@@ -248,14 +252,14 @@ struct Row<'a> {
     b: i64,
 }
 
-fn decode(rec: &[u8]) -> Res<Row<'static>> {
+fn decode(rec: &[u8]) -> Res<Row> {
     let mut v = [0i64; 8];
     for (i, x) in v.iter_mut().enumerate() {
         *x = i64::from_le_bytes(rec.get(i * 8..i * 8 + 8).ok_or("a short record")?.try_into()?);
     }
     Ok(Row {
         seq: v[0],
-        kind: KINDS.get(v[1] as usize).ok_or("an unknown kind")?,
+        kind: *KINDS.get(v[1] as usize).ok_or("an unknown kind")?,
         id: v[2],
         department: v[3],
         person: (v[4] != 0).then_some(v[4]),
@@ -278,12 +282,11 @@ fn step(to: FindingState, severity: Severity) -> FindingStep {
     }
 }
 
-fn event(r: &Row<'_>) -> Res<Event> {
+fn event(r: &Row) -> Res<Event> {
     let reviewed = || RatingReviewed { hold: None, reason: String::new() };
     let deadline = || TicketDeadline { state: TicketState::Verifying, due: NaiveDate::MIN };
     let payload = match r.kind {
-        // The most common first: a string match tries its arms in order.
-        "rating.given" => Payload::RatingGiven(RatingGiven {
+        EventKind::RatingGiven => Payload::RatingGiven(RatingGiven {
             level: if r.a == 1 { RatingLevel::Satisfied } else { RatingLevel::Dissatisfied },
             channel: RatingChannel::Qr,
             reasons: Vec::new(),
@@ -292,12 +295,12 @@ fn event(r: &Row<'_>) -> Res<Event> {
             item_id: None,
             held: (r.b == 1).then_some(xiaoneng_core::rating::HoldReason::NoCase),
         }),
-        "finding.confirmed" => Payload::FindingConfirmed(step(
+        EventKind::FindingConfirmed => Payload::FindingConfirmed(step(
             FindingState::Confirmed,
             [Severity::Minor, Severity::General, Severity::Serious][r.a as usize % 3],
         )),
-        "finding.overturned" => Payload::FindingOverturned(step(FindingState::Overturned, Severity::General)),
-        "bulletin.published" => Payload::BulletinPublished(BulletinPublished {
+        EventKind::FindingOverturned => Payload::FindingOverturned(step(FindingState::Overturned, Severity::General)),
+        EventKind::BulletinPublished => Payload::BulletinPublished(BulletinPublished {
             year: 2026,
             number: 1,
             number_text: String::new(),
@@ -305,47 +308,49 @@ fn event(r: &Row<'_>) -> Res<Event> {
             finding_ids: vec![r.b],
             corrects_id: None,
         }),
-        "order.overdue" => Payload::OrderOverdue(OrderOverdue { deadline: NaiveDate::MIN }),
-        "ticket.overdue" => Payload::TicketOverdue(deadline()),
-        "inquiry.lapse_upheld" => Payload::InquiryLapseUpheld(LapseReviewed {
+        EventKind::OrderOverdue => Payload::OrderOverdue(OrderOverdue { deadline: NaiveDate::MIN }),
+        EventKind::TicketOverdue => Payload::TicketOverdue(deadline()),
+        EventKind::InquiryLapseUpheld => Payload::InquiryLapseUpheld(LapseReviewed {
             lapse_id: r.id,
             kind: LapseKind::ALL[0],
             finding_id: None,
             reason: String::new(),
         }),
-        "ticket.called_back" => Payload::TicketCalledBack(TicketStepped {
+        EventKind::TicketCalledBack => Payload::TicketCalledBack(TicketStepped {
             from: TicketState::CallingBack,
             to: TicketState::Closed,
             due: None,
             satisfied: Some(r.a == 1),
             text: String::new(),
         }),
-        "case.yellow_card" | "case.red_card" => {
+        EventKind::CaseYellowCard | EventKind::CaseRedCard => {
             let card = xiaoneng_core::event::CaseCarded {
                 number: String::new(),
-                card: if r.kind == "case.red_card" { CaseCard::Red } else { CaseCard::Yellow },
+                card: if r.kind == EventKind::CaseRedCard { CaseCard::Red } else { CaseCard::Yellow },
                 deadline: NaiveDate::MIN,
                 promised_days: 5,
                 working_days_used: 5,
             };
-            if r.kind == "case.red_card" { Payload::CaseRedCard(card) } else { Payload::CaseYellowCard(card) }
+            if r.kind == EventKind::CaseRedCard { Payload::CaseRedCard(card) } else { Payload::CaseYellowCard(card) }
         }
-        "case.completed" => Payload::CaseCompleted(xiaoneng_core::event::CaseCompleted {
+        EventKind::CaseCompleted => Payload::CaseCompleted(xiaoneng_core::event::CaseCompleted {
             number: String::new(),
             deadline: NaiveDate::MIN,
             on_time: r.a == 1,
             working_days_used: 3,
         }),
-        "rating.released" => Payload::RatingReleased(reviewed()),
-        "rating.rejected" => Payload::RatingRejected(reviewed()),
-        "rating.held" => Payload::RatingHeld(xiaoneng_core::rating::RatingHeld {
+        EventKind::RatingReleased => Payload::RatingReleased(reviewed()),
+        EventKind::RatingRejected => Payload::RatingRejected(reviewed()),
+        EventKind::RatingHeld => Payload::RatingHeld(xiaoneng_core::rating::RatingHeld {
             reason: xiaoneng_core::rating::HoldReason::WindowOutlier,
             outlier: None,
         }),
-        "rating.overturned" => Payload::RatingOverturned(RatingOverturned { ticket_id: 0, reason: String::new() }),
-        k => return Err(format!("unknown kind {k}").into()),
+        EventKind::RatingOverturned => {
+            Payload::RatingOverturned(RatingOverturned { ticket_id: 0, reason: String::new() })
+        }
+        k => return Err(format!("{k} is not a kind the generator writes").into()),
     };
-    let subject = if r.kind == "bulletin.published" {
+    let subject = if r.kind == EventKind::BulletinPublished {
         Subject::default()
     } else {
         Subject { department_id: Some(r.department), person_id: r.person, ..Default::default() }
@@ -366,10 +371,11 @@ fn records(path: &Path) -> Res<impl Iterator<Item = [u8; RECORD]>> {
     }))
 }
 
-/// A record's kind and department, read without decoding it; `kinds` are [`KINDS`] as core's.
-fn route(kinds: &[EventKind], rec: &[u8; RECORD]) -> (EventKind, Option<i64>) {
+/// A record's kind and department, read without decoding it (one that does not decode fails in
+/// `decode_event`).
+fn route(rec: &[u8; RECORD]) -> (EventKind, Option<i64>) {
     let field = |i: usize| rec.get(i * 8..i * 8 + 8).and_then(|b| b.try_into().ok()).map_or(0, i64::from_le_bytes);
-    let kind = kinds.get(field(1) as usize).copied().unwrap_or(EventKind::RatingGiven);
+    let kind = KINDS.get(field(1) as usize).copied().unwrap_or(EventKind::RatingGiven);
     (kind, Some(field(3)).filter(|d| *d != 0))
 }
 
@@ -488,9 +494,7 @@ fn run(dir: &Path, threads: usize) -> Res<()> {
     };
     let t = Instant::now();
     let mut gather = Gather::with_ids(threads, max(true), max(false));
-    let kinds: Vec<EventKind> =
-        KINDS.iter().map(|k| EventKind::from_code(k).ok_or(format!("{k} is not a kind"))).collect::<Result<_, _>>()?;
-    gather.fold_records(records(&events)?, |r| route(&kinds, r), decode_event)?;
+    gather.fold_records(records(&events)?, route, decode_event)?;
     let folded = t.elapsed();
     let t = Instant::now();
     let subjects = gather.subjects(first, last, org.iter().map(|(w, g, _)| (*w, *g)));

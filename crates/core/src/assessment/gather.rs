@@ -308,17 +308,11 @@ impl Gather {
             };
             'read: for r in records {
                 let (kind, department) = route(&r);
-                let (to, one) = match part_of(kind, department, n) {
-                    Some(i) => (i..i + 1, Some(r)),
-                    None => {
-                        (0..n).for_each(|i| batches[i].push(r.clone()));
-                        (0..n, None)
-                    }
-                };
-                if let (Some(r), Some(i)) = (one, to.clone().next()) {
-                    batches[i].push(r);
+                match part_of(kind, department, n) {
+                    Some(i) => batches[i].push(r),
+                    None => (0..n).for_each(|i| batches[i].push(r.clone())),
                 }
-                for i in to {
+                for i in 0..n {
                     if batches[i].len() >= BATCH && !send(i, &mut batches) {
                         break 'read;
                     }
