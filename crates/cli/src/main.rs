@@ -705,9 +705,10 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
     if !xiaoneng_server::web::embedded() {
         eprintln!("note: this build carries no web application (build it with `bash scripts/run.sh`); the API works");
     }
+    let shutdown = shutdown_signal().context("cannot listen for SIGTERM and SIGINT")?;
     println!("xiaoneng is serving on http://{addr}  (database: {})", location.describe());
     axum::serve(listener, xiaoneng_server::app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
     if let Some(j) = jobs {
@@ -718,21 +719,20 @@ async fn serve(settings: Settings, bind: Option<String>, demo: bool, db: Db) -> 
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// What stops the server: SIGTERM or SIGINT (Ctrl-C). The handlers are installed here, before the
+/// server says it is serving, so that a signal sent as soon as it answers stops it cleanly instead
+/// of killing it (a handler installed only when the shutdown future is first polled could be late).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: finishing requests in flight");
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
